@@ -1,0 +1,96 @@
+"""Command line entry point: parse, dispatch, map errors to exit codes. No decisions here.
+
+Each subcommand lives in ``gatekeeper/commands/<name>.py`` and exposes ``register(subparsers)``
+(which sets ``run`` as the parser default); adding a command is one module and one entry in
+``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from gatekeeper import __version__
+from gatekeeper.errors import EXIT_UNEXPECTED, GatekeeperError
+
+# Imported lazily by name so `gatekeeper check` never pays for the registry/GitHub/importer code.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("check", "gatekeeper.commands.check"),
+    ("compare", "gatekeeper.commands.compare"),
+    ("schema", "gatekeeper.commands.schema"),
+    ("registry", "gatekeeper.commands.registry"),
+    ("import", "gatekeeper.commands.importer"),
+    ("protect", "gatekeeper.commands.protect"),
+    ("relay", "gatekeeper.commands.relay"),
+)
+
+
+def _command_for(argv: Sequence[str]) -> str | None:
+    for token in argv:
+        if not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gatekeeper",
+        description="Policy-as-code promotion gate for ML and LLM models.",
+    )
+    parser.add_argument("--version", action="version", version=f"gatekeeper {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show a traceback for errors (for bug reports)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module_name in COMMANDS:
+        if only is not None and name != only:
+            # Keep `--help` complete while loading only the module that will run.
+            sub.add_parser(name, help=f"(see: gatekeeper {name} --help)")
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # --debug is accepted anywhere on the line, not only before the subcommand.
+    debug = "--debug" in args_list
+    args_list = [a for a in args_list if a != "--debug"]
+    command = _command_for(args_list)
+    known = {name for name, _ in COMMANDS}
+    parser = build_parser(only=command if command in known else None)
+    args = parser.parse_args(args_list)
+    args.debug = debug
+    try:
+        code: int = args.run(args)
+        return code
+    except GatekeeperError as exc:
+        if args.debug:
+            raise
+        print(f"gatekeeper: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gatekeeper: interrupted", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    except Exception as exc:  # the last line of defence: never a traceback for users
+        if args.debug:
+            raise
+        print(
+            f"gatekeeper: unexpected error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for a traceback and report it)",
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED
+
+
+def main_entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per subcommand: ``register(subparsers)`` adds it, ``run(args) -> int`` runs it."""

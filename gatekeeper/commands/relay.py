@@ -1,0 +1,44 @@
+"""``gatekeeper relay``: post a fork PR's stored comment and check from a workflow_run job."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.github.client import GitHubClient
+from gatekeeper.github.relay import relay
+from gatekeeper.github.runner import add_mask
+from gatekeeper.github.settings import GitHubSettings
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "relay",
+        help="post the comment and check stored by a fork PR's run (workflow_run relay)",
+        description=(
+            "Read relay.json and the comment file that `gatekeeper check --github` stored for "
+            "a fork pull request, verify them against the triggering workflow_run event, and "
+            "post the sticky comment and check with this repository's token."
+        ),
+    )
+    parser.add_argument("--dir", required=True, type=Path, help="the downloaded artifact's folder")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = GitHubSettings.from_environ(os.environ)
+    token = settings.require_token()
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(add_mask(token))
+    client = GitHubClient(settings.api_url, token)
+    result = relay(settings, client, args.dir)
+    for action in result.actions:
+        print(f"gatekeeper: {action}")
+    if result.comment_url:
+        print(f"gatekeeper: comment {result.comment_url}")
+    for warning in result.warnings:
+        print(f"gatekeeper: warning: {warning}", file=sys.stderr)
+    return 0

@@ -1,0 +1,90 @@
+"""The sticky PR comment: one per policy, found by a hidden marker and updated in place."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gatekeeper.github.client import GitHubClient
+
+COMMENT_LIMIT = 65536  # characters, GitHub's limit for an issue comment body
+TRUNCATION_NOTE = (
+    "\n\n---\n> **Report truncated**: GitHub limits a comment to 65,536 characters. "
+    "The full report is in the job summary and the uploaded artifact.\n"
+)
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._/@+-]")
+
+
+def marker(policy_name: str) -> str:
+    """The hidden marker that identifies gatekeeper's comment for ``policy_name``."""
+    # "--" and ">" would end the HTML comment early; keep the name to a safe alphabet.
+    safe = re.sub(r"-{2,}", "-", _NAME_UNSAFE.sub("_", policy_name)) or "_"
+    return f"<!-- gatekeeper:comment policy={safe} -->"
+
+
+def with_marker(body: str, policy_name: str) -> str:
+    mark = marker(policy_name)
+    return body if body.startswith(mark) else f"{mark}\n{body}"
+
+
+def truncate_comment(body: str, limit: int = COMMENT_LIMIT) -> str:
+    """Cut ``body`` to ``limit`` characters, keeping the marker line and ending with a note."""
+    if len(body) <= limit:
+        return body
+    first_line, _, _ = body.partition("\n")
+    mark = first_line if first_line.startswith("<!-- gatekeeper:comment") else ""
+    room = limit - len(TRUNCATION_NOTE) - len("\n```")
+    if room <= len(mark):
+        raise ValueError(f"comment limit {limit} is too small for the marker and the note")
+    cut = body[:room]
+    newline = cut.rfind("\n")
+    if newline > max(len(mark), room - 2000):
+        cut = cut[:newline]
+    if cut.count("```") % 2 == 1:
+        cut += "\n```"  # close a code block that the cut left open
+    return cut + TRUNCATION_NOTE
+
+
+@dataclass(frozen=True)
+class CommentResult:
+    action: str  # "created" | "updated"
+    comment_id: int
+    url: str | None
+
+
+def find_comment(
+    client: GitHubClient, repo: str, pr_number: int, mark: str
+) -> dict[str, object] | None:
+    """The oldest comment whose body starts with ``mark``, searched over all pages."""
+    for comment in client.paginate(f"/repos/{repo}/issues/{pr_number}/comments"):
+        body = comment.get("body")
+        if isinstance(body, str) and body.startswith(mark):
+            return comment
+    return None
+
+
+def upsert_comment(
+    client: GitHubClient, repo: str, pr_number: int, policy_name: str, markdown: str
+) -> CommentResult:
+    """PATCH gatekeeper's comment for this policy, or POST it when there is none yet."""
+    body = truncate_comment(with_marker(markdown, policy_name))
+    existing = find_comment(client, repo, pr_number, marker(policy_name))
+    existing_id = existing.get("id") if existing is not None else None
+    if isinstance(existing_id, int):
+        response = client.request(
+            "PATCH", f"/repos/{repo}/issues/comments/{existing_id}", json={"body": body}
+        )
+        action = "updated"
+    else:
+        response = client.request(
+            "POST", f"/repos/{repo}/issues/{pr_number}/comments", json={"body": body}
+        )
+        action = "created"
+    data = response.json()
+    url = data.get("html_url") if isinstance(data, dict) else None
+    new_id = data.get("id") if isinstance(data, dict) else None
+    return CommentResult(
+        action=action,
+        comment_id=new_id if isinstance(new_id, int) else -1,
+        url=url if isinstance(url, str) else None,
+    )

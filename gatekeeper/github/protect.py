@@ -1,0 +1,132 @@
+"""A repository ruleset that makes gatekeeper's check required on release branches."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from gatekeeper.github.client import GitHubAPIError, GitHubClient
+
+
+@dataclass(frozen=True)
+class RulesetResult:
+    action: str  # "created" | "updated" | "unchanged" | "manual"
+    ruleset_id: int | None
+    message: str
+    settings_text: str | None = None  # for a human admin when the token lacks admin rights
+
+
+def ruleset_name(check_name: str) -> str:
+    return f"gatekeeper: require {check_name}"
+
+
+def ruleset_body(branch_pattern: str, check_name: str) -> dict[str, Any]:
+    return {
+        "name": ruleset_name(check_name),
+        "target": "branch",
+        "enforcement": "active",
+        "conditions": {"ref_name": {"include": [_ref(branch_pattern)], "exclude": []}},
+        "rules": [_status_rule([check_name])],
+    }
+
+
+def _ref(branch_pattern: str) -> str:
+    return branch_pattern if branch_pattern.startswith("refs/") else f"refs/heads/{branch_pattern}"
+
+
+def _status_rule(contexts: list[str]) -> dict[str, Any]:
+    return {
+        "type": "required_status_checks",
+        "parameters": {
+            "strict_required_status_checks_policy": False,
+            "required_status_checks": [{"context": c} for c in contexts],
+        },
+    }
+
+
+def manual_settings(repo: str, branch_pattern: str, check_name: str) -> str:
+    body = json.dumps(ruleset_body(branch_pattern, check_name), indent=2)
+    return (
+        f"Ask a repository admin of {repo} to add this ruleset "
+        "(Settings > Rules > Rulesets > New branch ruleset):\n"
+        f"  name: {ruleset_name(check_name)}\n"
+        "  enforcement: Active\n"
+        f"  target branches: include by pattern '{branch_pattern}'\n"
+        f"  rule: Require status checks to pass; add the check '{check_name}'\n"
+        "or run, with an admin token:\n"
+        f"  gh api --method POST repos/{repo}/rulesets --input - <<'EOF'\n{body}\nEOF\n"
+    )
+
+
+def _merge(existing: dict[str, Any], branch_pattern: str, check_name: str) -> dict[str, Any] | None:
+    """The ruleset with our branch and check added, or None when it already has both."""
+    conditions = existing.get("conditions") or {}
+    ref_name = conditions.get("ref_name") or {}
+    include = list(ref_name.get("include") or [])
+    exclude = list(ref_name.get("exclude") or [])
+    rules = [dict(r) for r in existing.get("rules") or []]
+    changed = False
+    if _ref(branch_pattern) not in include:
+        include.append(_ref(branch_pattern))
+        changed = True
+    status_rules = [r for r in rules if r.get("type") == "required_status_checks"]
+    if status_rules:
+        params = dict(status_rules[0].get("parameters") or {})
+        checks = list(params.get("required_status_checks") or [])
+        if not any(c.get("context") == check_name for c in checks):
+            checks.append({"context": check_name})
+            changed = True
+        params["required_status_checks"] = checks
+        params.setdefault("strict_required_status_checks_policy", False)
+        status_rules[0]["type"] = "required_status_checks"
+        status_rules[0]["parameters"] = params
+    else:
+        rules.append(_status_rule([check_name]))
+        changed = True
+    if existing.get("enforcement") != "active":
+        changed = True
+    if not changed:
+        return None
+    return {
+        "name": existing.get("name") or ruleset_name(check_name),
+        "target": "branch",
+        "enforcement": "active",
+        "conditions": {"ref_name": {"include": include, "exclude": exclude}},
+        "rules": [
+            {"type": r["type"], **({"parameters": r["parameters"]} if "parameters" in r else {})}
+            for r in rules
+        ],
+    }
+
+
+def ensure_release_ruleset(
+    client: GitHubClient, repo: str, branch_pattern: str, check_name: str
+) -> RulesetResult:
+    """Create or update the ruleset; without admin rights, return what an admin should set."""
+    name = ruleset_name(check_name)
+    try:
+        found = next(
+            (r for r in client.paginate(f"/repos/{repo}/rulesets") if r.get("name") == name), None
+        )
+        if found is None:
+            data = client.request(
+                "POST", f"/repos/{repo}/rulesets", json=ruleset_body(branch_pattern, check_name)
+            ).json()
+            return RulesetResult("created", data.get("id"), f"created ruleset '{name}' on {repo}")
+        ruleset_id = int(found["id"])
+        full = client.get_json(f"/repos/{repo}/rulesets/{ruleset_id}")
+        merged = _merge(full, branch_pattern, check_name)
+        if merged is None:
+            return RulesetResult("unchanged", ruleset_id, f"ruleset '{name}' already requires it")
+        client.request("PUT", f"/repos/{repo}/rulesets/{ruleset_id}", json=merged)
+        return RulesetResult("updated", ruleset_id, f"updated ruleset '{name}' on {repo}")
+    except GitHubAPIError as exc:
+        if exc.status not in (403, 404):
+            raise
+        return RulesetResult(
+            "manual",
+            None,
+            f"the token cannot manage rulesets on {repo} ({exc})",
+            manual_settings(repo, branch_pattern, check_name),
+        )

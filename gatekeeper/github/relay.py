@@ -1,0 +1,153 @@
+"""The ``workflow_run`` relay: post a fork PR's stored comment and check from the base
+repository, where the token can write.
+
+Everything in the comment directory came from a run of untrusted PR code: it is parsed as data
+only (sizes bounded, types checked) and cross-checked against what GitHub itself says about
+the triggering run and the pull request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.errors import GitHubError
+from gatekeeper.github.checks import CHECK_CONCLUSIONS, publish_check
+from gatekeeper.github.client import GitHubClient
+from gatekeeper.github.comment import COMMENT_LIMIT, marker, truncate_comment, upsert_comment
+from gatekeeper.github.publish import RELAY_FILE, RELAY_SCHEMA, PublishResult
+from gatekeeper.github.settings import GitHubSettings
+
+MAX_RELAY_BYTES = 64 * 1024
+MAX_COMMENT_BYTES = 4 * COMMENT_LIMIT  # UTF-8 is at most 4 bytes per character
+_SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_NAME_RE = re.compile(r"^[^\x00-\x1f]{1,200}$")
+
+
+@dataclass(frozen=True)
+class RelayData:
+    pr_number: int
+    head_sha: str
+    policy_name: str
+    check_name: str
+    status: str
+    title: str
+    comment: str
+
+
+def _read_bounded(path: Path, limit: int) -> str:
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise GitHubError(f"{path}: missing or not a regular file")
+        if path.stat().st_size > limit:
+            raise GitHubError(f"{path}: larger than {limit} bytes")
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GitHubError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise GitHubError(f"{path}: not UTF-8 text") from None
+
+
+def _field(data: dict[str, Any], name: str, kind: type, path: Path) -> Any:
+    value = data.get(name)
+    # bool is an int subclass: `"pr_number": true` is malformed, not PR #1.
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise GitHubError(f"{path}: '{name}' must be a {kind.__name__}")
+    return value
+
+
+def load_relay(comment_dir: Path) -> RelayData:
+    """Read and validate ``relay.json`` and the comment file it names."""
+    path = comment_dir / RELAY_FILE
+    try:
+        data = json.loads(_read_bounded(path, MAX_RELAY_BYTES))
+    except json.JSONDecodeError as exc:
+        raise GitHubError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise GitHubError(f"{path}: must hold a JSON object")
+    if data.get("schema") != RELAY_SCHEMA:
+        raise GitHubError(f"{path}: 'schema' must be {RELAY_SCHEMA!r}")
+    pr_number = _field(data, "pr_number", int, path)
+    if pr_number <= 0:
+        raise GitHubError(f"{path}: 'pr_number' must be positive")
+    head_sha = _field(data, "head_sha", str, path)
+    if not _SHA_RE.fullmatch(head_sha):
+        raise GitHubError(f"{path}: 'head_sha' must be a hex commit sha")
+    status = _field(data, "status", str, path)
+    if status not in CHECK_CONCLUSIONS:
+        raise GitHubError(f"{path}: 'status' must be one of {sorted(CHECK_CONCLUSIONS)}")
+    names = {}
+    for key in ("policy_name", "check_name", "title"):
+        names[key] = _field(data, key, str, path)
+        if not _NAME_RE.fullmatch(names[key]):
+            raise GitHubError(f"{path}: '{key}' must be 1-200 printable characters")
+    comment_name = _field(data, "comment_file", str, path)
+    if not _FILE_RE.fullmatch(comment_name) or comment_name == RELAY_FILE:
+        raise GitHubError(f"{path}: 'comment_file' must be a plain file name in {comment_dir}")
+    comment = _read_bounded(comment_dir / comment_name, MAX_COMMENT_BYTES)
+    if not comment.startswith(marker(names["policy_name"])):
+        raise GitHubError(f"{comment_dir / comment_name}: does not start with gatekeeper's marker")
+    return RelayData(
+        pr_number=pr_number,
+        head_sha=head_sha,
+        policy_name=names["policy_name"],
+        check_name=names["check_name"],
+        status=status,
+        title=names["title"],
+        comment=truncate_comment(comment),
+    )
+
+
+def _verify_against_github(
+    settings: GitHubSettings, client: GitHubClient, repo: str, data: RelayData
+) -> None:
+    """The artifact may claim anything; GitHub's own records decide what it may post to."""
+    run = settings.event.get("workflow_run") if settings.event_name == "workflow_run" else None
+    if not isinstance(run, dict):
+        raise GitHubError("gatekeeper relay must run on a workflow_run event (GITHUB_EVENT_NAME)")
+    if run.get("event") not in ("pull_request", "pull_request_target"):
+        raise GitHubError(
+            f"the triggering run was a {run.get('event')!r} event, not a pull request"
+        )
+    if run.get("head_sha") != data.head_sha:
+        raise GitHubError("relay.json 'head_sha' differs from the triggering run's head_sha")
+    pull = client.get_json(f"/repos/{repo}/pulls/{data.pr_number}")
+    head = pull.get("head") if isinstance(pull, dict) else None
+    if not isinstance(head, dict) or head.get("sha") != data.head_sha:
+        raise GitHubError(
+            f"pull request #{data.pr_number} is not at {data.head_sha}: refusing to post"
+        )
+
+
+def relay(settings: GitHubSettings, client: GitHubClient, comment_dir: Path) -> PublishResult:
+    """Post the stored sticky comment and check for the pull request named in ``relay.json``."""
+    repo = settings.require_repository()
+    settings.require_token()
+    data = load_relay(comment_dir)
+    _verify_against_github(settings, client, repo, data)
+    posted = upsert_comment(client, repo, data.pr_number, data.policy_name, data.comment)
+    check = publish_check(
+        client,
+        repo,
+        data.head_sha,
+        name=data.check_name,
+        status=data.status,
+        title=data.title,
+        summary=data.comment,
+        details_url=settings.run_url,
+    )
+    warnings: tuple[str, ...] = ()
+    if check.fallback_reason:
+        warnings = (
+            f"could not create a check run ({check.fallback_reason}); set a commit status instead",
+        )
+    return PublishResult(
+        actions=(f"comment-{posted.action}", check.kind),
+        warnings=warnings,
+        comment_url=posted.url,
+        check_url=check.url,
+    )

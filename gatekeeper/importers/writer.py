@@ -1,0 +1,196 @@
+"""Write drafts as run bundles: deterministic bytes, all-or-nothing, never over a stranger's folder.
+
+A bundle is first written into a temporary sibling folder and renamed into place, so a failed
+import leaves nothing half-written. The same input gives the same bytes: keys are sorted, numbers
+use their shortest round-trip text, and nothing reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from gatekeeper.fileio import CHUNK
+from gatekeeper.importers.interface import Draft, ImportOptions, fail, slug
+from gatekeeper.importers.sources import format_score
+from gatekeeper.models.run import RUN_SCHEMA, Run
+
+RUN_FILE = "run.yaml"
+_BUNDLE_MARKERS = ("run.yaml", "run.yml", "run.json")
+
+
+def score_csv(rows: Iterable[tuple[str, float]], clusters: Sequence[str] | None = None) -> bytes:
+    """``id,score`` (and ``cluster``) with a header; ids quoted only when they need it."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if clusters is None:
+        writer.writerow(["id", "score"])
+        for ident, score in rows:
+            writer.writerow([ident, format_score(score)])
+    else:
+        writer.writerow(["id", "score", "cluster"])
+        for (ident, score), cluster in zip(rows, clusters, strict=True):
+            writer.writerow([ident, format_score(score), cluster])
+    return buf.getvalue().encode("utf-8")
+
+
+def jsonl(records: Iterable[dict[str, Any]]) -> bytes:
+    lines = [json.dumps(r, sort_keys=True, ensure_ascii=False, allow_nan=False) for r in records]
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+def derive_run_id(tool: str, draft: Draft, options: ImportOptions) -> str:
+    """A stable id from what was imported and how, so re-importing gives the same bundle."""
+    digest = hashlib.sha256()
+    digest.update(f"gatekeeper-import\0{tool}\0".encode())
+    chosen = {"provider": options.provider, "tasks": sorted(options.tasks),
+              "model": options.model, "model_name": options.model_name, "label": draft.label}
+    digest.update(json.dumps(chosen, sort_keys=True).encode())
+    for path in draft.inputs:
+        digest.update(b"\0")
+        digest.update(_file_sha256(path)[0].encode())
+    return digest.hexdigest()[:32]
+
+
+def write_drafts(tool: str, drafts: list[Draft], out: Path, options: ImportOptions) -> list[Path]:
+    if not drafts:
+        raise fail("nothing to import", out)
+    templated = "{model}" in str(out)
+    if not templated and len(drafts) > 1:
+        labels = ", ".join(d.label for d in drafts)
+        raise fail(f"the source holds {len(drafts)} runs ({labels}); choose one, or write each "
+                   "to its own bundle with --out DIR/{model}", out)
+    targets = [Path(str(out).replace("{model}", slug(d.label))) for d in drafts]
+    if len(set(targets)) != len(targets):
+        raise fail("two runs map to the same --out folder", out)
+    for target in targets:
+        _check_target(target, options.force)
+    written: list[Path] = []
+    for draft, target in zip(drafts, targets, strict=True):
+        run_id = options.run_id or derive_run_id(tool, draft, options)
+        written.append(write_bundle(draft, target, run_id=run_id, force=options.force))
+    return written
+
+
+def write_bundle(draft: Draft, out: Path, *, run_id: str, force: bool = False) -> Path:
+    _check_target(out, force)
+    parent = out.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    try:
+        run = _prune(dict(draft.run))
+        run["schema"] = RUN_SCHEMA
+        run["run_id"] = run_id
+        for rel, content in sorted(draft.files.items()):
+            target = _inside(tmp, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        artifacts = list(run.get("artifacts", []))
+        for rel, source in sorted(draft.copies.items()):
+            target = _inside(tmp, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            digest, size = _copy_hashed(source, target)
+            artifacts.append({"path": rel, "sha256": digest, "size": size, "kind": "artifact"})
+        if artifacts:
+            run["artifacts"] = sorted(artifacts, key=lambda a: str(a["path"]))
+        try:
+            Run.model_validate(run)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise fail(f"the imported run is not a valid bundle: {first['msg']}", out,
+                       field=where) from exc
+        text = yaml.safe_dump(run, sort_keys=True, allow_unicode=True, default_flow_style=False,
+                              width=100)
+        (tmp / RUN_FILE).write_text(text, encoding="utf-8")
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a bundle is meant to be shared
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _check_target(out: Path, force: bool) -> None:
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise fail("--out exists and is not a folder", out)
+    if not any(out.iterdir()):
+        return
+    if not force:
+        raise fail("--out exists and is not empty; pass --force to replace it", out)
+    if not any((out / m).is_file() for m in _BUNDLE_MARKERS):
+        # --force replaces a bundle, never an arbitrary folder someone pointed --out at.
+        raise fail("--out is not empty and holds no run bundle; refusing to replace it", out)
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    os.rename(out, trash / "old")
+    try:
+        os.rename(tmp, out)
+    except OSError:
+        os.rename(trash / "old", out)
+        raise
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _inside(root: Path, rel: str) -> Path:
+    parts = Path(rel).parts
+    if Path(rel).is_absolute() or ".." in parts or not parts:
+        raise fail(f"refusing to write outside the bundle: {rel!r}")
+    return root.joinpath(*parts)
+
+
+def _copy_hashed(source: Path, target: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with source.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            dst.write(chunk)
+    return digest.hexdigest(), size
+
+
+def _file_sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _prune(value: Any, *, keep_nulls: bool = False) -> Any:
+    """Drop unset fields so run.yaml shows only what the tool recorded.
+
+    Inside ``params`` and ``tags`` a null is the tool's own value and is kept.
+    """
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if v is None and not keep_nulls:
+                continue
+            out[k] = _prune(v, keep_nulls=keep_nulls or k in ("params",))
+        return out
+    if isinstance(value, list):
+        return [_prune(v, keep_nulls=keep_nulls) for v in value]
+    return value

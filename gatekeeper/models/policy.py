@@ -1,0 +1,150 @@
+"""policy.yaml: what a run must show to be promoted (docs/policy.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field, FiniteFloat, NonNegativeFloat, PositiveInt, model_validator
+
+from gatekeeper.models.common import NonEmpty, Sha256, Status, Strict
+
+POLICY_API_VERSION = "gatekeeper/v1"
+
+
+class Metadata(Strict):
+    name: NonEmpty
+    version: int | NonEmpty
+    owner: str | None = None
+    description: str | None = None
+    intended_use: str | None = None
+    limitations: str | None = None
+
+
+class BaselineRef(Strict):
+    registry: str | None = None  # e.g. "file:.gatekeeper/registry", "mlflow+http://host:5000"
+    model: str | None = None  # default: the run's model
+    alias: NonEmpty = "production"
+    version: str | None = None  # pin a version instead of following the alias
+    max_age_days: NonNegativeFloat | None = None  # older baseline → warn (stale)
+    on_missing: Status = "block"
+    on_registry_error: Literal["error", "block"] = "error"
+
+
+class EnvelopeRule(Strict):
+    required: list[NonEmpty] = Field(default_factory=list)  # dotted paths, data[*].sha256
+    min_seeds: PositiveInt | None = None
+    require_clean_code: bool = False  # code.dirty must be false
+    on_missing: Status = "block"
+
+
+class VsBaseline(Strict):
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    margin: NonNegativeFloat = 0.0
+    margin_rel: NonNegativeFloat | None = None  # relative to the baseline's value
+    min_gain: NonNegativeFloat | None = None
+    require: Literal["non_inferior", "superior"] = "non_inferior"
+    method: str | None = None  # override the data-shape choice (docs/statistics.md)
+    aggregate: str | None = None  # non-decomposable metric, e.g. "f1"
+    require_full_overlap: bool = False
+    quantile: float | None = Field(default=None, gt=0.0, lt=1.0)  # samples: compare this quantile
+
+    @model_validator(mode="after")
+    def _one_margin(self) -> VsBaseline:
+        if self.margin_rel is not None and self.margin:
+            raise ValueError("give margin or margin_rel, not both")
+        return self
+
+
+class MetricRule(Strict):
+    metric: NonEmpty
+    higher_is_better: bool = True
+    min: FiniteFloat | None = None
+    max: FiniteFloat | None = None
+    vs_baseline: VsBaseline | None = None
+    on_fail: Status = "block"
+    on_inconclusive: Status = "warn"
+
+    @model_validator(mode="after")
+    def _has_a_rule(self) -> MetricRule:
+        if self.min is None and self.max is None and self.vs_baseline is None:
+            raise ValueError("a metric rule needs min, max or vs_baseline")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is greater than max")
+        return self
+
+
+class BudgetVsBaseline(Strict):
+    max_ratio: float = Field(gt=0.0)  # candidate / baseline must stay below this
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+
+
+class Budget(Strict):
+    """A cost/latency/usage limit. ``name`` is a metric of the run or a derived quantity
+    (docs/policy.md lists them: cost_usd, cost_per_request_usd, cost_per_success_usd,
+    tokens_per_request, error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms)."""
+
+    name: NonEmpty
+    max: FiniteFloat | None = None
+    min: FiniteFloat | None = None
+    vs_baseline: BudgetVsBaseline | None = None
+    on_exceed: Status = "block"
+
+    @model_validator(mode="after")
+    def _has_a_limit(self) -> Budget:
+        if self.max is None and self.min is None and self.vs_baseline is None:
+            raise ValueError("a budget needs max, min or vs_baseline")
+        return self
+
+
+class JudgePin(Strict):
+    model: NonEmpty
+    prompt_sha256: Sha256 | None = None
+    temperature: FiniteFloat | None = None
+
+
+class JudgeRule(Strict):
+    pin: JudgePin | None = None
+    on_mismatch: Status = "block"
+
+
+class Waiver(Strict):
+    check: NonEmpty  # a check id, or a glob such as "metric:accuracy:*"
+    reason: NonEmpty
+    approved_by: NonEmpty
+    expires: date
+    ticket: str | None = None
+
+
+class LlmRule(Strict):
+    one_change_at_a_time: bool = False
+    on_violation: Status = "block"
+
+
+class Multiplicity(Strict):
+    """How many per-metric tests combine. 'all must hold' is an intersection-union test and
+    needs no correction; any-degrades / any-improves families use Holm (or BH)."""
+
+    method: Literal["holm", "bh", "bonferroni", "none"] = "holm"
+
+
+class StatsSettings(Strict):
+    seed: int = 0
+    resamples: PositiveInt = 10_000
+
+
+class Policy(Strict):
+    api_version: Literal["gatekeeper/v1"] = Field(alias="apiVersion")
+    kind: Literal["Policy"] = "Policy"
+    metadata: Metadata
+    extends: str | list[str] | None = None  # resolved by the loader; kept for the record
+    branches: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    baseline: BaselineRef | None = None
+    envelope: EnvelopeRule = Field(default_factory=EnvelopeRule)
+    metrics: list[MetricRule] = Field(default_factory=list)
+    budgets: list[Budget] = Field(default_factory=list)
+    judge: JudgeRule | None = None
+    waivers: list[Waiver] = Field(default_factory=list)
+    llm: LlmRule | None = None
+    multiplicity: Multiplicity = Field(default_factory=Multiplicity)
+    stats: StatsSettings = Field(default_factory=StatsSettings)

@@ -1,0 +1,178 @@
+"""run.yaml: one run r = (λ params, s seeds, e environment, D_v data, c code, m metrics, A_r)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field, FiniteFloat, NonNegativeFloat, NonNegativeInt, model_validator
+
+from gatekeeper.models.common import GitCommit, NonEmpty, Sha256, Strict
+
+RUN_SCHEMA = "gatekeeper.run/v1"
+
+
+class CodeVersion(Strict):
+    repo: str | None = None
+    commit: GitCommit | None = None
+    branch: str | None = None
+    dirty: bool | None = None
+
+
+class Lockfile(Strict):
+    path: NonEmpty
+    sha256: Sha256
+
+
+class Hardware(Strict):
+    accelerator: str | None = None
+    count: NonNegativeInt | None = None
+    driver: str | None = None
+    cuda: str | None = None
+    cpu: str | None = None
+    memory_gb: NonNegativeFloat | None = None
+
+
+class Environment(Strict):
+    python: str | None = None
+    platform: str | None = None
+    lockfile: Lockfile | None = None
+    hardware: Hardware | None = None
+    determinism: dict[str, Any] | None = None
+    packages: dict[str, str] | None = None
+
+
+class DataVersion(Strict):
+    name: NonEmpty
+    uri: str | None = None
+    sha256: Sha256 | None = None
+    version: str | None = None
+    split: str | None = None
+    rows: NonNegativeInt | None = None
+
+
+class JudgeIdentity(Strict):
+    """Who scored a judged metric: its dated model id, prompt hash and sampling settings."""
+
+    model: NonEmpty
+    prompt_sha256: Sha256 | None = None
+    temperature: FiniteFloat | None = None
+    library: str | None = None
+    library_version: str | None = None
+
+
+class MetricSpec(Strict):
+    """One metric, given in exactly one shape; file paths are relative to the bundle."""
+
+    value: FiniteFloat | None = None
+    replicates: list[FiniteFloat] | None = Field(default=None, min_length=1)
+    per_example: str | None = None
+    samples: str | None = None
+    series: str | None = None
+    field: str | None = None  # samples: which JSONL field (default: the metric's name)
+    id_column: str = "id"
+    score_column: str = "score"
+    cluster_column: str | None = None
+    unit: str | None = None
+    judge: JudgeIdentity | None = None  # set when an LLM judge produced the scores
+
+    @model_validator(mode="after")
+    def _exactly_one_shape(self) -> MetricSpec:
+        given = [k for k in ("value", "replicates", "per_example", "samples", "series")
+                 if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a metric needs exactly one of value, replicates, per_example, samples, series"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+    @property
+    def kind(self) -> Literal["value", "replicates", "per_example", "samples", "series"]:
+        for k in ("value", "replicates", "per_example", "samples"):
+            if getattr(self, k) is not None:
+                return k  # type: ignore[return-value]
+        return "series"
+
+    @property
+    def path(self) -> str | None:
+        return self.per_example or self.samples or self.series
+
+
+class Artifact(Strict):
+    path: NonEmpty
+    sha256: Sha256
+    size: NonNegativeInt
+    kind: str | None = None
+
+
+class Prompt(Strict):
+    id: NonEmpty
+    version: int | NonEmpty
+    sha256: Sha256 | None = None
+    path: str | None = None
+
+
+class LlmModel(Strict):
+    provider: str | None = None
+    name: NonEmpty
+    revision: str | None = None
+
+
+class EvalDataset(Strict):
+    name: NonEmpty
+    version: str | None = None
+    sha256: Sha256 | None = None
+
+
+class Usage(Strict):
+    requests: NonNegativeInt | None = None
+    successes: NonNegativeInt | None = None
+    input_tokens: NonNegativeInt | None = None
+    output_tokens: NonNegativeInt | None = None
+    cost_usd: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _successes_le_requests(self) -> Usage:
+        if (self.requests is not None and self.successes is not None
+                and self.successes > self.requests):
+            raise ValueError("successes cannot exceed requests")
+        return self
+
+
+class Llm(Strict):
+    prompts: list[Prompt] = Field(default_factory=list)
+    model: LlmModel | None = None
+    dataset: EvalDataset | None = None
+    judge: JudgeIdentity | None = None
+    usage: Usage | None = None
+    traces: list[str] = Field(default_factory=list)  # JSONL files, one request per line
+
+
+class Source(Strict):
+    """Which tool wrote the bundle (set by importers) — provenance, not evidence."""
+
+    tool: NonEmpty
+    version: str | None = None
+
+
+class Run(Strict):
+    schema_: Literal["gatekeeper.run/v1"] = Field(alias="schema")
+    run_id: NonEmpty
+    model: NonEmpty
+    name: str | None = None
+    created_at: datetime | None = None
+    parent_run_id: str | None = None  # sweeps: a trial names its parent sweep run
+    tags: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    seeds: list[int] | None = None
+    code: CodeVersion | None = None
+    environment: Environment | None = None
+    data: list[DataVersion] = Field(default_factory=list)
+    metrics: dict[str, MetricSpec] = Field(default_factory=dict)
+    artifacts: list[Artifact] = Field(default_factory=list)
+    llm: Llm | None = None
+    source: Source | None = None
+    description: str | None = None
+    intended_use: str | None = None
+    limitations: str | None = None

@@ -1,0 +1,104 @@
+"""verdict.json: what every reporter renders from. Frozen; serialised with sorted keys."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from gatekeeper.models.common import Status, Strict
+
+VERDICT_SCHEMA = "gatekeeper.verdict/v1"
+
+
+class WaiverRef(Strict):
+    reason: str
+    approved_by: str
+    expires: str
+    ticket: str | None = None
+
+
+class Check(Strict):
+    id: str
+    status: Status  # after any waiver
+    message: str
+    original_status: Status | None = None  # set when a waiver changed the status
+    observed: float | str | None = None
+    baseline: float | str | None = None
+    threshold: float | str | None = None
+    delta: float | None = None
+    ci: tuple[float, float] | None = None
+    confidence: float | None = None
+    method: str | None = None
+    reason: str | None = None  # why this method
+    n: tuple[int, int] | None = None
+    p_value: float | None = None
+    mde: float | None = None
+    outcome: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    waiver: WaiverRef | None = None
+    source: dict[str, Any] | None = None  # {"file": ..., "line": ...} for annotations
+
+
+class PolicyRef(Strict):
+    name: str
+    version: int | str
+    sha256: str
+    path: str | None = None
+    target_branch: str | None = None
+
+
+class CandidateRef(Strict):
+    run_id: str
+    model: str
+    bundle_sha256: str
+    path: str | None = None
+
+
+class BaselineInfo(Strict):
+    model: str
+    version: str
+    alias: str | None = None
+    run_id: str | None = None
+    registry: str | None = None
+    bundle_sha256: str | None = None
+    created_at: str | None = None
+
+
+class RollbackCandidate(Strict):
+    version: str
+    eligible: bool
+    reasons: list[str] = Field(default_factory=list)
+
+
+class RollbackTarget(Strict):
+    model: str
+    version: str | None  # None: no version qualifies (see considered)
+    reason: str
+    considered: list[RollbackCandidate] = Field(default_factory=list)
+
+
+class GateInfo(Strict):
+    gatekeeper_version: str
+    rng_seed: int
+    python: str | None = None
+
+
+class Counts(Strict):
+    passed: int = Field(alias="pass")
+    warn: int
+    block: int
+
+
+class Verdict(Strict):
+    schema_: Literal["gatekeeper.verdict/v1"] = Field(alias="schema", default=VERDICT_SCHEMA)
+    verdict: Status
+    exit_code: int
+    fail_on: Literal["warn", "block"] = "block"
+    counts: Counts
+    policy: PolicyRef
+    candidate: CandidateRef
+    baseline: BaselineInfo | None = None
+    rollback_target: RollbackTarget | None = None
+    checks: list[Check]
+    gate: GateInfo

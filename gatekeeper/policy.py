@@ -1,0 +1,237 @@
+"""Load a policy: safe YAML, duplicate keys rejected, ``extends`` resolved (cycles rejected),
+per-branch overrides applied, then validated against ``models.policy.Policy``.
+
+Merging (docs/policy.md): mappings merge key by key, later wins; the lists ``metrics`` and
+``budgets`` merge item by item on their identity key (``metric`` / ``name``), so a stricter
+policy can tighten one rule without restating the others; ``waivers`` accumulate.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from gatekeeper.envelope import parse_path
+from gatekeeper.errors import Location, PolicyError
+from gatekeeper.models.policy import POLICY_API_VERSION, Policy
+from gatekeeper.yamlio import LineMap, read_document, render_path
+
+SourceMap = dict[tuple[str | int, ...], tuple[str, int, int]]
+_KEYED_LISTS = {"metrics": "metric", "budgets": "name"}
+_APPENDED_LISTS = {"waivers"}
+MAX_EXTENDS_DEPTH = 16
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    policy: Policy
+    path: Path
+    display: str
+    sha256: str  # of the effective policy (after extends and branch overrides), canonical JSON
+    sources: SourceMap  # field path → (file, line, column), for messages and annotations
+    target_branch: str | None
+    branch_patterns: tuple[str, ...]  # which `branches:` patterns applied
+
+    def location(self, *path: str | int) -> Location:
+        key: tuple[str | int, ...] = tuple(path)
+        while key and key not in self.sources:
+            key = key[:-1]
+        if key in self.sources:
+            file, line, col = self.sources[key]
+            return Location(file, render_path(path) or None, line, col)
+        return Location(self.display, render_path(path) or None)
+
+
+def _merge(base: Any, over: Any, base_src: SourceMap, over_src: SourceMap,
+           path: tuple[str | int, ...], out_src: SourceMap) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        result = dict(base)
+        for key, value in over.items():
+            child = (*path, str(key))
+            if key in base:
+                result[key] = _merge(base[key], value, base_src, over_src, child, out_src)
+            else:
+                result[key] = value
+                _copy_sources(over_src, child, child, out_src)
+        for key in base:
+            if key not in over:
+                _copy_sources(base_src, (*path, str(key)), (*path, str(key)), out_src)
+        if path in over_src:
+            out_src[path] = over_src[path]
+        return result
+    if (len(path) == 1 and path[0] in _KEYED_LISTS and isinstance(base, list)
+            and isinstance(over, list)):
+        ident = _KEYED_LISTS[str(path[0])]
+        result_list: list[Any] = []
+        index: dict[Any, int] = {}
+        for i, item in enumerate(base):
+            index[item.get(ident) if isinstance(item, dict) else None] = len(result_list)
+            _copy_sources(base_src, (*path, i), (*path, len(result_list)), out_src)
+            result_list.append(item)
+        for j, item in enumerate(over):
+            key = item.get(ident) if isinstance(item, dict) else None
+            if key is not None and key in index:
+                pos = index[key]
+                result_list[pos] = _merge_item(result_list[pos], item)
+                _copy_sources(over_src, (*path, j), (*path, pos), out_src)
+            else:
+                _copy_sources(over_src, (*path, j), (*path, len(result_list)), out_src)
+                result_list.append(item)
+        return result_list
+    if (len(path) == 1 and path[0] in _APPENDED_LISTS and isinstance(base, list)
+            and isinstance(over, list)):
+        for i in range(len(base)):
+            _copy_sources(base_src, (*path, i), (*path, i), out_src)
+        for j in range(len(over)):
+            _copy_sources(over_src, (*path, j), (*path, len(base) + j), out_src)
+        return [*base, *over]
+    _copy_sources(over_src, path, path, out_src)
+    return over
+
+
+def _merge_item(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _copy_sources(src: SourceMap, from_path: tuple[str | int, ...],
+                  to_path: tuple[str | int, ...], out: SourceMap) -> None:
+    n = len(from_path)
+    for key, value in src.items():
+        if key[:n] == from_path:
+            out[(*to_path, *key[n:])] = value
+
+
+def _sources(lines: LineMap, file: str) -> SourceMap:
+    return {k: (file, v[0], v[1]) for k, v in lines.items()}
+
+
+def _read(path: Path, display: str, stack: tuple[Path, ...]) -> tuple[dict[str, Any], SourceMap]:
+    resolved = path.resolve()
+    if resolved in stack:
+        chain = " -> ".join(p.name for p in (*stack, resolved))
+        raise PolicyError(f"extends cycle: {chain}", Location(display, "extends"))
+    if len(stack) >= MAX_EXTENDS_DEPTH:
+        raise PolicyError(f"extends chain deeper than {MAX_EXTENDS_DEPTH}",
+                          Location(display, "extends"))
+    data, lines, _ = read_document(path, display)
+    if not isinstance(data, dict):
+        raise PolicyError("a policy must be a YAML mapping", Location(display, line=1))
+    api = data.get("apiVersion")
+    if api != POLICY_API_VERSION:
+        line, col = lines.get(("apiVersion",), (1, 1))
+        raise PolicyError(f"apiVersion must be {POLICY_API_VERSION!r} (got {api!r})",
+                          Location(display, "apiVersion", line, col))
+    src = _sources(lines, display)
+    parents = data.get("extends")
+    if parents is None:
+        return data, src
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        line, col = lines.get(("extends",), (None, None))
+        raise PolicyError("extends must be a path or a list of paths",
+                          Location(display, "extends", line, col))
+    merged: dict[str, Any] = {}
+    merged_src: SourceMap = {}
+    for i, rel in enumerate(parents):
+        if Path(rel).is_absolute():
+            line, col = lines.get(("extends",), (None, None))
+            raise PolicyError(f"extends path {rel!r} must be relative to the policy file",
+                              Location(display, "extends", line, col))
+        parent_path = path.parent / rel
+        parent_display = str(Path(display).parent / rel)
+        if not parent_path.is_file():
+            line, col = lines.get(("extends", i) if isinstance(data.get("extends"), list)
+                                  else ("extends",), (None, None))
+            raise PolicyError(f"extended policy {rel!r} not found",
+                              Location(display, "extends", line, col))
+        pdata, psrc = _read(parent_path, parent_display, (*stack, resolved))
+        new_src: SourceMap = {}
+        merged = _merge(merged, pdata, merged_src, psrc, (), new_src) if merged else pdata
+        merged_src = new_src if new_src else psrc
+    out_src: SourceMap = {}
+    result = _merge(merged, data, merged_src, src, (), out_src)
+    return result, out_src
+
+
+def load_policy(path: Path, *, target_branch: str | None = None,
+                display: str | None = None) -> LoadedPolicy:
+    shown = display or str(path)
+    data, sources = _read(path, shown, ())
+    applied: list[str] = []
+    branches = data.get("branches") or {}
+    if not isinstance(branches, dict):
+        raise PolicyError("branches must map branch patterns to overrides",
+                          Location(shown, "branches"))
+    if target_branch:
+        for pattern, override in branches.items():
+            if not fnmatch.fnmatchcase(target_branch, str(pattern)):
+                continue
+            if not isinstance(override, dict):
+                file, line, col = sources.get(("branches", str(pattern)), (shown, 0, 0))
+                raise PolicyError("a branch override must be a mapping",
+                                  Location(file, f"branches.{pattern}", line or None))
+            for forbidden in ("branches", "extends", "apiVersion", "kind"):
+                if forbidden in override:
+                    raise PolicyError(f"{forbidden!r} cannot be overridden per branch",
+                                      Location(shown, f"branches.{pattern}.{forbidden}"))
+            over_src = {k[2:]: v for k, v in sources.items()
+                        if k[:2] == ("branches", str(pattern)) and len(k) > 2}
+            new_src: SourceMap = {}
+            data = _merge(data, copy.deepcopy(override), sources, over_src, (), new_src)
+            sources = {**sources, **new_src}
+            applied.append(str(pattern))
+    effective = {k: v for k, v in data.items() if k != "extends"}
+    try:
+        policy = Policy.model_validate(effective)
+    except ValidationError as exc:
+        raise _policy_validation_error(exc, sources, shown) from exc
+    for i, req in enumerate(policy.envelope.required):
+        try:
+            parse_path(req)
+        except ValueError as exc:
+            file, line, col = sources.get(("envelope", "required", i), (shown, 0, 0))
+            raise PolicyError(str(exc), Location(file, f"envelope.required[{i}]", line or None,
+                                                 col or None)) from exc
+    canonical = json.dumps(policy.model_dump(mode="json", by_alias=True), sort_keys=True,
+                           separators=(",", ":"))
+    return LoadedPolicy(
+        policy=policy,
+        path=path,
+        display=shown,
+        sha256=hashlib.sha256(canonical.encode()).hexdigest(),
+        sources=sources,
+        target_branch=target_branch,
+        branch_patterns=tuple(applied),
+    )
+
+
+def _policy_validation_error(exc: ValidationError, sources: SourceMap, shown: str) -> PolicyError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(p for p in first["loc"] if isinstance(p, str | int))
+    key = loc
+    while key and key not in sources:
+        key = key[:-1]
+    file, line, col = sources.get(key, (shown, 0, 0))
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling; see `gatekeeper schema policy`)"
+    elif first["type"] == "missing":
+        msg = "required field is missing"
+    if len(errors) > 1:
+        msg += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return PolicyError(msg, Location(file, render_path(loc) or None, line or None, col or None))

@@ -1,0 +1,18 @@
+"""What reporters may use beyond the verdict: the loaded bundles and policy (for the
+"what changed" table and the model card). Every field is optional so a verdict.json alone can
+be re-rendered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gatekeeper.bundle import Bundle
+from gatekeeper.policy import LoadedPolicy
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    candidate: Bundle | None = None
+    baseline: Bundle | None = None
+    policy: LoadedPolicy | None = None
+    details_url: str | None = None  # where the full report lives (job summary / artifact)

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from gatekeeper.schemas import write_all
+
+write_all()

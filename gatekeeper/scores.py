@@ -1,0 +1,265 @@
+"""Read metric evidence into numpy arrays: per-example scores (CSV, JSONL, NPZ), latency or
+cost samples (a JSONL field), and replicates. Scores arrive as arrays, never Python lists, so a
+10^7-example comparison stays in C."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gatekeeper.bundle import Bundle
+from gatekeeper.errors import BundleError, Location
+from gatekeeper.fileio import max_file_bytes
+from gatekeeper.models.run import MetricSpec
+
+
+@dataclass(frozen=True)
+class LoadedMetric:
+    name: str
+    kind: str  # value | replicates | per_example | samples | series
+    values: np.ndarray  # float64
+    ids: np.ndarray | None = None  # per-example / per-request ids (str)
+    clusters: np.ndarray | None = None  # cluster label per example (str)
+    seeds: tuple[int, ...] | None = None  # replicates: the run's seeds, position by position
+    file: str | None = None  # where the evidence came from (for messages)
+
+
+def _size_guard(path: Path, shown: str) -> None:
+    size = path.stat().st_size
+    limit = max_file_bytes()
+    if size > limit:
+        raise BundleError(
+            f"file is {size:,} bytes, over the limit of {limit:,} (GATEKEEPER_MAX_FILE_BYTES); "
+            "use a .npz score file for very large eval sets",
+            Location(shown),
+        )
+
+
+def _finite(value: Any, where: Location) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        out = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.lower() in {"true", "false"}:
+            return 1.0 if text.lower() == "true" else 0.0
+        try:
+            out = float(text)
+        except ValueError as exc:
+            raise BundleError(f"score {value!r} is not a number", where) from exc
+    else:
+        raise BundleError(f"score {value!r} is not a number", where)
+    if not math.isfinite(out):
+        raise BundleError(f"score {value!r} is not a finite number", where)
+    return out
+
+
+def _duplicate_error(ids: list[str], lines: list[int], shown: str) -> None:
+    seen: dict[str, int] = {}
+    for ident, line in zip(ids, lines, strict=True):
+        if ident in seen:
+            raise BundleError(
+                f"duplicate example id {ident!r} (first on line {seen[ident]}); per-example "
+                "scores are paired by id", Location(shown, "id", line),
+            )
+        seen[ident] = line
+
+
+def read_csv_scores(path: Path, shown: str, spec: MetricSpec) -> tuple[np.ndarray, np.ndarray,
+                                                                      np.ndarray | None]:
+    ids: list[str] = []
+    scores: list[float] = []
+    clusters: list[str] = []
+    with path.open("r", encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration as exc:
+            raise BundleError("empty score file (expected a header such as 'id,score')",
+                              Location(shown, line=1)) from exc
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise BundleError(f"unreadable CSV: {exc}", Location(shown, line=1)) from exc
+        cols = [h.strip() for h in header]
+        wanted = [spec.id_column, spec.score_column]
+        if spec.cluster_column:
+            wanted.append(spec.cluster_column)
+        for col in wanted:
+            if col not in cols:
+                raise BundleError(f"missing column {col!r} (header has {', '.join(cols)})",
+                                  Location(shown, col, 1))
+        i_id = cols.index(spec.id_column)
+        i_score = cols.index(spec.score_column)
+        i_cluster = cols.index(spec.cluster_column) if spec.cluster_column else -1
+        width = len(cols)
+        line = 1
+        try:
+            for line, row in enumerate(reader, start=2):
+                if len(row) != width:
+                    if not row:
+                        continue
+                    raise BundleError(f"row has {len(row)} fields, the header has {width}",
+                                      Location(shown, None, line))
+                ident = row[i_id]
+                if not ident:
+                    raise BundleError("empty id", Location(shown, spec.id_column, line))
+                ids.append(ident)
+                try:
+                    scores.append(float(row[i_score]))
+                except ValueError:
+                    scores.append(_finite(row[i_score], Location(shown, spec.score_column, line)))
+                if not math.isfinite(scores[-1]):
+                    raise BundleError(f"score {row[i_score]!r} is not a finite number",
+                                      Location(shown, spec.score_column, line))
+                if i_cluster >= 0:
+                    clusters.append(row[i_cluster])
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise BundleError(f"unreadable CSV: {exc}", Location(shown, None, line + 1)) from exc
+    return _finish(ids, scores, clusters if spec.cluster_column else None, shown, header_lines=1)
+
+
+def _finish(ids: list[str], scores: list[float], clusters: list[str] | None, shown: str,
+            header_lines: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    if not ids:
+        raise BundleError("no scores in the file", Location(shown))
+    id_arr = np.asarray(ids, dtype=object).astype(str)
+    if np.unique(id_arr).size != id_arr.size:
+        _duplicate_error(ids, [i + 1 + header_lines for i in range(len(ids))], shown)
+    cl = np.asarray(clusters, dtype=object).astype(str) if clusters is not None else None
+    return id_arr, np.asarray(scores, dtype=np.float64), cl
+
+
+def read_jsonl_records(path: Path, shown: str) -> list[tuple[int, dict[str, Any]]]:
+    out: list[tuple[int, dict[str, Any]]] = []
+    with path.open("r", encoding="utf-8") as fh:
+        line_no = 0
+        try:
+            for line_no, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise BundleError(f"invalid JSON: {exc.msg}",
+                                      Location(shown, None, line_no, exc.colno)) from exc
+                if not isinstance(record, dict):
+                    raise BundleError("each line must be a JSON object",
+                                      Location(shown, None, line_no))
+                out.append((line_no, record))
+        except UnicodeDecodeError as exc:
+            raise BundleError("not UTF-8 text", Location(shown, None, line_no + 1)) from exc
+    return out
+
+
+def read_jsonl_scores(path: Path, shown: str, spec: MetricSpec) -> tuple[np.ndarray, np.ndarray,
+                                                                        np.ndarray | None]:
+    ids: list[str] = []
+    scores: list[float] = []
+    clusters: list[str] = []
+    for line, record in read_jsonl_records(path, shown):
+        for col in (spec.id_column, spec.score_column, spec.cluster_column):
+            if col and col not in record:
+                raise BundleError(f"missing field {col!r}", Location(shown, col, line))
+        ids.append(str(record[spec.id_column]))
+        scores.append(_finite(record[spec.score_column], Location(shown, spec.score_column, line)))
+        if spec.cluster_column:
+            clusters.append(str(record[spec.cluster_column]))
+    id_arr, sc, cl = _finish(ids, scores, clusters if spec.cluster_column else None, shown, 0)
+    return id_arr, sc, cl
+
+
+def read_npz_scores(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            names = set(archive.files)
+            for required in ("ids", "scores"):
+                if required not in names:
+                    raise BundleError(f"missing array {required!r} (an .npz score file holds "
+                                      "'ids' and 'scores')", Location(shown, required))
+            ids = archive["ids"]
+            scores = archive["scores"].astype(np.float64, copy=False)
+            clusters = archive["clusters"] if "clusters" in names else None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise BundleError(f"unreadable .npz: {exc}", Location(shown)) from exc
+    if ids.ndim != 1 or scores.ndim != 1 or ids.shape != scores.shape:
+        raise BundleError(f"'ids' and 'scores' must be 1-D arrays of equal length "
+                          f"(got {ids.shape} and {scores.shape})", Location(shown))
+    bad = np.flatnonzero(~np.isfinite(scores))
+    if bad.size:
+        raise BundleError(f"score at index {int(bad[0])} is not a finite number",
+                          Location(shown, f"scores[{int(bad[0])}]"))
+    if ids.dtype.kind not in "iuUS":
+        raise BundleError("'ids' must be integers or strings", Location(shown, "ids"))
+    ids_str = ids.astype(str)
+    uniq, counts = np.unique(ids_str, return_counts=True)
+    if uniq.size != ids_str.size:
+        dup = uniq[counts > 1][0]
+        raise BundleError(f"duplicate example id {dup!r}", Location(shown, "ids"))
+    return ids_str, scores, (clusters.astype(str) if clusters is not None else None)
+
+
+def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
+    spec = bundle.run.metrics[name]
+    kind = spec.kind
+    if kind == "value":
+        assert spec.value is not None
+        return LoadedMetric(name, kind, np.asarray([spec.value], dtype=np.float64))
+    if kind == "replicates":
+        assert spec.replicates is not None
+        seeds = tuple(bundle.run.seeds) if bundle.run.seeds is not None else None
+        return LoadedMetric(name, kind, np.asarray(spec.replicates, dtype=np.float64),
+                            seeds=seeds)
+    rel = spec.path
+    assert rel is not None
+    path = bundle.resolve(rel, "metrics", name, kind)
+    shown = f"{bundle.display.rstrip('/')}/{rel}"
+    _size_guard(path, shown)
+    if kind == "per_example":
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            ids, scores, clusters = read_csv_scores(path, shown, spec)
+        elif suffix in {".jsonl", ".ndjson"}:
+            ids, scores, clusters = read_jsonl_scores(path, shown, spec)
+        elif suffix == ".npz":
+            ids, scores, clusters = read_npz_scores(path, shown)
+        else:
+            raise BundleError(
+                f"unsupported score file type {suffix!r}: use .csv, .jsonl or .npz",
+                bundle.location("metrics", name, kind),
+            )
+        return LoadedMetric(name, kind, scores, ids=ids, clusters=clusters, file=shown)
+    if kind == "samples":
+        field = spec.field or name
+        values: list[float] = []
+        ids_list: list[str] = []
+        for line, record in read_jsonl_records(path, shown):
+            if field not in record:
+                raise BundleError(f"missing field {field!r}", Location(shown, field, line))
+            values.append(_finite(record[field], Location(shown, field, line)))
+            ids_list.append(str(record.get("id", line)))
+        if not values:
+            raise BundleError("no samples in the file", Location(shown))
+        return LoadedMetric(name, kind, np.asarray(values, dtype=np.float64),
+                            ids=np.asarray(ids_list).astype(str), file=shown)
+    # series: a step,value curve — validated here, shown in reports, not gated on.
+    steps: list[float] = []
+    with path.open("r", encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header[:2]] != ["step", "value"]:
+            raise BundleError("a series file starts with the header 'step,value'",
+                              Location(shown, line=1))
+        for line, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) < 2:
+                raise BundleError("expected 'step,value'", Location(shown, None, line))
+            steps.append(_finite(row[1], Location(shown, "value", line)))
+    return LoadedMetric(name, kind, np.asarray(steps, dtype=np.float64), file=shown)

@@ -1,0 +1,1 @@
+"""Pure statistics for the gate: estimators, intervals, tests and power. No I/O."""

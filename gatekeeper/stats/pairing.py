@@ -1,0 +1,131 @@
+"""Pair per-example scores of two runs by example id, never by row order.
+
+One sort per side (O(n log n), all in numpy): ``np.intersect1d(..., return_indices=True)``
+finds the common ids and their positions; ids present on one side only are counted and a few
+are kept as examples for the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True, eq=False)
+class Match:
+    """Positions of the common ids in each input (sorted by id) and what did not match."""
+
+    idx_candidate: np.ndarray
+    idx_baseline: np.ndarray
+    n_only_candidate: int
+    n_only_baseline: int
+    examples_only_candidate: tuple[str, ...]
+    examples_only_baseline: tuple[str, ...]
+
+    @property
+    def n_matched(self) -> int:
+        return int(self.idx_candidate.size)
+
+    def notes(self) -> tuple[str, ...]:
+        """Report lines for ids found on one side only (empty when every id matched)."""
+        out: list[str] = []
+        for side, count, examples in (
+            ("candidate", self.n_only_candidate, self.examples_only_candidate),
+            ("baseline", self.n_only_baseline, self.examples_only_baseline),
+        ):
+            if count:
+                more = ", ..." if count > len(examples) else ""
+                out.append(
+                    f"{count} example id(s) only in the {side}, left out of the comparison "
+                    f"(e.g. {', '.join(examples)}{more})"
+                )
+        return tuple(out)
+
+
+@dataclass(frozen=True, eq=False)
+class Paired:
+    """Scores aligned by id (ascending id order)."""
+
+    candidate: np.ndarray
+    baseline: np.ndarray
+    clusters: np.ndarray | None
+    n_only_candidate: int
+    n_only_baseline: int
+    examples_only_candidate: tuple[str, ...]
+    examples_only_baseline: tuple[str, ...]
+
+
+def _normalise_ids(ids_c: np.ndarray, ids_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bring both id arrays to one comparable dtype: integers stay integers, else strings.
+
+    Ids read from CSV on one side and JSONL on the other may be ints on one side and strings on
+    the other; comparing them as strings makes "17" and 17 the same example.
+    """
+    a, b = np.asarray(ids_c), np.asarray(ids_b)
+    for arr, side in ((a, "candidate"), (b, "baseline")):
+        if arr.ndim != 1:
+            raise ValueError(f"{side} ids must be one-dimensional, got shape {arr.shape}")
+        if arr.dtype.kind == "f":
+            raise ValueError(f"{side} ids must be strings or integers, not floating point")
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu":
+        return a.astype(np.int64, copy=False), b.astype(np.int64, copy=False)
+    return a.astype(str), b.astype(str)
+
+
+def _check_unique(sorted_ids: np.ndarray, side: str) -> None:
+    if sorted_ids.size < 2:
+        return
+    dup = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1])
+    if dup.size:
+        first = sorted_ids[int(dup[0])]
+        extra = f" (and {dup.size - 1} more repeats)" if dup.size > 1 else ""
+        raise ValueError(f"duplicate example id {first!s} in the {side} scores{extra}")
+
+
+def match_ids(ids_c: np.ndarray, ids_b: np.ndarray) -> Match:
+    """Match two id arrays; raises ValueError naming a duplicated id."""
+    a, b = _normalise_ids(ids_c, ids_b)
+    sa, sb = np.sort(a), np.sort(b)
+    _check_unique(sa, "candidate")
+    _check_unique(sb, "baseline")
+    _, idx_c, idx_b = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+    only_c = np.setdiff1d(sa, sb, assume_unique=True)
+    only_b = np.setdiff1d(sb, sa, assume_unique=True)
+    return Match(
+        idx_candidate=idx_c,
+        idx_baseline=idx_b,
+        n_only_candidate=int(only_c.size),
+        n_only_baseline=int(only_b.size),
+        examples_only_candidate=tuple(str(x) for x in only_c[:MAX_EXAMPLES]),
+        examples_only_baseline=tuple(str(x) for x in only_b[:MAX_EXAMPLES]),
+    )
+
+
+def pair_by_id(
+    ids_c: np.ndarray,
+    scores_c: np.ndarray,
+    ids_b: np.ndarray,
+    scores_b: np.ndarray,
+    clusters_c: np.ndarray | None = None,
+) -> Paired:
+    """Align candidate and baseline scores on their common ids (ascending id order)."""
+    sc, sb = np.asarray(scores_c), np.asarray(scores_b)
+    if sc.shape != np.shape(ids_c):
+        raise ValueError(f"candidate: {np.size(ids_c)} ids but {sc.size} scores")
+    if sb.shape != np.shape(ids_b):
+        raise ValueError(f"baseline: {np.size(ids_b)} ids but {sb.size} scores")
+    if clusters_c is not None and np.shape(clusters_c) != sc.shape:
+        raise ValueError(f"candidate: {sc.size} scores but {np.size(clusters_c)} cluster labels")
+    m = match_ids(ids_c, ids_b)
+    return Paired(
+        candidate=sc[m.idx_candidate],
+        baseline=sb[m.idx_baseline],
+        clusters=None if clusters_c is None else np.asarray(clusters_c)[m.idx_candidate],
+        n_only_candidate=m.n_only_candidate,
+        n_only_baseline=m.n_only_baseline,
+        examples_only_candidate=m.examples_only_candidate,
+        examples_only_baseline=m.examples_only_baseline,
+    )

@@ -1,0 +1,301 @@
+"""A local GitHub REST fake (pytest-httpserver) that validates every request it receives
+against GitHub's official OpenAPI description; any invalid request fails the test at teardown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "github"
+SPEC_PATH = FIXTURES / "api.github.com.subset.json"
+EVENTS = FIXTURES / "events"
+TOKEN = "ghs_testtoken0123456789abcdefSECRET"
+SPEC_HOST = "https://api.github.com"
+
+
+@pytest.fixture(scope="session")
+def openapi() -> OpenAPI:
+    return OpenAPI.from_dict(json.loads(SPEC_PATH.read_text(encoding="utf-8")))
+
+
+@dataclass
+class SpecRequest:
+    """openapi-core's Request protocol for a request the fake received."""
+
+    method: str
+    path: str
+    body: bytes | None
+    content_type: str
+    parameters: RequestParameters
+    host_url: str = SPEC_HOST
+
+
+@dataclass
+class Fault:
+    method: str
+    path: str  # regex over the API path
+    response: Callable[[], Response]
+    remaining: int = 1
+
+
+@dataclass
+class Logged:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(data), status=status, headers=headers or {}, content_type="application/json"
+    )
+
+
+@dataclass
+class FakeGitHub:
+    server: HTTPServer
+    spec: OpenAPI
+    prefix: str = ""
+    errors: list[str] = field(default_factory=list)
+    log: list[Logged] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    rulesets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    contents: dict[tuple[str, str], str] = field(default_factory=dict)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    next_id: int = 1000
+
+    def __post_init__(self) -> None:
+        self.server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
+
+    @property
+    def api_url(self) -> str:
+        return self.server.url_for(self.prefix or "/").rstrip("/")
+
+    def fail(
+        self, method: str, path: str, status: int, headers: dict[str, str] | None = None,
+        message: str = "error", times: int = 1,
+    ) -> None:
+        self.faults.append(
+            Fault(method, path, lambda: json_response({"message": message}, status, headers), times)
+        )
+
+    def add_comments(self, issue: int, bodies: list[str]) -> None:
+        for body in bodies:
+            self._new_comment(issue, body)
+
+    def requests(self, method: str | None = None, pattern: str = ".*") -> list[Logged]:
+        return [
+            r for r in self.log
+            if (method is None or r.method == method) and re.fullmatch(pattern, r.path)
+        ]
+
+    # -- request handling -------------------------------------------------------------------
+
+    def _validate(self, request: Request, path: str) -> None:
+        spec_request = SpecRequest(
+            method=request.method.lower(),
+            path=path,
+            body=request.get_data() or None,
+            content_type=request.content_type or "",
+            parameters=RequestParameters(
+                query=request.args, header=request.headers, cookie=request.cookies, path={}
+            ),
+        )
+        try:
+            self.spec.validate_request(spec_request)
+        except Exception as exc:  # every openapi-core error class: record, fail at teardown
+            detail = f" ({exc.__cause__})" if exc.__cause__ else ""
+            self.errors.append(f"{request.method} {path}: {type(exc).__name__}: {exc}{detail}")
+        expected = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "Authorization": f"Bearer {TOKEN}",
+        }
+        for name, value in expected.items():
+            if request.headers.get(name) != value:
+                self.errors.append(f"{request.method} {path}: header {name} is wrong")
+        if not (request.headers.get("User-Agent") or "").startswith("gatekeeper/"):
+            self.errors.append(f"{request.method} {path}: no gatekeeper User-Agent")
+
+    def handle(self, request: Request) -> Response:
+        if not request.path.startswith(self.prefix + "/"):
+            self.errors.append(f"{request.method} {request.path}: outside the API prefix")
+            return json_response({"message": "Not Found"}, 404)
+        path = request.path[len(self.prefix):]
+        self._validate(request, path)
+        body = json.loads(request.get_data()) if request.get_data() else None
+        self.log.append(
+            Logged(request.method, path, dict(request.args), body, dict(request.headers))
+        )
+        for fault in self.faults:
+            if fault.remaining > 0 and fault.method == request.method and re.fullmatch(
+                fault.path, path
+            ):
+                fault.remaining -= 1
+                return fault.response()
+        return self._route(request, path, body)
+
+    def _route(self, request: Request, path: str, body: Any) -> Response:
+        m = request.method
+        repo = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
+        routes: list[tuple[str, str, Callable[..., Response]]] = [
+            ("GET", repo + r"/issues/(?P<n>\d+)/comments", self._list_comments),
+            ("POST", repo + r"/issues/(?P<n>\d+)/comments", self._create_comment),
+            ("PATCH", repo + r"/issues/comments/(?P<cid>\d+)", self._update_comment),
+            ("POST", repo + r"/check-runs", self._create_check_run),
+            ("PATCH", repo + r"/check-runs/(?P<cid>\d+)", self._update_check_run),
+            ("POST", repo + r"/statuses/(?P<sha>[0-9a-f]+)", self._create_status),
+            ("GET", repo + r"/pulls/(?P<n>\d+)", self._get_pull),
+            ("GET", repo + r"/contents/(?P<file>.+)", self._get_contents),
+            ("GET", repo + r"/rulesets", self._list_rulesets),
+            ("POST", repo + r"/rulesets", self._create_ruleset),
+            ("GET", repo + r"/rulesets/(?P<rid>\d+)", self._get_ruleset),
+            ("PUT", repo + r"/rulesets/(?P<rid>\d+)", self._put_ruleset),
+        ]
+        for method, pattern, handler in routes:
+            match = re.fullmatch(pattern, path)
+            if method == m and match:
+                return handler(request, body, **match.groupdict())
+        return json_response({"message": "Not Found"}, 404)
+
+    def _id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def _new_comment(self, issue: int, body: str) -> dict[str, Any]:
+        cid = self._id()
+        comment = {
+            "id": cid,
+            "body": body,
+            "html_url": f"https://github.com/o/r/pull/{issue}#issuecomment-{cid}",
+        }
+        self.comments.setdefault(issue, []).append(comment)
+        return comment
+
+    def _list_comments(self, request: Request, body: Any, owner: str, repo: str, n: str) -> Response:
+        per_page = int(request.args.get("per_page", 30))
+        page = int(request.args.get("page", 1))
+        items = self.comments.get(int(n), [])
+        chunk = items[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(items):
+            query = urlencode({"per_page": per_page, "page": page + 1})
+            headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
+        return json_response(chunk, 200, headers)
+
+    def _create_comment(self, request: Request, body: Any, owner: str, repo: str, n: str) -> Response:
+        return json_response(self._new_comment(int(n), body["body"]), 201)
+
+    def _update_comment(self, request: Request, body: Any, owner: str, repo: str, cid: str) -> Response:
+        for comments in self.comments.values():
+            for comment in comments:
+                if comment["id"] == int(cid):
+                    comment["body"] = body["body"]
+                    return json_response(comment)
+        return json_response({"message": "Not Found"}, 404)
+
+    def _create_check_run(self, request: Request, body: Any, owner: str, repo: str) -> Response:
+        rid = self._id()
+        run = dict(body, id=rid, html_url=f"https://github.com/{owner}/{repo}/runs/{rid}")
+        run["all_annotations"] = list(body.get("output", {}).get("annotations", []))
+        self.check_runs[rid] = run
+        return json_response(run, 201)
+
+    def _update_check_run(self, request: Request, body: Any, owner: str, repo: str, cid: str) -> Response:
+        run = self.check_runs[int(cid)]
+        run["all_annotations"].extend(body.get("output", {}).get("annotations", []))
+        return json_response(run)
+
+    def _create_status(self, request: Request, body: Any, owner: str, repo: str, sha: str) -> Response:
+        status = dict(body, sha=sha, url=f"https://api.github.com/repos/{owner}/{repo}/statuses/{sha}")
+        self.statuses.append(status)
+        return json_response(status, 201)
+
+    def _get_pull(self, request: Request, body: Any, owner: str, repo: str, n: str) -> Response:
+        if int(n) not in self.pulls:
+            return json_response({"message": "Not Found"}, 404)
+        return json_response(self.pulls[int(n)])
+
+    def _get_contents(self, request: Request, body: Any, owner: str, repo: str, file: str) -> Response:
+        import base64
+
+        text = self.contents.get((request.args.get("ref", ""), file))
+        if text is None:
+            return json_response({"message": "Not Found"}, 404)
+        content = base64.b64encode(text.encode()).decode()
+        return json_response({"type": "file", "encoding": "base64", "path": file, "content": content})
+
+    def _list_rulesets(self, request: Request, body: Any, owner: str, repo: str) -> Response:
+        return json_response([{"id": r["id"], "name": r["name"]} for r in self.rulesets.values()])
+
+    def _create_ruleset(self, request: Request, body: Any, owner: str, repo: str) -> Response:
+        rid = self._id()
+        self.rulesets[rid] = dict(body, id=rid)
+        return json_response(self.rulesets[rid], 201)
+
+    def _get_ruleset(self, request: Request, body: Any, owner: str, repo: str, rid: str) -> Response:
+        return json_response(self.rulesets[int(rid)])
+
+    def _put_ruleset(self, request: Request, body: Any, owner: str, repo: str, rid: str) -> Response:
+        self.rulesets[int(rid)] = dict(body, id=int(rid))
+        return json_response(self.rulesets[int(rid)])
+
+
+@pytest.fixture(params=[""], ids=["dotcom"])
+def api_prefix(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def github(httpserver: HTTPServer, openapi: OpenAPI, api_prefix: str) -> Iterator[FakeGitHub]:
+    fake = FakeGitHub(httpserver, openapi, prefix=api_prefix)
+    yield fake
+    assert fake.errors == [], "requests that GitHub's OpenAPI description rejects"
+    httpserver.check_assertions()
+
+
+class FakeSleep:
+    """Records waits instead of sleeping; the clock advances by what was waited."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake_sleep() -> FakeSleep:
+    return FakeSleep()
+
+
+def event_copy(tmp_path: Path, name: str, edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
+    """A real webhook payload written to tmp (optionally edited) for GITHUB_EVENT_PATH."""
+    data = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    if edit is not None:
+        edit(data)
+    path = tmp_path / f"event-{name}"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path

@@ -1,0 +1,118 @@
+"""Settings from an environ mapping, with the real webhook payloads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fake_github import TOKEN, event_copy
+
+from gatekeeper.errors import GitHubError
+from gatekeeper.github.settings import GitHubSettings
+
+PR_HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+MERGE_SHA = "1" * 40
+
+
+def base_env(tmp_path: Path, event: str) -> dict[str, str]:
+    return {
+        "GITHUB_REPOSITORY": "Codertocat/Hello-World",
+        "GITHUB_EVENT_NAME": event.split(".")[0],
+        "GITHUB_EVENT_PATH": str(event_copy(tmp_path, event)),
+        "GITHUB_SHA": MERGE_SHA,
+    }
+
+
+def test_pull_request_event_reports_on_the_head_sha_not_the_merge_commit(tmp_path: Path) -> None:
+    env = base_env(tmp_path, "pull_request.synchronize.1.json")
+    env.update(GITHUB_TOKEN=TOKEN, GITHUB_STEP_SUMMARY="/s", GITHUB_OUTPUT="/o", GITHUB_RUN_ID="9")
+    s = GitHubSettings.from_environ(env)
+    assert s.pr_number == 2
+    assert s.head_sha == PR_HEAD
+    assert s.base_ref == "master"
+    assert s.base_sha is not None and len(s.base_sha) == 40
+    assert s.is_fork is False
+    assert s.api_url == "https://api.github.com"
+    assert s.step_summary == Path("/s") and s.output == Path("/o")
+    assert s.run_url == "https://github.com/Codertocat/Hello-World/actions/runs/9"
+    assert TOKEN not in repr(s)
+
+
+def test_fork_pull_request_is_detected(tmp_path: Path) -> None:
+    def fork(data: dict) -> None:  # type: ignore[type-arg]
+        data["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
+
+    env = base_env(tmp_path, "pull_request.opened.1.json")
+    env["GITHUB_EVENT_PATH"] = str(event_copy(tmp_path, "pull_request.opened.1.json", fork))
+    assert GitHubSettings.from_environ(env).is_fork is True
+
+
+def test_deleted_fork_counts_as_fork(tmp_path: Path) -> None:
+    def gone(data: dict) -> None:  # type: ignore[type-arg]
+        data["pull_request"]["head"]["repo"] = None
+
+    env = base_env(tmp_path, "pull_request.opened.1.json")
+    env["GITHUB_EVENT_PATH"] = str(event_copy(tmp_path, "pull_request.opened.1.json", gone))
+    assert GitHubSettings.from_environ(env).is_fork is True
+
+
+def test_push_event_uses_github_sha(tmp_path: Path) -> None:
+    s = GitHubSettings.from_environ(base_env(tmp_path, "push.1.json"))
+    assert s.pr_number is None and s.head_sha == MERGE_SHA and not s.is_fork
+
+
+def test_merge_group_event(tmp_path: Path) -> None:
+    s = GitHubSettings.from_environ(base_env(tmp_path, "merge_group.checks_requested.1.json"))
+    assert s.head_sha == "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d"
+    assert s.base_ref == "main"
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (("GITHUB_TOKEN",), "t-GITHUB_TOKEN"),
+        (("GITHUB_TOKEN", "INPUT_GITHUB_TOKEN"), "t-INPUT_GITHUB_TOKEN"),
+        (("GITHUB_TOKEN", "INPUT_GITHUB_TOKEN", "GATEKEEPER_GITHUB_TOKEN"), "t-GATEKEEPER_GITHUB_TOKEN"),
+    ],
+)
+def test_token_precedence(names: tuple[str, ...], expected: str) -> None:
+    s = GitHubSettings.from_environ({n: f"t-{n}" for n in names})
+    assert s.token == expected
+
+
+def test_missing_token_error_names_the_variables() -> None:
+    s = GitHubSettings.from_environ({"GITHUB_TOKEN": ""})
+    with pytest.raises(GitHubError, match="GATEKEEPER_GITHUB_TOKEN, INPUT_GITHUB_TOKEN, GITHUB_TOKEN"):
+        s.require_token()
+
+
+def test_ghes_api_url_is_taken_from_the_environment() -> None:
+    s = GitHubSettings.from_environ({"GITHUB_API_URL": "https://ghe.example.com/api/v3/"})
+    assert s.api_url == "https://ghe.example.com/api/v3"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"GITHUB_REPOSITORY": "no-slash"}, "GITHUB_REPOSITORY must look like 'owner/name'"),
+        ({"GITHUB_API_URL": "ftp://x"}, "GITHUB_API_URL must be an http"),
+        ({"GITHUB_EVENT_PATH": "/nonexistent/event.json"}, "GITHUB_EVENT_PATH: cannot read"),
+        ({"GITHUB_SHA": "main"}, "GITHUB_SHA: expected a hex commit sha"),
+    ],
+)
+def test_malformed_values_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(GitHubError, match=message):
+        GitHubSettings.from_environ(env)
+
+
+def test_malformed_event_payloads(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(GitHubError, match="GITHUB_EVENT_PATH: .* is not valid JSON"):
+        GitHubSettings.from_environ({"GITHUB_EVENT_PATH": str(bad)})
+    data = json.loads((event_copy(tmp_path, "pull_request.opened.1.json")).read_text())
+    data["pull_request"]["number"] = "2"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(GitHubError, match="pull_request.number must be a positive int"):
+        GitHubSettings.from_environ({"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(bad)})

@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from gatekeeper.stats.continuous import compare_paired_mean
+from gatekeeper.stats.decision import decide
+from gatekeeper.stats.moments import cluster_robust_variance, cluster_sums, moments
+from gatekeeper.stats.types import Hypothesis, Outcome
+
+H = Hypothesis(confidence=0.95, margin=0.05)
+
+
+def _data(n: int = 60, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    b = rng.uniform(0, 1, n)
+    c = np.clip(b + rng.normal(0.02, 0.15, n), 0, 1)
+    return c, b
+
+
+def test_paired_t_matches_scipy_ttest_rel() -> None:
+    c, b = _data()
+    res = compare_paired_mean(c, b, H)
+    ref = stats.ttest_rel(c, b)
+    low, high = ref.confidence_interval(0.95)
+    assert res.method == "paired-t"
+    assert res.ci == pytest.approx((low, high), abs=1e-10)
+    assert res.delta == pytest.approx(np.mean(c - b), abs=1e-12)
+    assert res.se == pytest.approx(np.std(c - b, ddof=1) / math.sqrt(c.size), rel=1e-10)
+    # One-sided p-value of H0: Δ <= -m, i.e. scipy's 'greater' test of c + m against b.
+    p_ref = stats.ttest_rel(c + H.margin, b, alternative="greater").pvalue
+    assert res.p_value == pytest.approx(p_ref, rel=1e-8)
+    assert res.n == (c.size, c.size)
+
+
+def test_paired_t_p_value_for_lower_is_better() -> None:
+    c, b = _data(seed=8)
+    h = Hypothesis(margin=0.03, higher_is_better=False)
+    res = compare_paired_mean(c, b, h)
+    # Oriented Δ' = -Δ; H0: Δ' <= -m  <=>  Δ >= m; reject for small Δ.
+    p_ref = stats.ttest_rel(c - h.margin, b, alternative="less").pvalue
+    assert res.p_value == pytest.approx(p_ref, rel=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_p_value_agrees_with_interval_decision(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    c, b = _data(n=int(rng.integers(5, 200)), seed=seed)
+    for h in (H, Hypothesis(margin=0.02, higher_is_better=False),
+              Hypothesis(gain=0.01, require_improvement=True)):
+        res = compare_paired_mean(c, b, h)
+        passes = decide(res, h) in (Outcome.IMPROVED, Outcome.NON_INFERIOR)
+        assert res.p_value is not None
+        assert passes == (res.p_value < h.alpha_one_sided)
+
+
+def test_mde_uses_t_quantile() -> None:
+    c, b = _data(n=12)
+    res = compare_paired_mean(c, b, H)
+    assert res.se is not None and res.mde is not None
+    expected = (stats.t.ppf(0.975, 11) + stats.t.ppf(0.8, 11)) * res.se
+    assert res.mde == pytest.approx(expected, rel=1e-10)
+
+
+def _clustered(g: int = 15, seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 9, g)
+    labels = np.repeat(np.arange(g), sizes)
+    u = rng.normal(0, 0.2, g)[labels]
+    b = rng.uniform(0, 1, labels.size)
+    c = b + 0.01 + u + rng.normal(0, 0.1, labels.size)
+    return c, b, labels
+
+
+def test_cluster_t_matches_miller_eq8_and_statsmodels() -> None:
+    c, b, labels = _clustered()
+    d = c - b
+    n, g = d.size, int(labels.max()) + 1
+    res = compare_paired_mean(c, b, H, clusters=labels)
+    centred = np.array([np.sum(d[labels == k] - d.mean()) for k in range(g)])
+    var_eq8 = np.sum(centred**2) / n**2 * g / (g - 1)
+    assert res.method == "cluster-t"
+    assert res.se == pytest.approx(math.sqrt(var_eq8), rel=1e-12)
+    crit = stats.t.ppf(0.975, g - 1)
+    assert res.ci == pytest.approx((d.mean() - crit * res.se, d.mean() + crit * res.se), rel=1e-12)
+    # statsmodels' CR1 correction is G/(G-1) * (N-1)/(N-k); with an intercept only (k = 1) the
+    # second factor is 1, so its clustered SE equals eq. 8 exactly, and it uses t on G-1 df.
+    fit = sm.OLS(d, np.ones(n)).fit(
+        cov_type="cluster", cov_kwds={"groups": labels, "use_correction": True}, use_t=True
+    )
+    assert res.se == pytest.approx(float(fit.bse[0]), rel=1e-10)
+    assert res.ci == pytest.approx(tuple(fit.conf_int(alpha=0.05)[0]), rel=1e-8)
+    assert res.n == (g, g)
+    assert any(f"{g} clusters holding {n}" in note for note in res.notes)
+
+
+def test_cluster_labels_may_be_strings_and_unsorted() -> None:
+    c, b, labels = _clustered()
+    names = np.array([f"doc-{k:03d}" for k in labels])[::-1]
+    ref = compare_paired_mean(c, b, H, clusters=labels)
+    res = compare_paired_mean(c[::-1], b[::-1], H, clusters=names)
+    assert res.ci == pytest.approx(ref.ci, rel=1e-12)
+
+
+def test_singleton_clusters_reduce_to_hc1_paired_variance() -> None:
+    c, b = _data(n=40)
+    res = compare_paired_mean(c, b, H, clusters=np.arange(40))
+    d = c - b
+    # One example per cluster: eq. 8 is the HC1 variance, (n-1)/n * s^2/n * n/(n-1) = var/n.
+    assert res.se == pytest.approx(np.std(d, ddof=1) / math.sqrt(40), rel=1e-12)
+
+
+def test_swap_negates_interval() -> None:
+    c, b, labels = _clustered()
+    for clusters in (None, labels):
+        ab = compare_paired_mean(c, b, H, clusters=clusters)
+        ba = compare_paired_mean(b, c, H, clusters=clusters)
+        assert ba.ci == pytest.approx((-ab.ci[1], -ab.ci[0]), abs=1e-12)
+        assert ba.delta == pytest.approx(-ab.delta, abs=1e-15)
+
+
+def test_adding_constant_to_both_sides_moves_nothing() -> None:
+    c, b, labels = _clustered()
+    for clusters in (None, labels):
+        ref = compare_paired_mean(c, b, H, clusters=clusters)
+        moved = compare_paired_mean(c + 1000.0, b + 1000.0, H, clusters=clusters)
+        assert moved.ci == pytest.approx(ref.ci, abs=1e-9)
+        assert moved.p_value == pytest.approx(ref.p_value, abs=1e-9)
+
+
+def test_width_monotone_in_confidence() -> None:
+    c, b = _data()
+    widths = []
+    for conf in (0.5, 0.8, 0.9, 0.95, 0.99, 0.999):
+        res = compare_paired_mean(c, b, Hypothesis(confidence=conf))
+        widths.append(res.ci[1] - res.ci[0])
+    assert all(w1 < w2 for w1, w2 in zip(widths, widths[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    ("c", "b", "clusters"),
+    [
+        (np.ones(50), np.ones(50), None),  # all ties
+        (np.full(50, 0.7), np.full(50, 0.2), None),  # constant difference
+        (np.array([0.9]), np.array([0.1]), None),  # n = 1
+        (np.array([]), np.array([]), None),  # no pairs
+        (np.array([0.9, 0.4, 0.5]), np.array([0.1, 0.3, 0.2]), np.zeros(3, int)),  # G = 1
+        (np.array([0.9, 0.4]), np.array([0.4, -0.1]), np.array([0, 1])),  # equal clusters
+    ],
+)
+def test_degenerate_inputs_are_finite_and_never_pass(
+    c: np.ndarray, b: np.ndarray, clusters: np.ndarray | None
+) -> None:
+    res = compare_paired_mean(c, b, H, clusters=clusters)
+    assert res.degenerate
+    assert all(math.isfinite(x) for x in (*res.ci, res.delta, res.candidate, res.baseline))
+    assert res.notes and "no variance information" in res.notes[-1]
+    assert decide(res, H) is Outcome.NO_INFORMATION
+
+
+def test_rejects_mismatched_or_non_finite_inputs() -> None:
+    with pytest.raises(ValueError, match="same length"):
+        compare_paired_mean(np.ones(3), np.ones(4), H)
+    with pytest.raises(ValueError, match="non-finite"):
+        compare_paired_mean(np.array([1.0, np.nan]), np.ones(2), H)
+    with pytest.raises(ValueError, match="one label per value"):
+        compare_paired_mean(np.ones(3), np.zeros(3), H, clusters=np.zeros(2, int))
+
+
+def test_skewed_differences_get_a_note() -> None:
+    rng = np.random.default_rng(0)
+    d = -(np.exp(rng.standard_normal(30)) - math.exp(0.5))
+    d[0] = -40.0  # one large regression
+    res = compare_paired_mean(d, np.zeros(30), H)
+    assert any("strongly skewed" in note for note in res.notes)
+    sym = compare_paired_mean(rng.normal(size=200), np.zeros(200), H)
+    assert not any("skewed" in note for note in sym.notes)
+
+
+def test_moments_are_stable_with_a_large_offset() -> None:
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0.0, 1e-3, 2_000_000)
+    m = moments(1e9 + noise)
+    # The naive sum_sq/n - mean^2 loses every digit here; two-pass keeps about 6 of them.
+    assert m.variance == pytest.approx(np.var(noise, ddof=1), rel=1e-5)
+    naive = np.mean((1e9 + noise) ** 2) - np.mean(1e9 + noise) ** 2
+    assert abs(naive - np.var(noise)) > 1e-3 * np.var(noise)
+
+
+def test_cluster_robust_variance_helper_matches_direct_sum() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=500)
+    labels = rng.integers(0, 37, 500) * 1000  # sparse labels take the sorting path
+    groups = cluster_sums(x, labels)
+    var = cluster_robust_variance(x, groups)
+    g = groups.n_clusters
+    direct = sum(np.sum(x[labels == k] - x.mean()) ** 2 for k in np.unique(labels))
+    assert var == pytest.approx(direct / 500**2 * g / (g - 1), rel=1e-12)
