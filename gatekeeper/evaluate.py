@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gatekeeper.checks import artifacts, budgets, envelope, seeds, thresholds
+from gatekeeper.checks import artifacts, baseline, budgets, envelope, seeds, thresholds
 from gatekeeper.checks.context import Context
 from gatekeeper.errors import UnsupportedRuleError
 from gatekeeper.models.verdict import Check
@@ -40,6 +40,7 @@ def families() -> list[tuple[str, CheckFamily]]:
         ("artifacts", artifacts.run),
         ("thresholds", thresholds.run),
         ("budgets", budgets.run),
+        ("baseline", baseline.run),
     ]
 
 

@@ -4,30 +4,96 @@ Layout (docs/registry.md)::
 
     <root>/<model>/index.json          versions, aliases, alias history, revision counter
     <root>/<model>/versions/<v>/       the version's run bundle (run.yaml + files)
+    <root>/<model>/.lock               present only while a writer commits (O_CREAT|O_EXCL)
+    <root>/<model>/.staging-*/         a bundle being copied in (renamed into versions/<v>)
+
+Writes: the bundle is copied into a staging folder first (slow, outside the lock); then, under
+an exclusive lock file, the next version number is chosen, the staging folder is renamed into
+``versions/<v>`` and the index is replaced atomically (temp file in the same folder, fsync,
+``os.replace``). Before the replace the writer re-reads the on-disk revision: if something that
+bypassed the lock (a hand edit, a ``git pull``) changed the index meanwhile, the write is retried
+instead of overwriting it. A busy lock is retried with jittered backoff until ``max_attempts`` or
+``lock_timeout`` run out, then ``ConcurrencyError``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import random
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from gatekeeper.errors import Location, RegistryError
-from gatekeeper.registry.interface import AliasEvent, Approval, ModelVersion, Registry
+from gatekeeper.errors import ConcurrencyError, Location, RegistryError
+from gatekeeper.registry.interface import (
+    AliasEvent,
+    Approval,
+    ModelVersion,
+    Registry,
+    RunInfo,
+)
 
 INDEX_SCHEMA = "gatekeeper.registry/v1"
+LOCK_NAME = ".lock"
+STAGING_PREFIX = ".staging-"
+
+T = TypeVar("T")
+# A change to the index; it may queue filesystem actions to run just before the index is written.
+Mutation = Callable[[dict[str, Any], list[Callable[[], None]]], T]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Retry(Exception):
+    """The index changed under us (a writer bypassed the lock): start the attempt over."""
 
 
 class FileRegistry(Registry):
-    def __init__(self, root: Path, *, uri: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        uri: str | None = None,
+        max_attempts: int = 400,
+        lock_timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.root = root
         self.uri = uri or f"file:{root}"
+        self.max_attempts = max(1, max_attempts)
+        self.lock_timeout = lock_timeout
+        self._sleep = sleep
+        self._clock = clock
 
     # -- reading -----------------------------------------------------------------------
-    def _index_path(self, model: str) -> Path:
-        if "/" in model or "\\" in model or model in {"", ".", ".."}:
+    def _model_dir(self, model: str) -> Path:
+        if (
+            not model
+            or "/" in model
+            or "\\" in model
+            or model in {".", ".."}
+            or model.startswith(".")
+            or "\x00" in model
+        ):
             raise RegistryError(f"invalid model name {model!r} in registry {self.uri}")
-        return self.root / model / "index.json"
+        return self.root / model
+
+    def _index_path(self, model: str) -> Path:
+        return self._model_dir(model) / "index.json"
 
     def _read_index(self, model: str) -> dict[str, Any]:
         path = self._index_path(model)
@@ -65,8 +131,7 @@ class FileRegistry(Registry):
             tags={str(k): str(v) for k, v in (raw.get("tags") or {}).items()},
         )
 
-    def list_versions(self, model: str) -> list[ModelVersion]:
-        index = self._read_index(model)
+    def _versions_of(self, model: str, index: dict[str, Any]) -> list[ModelVersion]:
         aliases = {str(k): str(v) for k, v in (index.get("aliases") or {}).items()}
         try:
             versions = [self._version_from(model, v, aliases) for v in index.get("versions", [])]
@@ -74,7 +139,18 @@ class FileRegistry(Registry):
             raise RegistryError(
                 f"malformed version entry ({exc})", Location(str(self._index_path(model)))
             ) from exc
-        return sorted(versions, key=lambda v: _version_key(v.version))
+        return sorted(versions, key=lambda v: version_key(v.version))
+
+    def list_models(self) -> list[str]:
+        if not self.root.is_dir():
+            raise RegistryError(f"registry {self.uri} not found (no folder {self.root})")
+        return sorted(
+            p.name for p in self.root.iterdir()
+            if not p.name.startswith(".") and (p / "index.json").is_file()
+        )
+
+    def list_versions(self, model: str) -> list[ModelVersion]:
+        return self._versions_of(model, self._read_index(model))
 
     def get_version(self, model: str, version: str) -> ModelVersion:
         for v in self.list_versions(model):
@@ -95,14 +171,329 @@ class FileRegistry(Registry):
         index = self._read_index(model)
         return [
             AliasEvent(alias=e["alias"], version=str(e["version"]), since=e["since"],
-                       until=e.get("until"))
+                       until=e.get("until"), set_by=e.get("set_by"))
             for e in index.get("alias_history", [])
             if e.get("alias") == alias
         ]
 
     def bundle_path(self, version: ModelVersion, workdir: Path) -> Path:
-        return self.root / version.model / "versions" / version.version
+        return self._model_dir(version.model) / "versions" / version.version
+
+    def run_info(self, version: ModelVersion) -> RunInfo:
+        from gatekeeper.bundle import load_bundle
+        from gatekeeper.errors import GatekeeperError
+
+        path = self.bundle_path(version, Path("."))
+        if not path.is_dir():
+            return RunInfo(run_id=version.run_id)
+        try:
+            run = load_bundle(path).run
+        except GatekeeperError:
+            # A broken bundle must not break search over the others; its run fields are absent.
+            return RunInfo(run_id=version.run_id)
+        return run_info_from_run(run)
+
+    # -- writing -----------------------------------------------------------------------
+    def promote(
+        self,
+        bundle_dir: Path,
+        *,
+        model: str,
+        alias: str | None,
+        approval: Approval,
+        verdict: str | None,
+        bundle_sha256: str,
+        run_id: str,
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelVersion:
+        model_dir = self._model_dir(model)
+        model_dir.mkdir(parents=True, exist_ok=True)
+        staging = model_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
+        try:
+            _copy_bundle(bundle_dir, staging)
+            _check_staged_hash(staging, bundle_sha256)
+
+            def mutate(index: dict[str, Any], pending: list[Callable[[], None]]) -> str:
+                when = iso(self._clock())
+                for entry in index["versions"]:
+                    if entry.get("bundle_sha256") == bundle_sha256:
+                        # The same evidence promoted again (a re-run job): no second version.
+                        number = str(entry["version"])
+                        if alias is not None:
+                            _move_alias(index, alias, number, when, approval.approved_by)
+                        return number
+                versions_dir = model_dir / "versions"
+                versions_dir.mkdir(exist_ok=True)
+                number = _next_version(index, versions_dir)
+
+                def place() -> None:
+                    os.rename(staging, versions_dir / number)
+                    _fsync_dir(versions_dir)
+
+                pending.append(place)
+                index["versions"].append({
+                    "version": number,
+                    "run_id": run_id,
+                    "created_at": when,
+                    "bundle_sha256": bundle_sha256,
+                    "archived": False,
+                    "verdict": verdict,
+                    "approval": _approval_dict(approval),
+                    "tags": dict(tags or {}),
+                })
+                if alias is not None:
+                    _move_alias(index, alias, number, when, approval.approved_by)
+                return number
+
+            number = self._commit(model, mutate, create=True)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return self.get_version(model, number)
+
+    def set_alias(
+        self, model: str, alias: str, version: str, *, set_by: str | None = None
+    ) -> ModelVersion:
+        _check_alias(alias)
+
+        def mutate(index: dict[str, Any], pending: list[Callable[[], None]]) -> None:
+            entry = _find(index, version, model, self.uri)
+            if entry.get("archived"):
+                raise RegistryError(
+                    f"version {version} of model {model!r} is archived; it cannot take "
+                    f"alias {alias!r}"
+                )
+            _move_alias(index, alias, str(version), iso(self._clock()), set_by)
+
+        self._commit(model, mutate)
+        return self.get_version(model, version)
+
+    def archive(self, model: str, version: str) -> ModelVersion:
+        def mutate(index: dict[str, Any], pending: list[Callable[[], None]]) -> None:
+            entry = _find(index, version, model, self.uri)
+            held = sorted(a for a, v in (index.get("aliases") or {}).items() if v == str(version))
+            if held:
+                raise RegistryError(
+                    f"version {version} of model {model!r} holds alias "
+                    f"{', '.join(held)}; point the alias at another version before archiving"
+                )
+            if not entry.get("archived"):
+                entry["archived"] = True
+                entry["archived_at"] = iso(self._clock())
+
+        self._commit(model, mutate)
+        return self.get_version(model, version)
+
+    # -- the commit protocol -----------------------------------------------------------
+    def _commit(self, model: str, mutate: Mutation[T], *, create: bool = False) -> T:
+        model_dir = self._model_dir(model)
+        index_path = model_dir / "index.json"
+        if not create and not index_path.is_file():
+            self._read_index(model)  # raises the "not found" error with the URI
+        lock_path = model_dir / LOCK_NAME
+        deadline = time.monotonic() + self.lock_timeout
+        for attempt in range(self.max_attempts):
+            with self._lock(lock_path) as acquired:
+                if acquired:
+                    try:
+                        return self._commit_locked(model, index_path, mutate)
+                    except _Retry:
+                        pass
+            if attempt + 1 < self.max_attempts and time.monotonic() < deadline:
+                # Jitter spreads writers that woke up together.
+                self._sleep(min(0.2, 0.005 * (1.5 ** min(attempt, 12))) * random.uniform(0.5, 1.5))
+            else:
+                break
+        holder = _read_holder(lock_path)
+        raise ConcurrencyError(
+            f"could not write model {model!r} in registry {self.uri}: another promotion held "
+            f"the lock for all {attempt + 1} attempts"
+            + (f" (lock held by {holder})" if holder else "")
+            + f"; retry later, or remove {lock_path} if no gatekeeper process is running"
+        )
+
+    def _commit_locked(
+        self, model: str, index_path: Path, mutate: Mutation[T]
+    ) -> T:
+        if index_path.is_file():
+            index = self._read_index(model)
+        else:
+            index = {"schema": INDEX_SCHEMA, "model": model, "revision": 0, "versions": [],
+                     "aliases": {}, "alias_history": []}
+        index.setdefault("versions", [])
+        index.setdefault("aliases", {})
+        index.setdefault("alias_history", [])
+        existed = index_path.is_file()
+        revision = int(index.get("revision", 0))
+        pending: list[Callable[[], None]] = []
+        result = mutate(index, pending)
+        index["revision"] = revision + 1
+        if _disk_revision(index_path) != (revision if existed else None):
+            raise _Retry
+        for action in pending:  # e.g. the bundle rename: done before the index names it
+            action()
+        _atomic_write_json(index_path, index)
+        return result
+
+    @contextlib.contextmanager
+    def _lock(self, lock_path: Path) -> Iterator[bool]:
+        try:
+            fd = os.open(lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            yield False
+            return
+        try:
+            holder = f"pid {os.getpid()} on {socket.gethostname()} since {iso(self._clock())}"
+            os.write(fd, holder.encode())
+            os.close(fd)
+            yield True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(lock_path)
 
 
-def _version_key(version: str) -> tuple[int, str]:
+# -- helpers ---------------------------------------------------------------------------
+def version_key(version: str) -> tuple[int, str]:
     return (int(version), "") if version.isdigit() else (1 << 62, version)
+
+
+_version_key = version_key  # the name used before the write side existed
+
+
+def run_info_from_run(run: Any) -> RunInfo:
+    """``run`` is a ``gatekeeper.models.run.Run``; metrics are values or replicate means."""
+    metrics: dict[str, float] = {}
+    for name, spec in run.metrics.items():
+        if spec.value is not None:
+            metrics[name] = float(spec.value)
+        elif spec.replicates:
+            metrics[name] = float(sum(spec.replicates) / len(spec.replicates))
+    return RunInfo(
+        run_id=run.run_id,
+        name=run.name,
+        parent_run_id=run.parent_run_id,
+        params=dict(run.params),
+        metrics=metrics,
+        tags=dict(run.tags),
+        commit=run.code.commit if run.code is not None else None,
+    )
+
+
+def _check_alias(alias: str) -> None:
+    if not alias or not all(c.isalnum() or c in "-_." for c in alias):
+        raise RegistryError(f"invalid alias {alias!r}: use letters, digits, '-', '_' or '.'")
+
+
+def _find(index: dict[str, Any], version: str, model: str, uri: str) -> dict[str, Any]:
+    for entry in index.get("versions", []):
+        if str(entry.get("version")) == str(version):
+            return entry
+    raise RegistryError(f"version {version} of model {model!r} not found in {uri}")
+
+
+def _move_alias(
+    index: dict[str, Any], alias: str, version: str, when: str, set_by: str | None
+) -> None:
+    _check_alias(alias)
+    aliases: dict[str, str] = index["aliases"]
+    if aliases.get(alias) == version:
+        return
+    for event in index["alias_history"]:
+        if event.get("alias") == alias and event.get("until") is None:
+            event["until"] = when
+    index["alias_history"].append(
+        {"alias": alias, "version": version, "since": when, "until": None, "set_by": set_by}
+    )
+    aliases[alias] = version
+
+
+def _next_version(index: dict[str, Any], versions_dir: Path) -> str:
+    numbers = [int(str(e["version"])) for e in index["versions"] if str(e["version"]).isdigit()]
+    candidate = max(numbers, default=0) + 1
+    # A folder without an index entry is the leftover of a crash between rename and index
+    # write: never reuse its number, so nothing is written over it.
+    while (versions_dir / str(candidate)).exists():
+        candidate += 1
+    return str(candidate)
+
+
+def _approval_dict(approval: Approval) -> dict[str, Any]:
+    return {k: v for k, v in vars(approval).items() if v is not None}
+
+
+def _copy_bundle(source: Path, dest: Path) -> None:
+    if not source.is_dir():
+        raise RegistryError(f"bundle folder {source} not found")
+    root = source.resolve()
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*dirnames, *filenames]:
+            p = Path(dirpath) / name
+            if p.is_symlink() and not p.resolve().is_relative_to(root):
+                raise RegistryError(
+                    f"bundle {source} holds a symlink leaving it: {p.relative_to(root)}"
+                )
+    shutil.copytree(root, dest, symlinks=False, copy_function=_copy_synced)
+    _fsync_dir(dest)
+
+
+def _copy_synced(src: str, dst: str) -> str:
+    shutil.copy2(src, dst)
+    fd = os.open(dst, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return dst
+
+
+def _check_staged_hash(staging: Path, expected: str) -> None:
+    from gatekeeper.bundle import load_bundle
+
+    actual = load_bundle(staging).sha256()
+    if actual != expected:
+        raise RegistryError(
+            f"the bundle copied into the registry hashes to {actual}, not {expected}: "
+            "it changed while being promoted (or the given hash belongs to another bundle)"
+        )
+
+
+def _disk_revision(index_path: Path) -> int | None:
+    try:
+        data = json.loads(index_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return -1
+    return int(data.get("revision", 0)) if isinstance(data, dict) else -1
+
+
+def _atomic_write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    payload = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_holder(lock_path: Path) -> str | None:
+    try:
+        return lock_path.read_text(encoding="utf-8", errors="replace").strip() or None
+    except OSError:
+        return None

@@ -1,0 +1,205 @@
+"""``vs_baseline`` rules: candidate vs the registry baseline with a confidence interval.
+
+The method comes from the data's shape (``stats/select.py``); this module turns the policy rule
+into a hypothesis, the interval into an outcome (``stats/decision.py``, STATISTICS.md §1) and the
+outcome into a status with an explanation a reviewer can audit.
+
+Multiplicity: a candidate passes only if *every* rule holds — an intersection-union test, which
+needs no correction (Berger 1982). Blocking when *any* of several metrics is shown worse is a
+family of tests, so the "worse" findings are Holm-adjusted (or BH / Bonferroni / none, as the
+policy says) before they block; an unadjusted-only finding is reported as inconclusive.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from gatekeeper.checks.base import check, clean, fmt, source_of
+from gatekeeper.checks.context import Context
+from gatekeeper.errors import InputError
+from gatekeeper.models.common import STATUS_ORDER, Status
+from gatekeeper.models.policy import MetricRule
+from gatekeeper.models.verdict import Check
+from gatekeeper.scores import LoadedMetric
+from gatekeeper.stats.types import Comparison, Hypothesis, Outcome
+
+
+@dataclass(frozen=True)
+class _Result:
+    index: int
+    rule: MetricRule
+    hypothesis: Hypothesis
+    comparison: Comparison
+    outcome: Outcome
+    p_worse: float | None
+
+
+def _metric_data(loaded: LoadedMetric):  # type: ignore[no-untyped-def]
+    from gatekeeper.stats.select import MetricData
+
+    return MetricData(kind=loaded.kind, values=loaded.values, ids=loaded.ids,
+                      seeds=loaded.seeds, clusters=loaded.clusters)
+
+
+def _baseline_point(loaded: LoadedMetric) -> float:
+    return float(np.mean(loaded.values))
+
+
+def _compare(ctx: Context, i: int, rule: MetricRule) -> _Result | Check:
+    from gatekeeper.stats import quantile, select
+    from gatekeeper.stats.decision import decide
+
+    vs = rule.vs_baseline
+    assert vs is not None
+    src = source_of(ctx.policy.location("metrics", i, "vs_baseline"))
+    cid = f"metric:{rule.metric}:vs_baseline"
+    if ctx.baseline is None:
+        return check(cid, "block" if ctx.policy.policy.baseline is None
+                     else ctx.policy.policy.baseline.on_missing,
+                     "no baseline to compare with (see baseline:resolve)", source=src)
+    missing = [side for side, b in (("candidate", ctx.bundle), ("baseline", ctx.baseline))
+               if rule.metric not in b.run.metrics]
+    if missing:
+        return check(cid, rule.on_fail,
+                     f"metric {rule.metric!r} is missing from the {' and '.join(missing)} "
+                     "bundle, so the comparison cannot be made", source=src)
+    cand = ctx.metric("candidate", rule.metric)
+    base = ctx.metric("baseline", rule.metric)
+    base_point = _baseline_point(base)
+    samples = cand.kind == "samples"
+    if vs.margin_rel is not None:
+        margin = math.log1p(vs.margin_rel) if samples else vs.margin_rel * abs(base_point)
+    else:
+        margin = vs.margin
+    gain = vs.min_gain or 0.0
+    if samples and vs.min_gain:
+        gain = math.log1p(vs.min_gain)
+    hyp = Hypothesis(confidence=vs.confidence, margin=margin, gain=gain,
+                     require_improvement=vs.require == "superior" or bool(vs.min_gain),
+                     higher_is_better=rule.higher_is_better)
+    stats_cfg = ctx.policy.policy.stats
+    try:
+        if samples:
+            if vs.quantile is None:
+                raise ValueError("samples are compared by a quantile: set vs_baseline.quantile "
+                                 "(e.g. 0.95)")
+            comp = quantile.compare_quantile(cand.values, base.values, vs.quantile, hyp,
+                                             resamples=min(stats_cfg.resamples, 4000),
+                                             seed=stats_cfg.seed)
+        else:
+            comp = select.compare(_metric_data(cand), _metric_data(base), hyp,
+                                  method=vs.method, aggregate=vs.aggregate, seed=stats_cfg.seed,
+                                  require_full_overlap=vs.require_full_overlap,
+                                  resamples=stats_cfg.resamples)
+    except ValueError as exc:
+        raise InputError(f"metric {rule.metric!r}: {exc}",
+                         ctx.policy.location("metrics", i, "vs_baseline")) from exc
+    outcome = decide(comp, hyp)
+    p_worse = _p_worse(comp, hyp)
+    return _Result(i, rule, hyp, comp, outcome, p_worse)
+
+
+def _p_worse(comp: Comparison, hyp: Hypothesis) -> float | None:
+    """One-sided p-value for 'Δ_oriented < -m' from the normal approximation, used only to
+    adjust a family of block decisions; the interval itself comes from the chosen method."""
+    from scipy import stats
+
+    if comp.se is None or comp.se <= 0 or comp.degenerate:
+        return None
+    d = comp.delta if hyp.higher_is_better else -comp.delta
+    return float(stats.norm.cdf((d + hyp.margin) / comp.se))
+
+
+def _status(outcome: Outcome, rule: MetricRule) -> Status:
+    if outcome in (Outcome.IMPROVED, Outcome.NON_INFERIOR):
+        return "pass"
+    if outcome == Outcome.WORSE:
+        return rule.on_fail
+    if outcome == Outcome.INCONCLUSIVE:
+        return rule.on_inconclusive
+    # Not improved, or no variance information: worth a look, never a pass. A strict policy
+    # (inconclusive → block) treats "cannot tell" as strictly as "inconclusive".
+    if outcome == Outcome.NO_INFORMATION and rule.on_inconclusive == "block":
+        return "block"
+    return "warn"
+
+
+WORDS = {
+    Outcome.IMPROVED: "improved beyond the required gain",
+    Outcome.NON_INFERIOR: "non-inferior within the margin",
+    Outcome.NOT_IMPROVED: "not worse, but the required improvement is not shown",
+    Outcome.WORSE: "worse than the margin",
+    Outcome.INCONCLUSIVE: "inconclusive: the interval straddles the margin",
+    Outcome.NO_INFORMATION: "no variance information: cannot tell",
+}
+
+
+def _to_check(ctx: Context, r: _Result, adjusted: float | None, adj_method: str) -> Check:
+    from gatekeeper.stats.decision import more_samples_needed
+
+    comp, rule, hyp = r.comparison, r.rule, r.hypothesis
+    outcome = r.outcome
+    notes = list(comp.notes)
+    if outcome == Outcome.WORSE and adjusted is not None and adjusted >= hyp.alpha_one_sided:
+        notes.append(f"shown worse only before the {adj_method} adjustment for several metrics "
+                     f"(adjusted p = {adjusted:.3g}); treated as inconclusive")
+        outcome = Outcome.INCONCLUSIVE
+    status = _status(outcome, rule)
+    log = comp.scale == "log_ratio"
+    n_side = comp.n[0] if comp.n else 0
+    undecided = outcome in (Outcome.INCONCLUSIVE, Outcome.NOT_IMPROVED, Outcome.NO_INFORMATION)
+    if comp.mde is not None and hyp.margin > 0 and comp.mde > hyp.margin and undecided:
+        more = more_samples_needed(n_side, comp.mde, hyp.margin)
+        unit = "seeds" if comp.method in ("welch-t", "paired-t") and \
+            ctx.bundle.run.metrics[rule.metric].kind == "replicates" else "examples"
+        if more is not None:
+            notes.append(f"underpowered: the minimum detectable effect {fmt(comp.mde)} exceeds "
+                         f"the margin {fmt(hyp.margin)}; about {more:,} more {unit} per side "
+                         "would resolve it")
+    level = int(round(comp.confidence * 100))
+    delta_txt = (f"log ratio {comp.delta:+.4f} (×{math.exp(comp.delta):.3f})" if log
+                 else f"Δ = {comp.delta:+.4f}")
+    ci_txt = f"[{comp.ci[0]:+.4f}, {comp.ci[1]:+.4f}]"
+    message = (f"{rule.metric}: {delta_txt}, {level}% CI {ci_txt} by {comp.method} "
+               f"(n = {comp.n[0]:,} vs {comp.n[1]:,}): {WORDS[outcome]}"
+               + (f" {fmt(hyp.margin)}" if outcome in (Outcome.NON_INFERIOR, Outcome.WORSE)
+                  else ""))
+    return check(
+        f"metric:{rule.metric}:vs_baseline", status, message,
+        observed=clean(comp.candidate), baseline=clean(comp.baseline), delta=clean(comp.delta),
+        ci=(clean(comp.ci[0]) or 0.0, clean(comp.ci[1]) or 0.0), confidence=comp.confidence,
+        threshold=clean(hyp.threshold), method=comp.method, reason=comp.reason,
+        n=comp.n, p_value=clean(comp.p_value), mde=clean(comp.mde), outcome=outcome.value,
+        notes=notes, source=source_of(ctx.policy.location("metrics", r.index, "vs_baseline")),
+    )
+
+
+def run(ctx: Context) -> list[Check]:
+    from gatekeeper.stats.multiplicity import adjust
+
+    results: list[_Result | Check] = []
+    for i, rule in enumerate(ctx.policy.policy.metrics):
+        if rule.vs_baseline is not None:
+            results.append(_compare(ctx, i, rule))
+    comps = [r for r in results if isinstance(r, _Result)]
+    method = ctx.policy.policy.multiplicity.method
+    family = [r for r in comps if r.p_worse is not None]
+    adjusted: dict[int, float] = {}
+    if len(family) > 1 and method != "none":
+        values = adjust([r.p_worse for r in family if r.p_worse is not None], method)
+        adjusted = {r.index: float(v) for r, v in zip(family, values, strict=True)}
+    out: list[Check] = []
+    for r in results:
+        if isinstance(r, Check):
+            out.append(r)
+        else:
+            c = _to_check(ctx, r, adjusted.get(r.index), method)
+            if adjusted:
+                c = c.model_copy(update={"notes": [
+                    *c.notes, f"{method} adjustment over {len(family)} block tests "
+                    "(pass needs every rule: no correction)"]})
+            out.append(c)
+    return out
