@@ -27,8 +27,8 @@ def parse_path(path: str) -> list[str | int]:
     text = path.strip()
     while pos < len(text):
         if text[pos] == ".":
-            if pos == 0 or pos == len(text) - 1:
-                raise ValueError(f"malformed envelope path {path!r}")
+            if pos == 0 or pos == len(text) - 1 or text[pos + 1] in ".[":
+                raise ValueError(f"malformed envelope path {path!r} at column {pos + 1}")
             pos += 1
             continue
         m = _TOKEN.match(text, pos)
@@ -47,6 +47,18 @@ def parse_path(path: str) -> list[str | int]:
 
 def _present(value: Any) -> bool:
     return value is not None and value != "" and value != [] and value != {}
+
+
+def _join(here: str, parts: list[str | int]) -> str:
+    out = here
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part == "*":
+            out += "[*]"
+        else:
+            out += f".{part}" if out else part
+    return out
 
 
 def _walk(value: Any, parts: list[str | int], here: str, out: list[str]) -> None:
@@ -71,7 +83,7 @@ def _walk(value: Any, parts: list[str | int], here: str, out: list[str]) -> None
     child = value.get(head) if isinstance(value, dict) else None
     here_child = f"{here}.{head}" if here else head
     if child is None and rest:
-        out.append(here_child)
+        out.append(_join(here_child, rest))
         return
     _walk(child, rest, here_child, out)
 
