@@ -165,7 +165,8 @@ def _timestamp_of(results_file: Path) -> str | None:
 
 # --- what the results file reports ---------------------------------------------------------
 
-def _reported_metrics(header: dict[str, Any], path: Path) -> dict[tuple[str, str, str], float | None]:
+def _reported_metrics(header: dict[str, Any], path: Path) \
+        -> dict[tuple[str, str, str], float | None]:
     out: dict[tuple[str, str, str], float | None] = {}
     results = header["results"]
     for task, entry in results.items():

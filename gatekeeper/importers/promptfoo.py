@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.importers.interface import Draft, Importer, ImportOptions, fail
-from gatekeeper.importers.sources import finite_or_none, load_json, plain
+from gatekeeper.importers.sources import finite_or_none, load_json, mapping, plain
 from gatekeeper.importers.writer import jsonl, score_csv
 
 TRACES = "traces/requests.jsonl"
@@ -38,13 +38,13 @@ class PromptfooImporter(Importer):
     def read(self, source: Path, options: ImportOptions) -> list[Draft]:
         path = source / "output.json" if source.is_dir() else source
         data = load_json(path)
-        results_block = data.get("results") if isinstance(data, dict) else None
-        records = results_block.get("results") if isinstance(results_block, dict) else None
+        results_block = mapping(mapping(data).get("results"))
+        records = results_block.get("results")
         if not isinstance(records, list):
             raise fail("not a promptfoo output file (no results.results list)", path)
-        prompts_meta = results_block.get("prompts") if isinstance(results_block, dict) else None
+        prompts_meta = results_block.get("prompts")
         prompts_meta = prompts_meta if isinstance(prompts_meta, list) else []
-        config = data.get("config") if isinstance(data.get("config"), dict) else {}
+        config = mapping(data.get("config"))
 
         providers: dict[str, dict[str, Any]] = {}
         for i, rec in enumerate(records):
@@ -79,7 +79,7 @@ class PromptfooImporter(Importer):
 
         provider = providers[chosen]
         model = options.model_name or chosen
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        metadata = mapping(data.get("metadata"))
         run: dict[str, Any] = {
             "model": model,
             "metrics": metrics,
@@ -138,7 +138,7 @@ def _provider_key(rec: dict[str, Any], path: Path, i: int) -> str:
 
 
 def _choose_provider(wanted: str | None, providers: dict[str, dict[str, Any]], path: Path) -> str:
-    names = list(providers)
+    names = sorted(providers)
     if wanted is not None:
         for name, provider in providers.items():
             if wanted in (name, provider.get("id")):
@@ -210,9 +210,9 @@ def _row(rec: dict[str, Any], i: int, prompt_keys: dict[int, tuple[str, int]], p
     if score is None:
         raise fail(f"result [{i}] ({ident}): score must be a number, got {rec['score']!r}", path,
                    field=f"{where}.score")
-    usage = rec.get("tokenUsage") if isinstance(rec.get("tokenUsage"), dict) else {}
+    usage = mapping(rec.get("tokenUsage"))
     error = rec.get("error") if rec.get("failureReason") == _FAILURE_ERROR else None
-    response = rec.get("response") if isinstance(rec.get("response"), dict) else {}
+    response = mapping(rec.get("response"))
     trace = {
         "id": ident,
         "latency_ms": _non_negative(rec.get("latencyMs"), path, f"{where}.latencyMs", i),

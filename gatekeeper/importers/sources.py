@@ -31,7 +31,7 @@ def parse_json_text(text: str | bytes, path: Path | str, *, field: str | None = 
     try:
         return json.loads(text, parse_constant=_keep_constant)
     except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(text) - 1 else "malformed JSON"
+        what = "truncated JSON" if _truncated(exc) else "malformed JSON"
         raise fail(f"{what}: {exc.msg} (column {exc.colno})", path, line=exc.lineno,
                    field=field) from exc
     except UnicodeDecodeError as exc:
@@ -76,10 +76,18 @@ def _parse_line(raw: bytes, path: Path, lineno: int) -> Any:
     try:
         return json.loads(raw, parse_constant=_keep_constant)
     except json.JSONDecodeError as exc:
-        what = "truncated JSON" if exc.pos >= len(raw.rstrip()) else "malformed JSON"
+        what = "truncated JSON" if _truncated(exc) else "malformed JSON"
         raise fail(f"{what} record: {exc.msg} (column {exc.colno})", path, line=lineno) from exc
     except UnicodeDecodeError as exc:
         raise fail(f"not UTF-8 text (byte {exc.start})", path, line=lineno) from exc
+
+
+def _truncated(exc: json.JSONDecodeError) -> bool:
+    """Did the input stop mid-document (cut short) rather than hold a wrong character?"""
+    if exc.msg.startswith("Unterminated string"):
+        return True  # a string that never closes ran into the end of the input
+    rest = exc.doc[exc.pos:].strip()
+    return rest == "" or any(word.startswith(rest) for word in ("true", "false", "null"))
 
 
 def _keep_constant(name: str) -> float:
@@ -135,3 +143,8 @@ def plain(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (absent and malformed alike)."""
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,355 @@
+"""Inspect AI logs (``.eval`` ZIP or ``.json``) → bundle.
+
+Per-example scores are keyed by the sample id. With several epochs a sample's score is the
+mean over its epochs (Inspect's default reducer), so each id appears once and pairs with the
+baseline's id; the number of epochs is kept in ``params.epochs``. An eval-set folder holds one
+log per model: choose one with ``--model`` or write each to ``--out DIR/{model}``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.importers.interface import Draft, Importer, ImportOptions, fail, slug
+from gatekeeper.importers.sources import (
+    MAX_JSON_BYTES,
+    check_size,
+    load_json,
+    mapping,
+    parse_json_text,
+    plain,
+)
+from gatekeeper.importers.writer import jsonl, score_csv
+
+TRACES = "traces/requests.jsonl"
+HEX_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
+_SAMPLE_NAME = re.compile(r"^samples/(.+)_epoch_(\d+)\.json$")
+# Inspect's value_to_float: C correct, I incorrect, P partial, N no answer.
+_LETTERS = {"C": 1.0, "I": 0.0, "P": 0.5, "N": 0.0}
+_WORDS = {"yes": 1.0, "true": 1.0, "no": 0.0, "false": 0.0}
+_NOT_LOGS = {"logs.json", "eval-set.json"}
+
+
+@dataclass
+class _Log:
+    path: Path
+    header: dict[str, Any]
+    samples: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (where, sample)
+
+    @property
+    def model(self) -> str:
+        return str((self.header.get("eval") or {}).get("model") or "")
+
+
+class InspectImporter(Importer):
+    name = "inspect"
+
+    def read(self, source: Path, options: ImportOptions) -> list[Draft]:
+        paths = _log_paths(source)
+        headers = [(p, _read_header(p)) for p in paths]
+        if options.model is not None:
+            headers = [(p, h) for p, h in headers if _matches(options.model, h)]
+            if not headers:
+                models = ", ".join(sorted(_model_of(h) for _p, h in
+                                          ((p, _read_header(p)) for p in paths)))
+                raise fail(f"no log for model {options.model!r}; available: {models}", source)
+        drafts = []
+        for path, header in headers:
+            log = _Log(path, header, _read_samples(path))
+            drafts.append(_draft(log, options))
+        return drafts
+
+
+def _log_paths(source: Path) -> list[Path]:
+    if not source.exists():
+        raise fail("source not found", source)
+    if source.is_file():
+        return [source]
+    logs = sorted(p for p in source.iterdir()
+                  if p.is_file() and p.suffix in (".eval", ".json") and p.name not in _NOT_LOGS)
+    if not logs:
+        raise fail("no Inspect logs (*.eval or *.json) in this folder", source)
+    return logs
+
+
+def _model_of(header: dict[str, Any]) -> str:
+    return str((header.get("eval") or {}).get("model") or "?")
+
+
+def _matches(wanted: str, header: dict[str, Any]) -> bool:
+    model = _model_of(header)
+    return wanted in (model, model.split("/", 1)[-1], slug(model))
+
+
+def _read_header(path: Path) -> dict[str, Any]:
+    if path.suffix == ".eval":
+        with _open_zip(path) as zf:
+            if "header.json" not in zf.namelist():
+                raise fail("no header.json in the .eval file: the log is incomplete (was the "
+                           "eval interrupted?)", path)
+            header = parse_json_text(zf.read("header.json"), path, field="header.json")
+    else:
+        header = load_json(path)
+    if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
+        raise fail("not an Inspect log (no 'eval' header)", path)
+    return header
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    check_size(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise fail(f"not a readable .eval ZIP: {exc}", path) from exc
+    # Bound what decompression can produce, whatever the archive claims to hold.
+    total = sum(info.file_size for info in zf.infolist())
+    if total > MAX_JSON_BYTES:
+        zf.close()
+        raise fail(f"the archive expands to {total:,} bytes; the limit is {MAX_JSON_BYTES:,}",
+                   path)
+    return zf
+
+
+def _read_samples(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = []
+    if path.suffix == ".eval":
+        with _open_zip(path) as zf:
+            names = sorted(n for n in zf.namelist() if _SAMPLE_NAME.match(n))
+            if not names and "summaries.json" in zf.namelist():
+                summaries = parse_json_text(zf.read("summaries.json"), path,
+                                            field="summaries.json")
+                if not isinstance(summaries, list):
+                    raise fail("summaries.json must be a list", path, field="summaries.json")
+                return [(f"summaries.json[{i}]", s) for i, s in enumerate(summaries)]
+            for name in names:
+                try:
+                    raw = zf.read(name)
+                except (zipfile.BadZipFile, OSError) as exc:
+                    raise fail(f"cannot read {name}: {exc}", path, field=name) from exc
+                out.append((name, parse_json_text(raw, path, field=name)))
+        return out
+    data = load_json(path)
+    samples = data.get("samples") if isinstance(data, dict) else None
+    if samples is None:
+        return []
+    if not isinstance(samples, list):
+        raise fail("'samples' must be a list", path, field="samples")
+    return [(f"samples[{i}]", s) for i, s in enumerate(samples)]
+
+
+def _score_value(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text in _LETTERS:
+            return _LETTERS[text]
+        if text.lower() in _WORDS:
+            return _WORDS[text.lower()]
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _draft(log: _Log, options: ImportOptions) -> Draft:
+    path = log.path
+    per_id: dict[str, dict[str, list[float]]] = {}  # metric -> id -> epoch scores
+    seen: dict[tuple[str, int], str] = {}
+    traces: list[tuple[tuple[int, str, int], dict[str, Any]]] = []
+    notes: list[str] = []
+    for where, sample in log.samples:
+        if not isinstance(sample, dict):
+            raise fail("expected a sample object", path, field=where)
+        ident, epoch = _identity(sample, path, where)
+        if (ident, epoch) in seen:
+            raise fail(f"duplicate sample id {ident} epoch {epoch} (also in "
+                       f"{seen[(ident, epoch)]})", path, field=where)
+        seen[(ident, epoch)] = where
+        error = sample.get("error")
+        scores = sample.get("scores")
+        if not scores:
+            if error:
+                notes.append(f"sample {ident} epoch {epoch} errored and has no score; left out")
+            else:
+                raise fail(f"sample {ident} epoch {epoch}: missing score field 'scores'", path,
+                           field=where)
+        elif not isinstance(scores, dict):
+            raise fail(f"sample {ident}: 'scores' must be a mapping", path, field=where)
+        else:
+            for scorer, score in scores.items():
+                for metric, raw in _score_entries(str(scorer), score, path, where, ident):
+                    value = _score_value(raw)
+                    if value is None:
+                        raise fail(f"sample {ident} epoch {epoch}: score {metric!r} is "
+                                   f"{raw!r}, not a number or C/I/P/N", path, field=where)
+                    per_id.setdefault(metric, {}).setdefault(ident, []).append(value)
+        traces.append(((*_id_order(ident), epoch), _trace(sample, ident, epoch)))
+    if not per_id:
+        raise fail("the log holds no scored samples", path)
+    for metric, by_id in per_id.items():
+        missing = set(seen_id for seen_id, _ in seen) - set(by_id)
+        errored = {str(s.get("id")) for _w, s in log.samples if isinstance(s, dict)
+                   and s.get("error")}
+        unexplained = sorted(missing - errored)
+        if unexplained:
+            raise fail(f"sample {unexplained[0]}: missing score field {metric!r}", path)
+
+    files: dict[str, bytes] = {}
+    metrics: dict[str, Any] = {}
+    for metric in sorted(per_id):
+        rel = f"scores/{slug(metric)}.csv"
+        rows = sorted(((i, math.fsum(v) / len(v)) for i, v in per_id[metric].items()),
+                      key=lambda r: _id_order(r[0]))
+        files[rel] = score_csv(rows)
+        metrics[metric] = {"per_example": rel}
+    for score in (log.header.get("results") or {}).get("scores") or []:
+        if not isinstance(score, dict):
+            continue
+        for mname, m in (score.get("metrics") or {}).items():
+            value = m.get("value") if isinstance(m, dict) else None
+            if isinstance(value, int | float) and not isinstance(value, bool) \
+                    and math.isfinite(value):
+                metrics.setdefault(f"{score.get('name')}/{mname}", {"value": float(value)})
+    has_traces = bool(traces)
+    if has_traces:
+        files[TRACES] = jsonl(t for _k, t in sorted(traces, key=lambda kv: kv[0]))
+
+    model = options.model_name or log.model
+    if not model:
+        raise fail("the log does not name a model; pass --model-name", path)
+    run = _envelope(log, model)
+    run["metrics"] = metrics
+    if has_traces:
+        run["llm"]["traces"] = [TRACES]
+        run["llm"]["usage"] = _usage([t for _k, t in traces], log.header)
+    epochs = sorted({e for _i, e in seen})
+    run["params"]["epochs"] = len(epochs)
+    return Draft(run=run, label=log.model or model, inputs=[path], files=files, notes=notes)
+
+
+def _identity(sample: dict[str, Any], path: Path, where: str) -> tuple[str, int]:
+    ident = sample.get("id", sample.get("sample_id"))
+    if isinstance(ident, bool) or not isinstance(ident, int | str) or ident == "":
+        raise fail(f"sample id must be an integer or text, got {ident!r}", path, field=where)
+    epoch = sample.get("epoch", 1)
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
+        raise fail(f"sample {ident}: epoch must be a positive integer, got {epoch!r}", path,
+                   field=where)
+    return str(ident), epoch
+
+
+def _score_entries(scorer: str, score: Any, path: Path, where: str, ident: str) \
+        -> list[tuple[str, Any]]:
+    if not isinstance(score, dict) or "value" not in score:
+        raise fail(f"sample {ident}: score {scorer!r} has no 'value'", path, field=where)
+    value = score["value"]
+    if isinstance(value, dict):  # a scorer that returns several named values
+        return [(f"{scorer}/{k}", v) for k, v in sorted(value.items())]
+    return [(scorer, value)]
+
+
+def _trace(sample: dict[str, Any], ident: str, epoch: int) -> dict[str, Any]:
+    usage = mapping(sample.get("model_usage"))
+    inputs = [u.get("input_tokens") for u in usage.values() if isinstance(u, dict)]
+    outputs = [u.get("output_tokens") for u in usage.values() if isinstance(u, dict)]
+    total_time = sample.get("total_time")
+    error = sample.get("error")
+    message = error.get("message") if isinstance(error, dict) else error
+    return {
+        "id": ident if epoch == 1 else f"{ident}/epoch-{epoch}",
+        "latency_ms": round(float(total_time) * 1000.0, 3)
+        if isinstance(total_time, int | float) and not isinstance(total_time, bool) else None,
+        "input_tokens": sum(inputs) if inputs and all(isinstance(x, int) for x in inputs)
+        else None,
+        "output_tokens": sum(outputs) if outputs and all(isinstance(x, int) for x in outputs)
+        else None,
+        "cost_usd": None,  # Inspect logs do not record cost
+        "success": not error,
+        "error": str(message) if message else None,
+    }
+
+
+def _usage(traces: list[dict[str, Any]], header: dict[str, Any]) -> dict[str, Any]:
+    usage: dict[str, Any] = {"requests": len(traces),
+                             "successes": sum(1 for t in traces if t["success"])}
+    model_usage = (header.get("stats") or {}).get("model_usage")
+    if isinstance(model_usage, dict) and model_usage:
+        for ours, theirs in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens")):
+            values = [u.get(theirs) for u in model_usage.values() if isinstance(u, dict)]
+            if values and all(isinstance(v, int) for v in values):
+                usage[ours] = sum(values)
+    return usage
+
+
+def _id_order(ident: str) -> tuple[int, str]:
+    return (int(ident), "") if ident.isdigit() else (1 << 62, ident)
+
+
+def _envelope(log: _Log, model: str) -> dict[str, Any]:
+    ev = log.header["eval"]
+    run: dict[str, Any] = {"model": model}
+    created = ev.get("created")
+    if isinstance(created, str):
+        run["created_at"] = created
+    packages = ev.get("packages") if isinstance(ev.get("packages"), dict) else {}
+    run["source"] = {"tool": "inspect_ai", "version": packages.get("inspect_ai")}
+    if packages:
+        run["environment"] = {"packages": {str(k): str(v) for k, v in packages.items()}}
+    revision = ev.get("revision") if isinstance(ev.get("revision"), dict) else {}
+    commit = revision.get("commit")
+    if isinstance(commit, str) and HEX_COMMIT.match(commit):
+        run["code"] = {"commit": commit, "repo": revision.get("origin")}
+    config = ev.get("config") if isinstance(ev.get("config"), dict) else {}
+    generate = ev.get("model_generate_config") or {}
+    params: dict[str, Any] = {
+        "task": ev.get("task"),
+        "task_args": plain(ev.get("task_args") or {}),
+        "model_args": plain(ev.get("model_args") or {}),
+        "generate_config": plain(generate),
+        "eval_config": plain(config),
+    }
+    plan = log.header.get("plan")
+    if isinstance(plan, dict) and plan.get("steps"):
+        params["plan"] = plain(plan["steps"])
+    run["params"] = params
+    seed = generate.get("seed") if isinstance(generate, dict) else None
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        run["seeds"] = [seed]
+    dataset = ev.get("dataset") if isinstance(ev.get("dataset"), dict) else {}
+    if dataset.get("name"):
+        entry = {"name": str(dataset["name"]), "uri": dataset.get("location"),
+                 "rows": dataset.get("samples") if isinstance(dataset.get("samples"), int)
+                 else None}
+        run["data"] = [entry]
+    provider, _, name = model.partition("/") if "/" in model else ("", "", model)
+    llm_model: dict[str, Any] = {"name": name or model, "provider": provider or None}
+    served = {str((s.get("output") or {}).get("model")) for _w, s in log.samples
+              if isinstance(s, dict) and isinstance(s.get("output"), dict)
+              and (s.get("output") or {}).get("model")}
+    served.discard(llm_model["name"])
+    if len(served) == 1:
+        # The dated id the provider actually served (e.g. gpt-4o-mini-2024-07-18).
+        llm_model["revision"] = served.pop()
+    run["llm"] = {"model": llm_model}
+    if dataset.get("name"):
+        run["llm"]["dataset"] = {"name": str(dataset["name"])}
+    run["tags"] = {k: str(v) for k, v in {
+        "inspect.status": log.header.get("status"),
+        "inspect.eval_id": ev.get("eval_id"),
+        "inspect.eval_set_id": ev.get("eval_set_id"),
+        "inspect.run_id": ev.get("run_id"),
+        "inspect.task": ev.get("task"),
+        "inspect.log_file": log.path.name,
+    }.items() if v}
+    return run

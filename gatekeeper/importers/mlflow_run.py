@@ -1,0 +1,195 @@
+"""An MLflow FileStore run folder (``mlruns/<experiment>/<run_id>/``) → bundle.
+
+Only the local FileStore layout is read here: ``meta.yaml``, ``metrics/`` (lines of
+``timestamp value step``), ``params/``, ``tags/`` and ``artifacts/``. Runs on a tracking server
+are reached through the registry backend, not this importer.
+
+Each metric's latest value (highest step, then latest timestamp) becomes ``<metric>: {value}``;
+a metric logged at several steps also gets ``<metric>/series`` pointing at
+``series/<metric>.csv`` (columns ``step,timestamp,value``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gatekeeper.importers.interface import Draft, Importer, ImportOptions, fail, slug
+from gatekeeper.importers.sources import check_size, format_score
+
+HEX_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
+_MAX_TEXT = 64 * 1024**2
+# mlflow.entities.RunStatus
+_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
+
+
+class MlflowRunImporter(Importer):
+    name = "mlflow"
+
+    def read(self, source: Path, options: ImportOptions) -> list[Draft]:
+        if not source.is_dir():
+            raise fail("expected an MLflow run folder (mlruns/<experiment>/<run_id>)", source)
+        meta_path = source / "meta.yaml"
+        meta = _yaml(meta_path) if meta_path.is_file() else None
+        if not isinstance(meta, dict) or ("run_id" not in meta and "run_uuid" not in meta):
+            runs = sorted(p.name for p in source.iterdir()
+                          if p.is_dir() and (p / "meta.yaml").is_file())
+            hint = f"; runs here: {', '.join(runs)}" if runs else ""
+            raise fail("not an MLflow run folder (no meta.yaml with a run_id); pass "
+                       f"mlruns/<experiment>/<run_id>{hint}", source)
+        inputs: list[Path] = [meta_path]
+        notes: list[str] = []
+        metrics: dict[str, Any] = {}
+        files: dict[str, bytes] = {}
+        for name, path in _entries(source / "metrics"):
+            inputs.append(path)
+            rows = _metric_rows(path)
+            if not rows:
+                notes.append(f"metric {name!r} has no finite values; left out")
+                continue
+            _step, _ts, value = max(rows, key=lambda r: (r[0], r[1]))
+            metrics[name] = {"value": value}
+            if len({(r[0], r[1]) for r in rows}) > 1:
+                rel = f"series/{slug(name)}.csv"
+                lines = ["step,timestamp,value"] + [f"{s},{t},{format_score(v)}"
+                                                    for s, t, v in sorted(rows)]
+                files[rel] = ("\n".join(lines) + "\n").encode()
+                series_name = f"{name}/series"
+                if series_name in metrics:
+                    raise fail(f"metric names {name!r} and {series_name!r} collide", path)
+                metrics[series_name] = {"series": rel, "id_column": "step",
+                                        "score_column": "value"}
+            skipped = _skipped_non_finite(path)
+            if skipped:
+                notes.append(f"metric {name!r}: {skipped} non-finite value(s) left out")
+        params = {}
+        for name, path in _entries(source / "params"):
+            inputs.append(path)
+            params[name] = _text(path)
+        tags = {}
+        for name, path in _entries(source / "tags"):
+            inputs.append(path)
+            tags[name] = _text(path).strip()
+        copies = {f"artifacts/{rel}": path for rel, path in _artifact_files(source / "artifacts")}
+
+        run_id = str(meta.get("run_id") or meta.get("run_uuid"))
+        experiment = _experiment_name(source)
+        model = options.model_name or experiment or run_id
+        run: dict[str, Any] = {"model": model, "params": params, "metrics": metrics}
+        run_name = meta.get("run_name") or tags.get("mlflow.runName")
+        if isinstance(run_name, str) and run_name:
+            run["name"] = run_name
+        start = meta.get("start_time")
+        if isinstance(start, int) and not isinstance(start, bool):
+            run["created_at"] = datetime.fromtimestamp(start / 1000, tz=timezone.utc) \
+                .isoformat().replace("+00:00", "Z")
+        status = meta.get("status")
+        tags["mlflow.run_id"] = run_id
+        if isinstance(status, int) and status in _STATUS:
+            tags["mlflow.status"] = _STATUS[status]
+        if isinstance(meta.get("lifecycle_stage"), str):
+            tags["mlflow.lifecycle_stage"] = meta["lifecycle_stage"]
+        if isinstance(meta.get("experiment_id"), str | int):
+            tags["mlflow.experiment_id"] = str(meta["experiment_id"])
+        run["tags"] = tags
+        commit = tags.get("mlflow.source.git.commit", "").strip()
+        code: dict[str, Any] = {}
+        if HEX_COMMIT.match(commit):
+            code["commit"] = commit
+        if tags.get("mlflow.source.git.repoURL"):
+            code["repo"] = tags["mlflow.source.git.repoURL"]
+        if tags.get("mlflow.source.git.branch"):
+            code["branch"] = tags["mlflow.source.git.branch"]
+        if code:
+            run["code"] = code
+        parent = tags.get("mlflow.parentRunId")
+        if parent:
+            run["parent_run_id"] = parent
+        if tags.get("mlflow.note.content"):
+            run["description"] = tags["mlflow.note.content"]
+        run["source"] = {"tool": "mlflow"}
+        if not metrics:
+            notes.append("the run logged no metrics")
+        return [Draft(run=run, label=model, inputs=inputs, files=files, copies=copies,
+                      notes=notes)]
+
+
+def _yaml(path: Path) -> Any:
+    check_size(path, _MAX_TEXT)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise fail(f"malformed YAML: {exc.problem}", path, line=line) from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise fail(f"malformed YAML: {exc}", path) from exc
+
+
+def _experiment_name(run_dir: Path) -> str | None:
+    meta_path = run_dir.parent / "meta.yaml"
+    if not meta_path.is_file():
+        return None
+    meta = _yaml(meta_path)
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def _entries(folder: Path) -> list[tuple[str, Path]]:
+    """(name, file) pairs; MLflow stores a name with '/' as nested folders."""
+    if not folder.is_dir():
+        return []
+    return sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())
+
+
+def _text(path: Path) -> str:
+    check_size(path, _MAX_TEXT)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text (byte {exc.start})", path) from exc
+
+
+def _metric_rows(path: Path) -> list[tuple[int, int, float]]:
+    rows: list[tuple[int, int, float]] = []
+    for lineno, line in enumerate(_text(path).splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) not in (2, 3):
+            raise fail(f"expected 'timestamp value step', got {line.strip()!r}", path,
+                       line=lineno)
+        try:
+            ts = int(parts[0])
+            value = float(parts[1])
+            step = int(parts[2]) if len(parts) == 3 else 0
+        except ValueError as exc:
+            raise fail(f"expected 'timestamp value step' numbers, got {line.strip()!r}", path,
+                       line=lineno) from exc
+        if math.isfinite(value):
+            rows.append((step, ts, value))
+    return rows
+
+
+def _skipped_non_finite(path: Path) -> int:
+    count = 0
+    for line in _text(path).splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and not math.isfinite(float(parts[1])):
+            count += 1
+    return count
+
+
+def _artifact_files(folder: Path) -> list[tuple[str, Path]]:
+    if not folder.is_dir():
+        return []
+    out = []
+    for p in sorted(folder.rglob("*")):
+        if p.is_symlink() or not p.is_file():
+            continue  # never follow a link out of the run folder
+        out.append((p.relative_to(folder).as_posix(), p))
+    return out
