@@ -56,7 +56,8 @@ def _field(data: dict[str, Any], name: str, kind: type, path: Path) -> Any:
     value = data.get(name)
     # bool is an int subclass: `"pr_number": true` is malformed, not PR #1.
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise GitHubError(f"{path}: '{name}' must be a {kind.__name__}")
+        noun = "an integer" if kind is int else "a string"
+        raise GitHubError(f"{path}: '{name}' must be {noun}")
     return value
 
 

@@ -3,6 +3,10 @@
 Token lookup order: ``GATEKEEPER_GITHUB_TOKEN`` (what the composite action sets from its
 ``github-token`` input), then ``INPUT_GITHUB_TOKEN`` (the runner's convention for action
 inputs), then ``GITHUB_TOKEN``. Empty values count as unset.
+
+API URL: ``GATEKEEPER_GITHUB_API_URL`` (the action's ``api-url`` input: a step cannot override
+``GITHUB_*`` variables), then ``GITHUB_API_URL`` (set by the runner, also on GHES), then
+https://api.github.com.
 """
 
 from __future__ import annotations
@@ -83,7 +87,11 @@ class GitHubSettings:
 
         return cls(
             token=_token(environ),
-            api_url=_url(environ, "GITHUB_API_URL", DEFAULT_API_URL),
+            api_url=_url(
+                environ,
+                "GATEKEEPER_GITHUB_API_URL",
+                _url(environ, "GITHUB_API_URL", DEFAULT_API_URL),
+            ),
             server_url=_url(environ, "GITHUB_SERVER_URL", DEFAULT_SERVER_URL),
             repository=repository,
             event_name=event_name,

@@ -43,6 +43,23 @@ class SpecRequest:
 
 
 @dataclass
+class PatternSpecRequest(SpecRequest):
+    """For operations whose ``{path}`` parameter spans slashes (GET contents): GitHub takes
+    ``contents/policies/release.yaml`` literally, which a template match cannot express, so the
+    pattern and path parameters are given (openapi-core's SupportsPathPattern)."""
+
+    path_pattern: str = ""
+
+
+SLASH_PARAM_ROUTES = (
+    (
+        re.compile(r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/contents/(?P<path>.+)"),
+        "/repos/{owner}/{repo}/contents/{path}",
+    ),
+)
+
+
+@dataclass
 class Fault:
     method: str
     path: str  # regex over the API path
@@ -89,8 +106,13 @@ class FakeGitHub:
         return self.server.url_for(self.prefix or "/").rstrip("/")
 
     def fail(
-        self, method: str, path: str, status: int, headers: dict[str, str] | None = None,
-        message: str = "error", times: int = 1,
+        self,
+        method: str,
+        path: str,
+        status: int,
+        headers: dict[str, str] | None = None,
+        message: str = "error",
+        times: int = 1,
     ) -> None:
         self.faults.append(
             Fault(method, path, lambda: json_response({"message": message}, status, headers), times)
@@ -102,22 +124,30 @@ class FakeGitHub:
 
     def requests(self, method: str | None = None, pattern: str = ".*") -> list[Logged]:
         return [
-            r for r in self.log
+            r
+            for r in self.log
             if (method is None or r.method == method) and re.fullmatch(pattern, r.path)
         ]
 
     # -- request handling -------------------------------------------------------------------
 
     def _validate(self, request: Request, path: str) -> None:
-        spec_request = SpecRequest(
-            method=request.method.lower(),
-            path=path,
-            body=request.get_data() or None,
-            content_type=request.content_type or "",
-            parameters=RequestParameters(
-                query=request.args, header=request.headers, cookie=request.cookies, path={}
-            ),
+        parameters = RequestParameters(
+            query=request.args, header=request.headers, cookie=request.cookies, path={}
         )
+        common = {
+            "method": request.method.lower(),
+            "path": path,
+            "body": request.get_data() or None,
+            "content_type": request.content_type or "",
+            "parameters": parameters,
+        }
+        spec_request: SpecRequest = SpecRequest(**common)
+        for regex, pattern in SLASH_PARAM_ROUTES:
+            match = regex.fullmatch(path)
+            if match:
+                parameters.path = match.groupdict()
+                spec_request = PatternSpecRequest(**common, path_pattern=pattern)
         try:
             self.spec.validate_request(spec_request)
         except Exception as exc:  # every openapi-core error class: record, fail at teardown
@@ -138,15 +168,17 @@ class FakeGitHub:
         if not request.path.startswith(self.prefix + "/"):
             self.errors.append(f"{request.method} {request.path}: outside the API prefix")
             return json_response({"message": "Not Found"}, 404)
-        path = request.path[len(self.prefix):]
+        path = request.path[len(self.prefix) :]
         self._validate(request, path)
         body = json.loads(request.get_data()) if request.get_data() else None
         self.log.append(
             Logged(request.method, path, dict(request.args), body, dict(request.headers))
         )
         for fault in self.faults:
-            if fault.remaining > 0 and fault.method == request.method and re.fullmatch(
-                fault.path, path
+            if (
+                fault.remaining > 0
+                and fault.method == request.method
+                and re.fullmatch(fault.path, path)
             ):
                 fault.remaining -= 1
                 return fault.response()
@@ -189,7 +221,9 @@ class FakeGitHub:
         self.comments.setdefault(issue, []).append(comment)
         return comment
 
-    def _list_comments(self, request: Request, body: Any, owner: str, repo: str, n: str) -> Response:
+    def _list_comments(
+        self, request: Request, body: Any, owner: str, repo: str, n: str
+    ) -> Response:
         per_page = int(request.args.get("per_page", 30))
         page = int(request.args.get("page", 1))
         items = self.comments.get(int(n), [])
@@ -200,10 +234,14 @@ class FakeGitHub:
             headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
         return json_response(chunk, 200, headers)
 
-    def _create_comment(self, request: Request, body: Any, owner: str, repo: str, n: str) -> Response:
+    def _create_comment(
+        self, request: Request, body: Any, owner: str, repo: str, n: str
+    ) -> Response:
         return json_response(self._new_comment(int(n), body["body"]), 201)
 
-    def _update_comment(self, request: Request, body: Any, owner: str, repo: str, cid: str) -> Response:
+    def _update_comment(
+        self, request: Request, body: Any, owner: str, repo: str, cid: str
+    ) -> Response:
         for comments in self.comments.values():
             for comment in comments:
                 if comment["id"] == int(cid):
@@ -218,13 +256,19 @@ class FakeGitHub:
         self.check_runs[rid] = run
         return json_response(run, 201)
 
-    def _update_check_run(self, request: Request, body: Any, owner: str, repo: str, cid: str) -> Response:
+    def _update_check_run(
+        self, request: Request, body: Any, owner: str, repo: str, cid: str
+    ) -> Response:
         run = self.check_runs[int(cid)]
         run["all_annotations"].extend(body.get("output", {}).get("annotations", []))
         return json_response(run)
 
-    def _create_status(self, request: Request, body: Any, owner: str, repo: str, sha: str) -> Response:
-        status = dict(body, sha=sha, url=f"https://api.github.com/repos/{owner}/{repo}/statuses/{sha}")
+    def _create_status(
+        self, request: Request, body: Any, owner: str, repo: str, sha: str
+    ) -> Response:
+        status = dict(
+            body, sha=sha, url=f"https://api.github.com/repos/{owner}/{repo}/statuses/{sha}"
+        )
         self.statuses.append(status)
         return json_response(status, 201)
 
@@ -233,14 +277,18 @@ class FakeGitHub:
             return json_response({"message": "Not Found"}, 404)
         return json_response(self.pulls[int(n)])
 
-    def _get_contents(self, request: Request, body: Any, owner: str, repo: str, file: str) -> Response:
+    def _get_contents(
+        self, request: Request, body: Any, owner: str, repo: str, file: str
+    ) -> Response:
         import base64
 
         text = self.contents.get((request.args.get("ref", ""), file))
         if text is None:
             return json_response({"message": "Not Found"}, 404)
         content = base64.b64encode(text.encode()).decode()
-        return json_response({"type": "file", "encoding": "base64", "path": file, "content": content})
+        return json_response(
+            {"type": "file", "encoding": "base64", "path": file, "content": content}
+        )
 
     def _list_rulesets(self, request: Request, body: Any, owner: str, repo: str) -> Response:
         return json_response([{"id": r["id"], "name": r["name"]} for r in self.rulesets.values()])
@@ -250,10 +298,14 @@ class FakeGitHub:
         self.rulesets[rid] = dict(body, id=rid)
         return json_response(self.rulesets[rid], 201)
 
-    def _get_ruleset(self, request: Request, body: Any, owner: str, repo: str, rid: str) -> Response:
+    def _get_ruleset(
+        self, request: Request, body: Any, owner: str, repo: str, rid: str
+    ) -> Response:
         return json_response(self.rulesets[int(rid)])
 
-    def _put_ruleset(self, request: Request, body: Any, owner: str, repo: str, rid: str) -> Response:
+    def _put_ruleset(
+        self, request: Request, body: Any, owner: str, repo: str, rid: str
+    ) -> Response:
         self.rulesets[int(rid)] = dict(body, id=int(rid))
         return json_response(self.rulesets[int(rid)])
 
@@ -267,7 +319,9 @@ def api_prefix(request: pytest.FixtureRequest) -> str:
 def github(httpserver: HTTPServer, openapi: OpenAPI, api_prefix: str) -> Iterator[FakeGitHub]:
     fake = FakeGitHub(httpserver, openapi, prefix=api_prefix)
     yield fake
-    assert fake.errors == [], "requests that GitHub's OpenAPI description rejects"
+    assert not fake.errors, "invalid requests (per the OpenAPI description):\n" + "\n".join(
+        fake.errors
+    )
     httpserver.check_assertions()
 
 
@@ -291,7 +345,9 @@ def fake_sleep() -> FakeSleep:
     return FakeSleep()
 
 
-def event_copy(tmp_path: Path, name: str, edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
+def event_copy(
+    tmp_path: Path, name: str, edit: Callable[[dict[str, Any]], None] | None = None
+) -> Path:
     """A real webhook payload written to tmp (optionally edited) for GITHUB_EVENT_PATH."""
     data = json.loads((EVENTS / name).read_text(encoding="utf-8"))
     if edit is not None:

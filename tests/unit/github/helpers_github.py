@@ -41,3 +41,20 @@ def make_client(
     return GitHubClient(
         settings.api_url, settings.token, session, sleep=sleep.sleep, clock=sleep.clock
     )
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """The runner's reading of a GITHUB_OUTPUT file (heredoc form only)."""
+    out: dict[str, str] = {}
+    lines = iter(text.split("\n"))
+    for line in lines:
+        if not line:
+            continue
+        name, delimiter = line.split("<<", 1)
+        value: list[str] = []
+        for inner in lines:
+            if inner == delimiter:
+                break
+            value.append(inner)
+        out[name] = "\n".join(value)
+    return out

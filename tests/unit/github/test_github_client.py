@@ -36,7 +36,10 @@ def test_backoff_is_exponential_and_gives_up_with_a_clear_error(
 
 def test_secondary_rate_limit_waits_as_told(github: FakeGitHub, fake_sleep: FakeSleep) -> None:
     github.fail(
-        "POST", COMMENTS, 403, {"retry-after": "2"},
+        "POST",
+        COMMENTS,
+        403,
+        {"retry-after": "2"},
         message="You have exceeded a secondary rate limit",
     )
     response = client(github, fake_sleep).request("POST", COMMENTS, json={"body": "hi"})
@@ -53,7 +56,9 @@ def test_429_with_retry_after_waits_as_told(github: FakeGitHub, fake_sleep: Fake
 def test_primary_rate_limit_waits_until_reset(github: FakeGitHub, fake_sleep: FakeSleep) -> None:
     reset = int(fake_sleep.now) + 5
     github.fail(
-        "GET", COMMENTS, 403,
+        "GET",
+        COMMENTS,
+        403,
         {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
         message="API rate limit exceeded",
     )
@@ -78,10 +83,14 @@ def test_plain_403_is_not_retried(github: FakeGitHub, fake_sleep: FakeSleep) -> 
     assert len(github.requests("POST")) == 1 and fake_sleep.waits == []
 
 
-def test_connection_errors_are_retried_then_reported_without_the_token(fake_sleep: FakeSleep) -> None:
+def test_connection_errors_are_retried_then_reported_without_the_token(
+    fake_sleep: FakeSleep,
+) -> None:
     # Port 9 on loopback: nothing listens there, so every attempt is refused.
     c = GitHubClient("http://127.0.0.1:9", TOKEN, sleep=fake_sleep.sleep, max_attempts=3, timeout=2)
-    with pytest.raises(GitHubError, match="no answer from http://127.0.0.1:9 after 3 attempts") as info:
+    with pytest.raises(
+        GitHubError, match=r"no answer from http://127\.0\.0\.1:9 after 3 attempts"
+    ) as info:
         c.request("GET", COMMENTS)
     assert fake_sleep.waits == [1.0, 2.0]
     assert TOKEN not in str(info.value) and TOKEN not in repr(info.value)

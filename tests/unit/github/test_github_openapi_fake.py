@@ -15,7 +15,10 @@ HEADERS = {
 
 def test_invalid_body_is_recorded(github: FakeGitHub) -> None:
     requests.post(
-        f"{github.api_url}/repos/o/r/issues/1/comments", json={"text": "x"}, headers=HEADERS, timeout=5
+        f"{github.api_url}/repos/o/r/issues/1/comments",
+        json={"text": "x"},
+        headers=HEADERS,
+        timeout=5,
     )
     assert len(github.errors) == 1 and "'body' is a required property" in github.errors[0]
     github.errors.clear()
@@ -38,7 +41,10 @@ def test_invalid_enum_and_unknown_path_and_headers_are_recorded(github: FakeGitH
 
 def test_valid_request_passes(github: FakeGitHub) -> None:
     response = requests.post(
-        f"{github.api_url}/repos/o/r/issues/1/comments", json={"body": "x"}, headers=HEADERS, timeout=5
+        f"{github.api_url}/repos/o/r/issues/1/comments",
+        json={"body": "x"},
+        headers=HEADERS,
+        timeout=5,
     )
     assert response.status_code == 201
     assert github.errors == []

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers_github import parse_outputs
 
 from gatekeeper.errors import GitHubError
 from gatekeeper.github.runner import (
@@ -17,23 +18,6 @@ from gatekeeper.github.runner import (
     format_annotation,
     write_outputs,
 )
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    """The runner's reading of a GITHUB_OUTPUT file (heredoc form only)."""
-    out: dict[str, str] = {}
-    lines = iter(text.split("\n"))
-    for line in lines:
-        if not line:
-            continue
-        name, delimiter = line.split("<<", 1)
-        value: list[str] = []
-        for inner in lines:
-            if inner == delimiter:
-                break
-            value.append(inner)
-        out[name] = "\n".join(value)
-    return out
 
 
 def test_outputs_round_trip_with_multiline_values(tmp_path: Path) -> None:
@@ -51,7 +35,11 @@ def test_delimiter_that_occurs_in_the_value_is_not_used(tmp_path: Path) -> None:
     candidates: Iterator[str] = iter(["EOF", "EOF", "SAFE"])
     path = tmp_path / "out"
     # A value trying to inject a second output through a guessable delimiter.
-    write_outputs(path, {"verdict": "pass\nEOF\nexit-code<<EOF\n0"}, delimiter_factory=lambda: next(candidates))
+    write_outputs(
+        path,
+        {"verdict": "pass\nEOF\nexit-code<<EOF\n0"},
+        delimiter_factory=lambda: next(candidates),
+    )
     assert path.read_text().startswith("verdict<<SAFE\n")
     assert parse_outputs(path.read_text()) == {"verdict": "pass\nEOF\nexit-code<<EOF\n0"}
 
@@ -75,7 +63,8 @@ def test_annotation_escaping() -> None:
         title="metric:accuracy:vs_baseline, 50%",
     )
     assert format_annotation(a) == (
-        "::error file=policies/a%2Cb%3Ac.yaml,line=12,title=metric%3Aaccuracy%3Avs_baseline%2C 50%25"
+        "::error file=policies/a%2Cb%3Ac.yaml,line=12,"
+        "title=metric%3Aaccuracy%3Avs_baseline%2C 50%25"
         "::100%25 worse%0D%0Asee: report, line 2"
     )
 

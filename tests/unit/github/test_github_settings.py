@@ -73,7 +73,10 @@ def test_merge_group_event(tmp_path: Path) -> None:
     [
         (("GITHUB_TOKEN",), "t-GITHUB_TOKEN"),
         (("GITHUB_TOKEN", "INPUT_GITHUB_TOKEN"), "t-INPUT_GITHUB_TOKEN"),
-        (("GITHUB_TOKEN", "INPUT_GITHUB_TOKEN", "GATEKEEPER_GITHUB_TOKEN"), "t-GATEKEEPER_GITHUB_TOKEN"),
+        (
+            ("GITHUB_TOKEN", "INPUT_GITHUB_TOKEN", "GATEKEEPER_GITHUB_TOKEN"),
+            "t-GATEKEEPER_GITHUB_TOKEN",
+        ),
     ],
 )
 def test_token_precedence(names: tuple[str, ...], expected: str) -> None:
@@ -83,13 +86,19 @@ def test_token_precedence(names: tuple[str, ...], expected: str) -> None:
 
 def test_missing_token_error_names_the_variables() -> None:
     s = GitHubSettings.from_environ({"GITHUB_TOKEN": ""})
-    with pytest.raises(GitHubError, match="GATEKEEPER_GITHUB_TOKEN, INPUT_GITHUB_TOKEN, GITHUB_TOKEN"):
+    with pytest.raises(
+        GitHubError, match="GATEKEEPER_GITHUB_TOKEN, INPUT_GITHUB_TOKEN, GITHUB_TOKEN"
+    ):
         s.require_token()
 
 
 def test_ghes_api_url_is_taken_from_the_environment() -> None:
     s = GitHubSettings.from_environ({"GITHUB_API_URL": "https://ghe.example.com/api/v3/"})
     assert s.api_url == "https://ghe.example.com/api/v3"
+    s = GitHubSettings.from_environ(
+        {"GITHUB_API_URL": "https://api.github.com", "GATEKEEPER_GITHUB_API_URL": "http://h/api/v3"}
+    )
+    assert s.api_url == "http://h/api/v3"
 
 
 @pytest.mark.parametrize(
@@ -109,10 +118,12 @@ def test_malformed_values_name_the_variable(env: dict[str, str], message: str) -
 def test_malformed_event_payloads(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(GitHubError, match="GITHUB_EVENT_PATH: .* is not valid JSON"):
+    with pytest.raises(GitHubError, match=r"GITHUB_EVENT_PATH: .* is not valid JSON"):
         GitHubSettings.from_environ({"GITHUB_EVENT_PATH": str(bad)})
     data = json.loads((event_copy(tmp_path, "pull_request.opened.1.json")).read_text())
     data["pull_request"]["number"] = "2"
     bad.write_text(json.dumps(data))
-    with pytest.raises(GitHubError, match="pull_request.number must be a positive int"):
-        GitHubSettings.from_environ({"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(bad)})
+    with pytest.raises(GitHubError, match=r"pull_request\.number must be a positive int"):
+        GitHubSettings.from_environ(
+            {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(bad)}
+        )

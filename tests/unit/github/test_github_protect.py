@@ -1,0 +1,64 @@
+"""gatekeeper protect: the release-branch ruleset."""
+
+from __future__ import annotations
+
+import pytest
+from fake_github import TOKEN, FakeGitHub, FakeSleep
+from helpers_github import REPO
+
+from gatekeeper.github.client import GitHubClient
+from gatekeeper.github.protect import ensure_release_ruleset
+
+RULESETS = f"/repos/{REPO}/rulesets"
+
+
+def client(github: FakeGitHub, sleep: FakeSleep) -> GitHubClient:
+    return GitHubClient(github.api_url, TOKEN, sleep=sleep.sleep)
+
+
+def test_creates_then_leaves_unchanged(github: FakeGitHub, fake_sleep: FakeSleep) -> None:
+    c = client(github, fake_sleep)
+    first = ensure_release_ruleset(c, REPO, "release/*", "gatekeeper")
+    assert first.action == "created"
+    [ruleset] = github.rulesets.values()
+    assert ruleset["target"] == "branch" and ruleset["enforcement"] == "active"
+    assert ruleset["conditions"]["ref_name"]["include"] == ["refs/heads/release/*"]
+    [rule] = ruleset["rules"]
+    assert rule["type"] == "required_status_checks"
+    assert rule["parameters"]["required_status_checks"] == [{"context": "gatekeeper"}]
+    second = ensure_release_ruleset(c, REPO, "release/*", "gatekeeper")
+    assert second.action == "unchanged" and second.ruleset_id == first.ruleset_id
+    assert github.requests("PUT") == []
+
+
+def test_updates_an_existing_ruleset_keeping_other_rules(
+    github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    c = client(github, fake_sleep)
+    ensure_release_ruleset(c, REPO, "release/*", "gatekeeper")
+    [rid] = github.rulesets
+    github.rulesets[rid]["rules"].insert(0, {"type": "deletion"})
+    github.rulesets[rid]["enforcement"] = "evaluate"
+    result = ensure_release_ruleset(c, REPO, "hotfix/*", "gatekeeper")
+    assert result.action == "updated"
+    ruleset = github.rulesets[rid]
+    assert ruleset["enforcement"] == "active"
+    assert ruleset["conditions"]["ref_name"]["include"] == [
+        "refs/heads/release/*",
+        "refs/heads/hotfix/*",
+    ]
+    assert [r["type"] for r in ruleset["rules"]] == ["deletion", "required_status_checks"]
+    assert len(github.requests("PUT", rf"{RULESETS}/\d+")) == 1
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_without_admin_rights_returns_settings_for_a_human(
+    github: FakeGitHub, fake_sleep: FakeSleep, status: int
+) -> None:
+    github.fail("GET", RULESETS, status, message="Resource not accessible by integration")
+    result = ensure_release_ruleset(client(github, fake_sleep), REPO, "release/*", "gatekeeper")
+    assert result.action == "manual" and result.settings_text is not None
+    assert "Require status checks to pass; add the check 'gatekeeper'" in result.settings_text
+    assert '"refs/heads/release/*"' in result.settings_text
+    assert f"repos/{REPO}/rulesets" in result.settings_text
+    assert github.rulesets == {}

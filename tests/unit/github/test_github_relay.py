@@ -1,0 +1,154 @@
+"""The workflow_run relay: validated files in, a comment and check out, forgeries refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_github import FakeGitHub, FakeSleep, event_copy
+from helpers_github import PR_HEAD_SHA, make_client, pr_environ
+
+from gatekeeper.errors import GitHubError
+from gatekeeper.github.comment import marker
+from gatekeeper.github.publish import PublishRequest, publish
+from gatekeeper.github.relay import load_relay, relay
+from gatekeeper.github.settings import GitHubSettings
+
+RUN_EVENT = "workflow_run.completed.3.json"
+
+
+def fork_publish(
+    tmp_path: Path, github: FakeGitHub, sleep: FakeSleep, status: str = "block"
+) -> Path:
+    """What the fork PR's run leaves behind: comment.md + relay.json."""
+
+    def fork(data: dict[str, Any]) -> None:
+        data["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
+
+    environ = pr_environ(tmp_path, github)
+    environ["GITHUB_EVENT_PATH"] = str(event_copy(tmp_path, "pull_request.opened.1.json", fork))
+    settings = GitHubSettings.from_environ(environ)
+    request = PublishRequest(
+        status=status,
+        policy_name="sentiment-release",
+        check_name="gatekeeper",
+        title=f"gatekeeper: {status}",
+        comment_markdown="## blocked: accuracy regressed",
+        summary_markdown="# summary",
+        comment_file=tmp_path / "artifact" / "comment.md",
+    )
+    publish(settings, make_client(settings, sleep), request)
+    return tmp_path / "artifact"
+
+
+def relay_environ(
+    tmp_path: Path, github: FakeGitHub, head_sha: str = PR_HEAD_SHA
+) -> dict[str, str]:
+    def from_pr(data: dict[str, Any]) -> None:
+        # The real payload was triggered by repository_dispatch; a fork PR's run looks like this.
+        data["workflow_run"]["event"] = "pull_request"
+        data["workflow_run"]["head_sha"] = head_sha
+        data["workflow_run"]["pull_requests"] = []  # GitHub leaves it empty for fork PRs
+
+    environ = pr_environ(tmp_path, github, event=RUN_EVENT)
+    environ["GITHUB_EVENT_PATH"] = str(event_copy(tmp_path, RUN_EVENT, from_pr))
+    return environ
+
+
+def test_relay_posts_the_stored_comment_and_check(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    artifact = fork_publish(tmp_path, github, fake_sleep)
+    assert github.log == []
+    github.pulls[2] = {"number": 2, "head": {"sha": PR_HEAD_SHA}}
+    settings = GitHubSettings.from_environ(relay_environ(tmp_path, github))
+    result = relay(settings, make_client(settings, fake_sleep), artifact)
+    assert result.actions == ("comment-created", "check_run")
+    [comment] = github.comments[2]
+    assert comment["body"] == marker("sentiment-release") + "\n## blocked: accuracy regressed"
+    [check] = github.check_runs.values()
+    assert check["head_sha"] == PR_HEAD_SHA and check["conclusion"] == "failure"
+    # A second relay (re-run) updates the same comment.
+    relay(settings, make_client(settings, fake_sleep), artifact)
+    assert len(github.comments[2]) == 1
+
+
+def test_relay_refuses_a_head_sha_other_than_the_triggering_run(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    artifact = fork_publish(tmp_path, github, fake_sleep, status="pass")
+    settings = GitHubSettings.from_environ(relay_environ(tmp_path, github, head_sha="f" * 40))
+    with pytest.raises(GitHubError, match="differs from the triggering run"):
+        relay(settings, make_client(settings, fake_sleep), artifact)
+    assert github.log == []
+
+
+def test_relay_refuses_a_pr_that_is_not_at_that_commit(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    artifact = fork_publish(tmp_path, github, fake_sleep, status="pass")
+    github.pulls[2] = {"number": 2, "head": {"sha": "a" * 40}}  # e.g. pr_number swapped
+    settings = GitHubSettings.from_environ(relay_environ(tmp_path, github))
+    with pytest.raises(GitHubError, match="is not at"):
+        relay(settings, make_client(settings, fake_sleep), artifact)
+    assert github.comments == {} and github.check_runs == {}
+
+
+def test_relay_needs_a_workflow_run_event(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    artifact = fork_publish(tmp_path, github, fake_sleep)
+    settings = GitHubSettings.from_environ(pr_environ(tmp_path, github))
+    with pytest.raises(GitHubError, match="workflow_run event"):
+        relay(settings, make_client(settings, fake_sleep), artifact)
+
+
+def _write(artifact: Path, **changes: Any) -> None:
+    path = artifact / "relay.json"
+    data = json.loads(path.read_text())
+    data.update(changes)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"pr_number": "2"}, "'pr_number' must be an integer"),
+        ({"pr_number": True}, "'pr_number' must be an integer"),
+        ({"pr_number": -1}, "'pr_number' must be positive"),
+        ({"head_sha": "HEAD; rm -rf /"}, "'head_sha' must be a hex commit sha"),
+        ({"status": "approve"}, "'status' must be one of"),
+        ({"comment_file": "../../etc/passwd"}, "'comment_file' must be a plain file name"),
+        ({"comment_file": "relay.json"}, "'comment_file' must be a plain file name"),
+        ({"schema": "other"}, "'schema' must be"),
+        ({"policy_name": "x\n"}, "'policy_name' must be 1-200 printable characters"),
+        ({"policy_name": "other-policy"}, "does not start with gatekeeper's marker"),
+    ],
+)
+def test_relay_files_are_validated(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep, changes: dict[str, Any], message: str
+) -> None:
+    artifact = fork_publish(tmp_path, github, fake_sleep)
+    _write(artifact, **changes)
+    with pytest.raises(GitHubError, match=message):
+        load_relay(artifact)
+
+
+def test_oversized_files_are_refused(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    artifact = fork_publish(tmp_path, github, fake_sleep)
+    (artifact / "comment.md").write_text(marker("sentiment-release") + "x" * 300_000)
+    with pytest.raises(GitHubError, match="larger than"):
+        load_relay(artifact)
+    (artifact / "relay.json").write_text(" " * 70_000)
+    with pytest.raises(GitHubError, match="larger than"):
+        load_relay(artifact)
+
+
+def test_missing_relay_file(tmp_path: Path) -> None:
+    with pytest.raises(GitHubError, match="missing or not a regular file"):
+        load_relay(tmp_path)
+
