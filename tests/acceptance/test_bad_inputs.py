@@ -96,7 +96,7 @@ CASES = [
     Case("NaN value", lambda b, p: _add_to_run(b, "").__class__ and _edit(
         _run_yaml(b), "metrics:\n", "metrics:\n  f1:\n    value: .nan\n"),
          ("run.yaml:", "metrics.f1.value", "not a finite number")),
-    Case("Inf replicate", lambda b, p: _edit(_run_yaml(b), "- 0.908\n", "- .inf\n"),
+    Case("Inf replicate", lambda b, p: _edit(_run_yaml(b), "- 0.9076\n", "- .inf\n"),
          ("run.yaml:", "metrics.accuracy.replicates", "finite")),
     Case("negative size", lambda b, p: _edit(_run_yaml(b), "  size: ", "  size: -"),
          ("run.yaml:", "artifacts[0].size")),
