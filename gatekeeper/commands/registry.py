@@ -1,0 +1,227 @@
+"""``gatekeeper registry list|show|promote|archive|history|search|set-alias|rollback-target``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.errors import EXIT_BLOCK, GatekeeperError, InputError, Location
+from gatekeeper.registry.interface import Approval, ModelVersion, Registry
+
+DEFAULT_REGISTRY = "file:.gatekeeper/registry"
+
+
+class PromotionRefused(GatekeeperError):
+    """The bundle's last verdict was block and no waiver was named."""
+
+    exit_code = EXIT_BLOCK
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("registry", help="list, promote, archive and search versions")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+
+    def common(p: argparse.ArgumentParser, *, model: bool = True) -> None:
+        p.add_argument("--registry", default=DEFAULT_REGISTRY, metavar="URI",
+                       help=f"file:PATH or mlflow+http(s)://HOST:PORT (default {DEFAULT_REGISTRY})")
+        p.add_argument("--format", choices=("text", "json"), default="text")
+        if model:
+            p.add_argument("--model", required=True, metavar="NAME")
+
+    p = actions.add_parser("list", help="models, or the versions of --model")
+    common(p, model=False)
+    p.add_argument("--model", metavar="NAME")
+
+    p = actions.add_parser("show", help="one version (VERSION or --alias)")
+    common(p)
+    p.add_argument("version", nargs="?")
+    p.add_argument("--alias")
+
+    p = actions.add_parser("promote", help="record a checked bundle as a new version")
+    common(p, model=False)
+    p.add_argument("bundle", type=Path)
+    p.add_argument("--model", metavar="NAME", help="default: the run's model")
+    p.add_argument("--alias", default=None, help="point this alias at it (e.g. production)")
+    p.add_argument("--approved-by", required=True, metavar="NAME")
+    p.add_argument("--ticket")
+    p.add_argument("--verdict-file", type=Path, help="the verdict.json of `gatekeeper check`")
+    p.add_argument("--waiver", metavar="TEXT", help="promote despite a block verdict, and why")
+    p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE")
+
+    p = actions.add_parser("archive", help="archive a version (never a rollback target)")
+    common(p)
+    p.add_argument("version")
+
+    p = actions.add_parser("set-alias", help="point an alias at a version (manual rollback)")
+    common(p)
+    p.add_argument("version")
+    p.add_argument("--alias", required=True)
+    p.add_argument("--set-by", metavar="NAME")
+
+    p = actions.add_parser("history", help="which version held an alias, when")
+    common(p)
+    p.add_argument("--alias", default="production")
+
+    p = actions.add_parser("search", help="versions matching an expression")
+    common(p, model=False)
+    p.add_argument("expression", nargs="?", default="")
+    p.add_argument("--model", metavar="NAME")
+    p.add_argument("--parent", metavar="RUN_ID", help="only a sweep's trials")
+
+    p = actions.add_parser("rollback-target", help="the newest version safe to return to")
+    common(p)
+    p.add_argument("--alias", default="production")
+    p.add_argument("--exclude", metavar="VERSION")
+
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from gatekeeper.registry import open_registry
+
+    registry = open_registry(args.registry, base_dir=Path.cwd())
+    action = args.action
+    if action == "list":
+        if args.model is None:
+            models = registry.list_models()
+            return _emit(args, {"models": models}, "\n".join(models))
+        return _emit_versions(args, registry.list_versions(args.model))
+    if action == "show":
+        if (args.version is None) == (args.alias is None):
+            raise InputError("give either VERSION or --alias")
+        version = (registry.resolve_alias(args.model, args.alias) if args.alias
+                   else registry.get_version(args.model, args.version))
+        return _emit(args, _version_dict(version), _version_text(version, detail=True))
+    if action == "promote":
+        return _promote(args, registry)
+    if action == "archive":
+        return _emit_versions(args, [registry.archive(args.model, args.version)])
+    if action == "set-alias":
+        version = registry.set_alias(args.model, args.alias, args.version, set_by=args.set_by)
+        return _emit_versions(args, [version])
+    if action == "history":
+        events = registry.alias_history(args.model, args.alias)
+        text = "\n".join(f"{e.alias}\t{e.version}\t{e.since}\t{e.until or 'now'}\t"
+                         f"{e.set_by or ''}" for e in events)
+        return _emit(args, {"history": [asdict(e) for e in events]}, text)
+    if action == "search":
+        if not args.expression.strip() and args.parent is None:
+            raise InputError("give an expression, --parent RUN_ID, or both")
+        return _emit_versions(args, registry.search(args.expression, model=args.model,
+                                                    parent_run_id=args.parent))
+    if action == "rollback-target":
+        from gatekeeper.rollback import find_rollback_target
+
+        with tempfile.TemporaryDirectory(prefix="gatekeeper-rollback-") as tmp:
+            target = find_rollback_target(registry, args.model, args.alias, workdir=Path(tmp),
+                                          exclude_version=args.exclude)
+        lines = [f"rollback target: {target.version or 'none'} ({target.reason})"]
+        lines += [f"  {c.version}: {'eligible' if c.eligible else '; '.join(c.reasons)}"
+                  for c in target.considered]
+        return _emit(args, target.model_dump(mode="json"), "\n".join(lines))
+    raise InputError(f"unknown registry action {action!r}")  # pragma: no cover - argparse
+
+
+def _promote(args: argparse.Namespace, registry: Registry) -> int:
+    from gatekeeper.bundle import load_bundle
+
+    bundle = load_bundle(args.bundle)
+    sha = bundle.sha256()
+    verdict: str | None = None
+    policy_name = policy_version = None
+    if args.verdict_file is not None:
+        verdict, policy_name, policy_version = _read_verdict(args.verdict_file, sha)
+    if verdict == "block" and not args.waiver:
+        raise PromotionRefused(
+            f"refusing to promote {args.bundle}: its verdict ({args.verdict_file}) is block; "
+            "fix the run, or name a waiver with --waiver TEXT"
+        )
+    tags: dict[str, str] = {}
+    for item in args.tag:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--tag needs KEY=VALUE, got {item!r}")
+        tags[key] = value
+    approval = Approval(
+        approved_by=args.approved_by,
+        approved_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ticket=args.ticket, policy_name=policy_name, policy_version=policy_version,
+        waiver=args.waiver,
+    )
+    version = registry.promote(
+        args.bundle, model=args.model or bundle.run.model, alias=args.alias, approval=approval,
+        verdict=verdict, bundle_sha256=sha, run_id=bundle.run.run_id, tags=tags,
+    )
+    note = "" if verdict is not None else (
+        "\nnote: no --verdict-file: the version has no recorded verdict and cannot be a "
+        "rollback target")
+    return _emit(args, _version_dict(version), f"promoted {_version_text(version)}{note}")
+
+
+def _read_verdict(path: Path, bundle_sha: str) -> tuple[str, str | None, str | None]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the verdict file: {exc}", Location(str(path))) from exc
+    verdict = data.get("verdict") if isinstance(data, dict) else None
+    if verdict not in {"pass", "warn", "block"}:
+        raise InputError("not a verdict.json (no verdict pass/warn/block)",
+                         Location(str(path), "verdict"))
+    checked = (data.get("candidate") or {}).get("bundle_sha256")
+    if checked and checked != bundle_sha:
+        raise InputError(
+            f"the verdict was given for bundle {checked[:12]}…, not this bundle "
+            f"({bundle_sha[:12]}…): check the bundle you promote",
+            Location(str(path), "candidate.bundle_sha256"),
+        )
+    policy = data.get("policy") or {}
+    version = policy.get("version")
+    return verdict, policy.get("name"), None if version is None else str(version)
+
+
+def _version_dict(version: ModelVersion) -> dict[str, Any]:
+    out = asdict(version)
+    out["aliases"] = list(version.aliases)
+    return out
+
+
+def _version_text(version: ModelVersion, *, detail: bool = False) -> str:
+    flags = []
+    if version.aliases:
+        flags.append("aliases: " + ",".join(version.aliases))
+    if version.archived:
+        flags.append("archived")
+    text = (f"{version.model} v{version.version}  verdict={version.verdict or '-'}  "
+            f"run={version.run_id or '-'}  {version.created_at}"
+            + (f"  [{'; '.join(flags)}]" if flags else ""))
+    if detail:
+        if version.approval is not None:
+            a = version.approval
+            text += f"\n  approved by {a.approved_by} at {a.approved_at}" + (
+                f" ({a.ticket})" if a.ticket else "") + (f", waiver: {a.waiver}" if a.waiver
+                                                         else "")
+        if version.bundle_sha256:
+            text += f"\n  bundle sha256 {version.bundle_sha256}"
+        for key, value in sorted(version.tags.items()):
+            text += f"\n  tag {key}={value}"
+    return text
+
+
+def _emit_versions(args: argparse.Namespace, versions: list[ModelVersion]) -> int:
+    return _emit(args, {"versions": [_version_dict(v) for v in versions]},
+                 "\n".join(_version_text(v) for v in versions) or "(no versions)")
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> int:
+    if args.format == "json":
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+    return 0

@@ -1,0 +1,742 @@
+"""MLflow model registry over its REST API (``requests`` only; the ``mlflow`` package is never
+imported, so gatekeeper works without it).
+
+URI: ``mlflow+http://HOST:PORT[/prefix]`` or ``mlflow+https://...``. Auth from the environment:
+``MLFLOW_TRACKING_TOKEN`` (Bearer), else ``MLFLOW_TRACKING_USERNAME``/``MLFLOW_TRACKING_PASSWORD``
+(basic), else ``user:password@`` in the URI. Credentials never appear in messages.
+
+Mapping (docs/registry.md):
+
+- a registry version is an MLflow model version whose run (experiment ``gatekeeper``) holds the
+  bundle as artifacts under ``bundle/`` (uploaded through the artifact proxy,
+  ``mlflow server --serve-artifacts``), the run's params/metrics/tags, and
+  ``mlflow.source.git.commit``;
+- gatekeeper's own metadata are model-version tags: ``gatekeeper.verdict``,
+  ``gatekeeper.bundle_sha256``, ``gatekeeper.run_id``, ``gatekeeper.approval`` (JSON),
+  ``gatekeeper.archived``;
+- aliases are MLflow aliases; MLflow keeps no alias history, so each version carries
+  ``gatekeeper.alias_history``: a JSON list of ``{alias, since, until, set_by}`` for the times it
+  held an alias (per version, so the record never outgrows MLflow's tag value limit).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+
+from gatekeeper.errors import RegistryError
+from gatekeeper.registry.interface import (
+    AliasEvent,
+    Approval,
+    ModelVersion,
+    Registry,
+    RunInfo,
+)
+
+API = "/api/2.0/mlflow"
+ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
+EXPERIMENT = "gatekeeper"
+BUNDLE_DIR = "bundle"
+TAG = "gatekeeper."
+HISTORY_TAG = "gatekeeper.alias_history"
+MAX_TAG_VALUE = 5000  # MLflow's limit for model-version tag values
+RETRY_STATUS = frozenset({429, 502, 503, 504}) | frozenset(range(500, 600))
+MAX_FILES = 100_000  # a download larger than this is not a bundle
+_NAME = re.compile(r"^[^'\"\\\x00/]+$")
+_HEX = re.compile(r"^[0-9a-f]{7,64}$")
+
+
+class MlflowApiError(RegistryError):
+    """The server answered with an MLflow error (``error_code``)."""
+
+    def __init__(self, message: str, error_code: str, status: int) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.status = status
+
+    @property
+    def not_found(self) -> bool:
+        return self.error_code == "RESOURCE_DOES_NOT_EXIST" or (
+            self.error_code == "INVALID_PARAMETER_VALUE" and "not found" in self.message.lower()
+        )
+
+
+class _Unreachable(RegistryError):
+    """Transport failures (connection, timeout, 5xx) after every retry."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso_ms(ms: Any) -> str:
+    try:
+        return _iso(datetime.fromtimestamp(int(ms) / 1000, tz=timezone.utc))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return ""
+
+
+class MlflowRegistry(Registry):
+    def __init__(
+        self,
+        uri: str,
+        *,
+        env: Mapping[str, str] | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (5.0, 60.0),
+        max_attempts: int = 4,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = utc_now,
+        experiment: str = EXPERIMENT,
+    ) -> None:
+        import os
+
+        if not uri.startswith(("mlflow+http://", "mlflow+https://")):
+            raise RegistryError("an MLflow registry URI starts with mlflow+http:// or "
+                                "mlflow+https://")
+        parts = urlsplit(uri[len("mlflow+"):])
+        if not parts.hostname:
+            raise RegistryError("the MLflow registry URI names no host")
+        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        self.base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        self.uri = f"mlflow+{self.base}"  # what messages show: never the credentials
+        environ = os.environ if env is None else env
+        self._headers: dict[str, str] = {"Accept": "application/json"}
+        self._auth: tuple[str, str] | None = None
+        token = environ.get("MLFLOW_TRACKING_TOKEN")
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        elif environ.get("MLFLOW_TRACKING_USERNAME"):
+            self._auth = (environ["MLFLOW_TRACKING_USERNAME"],
+                          environ.get("MLFLOW_TRACKING_PASSWORD", ""))
+        elif parts.username:
+            self._auth = (parts.username, parts.password or "")
+        self._session = session or requests.Session()
+        self.timeout = timeout
+        self.max_attempts = max(1, max_attempts)
+        self.backoff = backoff
+        self._sleep = sleep
+        self._clock = clock
+        self.experiment = experiment
+        self._experiment_id: str | None = None
+
+    def __repr__(self) -> str:  # the default repr would show nothing secret, but be explicit
+        return f"MlflowRegistry({self.uri!r})"
+
+    # -- transport ---------------------------------------------------------------------
+    def _request(
+        self,
+        method: str,
+        url_path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        upload: Path | None = None,
+        stream: bool = False,
+        attempts: int | None = None,
+    ) -> requests.Response:
+        tries = attempts or self.max_attempts
+        last = ""
+        for attempt in range(tries):
+            try:
+                if upload is not None:
+                    with upload.open("rb") as fh:
+                        response = self._session.request(
+                            method, self.base + url_path, params=params, data=fh,
+                            headers={**self._headers, "Content-Type": "application/octet-stream"},
+                            auth=self._auth, timeout=self.timeout,
+                        )
+                else:
+                    response = self._session.request(
+                        method, self.base + url_path, params=params, json=body,
+                        headers=self._headers, auth=self._auth, timeout=self.timeout,
+                        stream=stream,
+                    )
+            except requests.Timeout:
+                last = f"timed out (connect {self.timeout[0]:g} s, read {self.timeout[1]:g} s)"
+                delay = None
+            except requests.ConnectionError:
+                # The exception text repeats the URL and socket details; the URI says enough.
+                last = "connection failed (is the server running and reachable?)"
+                delay = None
+            else:
+                if response.status_code not in RETRY_STATUS:
+                    return response
+                last = f"HTTP {response.status_code}"
+                delay = _retry_after(response)
+                response.close()
+            if attempt + 1 < tries:
+                wait = self.backoff * (2 ** attempt)
+                self._sleep(min(30.0, delay if delay is not None else wait))
+        raise _Unreachable(
+            f"MLflow registry {self.uri} unreachable: {method} {url_path}: {last} "
+            f"(after {tries} attempt{'s' if tries != 1 else ''})"
+        )
+
+    def _api(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        attempts: int | None = None,
+    ) -> dict[str, Any]:
+        response = self._request(method, f"{API}/{endpoint}", params=params, body=body,
+                                 attempts=attempts)
+        try:
+            payload = response.json() if response.content else {}
+        except ValueError:
+            payload = None
+        if response.ok and isinstance(payload, dict):
+            return payload
+        code = payload.get("error_code", "") if isinstance(payload, dict) else ""
+        message = payload.get("message", "") if isinstance(payload, dict) else ""
+        if not code:
+            code = f"HTTP_{response.status_code}"
+            message = message or response.reason or "unexpected response"
+        message = str(message).splitlines()[0][:300] if message else ""
+        raise MlflowApiError(
+            f"MLflow registry {self.uri}: {endpoint}: {code}: {message}", code,
+            response.status_code,
+        )
+
+    # -- reading -----------------------------------------------------------------------
+    def list_models(self) -> list[str]:
+        names: list[str] = []
+        for page in self._pages("registered-models/search", "registered_models", {}):
+            names.extend(str(m["name"]) for m in page)
+        return sorted(names)
+
+    def _pages(
+        self, endpoint: str, key: str, params: Mapping[str, Any]
+    ) -> Iterator[list[dict[str, Any]]]:
+        token: str | None = None
+        for _ in range(10_000):  # bounded: a server that never stops paging is a bug
+            query = {**params, "max_results": 1000}
+            if token:
+                query["page_token"] = token
+            payload = self._api("GET", endpoint, params=query)
+            yield list(payload.get(key, []))
+            token = payload.get("next_page_token")
+            if not token:
+                return
+
+    def _registered_model(self, model: str) -> dict[str, Any]:
+        _check_name(model)
+        try:
+            payload = self._api("GET", "registered-models/get", params={"name": model})
+        except MlflowApiError as exc:
+            if exc.not_found:
+                raise RegistryError(f"model {model!r} not found in registry {self.uri}") from exc
+            raise
+        return dict(payload.get("registered_model", {}))
+
+    def _raw_versions(self, model: str) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+        registered = self._registered_model(model)
+        held: dict[str, list[str]] = {}
+        for entry in registered.get("aliases", []) or []:
+            held.setdefault(str(entry["version"]), []).append(str(entry["alias"]))
+        raw: list[dict[str, Any]] = []
+        for page in self._pages("model-versions/search", "model_versions",
+                                {"filter": f"name='{model}'"}):
+            raw.extend(page)
+        raw.sort(key=lambda v: int(v["version"]))
+        return raw, held
+
+    def list_versions(self, model: str) -> list[ModelVersion]:
+        raw, held = self._raw_versions(model)
+        return [_to_version(model, v, held.get(str(v["version"]), [])) for v in raw]
+
+    def _raw_version(self, model: str, version: str) -> dict[str, Any]:
+        _check_name(model)
+        try:
+            payload = self._api("GET", "model-versions/get",
+                                params={"name": model, "version": str(version)})
+        except MlflowApiError as exc:
+            if exc.not_found:
+                raise RegistryError(
+                    f"version {version} of model {model!r} not found in {self.uri}"
+                ) from exc
+            raise
+        return dict(payload["model_version"])
+
+    def get_version(self, model: str, version: str) -> ModelVersion:
+        raw = self._raw_version(model, version)
+        return _to_version(model, raw, list(raw.get("aliases", []) or []))
+
+    def resolve_alias(self, model: str, alias: str) -> ModelVersion:
+        _check_name(model)
+        try:
+            payload = self._api("GET", "registered-models/alias",
+                                params={"name": model, "alias": alias})
+        except MlflowApiError as exc:
+            if exc.not_found:
+                raise RegistryError(
+                    f"alias {alias!r} of model {model!r} not found in registry {self.uri}"
+                ) from exc
+            raise
+        raw = dict(payload["model_version"])
+        return _to_version(model, raw, list(raw.get("aliases", []) or []))
+
+    def alias_history(self, model: str, alias: str) -> list[AliasEvent]:
+        raw, held = self._raw_versions(model)
+        events: list[AliasEvent] = []
+        for version in raw:
+            number = str(version["version"])
+            recorded = [e for e in _history(version) if e.get("alias") == alias]
+            events.extend(AliasEvent(alias=alias, version=number, since=str(e.get("since", "")),
+                                     until=e.get("until"), set_by=e.get("set_by"))
+                          for e in recorded)
+            open_event = any(e.get("until") is None for e in recorded)
+            if alias in held.get(number, []) and not open_event:
+                # Set outside gatekeeper (MLflow UI or client): no history, but it holds it now.
+                events.append(AliasEvent(alias=alias, version=number,
+                                         since=_iso_ms(version.get("last_updated_timestamp"))))
+        return sorted(events, key=lambda e: (e.since, int(e.version)))
+
+    def run_info(self, version: ModelVersion) -> RunInfo:
+        raw = self._raw_version(version.model, version.version)
+        run_id = raw.get("run_id")
+        if not run_id:
+            return RunInfo(run_id=version.run_id)
+        run = self._get_run(str(run_id))
+        data = run.get("data", {})
+        tags = {t["key"]: t["value"] for t in data.get("tags", []) or []}
+        return RunInfo(
+            run_id=tags.get("gatekeeper.run_id", str(run_id)),
+            name=run.get("info", {}).get("run_name") or tags.get("mlflow.runName"),
+            parent_run_id=tags.get("gatekeeper.parent_run_id") or tags.get("mlflow.parentRunId"),
+            params={p["key"]: p["value"] for p in data.get("params", []) or []},
+            metrics={m["key"]: float(m["value"]) for m in data.get("metrics", []) or []},
+            tags={k: v for k, v in tags.items() if not k.startswith(("mlflow.", TAG))},
+            commit=tags.get("mlflow.source.git.commit"),
+        )
+
+    def _get_run(self, run_id: str) -> dict[str, Any]:
+        try:
+            return dict(self._api("GET", "runs/get", params={"run_id": run_id})["run"])
+        except MlflowApiError as exc:
+            if exc.not_found:
+                raise RegistryError(f"MLflow run {run_id} not found in {self.uri}") from exc
+            raise
+
+    def bundle_path(self, version: ModelVersion, workdir: Path) -> Path:
+        raw = self._raw_version(version.model, version.version)
+        dest = workdir / "mlflow-registry" / _safe(version.model) / _safe(version.version)
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        run_id = raw.get("run_id")
+        run = self._get_run(str(run_id)) if run_id else None
+        tags = {t["key"]: t["value"] for t in raw.get("tags", []) or []}
+        if run is not None and "gatekeeper.bundle_sha256" in tags:
+            root = _proxy_path(str(run["info"].get("artifact_uri", "")), self.uri)
+            count = self._download_tree(f"{root}/{BUNDLE_DIR}", dest, budget=[MAX_FILES])
+            if count:
+                return dest
+        # A version registered by MLflow itself: describe its run as a bundle (run.yaml only).
+        import yaml
+
+        document = run_document(version.model, str(version.version), run)
+        (dest / "run.yaml").write_text(yaml.safe_dump(document, sort_keys=True),
+                                       encoding="utf-8")
+        return dest
+
+    def _download_tree(self, remote: str, local: Path, *, budget: list[int]) -> int:
+        response = self._request("GET", ARTIFACTS_API, params={"path": remote})
+        if not response.ok:
+            raise RegistryError(f"MLflow registry {self.uri}: cannot list artifacts {remote}: "
+                                f"HTTP {response.status_code}")
+        count = 0
+        for entry in response.json().get("files", []) or []:
+            name = PurePosixPath(str(entry["path"])).name
+            if name in {"", ".", ".."}:
+                raise RegistryError(f"MLflow registry {self.uri}: unsafe artifact name "
+                                    f"{entry['path']!r}")
+            if entry.get("is_dir"):
+                (local / name).mkdir(exist_ok=True)
+                count += self._download_tree(f"{remote}/{name}", local / name, budget=budget)
+                continue
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise RegistryError(f"MLflow registry {self.uri}: more than {MAX_FILES} "
+                                    "artifact files; not a bundle")
+            got = self._request("GET", f"{ARTIFACTS_API}/{quote(remote + '/' + name)}",
+                                stream=True)
+            with got:
+                if not got.ok:
+                    raise RegistryError(f"MLflow registry {self.uri}: cannot download "
+                                        f"{remote}/{name}: HTTP {got.status_code}")
+                with (local / name).open("wb") as fh:
+                    for chunk in got.iter_content(1 << 20):
+                        fh.write(chunk)
+            count += 1
+        return count
+
+    # -- writing -----------------------------------------------------------------------
+    def promote(
+        self,
+        bundle_dir: Path,
+        *,
+        model: str,
+        alias: str | None,
+        approval: Approval,
+        verdict: str | None,
+        bundle_sha256: str,
+        run_id: str,
+        tags: Mapping[str, str] | None = None,
+    ) -> ModelVersion:
+        from gatekeeper.bundle import load_bundle
+
+        _check_name(model)
+        bundle = load_bundle(bundle_dir)
+        if bundle.sha256() != bundle_sha256:
+            raise RegistryError(f"bundle {bundle_dir} hashes to {bundle.sha256()}, not "
+                                f"{bundle_sha256}: it changed since it was checked")
+        try:
+            self._api("POST", "registered-models/create", body={"name": model})
+        except MlflowApiError as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+        raw, _held = self._raw_versions(model)
+        for existing in raw:
+            if _tags(existing).get("gatekeeper.bundle_sha256") == bundle_sha256:
+                number = str(existing["version"])  # a re-run promotion: never a second version
+                if alias is not None:
+                    self.set_alias(model, alias, number, set_by=approval.approved_by)
+                return self.get_version(model, number)
+
+        run = bundle.run
+        mlflow_run = self._create_run(run, bundle_sha256)
+        run_uuid = str(mlflow_run["info"]["run_id"])
+        self._log_run_data(run_uuid, run)
+        root = _proxy_path(str(mlflow_run["info"].get("artifact_uri", "")), self.uri)
+        for path in bundle.files():
+            rel = path.relative_to(bundle.root).as_posix()
+            response = self._request(
+                "PUT", f"{ARTIFACTS_API}/{quote(f'{root}/{BUNDLE_DIR}/{rel}')}", upload=path
+            )
+            if not response.ok:
+                raise RegistryError(f"MLflow registry {self.uri}: uploading {rel} failed: "
+                                    f"HTTP {response.status_code}")
+        self._api("POST", "runs/update", body={
+            "run_id": run_uuid, "status": "FINISHED",
+            "end_time": int(self._clock().timestamp() * 1000),
+        })
+        version_tags = {
+            "gatekeeper.bundle_sha256": bundle_sha256,
+            "gatekeeper.run_id": run_id,
+            "gatekeeper.archived": "false",
+            "gatekeeper.approval": json.dumps(
+                {k: v for k, v in vars(approval).items() if v is not None}, sort_keys=True),
+            HISTORY_TAG: "[]",
+            **({"gatekeeper.verdict": verdict} if verdict is not None else {}),
+            **{k: v for k, v in (tags or {}).items() if not k.startswith(TAG)},
+        }
+        number = self._create_version(model, run_uuid, version_tags)
+        if alias is not None:
+            self.set_alias(model, alias, number, set_by=approval.approved_by)
+        return self.get_version(model, number)
+
+    def _experiment(self) -> str:
+        if self._experiment_id is not None:
+            return self._experiment_id
+        for _ in range(3):
+            try:
+                payload = self._api("GET", "experiments/get-by-name",
+                                    params={"experiment_name": self.experiment})
+                self._experiment_id = str(payload["experiment"]["experiment_id"])
+                return self._experiment_id
+            except MlflowApiError as exc:
+                if not exc.not_found:
+                    raise
+            try:
+                payload = self._api("POST", "experiments/create", body={"name": self.experiment})
+                self._experiment_id = str(payload["experiment_id"])
+                return self._experiment_id
+            except MlflowApiError as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # another promoter made it
+                    raise
+        raise RegistryError(f"MLflow registry {self.uri}: cannot create experiment "
+                            f"{self.experiment!r}")
+
+    def _create_run(self, run: Any, bundle_sha256: str) -> dict[str, Any]:
+        tags: dict[str, str] = {k: str(v) for k, v in run.tags.items()}
+        tags.update({"gatekeeper.run_id": run.run_id, "gatekeeper.bundle_sha256": bundle_sha256,
+                     "mlflow.source.name": "gatekeeper"})
+        if run.parent_run_id:
+            tags["gatekeeper.parent_run_id"] = run.parent_run_id
+        if run.code is not None:
+            for key, value in (("commit", run.code.commit), ("repoURL", run.code.repo),
+                               ("branch", run.code.branch)):
+                if value:
+                    tags[f"mlflow.source.git.{key}"] = str(value)
+        started = run.created_at or self._clock()
+        payload = self._api("POST", "runs/create", body={
+            "experiment_id": self._experiment(),
+            "run_name": run.name or run.run_id,
+            "start_time": int(started.timestamp() * 1000),
+            "tags": [{"key": k, "value": v[:MAX_TAG_VALUE]} for k, v in sorted(tags.items())],
+        })
+        return dict(payload["run"])
+
+    def _log_run_data(self, run_uuid: str, run: Any) -> None:
+        params = [{"key": k, "value": _text(v)[:6000]}
+                  for k, v in sorted(_flatten(run.params).items())]
+        now = int(self._clock().timestamp() * 1000)
+        metrics = []
+        for name, spec in sorted(run.metrics.items()):
+            if spec.value is not None:
+                value: float | None = float(spec.value)
+            elif spec.replicates:
+                value = float(sum(spec.replicates) / len(spec.replicates))
+            else:
+                value = None
+            if value is not None and math.isfinite(value):
+                metrics.append({"key": name, "value": value, "timestamp": now, "step": 0})
+        # log-batch limits: 100 params and 1000 metrics per request.
+        for start in range(0, max(len(params), len(metrics), 1), 100):
+            chunk_params = params[start:start + 100]
+            chunk_metrics = metrics[start:start + 100]
+            if chunk_params or chunk_metrics:
+                self._api("POST", "runs/log-batch", body={
+                    "run_id": run_uuid, "params": chunk_params, "metrics": chunk_metrics})
+
+    def _create_version(self, model: str, run_uuid: str, tags: Mapping[str, str]) -> str:
+        body = {"name": model, "source": f"runs:/{run_uuid}/{BUNDLE_DIR}", "run_id": run_uuid,
+                "tags": [{"key": k, "value": v[:MAX_TAG_VALUE]} for k, v in sorted(tags.items())]}
+        # Creating a version is not idempotent: after a transport failure, look for the version
+        # this run produced before trying again, so a retry never registers it twice.
+        for attempt in range(self.max_attempts):
+            try:
+                payload = self._api("POST", "model-versions/create", body=body, attempts=1)
+                return str(payload["model_version"]["version"])
+            except _Unreachable:
+                found = [v for v in self._raw_versions(model)[0]
+                         if str(v.get("run_id")) == run_uuid]
+                if found:
+                    return str(found[0]["version"])
+                if attempt + 1 >= self.max_attempts:
+                    raise
+                self._sleep(self.backoff * (2 ** attempt))
+        raise RegistryError(f"MLflow registry {self.uri}: cannot create a version of {model!r}")
+
+    def set_alias(
+        self, model: str, alias: str, version: str, *, set_by: str | None = None
+    ) -> ModelVersion:
+        target = self._raw_version(model, version)
+        if _tags(target).get("gatekeeper.archived") == "true":
+            raise RegistryError(f"version {version} of model {model!r} is archived; it cannot "
+                                f"take alias {alias!r}")
+        try:
+            current: dict[str, Any] | None = self._api(
+                "GET", "registered-models/alias", params={"name": model, "alias": alias}
+            )["model_version"]
+        except MlflowApiError as exc:
+            if not exc.not_found:
+                raise
+            current = None
+        if current is not None and str(current["version"]) == str(version):
+            return self.get_version(model, version)
+        self._api("POST", "registered-models/alias",
+                  body={"name": model, "alias": alias, "version": str(version)})
+        when = _iso(self._clock())
+        if current is not None:
+            history = _history(current)
+            for event in history:
+                if event.get("alias") == alias and event.get("until") is None:
+                    event["until"] = when
+            self._set_version_tag(model, str(current["version"]), HISTORY_TAG,
+                                  _encode_history(history))
+        history = _history(target)
+        history.append({"alias": alias, "since": when, "until": None, "set_by": set_by})
+        self._set_version_tag(model, str(version), HISTORY_TAG, _encode_history(history))
+        return self.get_version(model, version)
+
+    def _set_version_tag(self, model: str, version: str, key: str, value: str) -> None:
+        self._api("POST", "model-versions/set-tag",
+                  body={"name": model, "version": version, "key": key, "value": value})
+
+    def archive(self, model: str, version: str) -> ModelVersion:
+        current = self.get_version(model, version)
+        if current.aliases:
+            raise RegistryError(
+                f"version {version} of model {model!r} holds alias {', '.join(current.aliases)}; "
+                "point the alias at another version before archiving"
+            )
+        if not current.archived:
+            self._set_version_tag(model, str(version), "gatekeeper.archived", "true")
+            self._set_version_tag(model, str(version), "gatekeeper.archived_at",
+                                  _iso(self._clock()))
+        return self.get_version(model, version)
+
+
+# -- mapping helpers -------------------------------------------------------------------
+def _tags(raw: Mapping[str, Any]) -> dict[str, str]:
+    return {str(t["key"]): str(t["value"]) for t in raw.get("tags", []) or []}
+
+
+def _history(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    try:
+        value = json.loads(_tags(raw).get(HISTORY_TAG, "[]"))
+    except ValueError:
+        return []
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+
+def _encode_history(history: list[dict[str, Any]]) -> str:
+    # The per-version record only outgrows MLflow's tag limit after dozens of alias moves;
+    # then the oldest closed events go first (the open one is always kept).
+    while True:
+        text = json.dumps(history, sort_keys=True, separators=(",", ":"))
+        if len(text) <= MAX_TAG_VALUE or len(history) <= 1:
+            return text
+        history = history[1:]
+
+
+def _to_version(model: str, raw: Mapping[str, Any], aliases: list[str]) -> ModelVersion:
+    tags = _tags(raw)
+    approval: Approval | None = None
+    if "gatekeeper.approval" in tags:
+        try:
+            fields = json.loads(tags["gatekeeper.approval"])
+            approval = Approval(**{k: fields.get(k) for k in (
+                "approved_by", "approved_at", "ticket", "policy_name", "policy_version", "waiver"
+            )})
+        except (ValueError, TypeError, AttributeError):
+            approval = None
+    return ModelVersion(
+        model=model,
+        version=str(raw["version"]),
+        run_id=tags.get("gatekeeper.run_id") or raw.get("run_id") or None,
+        created_at=_iso_ms(raw.get("creation_timestamp")),
+        bundle_sha256=tags.get("gatekeeper.bundle_sha256"),
+        aliases=tuple(sorted(aliases)),
+        archived=tags.get("gatekeeper.archived") == "true",
+        verdict=tags.get("gatekeeper.verdict"),
+        approval=approval,
+        tags={k: v for k, v in tags.items() if not k.startswith(TAG)},
+    )
+
+
+def run_document(model: str, version: str, run: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A ``gatekeeper.run/v1`` document from an MLflow run: its fields map into the envelope
+    where MLflow records them (git commit, params, metrics, dataset inputs)."""
+    doc: dict[str, Any] = {"schema": "gatekeeper.run/v1", "model": model,
+                           "run_id": f"mlflow-{model}-v{version}",
+                           "source": {"tool": "mlflow"}}
+    if run is None:
+        return doc
+    info = run.get("info", {})
+    data = run.get("data", {})
+    tags = {t["key"]: str(t["value"]) for t in data.get("tags", []) or []}
+    params = {p["key"]: p["value"] for p in data.get("params", []) or []}
+    doc["run_id"] = str(info.get("run_id"))
+    if info.get("run_name"):
+        doc["name"] = str(info["run_name"])
+    if info.get("start_time"):
+        doc["created_at"] = _iso_ms(info["start_time"])
+    if tags.get("mlflow.parentRunId"):
+        doc["parent_run_id"] = tags["mlflow.parentRunId"]
+    doc["params"] = params
+    doc["tags"] = {k: v for k, v in tags.items() if not k.startswith(("mlflow.", TAG))}
+    doc["metrics"] = {m["key"]: {"value": float(m["value"])}
+                      for m in data.get("metrics", []) or []
+                      if math.isfinite(float(m["value"]))}
+    code: dict[str, Any] = {}
+    commit = tags.get("mlflow.source.git.commit", "").lower()
+    if _HEX.match(commit):
+        code["commit"] = commit
+    if tags.get("mlflow.source.git.repoURL"):
+        code["repo"] = tags["mlflow.source.git.repoURL"]
+    if tags.get("mlflow.source.git.branch"):
+        code["branch"] = tags["mlflow.source.git.branch"]
+    if code:
+        doc["code"] = code
+    seeds = _seeds(params.get("seeds", params.get("seed")))
+    if seeds:
+        doc["seeds"] = seeds
+    datasets = []
+    for item in (run.get("inputs", {}) or {}).get("dataset_inputs", []) or []:
+        dataset = item.get("dataset", {})
+        if dataset.get("name"):
+            entry = {"name": str(dataset["name"])}
+            if dataset.get("digest"):
+                entry["version"] = str(dataset["digest"])  # MLflow's digest is not a sha256
+            datasets.append(entry)
+    if datasets:
+        doc["data"] = datasets
+    return doc
+
+
+def _seeds(raw: Any) -> list[int]:
+    if raw is None:
+        return []
+    text = str(raw).strip().strip("[]")
+    try:
+        return [int(part) for part in text.replace(",", " ").split()]
+    except ValueError:
+        return []
+
+
+def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _proxy_path(artifact_uri: str, uri: str) -> str:
+    parts = urlsplit(artifact_uri)
+    if parts.scheme != "mlflow-artifacts":
+        raise RegistryError(
+            f"MLflow registry {uri}: run artifacts live at {artifact_uri!r}, not behind the "
+            "artifact proxy; start the server with --serve-artifacts"
+        )
+    return parts.path.strip("/")
+
+
+def _check_name(model: str) -> None:
+    if not _NAME.match(model):
+        raise RegistryError(f"invalid model name {model!r}: quotes, slashes and backslashes are "
+                            "not allowed")
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "_"
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    raw = response.headers.get("Retry-After")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None
