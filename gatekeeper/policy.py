@@ -118,6 +118,11 @@ def _sources(lines: LineMap, file: str) -> SourceMap:
     return {k: (file, v[0], v[1]) for k, v in lines.items()}
 
 
+def _at(lines: LineMap, display: str, key: tuple[str | int, ...], field: str) -> Location:
+    line, col = lines.get(key, (0, 0))
+    return Location(display, field, line or None, col or None)
+
+
 def _read(path: Path, display: str, stack: tuple[Path, ...]) -> tuple[dict[str, Any], SourceMap]:
     resolved = path.resolve()
     if resolved in stack:
@@ -141,23 +146,21 @@ def _read(path: Path, display: str, stack: tuple[Path, ...]) -> tuple[dict[str, 
     if isinstance(parents, str):
         parents = [parents]
     if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
-        line, col = lines.get(("extends",), (None, None))
         raise PolicyError("extends must be a path or a list of paths",
-                          Location(display, "extends", line, col))
+                          _at(lines, display, ("extends",), "extends"))
     merged: dict[str, Any] = {}
     merged_src: SourceMap = {}
     for i, rel in enumerate(parents):
         if Path(rel).is_absolute():
-            line, col = lines.get(("extends",), (None, None))
             raise PolicyError(f"extends path {rel!r} must be relative to the policy file",
-                              Location(display, "extends", line, col))
+                              _at(lines, display, ("extends",), "extends"))
         parent_path = path.parent / rel
         parent_display = str(Path(display).parent / rel)
         if not parent_path.is_file():
-            line, col = lines.get(("extends", i) if isinstance(data.get("extends"), list)
-                                  else ("extends",), (None, None))
+            key: tuple[str | int, ...] = (("extends", i) if isinstance(data.get("extends"), list)
+                                          else ("extends",))
             raise PolicyError(f"extended policy {rel!r} not found",
-                              Location(display, "extends", line, col))
+                              _at(lines, display, key, "extends"))
         pdata, psrc = _read(parent_path, parent_display, (*stack, resolved))
         new_src: SourceMap = {}
         merged = _merge(merged, pdata, merged_src, psrc, (), new_src) if merged else pdata

@@ -112,8 +112,9 @@ def read_document(path: Path, display: str | None = None) -> tuple[Any, LineMap,
 def _reject_non_finite(value: Any, path: PathKey, lines: LineMap, file: str) -> None:
     # NaN compares unequal to everything, so a NaN floor or metric would make every check pass.
     if isinstance(value, float) and not math.isfinite(value):
-        line, col = lines.get(path, (None, None))
-        raise InputError(f"{value} is not a finite number", Location(file, _render(path), line, col))
+        line, col = lines.get(path, (0, 0))
+        raise InputError(f"{value} is not a finite number",
+                         Location(file, _render(path), line or None, col or None))
     if isinstance(value, Mapping):
         for k, v in value.items():
             _reject_non_finite(v, (*path, str(k)), lines, file)

@@ -25,7 +25,8 @@ class Result:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+def cli(capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     """Run ``gatekeeper`` in-process from the repository root."""
     from gatekeeper.cli import main
 

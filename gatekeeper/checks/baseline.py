@@ -20,7 +20,7 @@ import numpy as np
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.context import Context
 from gatekeeper.errors import InputError
-from gatekeeper.models.common import STATUS_ORDER, Status
+from gatekeeper.models.common import Status
 from gatekeeper.models.policy import MetricRule
 from gatekeeper.models.verdict import Check
 from gatekeeper.scores import LoadedMetric
@@ -60,6 +60,10 @@ def _compare(ctx: Context, i: int, rule: MetricRule) -> _Result | Check:
         return check(cid, "block" if ctx.policy.policy.baseline is None
                      else ctx.policy.policy.baseline.on_missing,
                      "no baseline to compare with (see baseline:resolve)", source=src)
+    if rule.metric in ctx.not_comparable:
+        # Another family (checks/judge.py) found the two runs' scores incomparable: no Δ.
+        status, why = ctx.not_comparable[rule.metric]
+        return check(cid, status, f"{rule.metric}: {why}", outcome="not_comparable", source=src)
     missing = [side for side, b in (("candidate", ctx.bundle), ("baseline", ctx.baseline))
                if rule.metric not in b.run.metrics]
     if missing:
@@ -159,7 +163,7 @@ def _to_check(ctx: Context, r: _Result, adjusted: float | None, adj_method: str)
             notes.append(f"underpowered: the minimum detectable effect {fmt(comp.mde)} exceeds "
                          f"the margin {fmt(hyp.margin)}; about {more:,} more {unit} per side "
                          "would resolve it")
-    level = int(round(comp.confidence * 100))
+    level = round(comp.confidence * 100)
     delta_txt = (f"log ratio {comp.delta:+.4f} (×{math.exp(comp.delta):.3f})" if log
                  else f"Δ = {comp.delta:+.4f}")
     ci_txt = f"[{comp.ci[0]:+.4f}, {comp.ci[1]:+.4f}]"

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from gatekeeper.bundle import Bundle
-from gatekeeper.models.verdict import BaselineInfo
+from gatekeeper.models.common import Status
+from gatekeeper.models.verdict import BaselineInfo, RollbackTarget
 from gatekeeper.policy import LoadedPolicy
 from gatekeeper.scores import LoadedMetric, load_metric
 
@@ -18,6 +19,11 @@ class Context:
     as_of: date  # the day waivers and staleness are judged on: an input, not the wall clock
     baseline: Bundle | None = None
     baseline_info: BaselineInfo | None = None
+    rollback_target: RollbackTarget | None = None
+    # Metrics whose candidate-vs-baseline Δ must not be computed, with the status and reason
+    # (e.g. the LLM judge changed). Written by checks/judge.py, which runs before
+    # checks/baseline.py; the only state one family hands to another.
+    not_comparable: dict[str, tuple[Status, str]] = field(default_factory=dict)
     _metrics: dict[tuple[str, str], LoadedMetric] = field(default_factory=dict, repr=False)
 
     def metric(self, which: str, name: str) -> LoadedMetric:

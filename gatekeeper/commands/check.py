@@ -8,16 +8,20 @@ import sys
 import tempfile
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gatekeeper.bundle import load_bundle
 from gatekeeper.checks.base import check as make_check
 from gatekeeper.checks.context import Context
 from gatekeeper.errors import InputError, RegistryError
 from gatekeeper.models.verdict import CandidateRef, Check, PolicyRef
-from gatekeeper.policy import load_policy
+from gatekeeper.policy import LoadedPolicy, load_policy
 from gatekeeper.report import REPORTERS, get_reporter
 from gatekeeper.report.context import ReportContext
 from gatekeeper.verdict import apply_waivers, build_verdict
+
+if TYPE_CHECKING:
+    from gatekeeper.github.settings import GitHubSettings
 
 DEFAULT_POLICY = Path("policies/default.yaml")
 
@@ -48,19 +52,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="with --github: post the sticky PR comment (default: on)")
     p.add_argument("--check-name", default="gatekeeper",
                    help="with --github: name of the check run / status context")
+    p.add_argument("--base-ref", default=None,
+                   help="read the policy (and what it extends) from this git ref instead of the "
+                        "working tree; with --github on pull requests the PR's base commit is "
+                        "used automatically")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     policy_path: Path = args.policy or DEFAULT_POLICY
-    loaded = load_policy(policy_path, target_branch=args.target_branch)
-    bundle = load_bundle(args.bundle)
+    settings = _github_settings() if args.github else None
+    base_ref = args.base_ref
+    if base_ref is None and settings is not None and settings.pr_number is not None:
+        base_ref = settings.base_sha or settings.base_ref
+    target_branch = args.target_branch
+    if target_branch is None and settings is not None and settings.base_ref:
+        target_branch = settings.base_ref
     as_of = args.as_of or datetime.now(timezone.utc).date()
-    policy = loaded.policy
-    ctx = Context(policy=loaded, bundle=bundle, as_of=as_of)
-    extra: list[Check] = []
 
     with tempfile.TemporaryDirectory(prefix="gatekeeper-") as workdir:
+        loaded, extra = _load_policy(policy_path, base_ref, target_branch, Path(workdir),
+                                     settings)
+        bundle = load_bundle(args.bundle)
+        policy = loaded.policy
+        ctx = Context(policy=loaded, bundle=bundle, as_of=as_of)
         ref = policy.baseline
         registry_uri = args.registry or (ref.registry if ref else None)
         if ref is not None and registry_uri:
@@ -78,18 +93,82 @@ def run(args: argparse.Namespace) -> int:
             fail_on=args.fail_on,
             policy=PolicyRef(name=policy.metadata.name, version=policy.metadata.version,
                              sha256=loaded.sha256, path=str(policy_path),
-                             target_branch=args.target_branch),
+                             target_branch=target_branch),
             candidate=CandidateRef(run_id=bundle.run.run_id, model=bundle.run.model,
                                    bundle_sha256=bundle.sha256(), path=str(args.bundle)),
             baseline=ctx.baseline_info,
-            rollback_target=None,
+            rollback_target=ctx.rollback_target,
             rng_seed=policy.stats.seed,
         )
         report_ctx = ReportContext(candidate=bundle, baseline=ctx.baseline, policy=loaded)
         sys.stdout.write(get_reporter(args.format)(verdict, report_ctx))
         if args.output_dir is not None:
             _write_outputs(args.output_dir, verdict, report_ctx)
+        if args.github:
+            from gatekeeper.commands.check_github import publish_verdict
+
+            # Reporting problems are printed as warnings; they never change the exit code.
+            publish_verdict(verdict, report_ctx, args, os.environ)
     return verdict.exit_code
+
+
+def _github_settings() -> GitHubSettings | None:
+    from gatekeeper.errors import GitHubError
+    from gatekeeper.github.settings import GitHubSettings
+
+    try:
+        return GitHubSettings.from_environ(os.environ)
+    except GitHubError as exc:
+        print(f"gatekeeper: warning: GitHub settings unavailable ({exc}); reporting locally",
+              file=sys.stderr)
+        return None
+
+
+def _load_policy(policy_path: Path, base_ref: str | None, target_branch: str | None,
+                 workdir: Path, settings: GitHubSettings | None
+                 ) -> tuple[LoadedPolicy, list[Check]]:
+    """The policy to gate with, and checks that describe how it changed in this PR."""
+    if base_ref is None:
+        return load_policy(policy_path, target_branch=target_branch), []
+    from gatekeeper.policy_diff import loosenings
+    from gatekeeper.policy_source import fetcher_for, git_toplevel, materialize, repo_relative
+
+    repo = git_toplevel(Path.cwd())
+    if repo is None:
+        raise InputError(f"--base-ref {base_ref} needs a git checkout (none at {Path.cwd()})")
+    rel = repo_relative(policy_path, repo)
+    base_path = materialize(rel, fetcher_for(repo, base_ref, settings), workdir / "base-policy")
+    if base_path is None:
+        head = load_policy(policy_path, target_branch=target_branch)
+        return head, [make_check("policy:changed", "warn",
+                                 f"{rel} does not exist on the base ({base_ref}): this PR adds "
+                                 "the policy that gates it, so it needs approval")]
+    base = load_policy(base_path, target_branch=target_branch, display=f"{rel}@{base_ref[:12]}")
+    from gatekeeper.github.base_policy import unified_diff
+
+    base_text = base_path.read_text(encoding="utf-8")
+    try:
+        head_text = policy_path.read_text(encoding="utf-8")
+    except OSError:
+        head_text = None
+    diff = unified_diff(base_text, head_text, rel)
+    if not diff:
+        return base, []
+    notes = [f"diff of {rel} (the base version gates this PR):", *diff.splitlines()[:80]]
+    try:
+        head = load_policy(policy_path, target_branch=target_branch)
+    except InputError as exc:
+        return base, [make_check("policy:changed", "warn",
+                                 f"this PR changes {rel} and the new version does not load "
+                                 f"({exc}); the base version was used", notes=notes)]
+    loose = loosenings(base.policy, head.policy)
+    if loose:
+        return base, [make_check("policy:loosened", "warn",
+                                 f"this PR loosens {rel} ({'; '.join(loose)}): the base version "
+                                 "was used, and the change needs approval", notes=notes)]
+    return base, [make_check("policy:changed", "pass",
+                             f"this PR changes {rel} without loosening it; the base version "
+                             "was used", notes=notes)]
 
 
 def _attach_baseline(ctx: Context, registry_uri: str, workdir: Path) -> list[Check]:
@@ -113,10 +192,10 @@ def _attach_baseline(ctx: Context, registry_uri: str, workdir: Path) -> list[Che
                            f"baseline not available: {exc}", source=src)]
     ctx.baseline = resolved.bundle
     ctx.baseline_info = resolved.info
+    alias_txt = f" ({ref.alias})" if ref.version is None else ""
     out = [make_check("baseline:resolve", "pass",
-                      f"baseline {model} v{resolved.version.version}"
-                      + (f" ({ref.alias})" if ref.version is None else "") + f" from {registry_uri}",
-                      source=src)]
+                      f"baseline {model} v{resolved.version.version}{alias_txt} from "
+                      f"{registry_uri}", source=src)]
     if ref.max_age_days is not None:
         age = age_days(resolved.version.created_at, ctx.as_of)
         if age is None or age > ref.max_age_days:
@@ -126,6 +205,22 @@ def _attach_baseline(ctx: Context, registry_uri: str, workdir: Path) -> list[Che
                                   f"{ref.max_age_days:g}): re-evaluate it on today's data",
                                   source=src))
     required = ctx.policy.policy.envelope.required
+    from gatekeeper.rollback import find_rollback_target
+
+    # The rollback target is judged by the same envelope rules as the candidate.
+    try:
+        if required:
+            ctx.rollback_target = find_rollback_target(resolved.registry, model, ref.alias,
+                                                       workdir=workdir, required=required)
+        else:
+            ctx.rollback_target = find_rollback_target(resolved.registry, model, ref.alias,
+                                                       workdir=workdir)
+    except RegistryError as exc:
+        if ref.on_registry_error == "block":
+            out.append(make_check("baseline:rollback", "block",
+                                  f"rollback target unknown: {exc}", source=src))
+        else:
+            raise
     missing = missing_fields(resolved.bundle.run, required) if required else []
     if missing:
         out.append(make_check("baseline:envelope", "warn",

@@ -91,7 +91,7 @@ class MetricSpec(Strict):
     def kind(self) -> Literal["value", "replicates", "per_example", "samples", "series"]:
         for k in ("value", "replicates", "per_example", "samples"):
             if getattr(self, k) is not None:
-                return k  # type: ignore[return-value]
+                return k
         return "series"
 
     @property

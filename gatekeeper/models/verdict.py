@@ -91,7 +91,8 @@ class Counts(Strict):
 
 
 class Verdict(Strict):
-    schema_: Literal["gatekeeper.verdict/v1"] = Field(alias="schema", default=VERDICT_SCHEMA)
+    schema_: Literal["gatekeeper.verdict/v1"] = Field(alias="schema",
+                                                      default="gatekeeper.verdict/v1")
     verdict: Status
     exit_code: int
     fail_on: Literal["warn", "block"] = "block"

@@ -135,3 +135,71 @@ def test_release_policy_extends_and_branch_override(cli: Callable[..., Result]) 
     assert checks["metric:accuracy:min"]["threshold"] == 0.86
     assert "envelope:code.dirty" in checks
     assert data["policy"]["target_branch"] == "release/2026.12"
+
+
+def test_rollback_target_in_verdict(cli: Callable[..., Result]) -> None:
+    data = json.loads(cli("check", "examples/bundles/pass", "--policy", POLICY, "--format",
+                          "json", "--as-of", AS_OF).out)
+    target = data["rollback_target"]
+    assert target["version"] == "3" and target["model"] == "sentiment-clf"
+    assert target["considered"][0]["eligible"] is True
+
+
+def test_unreachable_registry_exits_2_naming_uri_without_secret(
+        cli: Callable[..., Result]) -> None:
+    res = cli("check", "examples/bundles/pass", "--policy", POLICY, "--registry",
+              "mlflow+http://user:s3cret@127.0.0.1:9", "--as-of", AS_OF)
+    assert res.code == 2
+    assert "mlflow+http://127.0.0.1:9" in res.err and "s3cret" not in res.err + res.out
+
+
+def test_unreachable_registry_blocks_when_policy_says(cli: Callable[..., Result],
+                                                      tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    text = Path(POLICY).read_text().replace("  max_age_days: 365\n",
+                                            "  max_age_days: 365\n  on_registry_error: block\n")
+    policy.write_text(text)
+    res = cli("check", "examples/bundles/pass", "--policy", str(policy), "--registry",
+              "mlflow+http://127.0.0.1:9", "--format", "json", "--as-of", AS_OF)
+    assert res.code == 1
+    checks = {c["id"]: c for c in json.loads(res.out)["checks"]}
+    assert checks["baseline:resolve"]["status"] == "block"
+    assert "127.0.0.1:9" in checks["baseline:resolve"]["message"]
+
+
+def test_stale_baseline_warns(cli: Callable[..., Result]) -> None:
+    data = json.loads(cli("check", "examples/bundles/pass", "--policy", POLICY, "--format",
+                          "json", "--as-of", "2028-01-01").out)
+    checks = {c["id"]: c for c in data["checks"]}
+    assert checks["baseline:stale"]["status"] == "warn"
+    assert data["verdict"] == "warn"
+
+
+def test_missing_alias_blocks_naming_registry_model_alias(cli: Callable[..., Result],
+                                                          tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(Path(POLICY).read_text().replace("alias: production", "alias: canary"))
+    res = cli("check", "examples/bundles/pass", "--policy", str(policy), "--format", "json",
+              "--as-of", AS_OF)
+    assert res.code == 1
+    msg = {c["id"]: c for c in json.loads(res.out)["checks"]}["baseline:resolve"]["message"]
+    assert "'canary'" in msg and "sentiment-clf" in msg and "file:examples/registry" in msg
+
+
+def test_expired_and_live_waivers(cli: Callable[..., Result], tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(Path(POLICY).read_text() + (
+        "waivers:\n"
+        "  - {check: 'metric:accuracy:min', reason: known regression, approved_by: alice,"
+        " ticket: ML-1, expires: 2026-12-31}\n"
+        "  - {check: 'metric:exact_match:*', reason: old, approved_by: bob,"
+        " expires: 2026-01-01}\n"))
+    data = json.loads(cli("check", "examples/bundles/block", "--policy", str(policy),
+                          "--format", "json", "--as-of", AS_OF).out)
+    checks = {c["id"]: c for c in data["checks"]}
+    floor = checks["metric:accuracy:min"]
+    assert floor["status"] == "pass" and floor["original_status"] == "block"
+    assert floor["waiver"]["approved_by"] == "alice" and floor["waiver"]["ticket"] == "ML-1"
+    assert checks["metric:exact_match:vs_baseline"]["status"] == "block"  # expired waiver
+    assert checks["waiver:1:metric:exact_match:*"]["status"] == "warn"
+    assert data["verdict"] == "block"

@@ -1,0 +1,90 @@
+"""On a PR the policy comes from the base branch: a real git repository in a temp folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AS_OF, EXAMPLES, run_subprocess
+
+POLICY = """apiVersion: gatekeeper/v1
+kind: Policy
+metadata: {name: repo-policy, version: 1}
+envelope:
+  required: [code.commit, seeds]
+metrics:
+  - {metric: accuracy, min: FLOOR}
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True,
+                          env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+                               "HOME": str(repo), "PATH": "/usr/bin:/bin"})
+    return proc.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "policies").mkdir()
+    (root / "policies" / "gate.yaml").write_text(POLICY.replace("FLOOR", "0.95"))
+    shutil.copytree(EXAMPLES / "bundles" / "pass", root / "bundle")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "policy on main")
+    git(root, "checkout", "-qb", "pr")
+    return root
+
+
+def check(repo: Path, *extra: str) -> dict[str, object]:
+    res = run_subprocess("check", "bundle", "--policy", "policies/gate.yaml", "--format", "json",
+                         "--as-of", AS_OF, *extra, cwd=repo)
+    assert res.code in (0, 1), res.err
+    data: dict[str, object] = json.loads(res.out)
+    return data
+
+
+def test_pr_that_loosens_the_policy_is_gated_by_the_base_version(repo: Path) -> None:
+    (repo / "policies" / "gate.yaml").write_text(POLICY.replace("FLOOR", "0.5"))
+    git(repo, "commit", "-qam", "PR lowers the floor")
+    head_only = check(repo)
+    assert head_only["verdict"] == "pass"  # the PR's own policy would let it through
+    gated = check(repo, "--base-ref", "main")
+    assert gated["verdict"] == "block"  # the base floor of 0.95 holds
+    checks = {c["id"]: c for c in gated["checks"]}  # type: ignore[union-attr]
+    assert checks["metric:accuracy:min"]["threshold"] == 0.95
+    loosened = checks["policy:loosened"]
+    assert loosened["status"] == "warn"
+    assert "floor lowered from 0.95 to 0.5" in loosened["message"]
+    assert any(n.startswith("-  - {metric: accuracy, min: 0.95}") for n in loosened["notes"])
+
+
+def test_pr_that_tightens_the_policy_is_reported_not_flagged(repo: Path) -> None:
+    (repo / "policies" / "gate.yaml").write_text(POLICY.replace("FLOOR", "0.97"))
+    git(repo, "commit", "-qam", "PR raises the floor")
+    gated = check(repo, "--base-ref", "main")
+    checks = {c["id"]: c for c in gated["checks"]}  # type: ignore[union-attr]
+    assert checks["policy:changed"]["status"] == "pass"
+    assert checks["metric:accuracy:min"]["threshold"] == 0.95
+
+
+def test_policy_added_by_the_pr_needs_approval(repo: Path) -> None:
+    (repo / "policies" / "new.yaml").write_text(POLICY.replace("FLOOR", "0.1"))
+    res = run_subprocess("check", "bundle", "--policy", "policies/new.yaml", "--format", "json",
+                         "--as-of", AS_OF, "--base-ref", "main", cwd=repo)
+    checks = {c["id"]: c for c in json.loads(res.out)["checks"]}
+    assert checks["policy:changed"]["status"] == "warn"
+    assert "does not exist on the base" in checks["policy:changed"]["message"]
+
+
+def test_unknown_base_ref_is_a_clear_error(repo: Path) -> None:
+    res = run_subprocess("check", "bundle", "--policy", "policies/gate.yaml",
+                         "--base-ref", "nope", cwd=repo)
+    assert res.code == 2 and "'nope' is not in the checkout" in res.err
