@@ -14,7 +14,7 @@ from gatekeeper.bundle import load_bundle
 from gatekeeper.checks.base import check as make_check
 from gatekeeper.checks.context import Context
 from gatekeeper.errors import InputError, RegistryError
-from gatekeeper.models.verdict import CandidateRef, Check, PolicyRef
+from gatekeeper.models.verdict import CandidateRef, Check, PolicyRef, Verdict
 from gatekeeper.policy import LoadedPolicy, load_policy
 from gatekeeper.report import REPORTERS, get_reporter
 from gatekeeper.report.context import ReportContext
@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="with --github: post the sticky PR comment (default: on)")
     p.add_argument("--check-name", default="gatekeeper",
                    help="with --github: name of the check run / status context")
+    p.add_argument("--template-dir", type=Path, default=None,
+                   help="folder with report templates that override or {% extends %} the "
+                        "built-in ones (docs/reports.md)")
     p.add_argument("--base-ref", default=None,
                    help="read the policy (and what it extends) from this git ref instead of the "
                         "working tree; with --github on pull requests the PR's base commit is "
@@ -100,7 +103,11 @@ def run(args: argparse.Namespace) -> int:
             rollback_target=ctx.rollback_target,
             rng_seed=policy.stats.seed,
         )
-        report_ctx = ReportContext(candidate=bundle, baseline=ctx.baseline, policy=loaded)
+        report_ctx = ReportContext(
+            candidate=bundle, baseline=ctx.baseline, policy=loaded,
+            template_dir=args.template_dir, as_of=as_of.isoformat(),
+            details_url=_run_url(settings),
+            server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"))
         sys.stdout.write(get_reporter(args.format)(verdict, report_ctx))
         if args.output_dir is not None:
             _write_outputs(args.output_dir, verdict, report_ctx)
@@ -229,19 +236,17 @@ def _attach_baseline(ctx: Context, registry_uri: str, workdir: Path) -> list[Che
     return out
 
 
-def _write_outputs(out_dir: Path, verdict: object, report_ctx: ReportContext) -> None:
-    from gatekeeper.models.verdict import Verdict
+def _run_url(settings: GitHubSettings | None) -> str | None:
+    """Where the full report lives when the comment had to be cut: the workflow run."""
+    if settings is None or not settings.repository or not settings.run_id:
+        return None
+    return f"{settings.server_url}/{settings.repository}/actions/runs/{settings.run_id}"
 
-    assert isinstance(verdict, Verdict)
+
+def _write_outputs(out_dir: Path, verdict: Verdict, report_ctx: ReportContext) -> None:
+    from gatekeeper.report.files import write_report_files
+
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(out_dir / "verdict.json", get_reporter("json")(verdict, report_ctx))
-        _atomic_write(out_dir / "report.md", get_reporter("markdown")(verdict, report_ctx))
+        write_report_files(out_dir, verdict, report_ctx)
     except OSError as exc:
         raise InputError(f"cannot write to output folder {out_dir}: {exc.strerror}") from exc
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -20,12 +20,8 @@ MAX_ANNOTATIONS = 50  # more is noise on a PR; the report has every check
 def _comment_body(verdict: Verdict, ctx: ReportContext, policy_name: str) -> str:
     from gatekeeper.github.comment import marker
 
-    try:
-        from gatekeeper.report.comment import render_comment
-    except ImportError:  # the minimal reporter: marker + Markdown report
-        from gatekeeper.github.comment import truncate_comment, with_marker
+    from gatekeeper.report.comment import render_comment
 
-        return truncate_comment(with_marker(get_reporter("markdown")(verdict, ctx), policy_name))
     return render_comment(verdict, ctx, marker=marker(policy_name))
 
 

@@ -19,6 +19,9 @@ REPORTERS: dict[str, tuple[str, str]] = {
     "json": ("gatekeeper.report.json_report", "render"),
     "text": ("gatekeeper.report.text", "render"),
     "markdown": ("gatekeeper.report.markdown", "render"),
+    "html": ("gatekeeper.report.html", "render"),
+    "junit": ("gatekeeper.report.junit", "render"),
+    "model-card": ("gatekeeper.report.model_card", "render"),
 }
 
 

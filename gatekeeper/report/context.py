@@ -5,6 +5,7 @@ be re-rendered."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from gatekeeper.bundle import Bundle
 from gatekeeper.policy import LoadedPolicy
@@ -16,3 +17,6 @@ class ReportContext:
     baseline: Bundle | None = None
     policy: LoadedPolicy | None = None
     details_url: str | None = None  # where the full report lives (job summary / artifact)
+    template_dir: Path | None = None  # user templates that may extend the built-in ones
+    server_url: str = "https://github.com"  # GITHUB_SERVER_URL, for commit links (GHES)
+    as_of: str | None = None  # the --as-of date (YYYY-MM-DD) the verdict was judged on

@@ -1,20 +1,57 @@
-"""Markdown report (minimal renderer; see report/templates for the full one)."""
+"""The Markdown report: the PR comment body, the job summary and report.md.
+
+Rendered from ``templates/report.md.j2`` (or a user's override in ``ctx.template_dir``) in a
+sandboxed jinja2 environment that Markdown-escapes every value from a bundle or a PR.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report.context import ReportContext
 
-ICON = {"pass": "✅", "warn": "⚠️", "block": "⛔"}
+TEMPLATE = "report.md.j2"
+SECTIONS = ("forest", "changes", "reproducibility", "passing")  # the ones a comment may drop
 
 
-def _esc(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+def render_markdown(
+    verdict: Verdict,
+    ctx: ReportContext,
+    *,
+    omit: Collection[str] = (),
+    max_items: int | None = None,
+    cut_note: str | None = None,
+) -> str:
+    """The report; ``omit`` leaves out whole sections and ``max_items`` caps listed checks."""
+    from markupsafe import Markup
+
+    from gatekeeper.report import templating
+    from gatekeeper.report.view import build_view
+
+    unknown = set(omit) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"unknown report sections: {sorted(unknown)}")
+    text = templating.render(
+        "markdown", TEMPLATE, ctx.template_dir,
+        v=build_view(verdict, ctx), omit=frozenset(omit), max_items=max_items,
+        # the note is gatekeeper's own text, already Markdown
+        cut_note=Markup(cut_note) if cut_note else None,
+    )
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    """Collapse runs of blank lines left by skipped blocks; end with exactly one newline."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() and lines and not lines[-1].strip():
+            continue
+        lines.append(line.rstrip() if not line.strip() else line)
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def render(verdict: Verdict, context: ReportContext) -> str:
-    lines = [f"## {ICON[verdict.verdict]} gatekeeper: **{verdict.verdict}**", "",
-             "| check | status | message |", "| --- | --- | --- |"]
-    for c in verdict.checks:
-        lines.append(f"| `{_esc(c.id)}` | {ICON[c.status]} {c.status} | {_esc(c.message)} |")
-    return "\n".join(lines) + "\n"
+    return render_markdown(verdict, context)

@@ -1,0 +1,103 @@
+"""JUnit XML, so GitLab, Jenkins and other CI dashboards show each check as a test.
+
+One ``<testsuite>`` per verdict, one ``<testcase>`` per check (classname ``gatekeeper.<kind>``,
+name = the check id). Mapping, chosen because these tools only surface failures and errors:
+
+- block → ``<failure type="block">`` (message = the check's one-line reason);
+- warn → a passing testcase carrying ``<property name="gatekeeper.status" value="warn"/>`` and
+  the reason in ``<system-out>``; with ``fail_on: warn`` it is a ``<failure type="warn">``
+  instead, matching the exit code;
+- a waived check → passing, with ``gatekeeper.waiver.*`` properties (who, ticket, expiry).
+
+No timestamps or durations (``time="0"``): identical input gives identical bytes.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from gatekeeper.models.verdict import Check, Verdict
+from gatekeeper.report.context import ReportContext
+from gatekeeper.report.escape import xml_text
+
+
+def _failing(c: Check, fail_on: str) -> bool:
+    return c.status == "block" or (c.status == "warn" and fail_on == "warn")
+
+
+def _detail(c: Check) -> str:
+    lines = [c.message]
+    for key in ("observed", "baseline", "threshold", "delta", "ci", "method", "n", "p_value",
+                "mde", "outcome"):
+        value = getattr(c, key)
+        if value is not None:
+            lines.append(f"{key}: {value}")
+    lines += [f"note: {n}" for n in c.notes]
+    if c.source:
+        where = str(c.source.get("file", ""))
+        if c.source.get("line") is not None:
+            where += f":{c.source['line']}"
+        lines.append(f"source: {where}")
+    return "\n".join(xml_text(x) for x in lines)
+
+
+def render(verdict: Verdict, context: ReportContext) -> str:
+    failures = sum(_failing(c, verdict.fail_on) for c in verdict.checks)
+    name = f"gatekeeper {verdict.policy.name}@{verdict.policy.version}: {verdict.candidate.run_id}"
+    suites = ET.Element("testsuites", {
+        "name": "gatekeeper", "tests": str(len(verdict.checks)),
+        "failures": str(failures), "errors": "0", "skipped": "0", "time": "0",
+    })
+    suite = ET.SubElement(suites, "testsuite", {
+        "name": xml_text(name), "tests": str(len(verdict.checks)), "failures": str(failures),
+        "errors": "0", "skipped": "0", "time": "0",
+    })
+    props = ET.SubElement(suite, "properties")
+    for key, value in (
+        ("gatekeeper.verdict", verdict.verdict),
+        ("gatekeeper.exit_code", str(verdict.exit_code)),
+        ("gatekeeper.fail_on", verdict.fail_on),
+        ("gatekeeper.policy", f"{verdict.policy.name}@{verdict.policy.version}"),
+        ("gatekeeper.policy_sha256", verdict.policy.sha256),
+        ("gatekeeper.bundle_sha256", verdict.candidate.bundle_sha256),
+        ("gatekeeper.baseline", f"{verdict.baseline.model} v{verdict.baseline.version}"
+         if verdict.baseline else "none"),
+        ("gatekeeper.rollback_target",
+         "not computed" if verdict.rollback_target is None
+         else (f"{verdict.rollback_target.model} v{verdict.rollback_target.version}"
+               if verdict.rollback_target.version else "none")),
+        ("gatekeeper.version", verdict.gate.gatekeeper_version),
+    ):
+        ET.SubElement(props, "property", {"name": key, "value": xml_text(value)})
+    for c in verdict.checks:
+        kind = c.id.split(":", 1)[0] if ":" in c.id else "check"
+        case = ET.SubElement(suite, "testcase", {
+            "classname": xml_text(f"gatekeeper.{kind}"), "name": xml_text(c.id), "time": "0",
+        })
+        if c.source and c.source.get("file"):
+            case.set("file", xml_text(c.source["file"]))
+            if c.source.get("line") is not None:
+                case.set("line", str(c.source["line"]))
+        cprops: list[tuple[str, str]] = [("gatekeeper.status", c.status)]
+        if c.original_status:
+            cprops.append(("gatekeeper.original_status", c.original_status))
+        if c.waiver is not None:
+            cprops += [("gatekeeper.waiver.approved_by", c.waiver.approved_by),
+                       ("gatekeeper.waiver.expires", c.waiver.expires),
+                       ("gatekeeper.waiver.reason", c.waiver.reason)]
+            if c.waiver.ticket:
+                cprops.append(("gatekeeper.waiver.ticket", c.waiver.ticket))
+        if c.status != "pass" or c.waiver is not None:
+            p = ET.SubElement(case, "properties")
+            for key, value in cprops:
+                ET.SubElement(p, "property", {"name": key, "value": xml_text(value)})
+        if _failing(c, verdict.fail_on):
+            fail = ET.SubElement(case, "failure", {"type": c.status,
+                                                   "message": xml_text(c.message)})
+            fail.text = _detail(c)
+        elif c.status == "warn" or c.waiver is not None:
+            out = ET.SubElement(case, "system-out")
+            out.text = f"{c.status.upper() if not c.waiver else 'WAIVED'}: {_detail(c)}"
+    ET.indent(suites)
+    body = ET.tostring(suites, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
