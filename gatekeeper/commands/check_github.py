@@ -19,7 +19,6 @@ MAX_ANNOTATIONS = 50  # more is noise on a PR; the report has every check
 
 def _comment_body(verdict: Verdict, ctx: ReportContext, policy_name: str) -> str:
     from gatekeeper.github.comment import marker
-
     from gatekeeper.report.comment import render_comment
 
     return render_comment(verdict, ctx, marker=marker(policy_name))
