@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
 EXACT_COVERAGE_SLACK = 0.015
 EXACT_TYPE1_SLACK = 0.001
 

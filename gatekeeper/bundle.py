@@ -115,7 +115,7 @@ class Bundle:
 def find_run_file(root: Path, display: str) -> Path:
     present = [root / n for n in RUN_FILES if (root / n).is_file()]
     if not present:
-        raise BundleError(f"no run.yaml or run.json in the bundle", Location(display))
+        raise BundleError("no run.yaml or run.json in the bundle", Location(display))
     if len(present) > 1:
         names = ", ".join(p.name for p in present)
         raise BundleError(f"the bundle has several run files ({names}); keep one",
