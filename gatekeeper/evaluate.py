@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gatekeeper.checks import artifacts, baseline, budgets, envelope, seeds, thresholds
+from gatekeeper.checks import (
+    artifacts,
+    baseline,
+    budgets,
+    envelope,
+    judge,
+    llm,
+    seeds,
+    thresholds,
+)
 from gatekeeper.checks.context import Context
 from gatekeeper.errors import UnsupportedRuleError
 from gatekeeper.models.verdict import Check
@@ -21,11 +30,6 @@ def _unsupported(ctx: Context) -> list[Check]:
             raise UnsupportedRuleError(
                 f"metric {rule.metric!r}: vs_baseline comparisons are not supported yet",
                 ctx.policy.location("metrics", i, "vs_baseline"))
-    if policy.judge is not None and not _has_family("judge"):
-        raise UnsupportedRuleError("judge pinning is not supported yet",
-                                   ctx.policy.location("judge"))
-    if policy.llm is not None and not _has_family("llm"):
-        raise UnsupportedRuleError("llm rules are not supported yet", ctx.policy.location("llm"))
     return []
 
 
@@ -39,6 +43,9 @@ def families() -> list[tuple[str, CheckFamily]]:
         ("seeds", seeds.run),
         ("artifacts", artifacts.run),
         ("thresholds", thresholds.run),
+        ("llm", llm.run),
+        # judge before baseline: it marks metrics whose Δ is not comparable (ctx.not_comparable)
+        ("judge", judge.run),
         ("budgets", budgets.run),
         ("baseline", baseline.run),
     ]

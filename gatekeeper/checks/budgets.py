@@ -1,21 +1,173 @@
-"""Scalar budgets: cost, tokens, error rate, and any metric of the run by name.
+"""Cost, latency and usage budgets: absolute limits and ratios against the baseline.
+
+Where the numbers come from, first match wins:
+
+1. a metric of the run with the budget's name (its mean, with its standard error);
+2. request traces (``llm.traces``, JSONL, one request per line: ``id``, ``latency_ms``,
+   ``input_tokens``, ``output_tokens``, ``cost_usd``, ``success``, ``judge``, ``error``): every
+   derived quantity with an interval — latency quantiles by Harrell–Davis with a percentile
+   bootstrap, cost and tokens per request and cost per success as ratios of means with a
+   delta-method interval, the error rate (share of requests whose ``error`` is set; every
+   record must carry the key, null when fine) with Wilson's interval;
+3. latency quantiles only: a ``samples`` metric of the run whose field is ``latency_ms``;
+4. ``llm.usage`` totals: a scalar without an interval (older bundles and tools that record only
+   totals); there the error rate is 1 − successes/requests, since usage counts no errors.
+
+An **absolute** budget (``max``/``min``) is decided on the point estimate against the limit, and
+the interval is shown beside it (with a note when it straddles the limit): a budget is an
+operating limit on what the run costs, not a hypothesis about a population, and deciding on the
+upper bound would make a small eval fail a budget its own point estimate keeps. A latency
+quantile with fewer than 20 requests beyond it (n(1−q) < 20) cannot pass: it warns.
+
+A **vs_baseline** budget (``max_ratio``) compares the same quantity of the baseline bundle as a
+ratio candidate/baseline with an interval at ``confidence``: the log ratio of Harrell–Davis
+quantiles for latency (requests resampled in pairs when both runs served the same request ids),
+the delta-method (or bootstrap-t, for skewed costs) log ratio of means for cost, tokens and error
+rate. Lower bound of the ratio above ``max_ratio`` → ``on_exceed``; upper bound below → pass;
+otherwise, or when the comparison carries no variance information → warn.
 
 A budget whose quantity the run cannot provide is not a pass: it takes ``on_exceed`` and says
-what is missing.
+what is missing. Malformed trace lines are bundle errors naming the file and line.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gatekeeper.bundle import Bundle
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.context import Context
 from gatekeeper.checks.thresholds import point_estimate
-from gatekeeper.errors import UnsupportedRuleError
+from gatekeeper.errors import BundleError, InputError, Location, UnsupportedRuleError
+from gatekeeper.fileio import max_file_bytes
+from gatekeeper.models.common import Status
+from gatekeeper.models.policy import Budget
 from gatekeeper.models.run import Run
 from gatekeeper.models.verdict import Check
+from gatekeeper.scores import read_jsonl_records
 
 DERIVED = ("cost_usd", "cost_per_request_usd", "cost_per_success_usd", "tokens_per_request",
            "input_tokens", "output_tokens", "requests", "error_rate")
-TRACE_BUDGETS = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms")
+QUANTILES = {"latency_p50_ms": 0.50, "latency_p95_ms": 0.95, "latency_p99_ms": 0.99}
+TRACE_BUDGETS = tuple(QUANTILES)
+# Level of the interval shown beside an absolute budget (a vs_baseline block gives its own).
+CONFIDENCE = 0.95
+# Bootstrap resamples for latency quantiles: the policy's count, capped so a gate stays fast.
+MAX_QUANTILE_RESAMPLES = 4000
+_NUMBER_FIELDS = ("latency_ms", "input_tokens", "output_tokens", "cost_usd")
+
+
+# ---------------------------------------------------------------- request traces
+
+
+@dataclass(frozen=True)
+class Traces:
+    """The requests of one bundle's trace files, as arrays in file order."""
+
+    files: tuple[str, ...]
+    ids: np.ndarray  # str
+    success: np.ndarray  # bool: ``success``, or (without it) no error recorded
+    errors: np.ndarray  # bool: a non-empty ``error``
+    fields: dict[str, np.ndarray]  # numeric fields present on every request
+    missing: dict[str, str] = field(default_factory=dict)  # field -> where it is first missing
+
+    @property
+    def n(self) -> int:
+        return int(self.ids.size)
+
+    def need(self, *names: str) -> str | None:
+        """None when every request carries the fields, else why not."""
+        for name in names:
+            if name in self.missing:
+                return f"{name} on every trace record ({self.missing[name]} has none)"
+        return None
+
+
+def _number(record: dict[str, Any], key: str, where: Location) -> float | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BundleError(f"{key} must be a number, got {value!r}", where)
+    out = float(value)
+    if not math.isfinite(out) or out < 0:
+        raise BundleError(f"{key} must be a finite number >= 0, got {value!r}", where)
+    return out
+
+
+def _has_error(value: Any) -> bool:
+    return value is not None and value != "" and value != {} and value is not False
+
+
+def read_traces(bundle: Bundle) -> Traces | None:
+    """The bundle's ``llm.traces`` files, validated line by line; None when it names none."""
+    rels = bundle.run.llm.traces if bundle.run.llm else []
+    if not rels:
+        return None
+    ids: list[str] = []
+    success: list[bool] = []
+    errors: list[bool] = []
+    values: dict[str, list[float]] = {k: [] for k in _NUMBER_FIELDS}
+    missing: dict[str, str] = {}
+    first_seen: dict[str, str] = {}
+    shown_files = []
+    for i, rel in enumerate(rels):
+        path = bundle.resolve(rel, "llm", "traces", i)
+        shown = f"{bundle.display.rstrip('/')}/{rel}"
+        shown_files.append(rel)
+        _size_guard(path, shown)
+        for line, record in read_jsonl_records(path, shown):
+            where = f"{shown}:{line}"
+            ident = record.get("id")
+            if isinstance(ident, bool) or not isinstance(ident, str | int) or ident == "":
+                raise BundleError(f"a trace record needs an id (a string or an integer), got "
+                                  f"{ident!r}", Location(shown, "id", line))
+            key = str(ident)
+            if key in first_seen:
+                raise BundleError(f"duplicate request id {key!r} (first at {first_seen[key]})",
+                                  Location(shown, "id", line))
+            first_seen[key] = where
+            ids.append(key)
+            for name in _NUMBER_FIELDS:
+                got = _number(record, name, Location(shown, name, line))
+                if got is None:
+                    missing.setdefault(name, where)
+                else:
+                    values[name].append(got)
+            flag = record.get("success")
+            if "error" not in record:
+                missing.setdefault("error", where)
+            erred = _has_error(record.get("error"))
+            errors.append(erred)
+            if flag is None:
+                success.append(not erred)
+            elif isinstance(flag, bool):
+                success.append(flag)
+            else:
+                raise BundleError(f"success must be true or false, got {flag!r}",
+                                  Location(shown, "success", line))
+    if not ids:
+        raise BundleError("the trace files hold no requests",
+                          Location(f"{bundle.display.rstrip('/')}/{rels[0]}"))
+    fields = {k: np.asarray(v, dtype=np.float64) for k, v in values.items() if k not in missing}
+    return Traces(tuple(shown_files), np.asarray(ids).astype(str), np.asarray(success, bool),
+                  np.asarray(errors, bool), fields, missing)
+
+
+def _size_guard(path: Path, shown: str) -> None:
+    size = path.stat().st_size
+    limit = max_file_bytes()
+    if size > limit:
+        raise BundleError(f"file is {size:,} bytes, over the limit of {limit:,} "
+                          "(GATEKEEPER_MAX_FILE_BYTES)", Location(shown))
+
+
+# ---------------------------------------------------------------- usage totals
 
 
 def derived_value(run: Run, name: str) -> tuple[float | None, str | None]:
@@ -47,53 +199,347 @@ def derived_value(run: Run, name: str) -> tuple[float | None, str | None]:
     return value, (None if value is not None else f"needs {need_text}")
 
 
+# ---------------------------------------------------------------- per-request data
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Per-request data behind one budget quantity of one bundle.
+
+    ``kind`` "quantile": ``x`` are latencies (``ids`` their request ids); "ratio": the quantity
+    is Σnum/Σden; "proportion": ``num`` are 0/1 failures (den all ones); "total": Σnum, a sum
+    that carries no sampling interval.
+    """
+
+    kind: str
+    source: str
+    x: np.ndarray | None = None
+    ids: np.ndarray | None = None
+    num: np.ndarray | None = None
+    den: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Measured:
+    value: float
+    ci: tuple[float, float] | None
+    method: str
+    n: int | None
+    source: str
+    notes: tuple[str, ...] = ()
+    untrusted: bool = False  # a tail quantile without enough data beyond it
+
+
+class _Sources:
+    """Per-side lazy access to traces (read once per bundle)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._traces: dict[str, Traces | None] = {}
+
+    def bundle(self, which: str) -> Bundle:
+        b = self.ctx.bundle if which == "candidate" else self.ctx.baseline
+        assert b is not None
+        return b
+
+    def traces(self, which: str) -> Traces | None:
+        if which not in self._traces:
+            self._traces[which] = read_traces(self.bundle(which))
+        return self._traces[which]
+
+
+def _latency_metric(run: Run) -> str | None:
+    """A samples metric of latency_ms (the one named latency_ms first)."""
+    names = sorted(run.metrics, key=lambda n: (n != "latency_ms", n))
+    for name in names:
+        spec = run.metrics[name]
+        if spec.kind == "samples" and (spec.field or name) == "latency_ms":
+            return name
+    return None
+
+
+def _sample(src: _Sources, which: str, name: str) -> Sample | str:
+    """Per-request data for a derived budget quantity, or why the run cannot give it."""
+    traces = src.traces(which)
+    run = src.bundle(which).run
+    shown = ", ".join(traces.files) if traces else ""
+    why: list[str] = []
+    if name in QUANTILES:
+        if traces is not None:
+            lack = traces.need("latency_ms")
+            if lack is None:
+                return Sample("quantile", shown, x=traces.fields["latency_ms"], ids=traces.ids)
+            why.append(f"needs {lack}")
+        metric = _latency_metric(run)
+        if metric is not None:
+            loaded = src.ctx.metric(which, metric)
+            return Sample("quantile", loaded.file or metric, x=loaded.values, ids=loaded.ids)
+        why.append("no llm.traces and no samples metric of latency_ms" if traces is None
+                   else "no samples metric of latency_ms")
+        return "; ".join(why)
+    if traces is not None:
+        ones = np.ones(traces.n)
+        erred = traces.errors.astype(np.float64)
+        needs: dict[str, tuple[tuple[str, ...], Sample | None]] = {
+            "cost_per_request_usd": (("cost_usd",), None),
+            "cost_per_success_usd": (("cost_usd",), None),
+            "tokens_per_request": (("input_tokens", "output_tokens"), None),
+            "error_rate": (("error",), Sample("proportion", shown, num=erred, den=ones)),
+            "requests": ((), Sample("total", shown, num=ones)),
+            "cost_usd": (("cost_usd",), None),
+            "input_tokens": (("input_tokens",), None),
+            "output_tokens": (("output_tokens",), None),
+        }
+        fields, ready = needs[name]
+        lack = traces.need(*fields)
+        if ready is not None and lack is None:
+            return ready
+        if lack is None:
+            f = traces.fields
+            if name == "cost_per_request_usd":
+                return Sample("ratio", shown, num=f["cost_usd"], den=ones)
+            if name == "cost_per_success_usd":
+                return Sample("ratio", shown, num=f["cost_usd"],
+                              den=traces.success.astype(np.float64))
+            if name == "tokens_per_request":
+                return Sample("ratio", shown, num=f["input_tokens"] + f["output_tokens"],
+                              den=ones)
+            return Sample("total", shown, num=f[name])
+        why.append(f"traces: needs {lack}")
+    return "; ".join(why) if why else "no llm.traces"
+
+
+def _measure(src: _Sources, which: str, name: str, confidence: float,
+             resamples: int, seed: int) -> Measured | str:
+    """The budget quantity of one bundle with its interval, or why it cannot be computed."""
+    from gatekeeper.stats.proportion import wilson_interval
+    from gatekeeper.stats.quantile import quantile_with_interval, tail_note
+    from gatekeeper.stats.ratio import ratio_of_means
+
+    sample = _sample(src, which, name)
+    if isinstance(sample, str):
+        if name in QUANTILES:
+            return sample
+        value, missing = derived_value(src.bundle(which).run, name)
+        if value is None:
+            return f"{sample}; usage: {missing}"
+        return Measured(value, None, "llm.usage totals", None, "llm.usage",
+                        notes=("from llm.usage totals: no per-request data, so no interval",))
+    if sample.kind == "quantile":
+        assert sample.x is not None
+        q = QUANTILES[name]
+        try:
+            est, ci = quantile_with_interval(sample.x, q, confidence, resamples, seed)
+        except ValueError as exc:
+            raise BundleError(f"{name}: {exc}", Location(sample.source)) from exc
+        guard = tail_note(sample.x.size, q)
+        return Measured(est, ci, "harrell-davis-percentile-bootstrap", int(sample.x.size),
+                        sample.source, notes=(guard,) if guard else (), untrusted=bool(guard))
+    assert sample.num is not None
+    n = int(sample.num.size)
+    if sample.kind == "total":
+        return Measured(float(np.sum(sample.num)), None, "sum over requests", n, sample.source)
+    if sample.kind == "proportion":
+        k = int(np.sum(sample.num))
+        return Measured(k / n, wilson_interval(k, n, confidence), "wilson", n, sample.source,
+                        notes=(f"{k:,} of {n:,} requests recorded an error",))
+    assert sample.den is not None
+    if n < 2:
+        den = float(np.sum(sample.den))
+        value = float(np.sum(sample.num)) / den if den else math.inf
+        return Measured(value, None, "ratio of sums", n, sample.source,
+                        notes=("one request: no interval",))
+    try:
+        est, ci, _se = ratio_of_means(sample.num, sample.den, confidence)
+    except ValueError as exc:
+        return f"{name} is undefined: {exc}"
+    notes: tuple[str, ...] = ()
+    if name == "cost_per_success_usd":
+        succ = int(np.sum(sample.den))
+        notes = (f"total cost {fmt(float(np.sum(sample.num)))} USD over {succ:,} successful of "
+                 f"{n:,} requests",)
+        if succ == 0:
+            notes = (*notes, "no request succeeded: the cost per success is infinite")
+    return Measured(est, ci, "delta-method ratio of means", n, sample.source, notes=notes)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _ci_text(ci: tuple[float, float] | None, confidence: float) -> str:
+    if ci is None or not all(math.isfinite(v) for v in ci):
+        return ""
+    return f", {round(confidence * 100)}% CI [{fmt(ci[0])}, {fmt(ci[1])}]"
+
+
+def _absolute(budget: Budget, m: Measured, confidence: float, src: dict[str, Any] | None
+              ) -> Check:
+    cid = f"budget:{budget.name}"
+    limit = budget.max if budget.max is not None else budget.min
+    problems = []
+    if budget.max is not None and m.value > budget.max:
+        problems.append(f"over the budget of {fmt(budget.max)}")
+    if budget.min is not None and m.value < budget.min:
+        problems.append(f"under the minimum of {fmt(budget.min)}")
+    bounds = [f"<= {fmt(budget.max)}" if budget.max is not None else "",
+              f">= {fmt(budget.min)}" if budget.min is not None else ""]
+    notes = list(m.notes)
+    if m.ci is not None:
+        for bound in (budget.max, budget.min):
+            if bound is not None and m.ci[0] <= bound <= m.ci[1]:
+                notes.append(f"the interval straddles the limit {fmt(bound)}: the point "
+                             "estimate decides")
+    n_txt = f", n = {m.n:,}" if m.n is not None else ""
+    head = f"{budget.name} = {fmt(m.value)}{_ci_text(m.ci, confidence)} by {m.method}{n_txt}"
+    status: Status
+    if problems:
+        status, text = budget.on_exceed, f"{head}: {' and '.join(problems)}"
+    elif m.untrusted:
+        status = "warn"
+        text = (f"{head}: within {' and '.join(b for b in bounds if b)}, but too few requests "
+                "lie beyond the quantile to trust it")
+    else:
+        status, text = "pass", f"{head}: within {' and '.join(b for b in bounds if b)}"
+    ci = None
+    if m.ci is not None and all(math.isfinite(v) for v in m.ci):
+        ci = (clean(m.ci[0]) or 0.0, clean(m.ci[1]) or 0.0)
+    return check(cid, status, text, observed=clean(m.value) if math.isfinite(m.value)
+                 else str(m.value), threshold=limit, ci=ci,
+                 confidence=confidence if ci is not None else None, method=m.method,
+                 n=(m.n, 0) if m.n is not None else None, notes=notes, source=src)
+
+
+def _compare(name: str, cand: Sample, base: Sample, confidence: float,
+             resamples: int, seed: int) -> Any:
+    """A stats Comparison of candidate vs baseline on the log-ratio scale."""
+    from gatekeeper.stats import quantile, ratio
+    from gatekeeper.stats.types import Hypothesis
+
+    hyp = Hypothesis(confidence=confidence, higher_is_better=False)
+    if cand.kind == "quantile":
+        assert cand.x is not None and base.x is not None
+        c, b, paired = _maybe_paired(cand, base)
+        return quantile.compare_quantile(c, b, QUANTILES[name], hyp, paired=paired,
+                                         resamples=min(resamples, MAX_QUANTILE_RESAMPLES),
+                                         seed=seed)
+    assert cand.num is not None and base.num is not None
+    cden = cand.den if cand.den is not None else np.ones(cand.num.size)
+    bden = base.den if base.den is not None else np.ones(base.num.size)
+    return ratio.compare_ratio(cand.num, cden, base.num, bden, hyp, resamples=resamples,
+                               seed=seed)
+
+
+def _maybe_paired(cand: Sample, base: Sample) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Requests resampled in pairs when both runs served exactly the same request ids."""
+    assert cand.x is not None and base.x is not None
+    ci, bi = cand.ids, base.ids
+    if ci is None or bi is None or ci.size != bi.size or np.unique(ci).size != ci.size:
+        return cand.x, base.x, False
+    oc, ob = np.argsort(ci, kind="stable"), np.argsort(bi, kind="stable")
+    if not np.array_equal(ci[oc], bi[ob]):
+        return cand.x, base.x, False
+    return cand.x[oc], base.x[ob], True
+
+
+def _run_metric_sample(ctx: Context, which: str, name: str) -> Sample | str:
+    bundle = ctx.bundle if which == "candidate" else ctx.baseline
+    assert bundle is not None
+    if name not in bundle.run.metrics:
+        return f"metric {name!r} is not in the {which} bundle"
+    loaded = ctx.metric(which, name)
+    return Sample("ratio", loaded.file or name, num=loaded.values,
+                  den=np.ones(loaded.values.size))
+
+
+def _vs_baseline(ctx: Context, src: _Sources, i: int, budget: Budget) -> Check:
+    vs = budget.vs_baseline
+    assert vs is not None
+    cid = f"budget:{budget.name}:vs_baseline"
+    where = source_of(ctx.policy.location("budgets", i, "vs_baseline"))
+    limit_txt = f"×{vs.max_ratio:g}"
+    log_limit = math.log(vs.max_ratio)
+    if ctx.baseline is None:
+        status: Status = ("block" if ctx.policy.policy.baseline is None
+                          else ctx.policy.policy.baseline.on_missing)
+        return check(cid, status, "no baseline to compare with (see baseline:resolve)",
+                     source=where)
+    by_metric = budget.name in ctx.bundle.run.metrics
+    sides: dict[str, Sample] = {}
+    for which in ("candidate", "baseline"):
+        got = (_run_metric_sample(ctx, which, budget.name) if by_metric
+               else _sample(src, which, budget.name))
+        if isinstance(got, str) or got.kind == "total":
+            why = got if isinstance(got, str) else "a total has no per-request interval"
+            return check(cid, budget.on_exceed,
+                         f"{budget.name} of the {which} cannot be compared with a ratio "
+                         f"interval: {why}", threshold=clean(log_limit), source=where)
+        sides[which] = got
+    stats_cfg = ctx.policy.policy.stats
+    try:
+        comp = _compare(budget.name, sides["candidate"], sides["baseline"], vs.confidence,
+                        stats_cfg.resamples, stats_cfg.seed)
+    except ValueError as exc:
+        raise InputError(f"budget {budget.name!r}: {exc}",
+                         ctx.policy.location("budgets", i, "vs_baseline")) from exc
+    lo, hi = comp.ci
+    finite = all(math.isfinite(v) for v in (lo, hi, comp.delta))
+    level = round(vs.confidence * 100)
+    head = (f"{budget.name}: candidate {fmt(comp.candidate)} vs baseline {fmt(comp.baseline)}"
+            + (f", ratio ×{math.exp(comp.delta):.3f}, {level}% CI "
+               f"×[{math.exp(lo):.3f}, {math.exp(hi):.3f}]" if finite else "")
+            + f" by {comp.method} (n = {comp.n[0]:,} vs {comp.n[1]:,}); limit {limit_txt}")
+    if comp.degenerate or not finite:
+        status, verdict = "warn", ": cannot tell (no usable interval)"
+    elif lo > log_limit:
+        status, verdict = budget.on_exceed, f": the whole interval is above {limit_txt}"
+    elif hi < log_limit:
+        status, verdict = "pass", f": the whole interval is below {limit_txt}"
+    else:
+        status, verdict = "warn", f": the interval straddles {limit_txt}"
+    return check(
+        cid, status, head + verdict,
+        observed=clean(comp.candidate), baseline=clean(comp.baseline),
+        delta=clean(comp.delta) if finite else None,
+        ci=(clean(lo) or 0.0, clean(hi) or 0.0) if finite else None,
+        confidence=vs.confidence, threshold=clean(log_limit), method=comp.method,
+        reason=comp.reason, n=comp.n, notes=[
+            *comp.notes, "Δ, interval and threshold are log ratios (candidate ÷ baseline)"],
+        source=where)
+
+
+def _by_run_metric(ctx: Context, budget: Budget, src: dict[str, Any] | None) -> Check:
+    """The budget names a metric of the run: its mean against the limit."""
+    value, se = point_estimate(ctx.metric("candidate", budget.name).values)
+    m = Measured(value, None, "mean of the metric", None, budget.name,
+                 notes=(f"standard error {fmt(se)}",) if se is not None else ())
+    return _absolute(budget, m, CONFIDENCE, src)
+
+
 def run(ctx: Context) -> list[Check]:
     out: list[Check] = []
-    run_ = ctx.bundle.run
+    src = _Sources(ctx)
+    stats_cfg = ctx.policy.policy.stats
     for i, budget in enumerate(ctx.policy.policy.budgets):
-        src = source_of(ctx.policy.location("budgets", i))
-        if budget.vs_baseline is not None:
+        where = source_of(ctx.policy.location("budgets", i))
+        name = budget.name
+        if name not in ctx.bundle.run.metrics and name not in DERIVED \
+                and name not in QUANTILES:
             raise UnsupportedRuleError(
-                f"budget {budget.name!r}: vs_baseline budgets are not supported yet",
-                ctx.policy.location("budgets", i, "vs_baseline"),
-            )
-        if budget.name in run_.metrics:
-            value, se = point_estimate(ctx.metric("candidate", budget.name).values)
-            missing: str | None = None
-        elif budget.name in DERIVED:
-            value, missing = derived_value(run_, budget.name)
-            se = None
-        elif budget.name in TRACE_BUDGETS:
-            raise UnsupportedRuleError(
-                f"budget {budget.name!r} from request traces is not supported yet; give it as "
-                "a metric of the run", ctx.policy.location("budgets", i, "name"))
-        else:
-            raise UnsupportedRuleError(
-                f"unknown budget {budget.name!r}: name a metric of the run or one of "
+                f"unknown budget {name!r}: name a metric of the run or one of "
                 f"{', '.join(DERIVED + TRACE_BUDGETS)}", ctx.policy.location("budgets", i, "name"))
-        cid = f"budget:{budget.name}"
-        if value is None:
-            out.append(check(cid, budget.on_exceed,
-                             f"{budget.name} cannot be computed: {missing}", source=src))
-            continue
-        problems = []
-        if budget.max is not None and value > budget.max:
-            problems.append(f"over the budget of {fmt(budget.max)}")
-        if budget.min is not None and value < budget.min:
-            problems.append(f"under the minimum of {fmt(budget.min)}")
-        limit = budget.max if budget.max is not None else budget.min
-        if problems:
-            out.append(check(cid, budget.on_exceed,
-                             f"{budget.name} = {fmt(value)} is {' and '.join(problems)}",
-                             observed=clean(value), threshold=limit, source=src))
-        else:
-            bounds = []
-            if budget.max is not None:
-                bounds.append(f"<= {fmt(budget.max)}")
-            if budget.min is not None:
-                bounds.append(f">= {fmt(budget.min)}")
-            se_txt = f" ± {fmt(se)} SE" if se is not None else ""
-            out.append(check(cid, "pass",
-                             f"{budget.name} = {fmt(value)}{se_txt} within {' and '.join(bounds)}",
-                             observed=clean(value), threshold=limit, source=src))
+        if budget.max is not None or budget.min is not None:
+            confidence = budget.vs_baseline.confidence if budget.vs_baseline else CONFIDENCE
+            if name in ctx.bundle.run.metrics:
+                out.append(_by_run_metric(ctx, budget, where))
+            else:
+                resamples = min(stats_cfg.resamples, MAX_QUANTILE_RESAMPLES)
+                measured = _measure(src, "candidate", name, confidence, resamples,
+                                    stats_cfg.seed)
+                if isinstance(measured, str):
+                    out.append(check(f"budget:{name}", budget.on_exceed,
+                                     f"{name} cannot be computed: {measured}", source=where))
+                else:
+                    out.append(_absolute(budget, measured, confidence, where))
+        if budget.vs_baseline is not None:
+            out.append(_vs_baseline(ctx, src, i, budget))
     return out

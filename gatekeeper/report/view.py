@@ -153,8 +153,17 @@ def comparisons(verdict: Verdict, ctx: ReportContext) -> list[Comparison]:
         if c.ci is None or c.delta is None:
             continue
         metric = metric_name(c)
-        hib = _higher_is_better(ctx, metric) is not False  # unknown policy: assume higher
         margin_line: float | None = None
+        if c.id.startswith("budget:"):
+            # Budgets are costs and latencies: lower is better, and the threshold is the limit
+            # itself on the natural (log-ratio) scale, not an oriented margin.
+            hib = False
+            if isinstance(c.threshold, float):
+                margin_line = c.threshold
+            level = round((c.confidence or 0.95) * 100)
+            out.append(Comparison(c, metric, is_log_scale(c), margin_line, level, hib))
+            continue
+        hib = _higher_is_better(ctx, metric) is not False  # unknown policy: assume higher
         if isinstance(c.threshold, float) and c.id.endswith(":vs_baseline"):
             # the check's threshold is on the oriented scale (Δ for higher-is-better)
             margin_line = c.threshold if hib else -c.threshold

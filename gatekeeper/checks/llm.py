@@ -1,0 +1,165 @@
+"""The dataset–model–prompt triple: which of the three changed against the baseline.
+
+A difference between two LLM runs can only be attributed when one of dataset (``llm.dataset``:
+name, version, sha256), model (``llm.model``: provider, name, revision) and prompts
+(``llm.prompts``: id, version, sha256 each) changed. ``llm:triple`` always reports what changed
+(a pass: it is information); with ``llm.one_change_at_a_time: true`` the policy adds
+``llm:one_change_at_a_time``, which takes ``llm.on_violation`` when two or more changed. A part
+that one of the two runs does not record is *unknown*: it never counts as unchanged, and when it
+could be the second change the rule warns that it cannot confirm a single change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gatekeeper.checks.base import check, source_of
+from gatekeeper.checks.context import Context
+from gatekeeper.models.run import EvalDataset, LlmModel, Prompt, Run
+from gatekeeper.models.verdict import Check
+
+PARTS = ("dataset", "model", "prompt")
+
+
+@dataclass(frozen=True)
+class PartChange:
+    part: str  # dataset | model | prompt
+    state: str  # changed | unchanged | unknown
+    detail: str = ""  # e.g. "summarize v6→v7"
+
+
+def _short(value: object) -> str:
+    text = "none" if value is None else str(value)
+    return text[:12] if len(text) == 64 else text  # a sha256: its prefix reads enough
+
+
+def _fields_diff(old: object, new: object, fields: tuple[str, ...]) -> list[str]:
+    return [f"{f} {_short(getattr(old, f))}→{_short(getattr(new, f))}" for f in fields
+            if getattr(old, f) != getattr(new, f)]
+
+
+def _dataset(old: EvalDataset | None, new: EvalDataset | None) -> PartChange:
+    if old is None or new is None:
+        return PartChange("dataset", "unknown", _not_recorded("llm.dataset", old, new))
+    diff = _fields_diff(old, new, ("name", "version", "sha256"))
+    return PartChange("dataset", "changed" if diff else "unchanged",
+                      f"dataset {new.name}: {', '.join(diff)}" if diff else "")
+
+
+def _model(old: LlmModel | None, new: LlmModel | None) -> PartChange:
+    if old is None or new is None:
+        return PartChange("model", "unknown", _not_recorded("llm.model", old, new))
+    if (old.provider, old.name) != (new.provider, new.name):
+        return PartChange("model", "changed", f"model {_model_name(old)}→{_model_name(new)}")
+    if old.revision != new.revision:
+        return PartChange("model", "changed", f"model {new.name} revision "
+                          f"{_short(old.revision)}→{_short(new.revision)}")
+    return PartChange("model", "unchanged")
+
+
+def _model_name(m: LlmModel) -> str:
+    return f"{m.provider}/{m.name}" if m.provider else m.name
+
+
+def _prompt_text(p: Prompt) -> str:
+    return f"v{p.version}" if p.version is not None else "?"
+
+
+def _prompts(old: list[Prompt], new: list[Prompt]) -> PartChange:
+    if not old or not new:
+        return PartChange("prompt", "unknown", _not_recorded("llm.prompts", old or None,
+                                                             new or None))
+    before = {p.id: p for p in old}
+    after = {p.id: p for p in new}
+    details = []
+    for pid in sorted(before.keys() | after.keys()):
+        a, b = before.get(pid), after.get(pid)
+        if a is None and b is not None:
+            details.append(f"prompt {pid} added ({_prompt_text(b)})")
+        elif b is None and a is not None:
+            details.append(f"prompt {pid} removed")
+        elif a is not None and b is not None:
+            if str(a.version) != str(b.version):
+                details.append(f"prompt {pid} {_prompt_text(a)}→{_prompt_text(b)}")
+            elif a.sha256 != b.sha256:
+                # Same version number, other text: the version was not bumped.
+                details.append(f"prompt {pid} {_prompt_text(b)} text changed (sha256 "
+                               f"{_short(a.sha256)}→{_short(b.sha256)})")
+    return PartChange("prompt", "changed" if details else "unchanged", "; ".join(details))
+
+
+def _not_recorded(field: str, old: object, new: object) -> str:
+    sides = [side for side, v in (("baseline", old), ("candidate", new)) if v is None]
+    return f"{field} not recorded by the {' and '.join(sides)}"
+
+
+def triple_changes(baseline: Run, candidate: Run) -> list[PartChange]:
+    """How dataset, model and prompts differ between two runs, in that order."""
+    b, c = baseline.llm, candidate.llm
+    return [
+        _dataset(b.dataset if b else None, c.dataset if c else None),
+        _model(b.model if b else None, c.model if c else None),
+        _prompts(b.prompts if b else [], c.prompts if c else []),
+    ]
+
+
+def summary(changes: list[PartChange]) -> str:
+    """'changed: prompt summarize v6→v7; unchanged: dataset, model'."""
+    out = []
+    changed = [c.detail or c.part for c in changes if c.state == "changed"]
+    unchanged = [c.part for c in changes if c.state == "unchanged"]
+    unknown = [c.detail or c.part for c in changes if c.state == "unknown"]
+    if changed:
+        out.append("changed: " + "; ".join(changed))
+    else:
+        out.append("nothing changed" if not unknown else "no recorded change")
+    if unchanged:
+        out.append("unchanged: " + ", ".join(unchanged))
+    if unknown:
+        out.append("unknown: " + "; ".join(unknown))
+    return "; ".join(out)
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def run(ctx: Context) -> list[Check]:
+    policy = ctx.policy.policy
+    rule = policy.llm
+    if ctx.bundle.run.llm is None and rule is None:
+        return []
+    src = source_of(ctx.policy.location("llm")) if rule is not None else None
+    strict = rule is not None and rule.one_change_at_a_time
+    if ctx.baseline is None:
+        if rule is None and policy.baseline is None:
+            return []  # nothing to compare with and nothing required
+        msg = ("no baseline: cannot tell which of dataset, model and prompt changed"
+               + (", so a single change cannot be confirmed" if strict else ""))
+        return [check("llm:one_change_at_a_time" if strict else "llm:triple", "warn", msg,
+                      source=src)]
+    changes = triple_changes(ctx.baseline.run, ctx.bundle.run)
+    text = summary(changes)
+    out = [check("llm:triple", "pass", text, observed=", ".join(
+        c.part for c in changes if c.state == "changed") or "none", source=src)]
+    if not strict:
+        return out
+    assert rule is not None
+    changed = [c.part for c in changes if c.state == "changed"]
+    unknown = [c.part for c in changes if c.state == "unknown"]
+    cid = "llm:one_change_at_a_time"
+    if len(changed) > 1:
+        out.append(check(cid, rule.on_violation,
+                         f"cannot attribute the difference: {_and(changed)} "
+                         f"{'both' if len(changed) == 2 else 'all'} changed ({text})",
+                         observed=len(changed), threshold=1, source=src))
+    elif unknown and len(changed) + len(unknown) > 1:
+        out.append(check(cid, "warn",
+                         f"cannot confirm a single change: {_and(unknown)} "
+                         f"{'is' if len(unknown) == 1 else 'are'} not recorded on both runs "
+                         f"({text})", observed=len(changed), threshold=1, source=src))
+    else:
+        what = f"only the {changed[0]} changed" if changed else "nothing changed"
+        out.append(check(cid, "pass", f"{what}: the difference can be attributed ({text})",
+                         observed=len(changed), threshold=1, source=src))
+    return out
