@@ -67,7 +67,7 @@ def describe(judge: JudgeIdentity | JudgePin | None) -> str:
     return judge.model + (f" ({', '.join(parts)})" if parts else "")
 
 
-def _identity(judge: JudgeIdentity | None) -> tuple[object, ...] | None:
+def identity(judge: JudgeIdentity | None) -> tuple[object, ...] | None:
     return None if judge is None else tuple(getattr(judge, k) for k in _IDENTITY)
 
 
@@ -130,7 +130,7 @@ def _baseline_checks(ctx: Context) -> list[Check]:
         if cand is None and old is None:
             continue  # an exact-match metric: no judge on either side
         src = source_of(ctx.policy.location("metrics", i, "vs_baseline"))
-        if _identity(cand) != _identity(old):
+        if identity(cand) != identity(old):
             why = (f"Δ is not comparable: the judge changed from {describe(old)} to "
                    f"{describe(cand)}")
             ctx.not_comparable[name] = (status, why)

@@ -82,8 +82,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"the bundles share no metric ({args.candidate}: "
                          f"{', '.join(sorted(a.run.metrics)) or 'none'}; {args.baseline}: "
                          f"{', '.join(sorted(b.run.metrics)) or 'none'})")
+    from gatekeeper.checks.judge import describe, identity, judge_of
+
     rows = []
     for name in shared:
+        ja, jb = judge_of(a.run, name), judge_of(b.run, name)
+        if identity(ja) != identity(jb):
+            # Scores from different judges are different measurements: no Δ to report.
+            rows.append({"metric": name, "error": f"not comparable: the judge changed from "
+                                                   f"{describe(jb)} to {describe(ja)}"})
+            continue
         ma, mb = load_metric(a, name), load_metric(b, name)
         if ma.kind != mb.kind or ma.kind == "series":
             rows.append({"metric": name, "error": f"given as {ma.kind} vs {mb.kind}; not "

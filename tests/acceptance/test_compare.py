@@ -32,3 +32,11 @@ def test_compare_is_antisymmetric(cli: Callable[..., Result]) -> None:
 def test_compare_text_table(cli: Callable[..., Result]) -> None:
     res = cli("compare", "examples/bundles/warn", V3)
     assert "exact_match" in res.out and "no significant change" in res.out
+
+
+def test_compare_refuses_a_delta_across_judges(cli: Callable[..., Result]) -> None:
+    res = cli("compare", "examples/llm/bundles/judge-changed",
+              "examples/llm/registry/support-bot/versions/1", "--format", "json")
+    rows = {r["metric"]: r for r in json.loads(res.out)["metrics"]}
+    assert "not comparable: the judge changed" in rows["helpfulness"]["error"]
+    assert "delta" not in rows["helpfulness"]
