@@ -21,6 +21,7 @@ import yaml
 
 from gatekeeper.importers.interface import Draft, Importer, ImportOptions, fail, slug
 from gatekeeper.importers.sources import check_size, format_score
+from gatekeeper.mlflow_tags import code_from_tags
 
 HEX_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
 _MAX_TEXT = 64 * 1024**2
@@ -97,14 +98,7 @@ class MlflowRunImporter(Importer):
         if isinstance(meta.get("experiment_id"), str | int):
             tags["mlflow.experiment_id"] = str(meta["experiment_id"])
         run["tags"] = tags
-        commit = tags.get("mlflow.source.git.commit", "").strip()
-        code: dict[str, Any] = {}
-        if HEX_COMMIT.match(commit):
-            code["commit"] = commit
-        if tags.get("mlflow.source.git.repoURL"):
-            code["repo"] = tags["mlflow.source.git.repoURL"]
-        if tags.get("mlflow.source.git.branch"):
-            code["branch"] = tags["mlflow.source.git.branch"]
+        code = code_from_tags(tags)
         if code:
             run["code"] = code
         parent = tags.get("mlflow.parentRunId")

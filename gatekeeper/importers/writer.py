@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from gatekeeper.fileio import CHUNK
+from gatekeeper.fileio import CHUNK, sha256_file
 from gatekeeper.importers.interface import Draft, ImportOptions, fail, slug
 from gatekeeper.importers.sources import format_score
 from gatekeeper.models.run import RUN_SCHEMA, Run
@@ -59,7 +59,7 @@ def derive_run_id(tool: str, draft: Draft, options: ImportOptions) -> str:
     digest.update(json.dumps(chosen, sort_keys=True).encode())
     for path in draft.inputs:
         digest.update(b"\0")
-        digest.update(_file_sha256(path)[0].encode())
+        digest.update(sha256_file(path)[0].encode())
     return digest.hexdigest()[:32]
 
 
@@ -166,16 +166,6 @@ def _copy_hashed(source: Path, target: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
             dst.write(chunk)
-    return digest.hexdigest(), size
-
-
-def _file_sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
     return digest.hexdigest(), size
 
 

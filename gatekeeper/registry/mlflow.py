@@ -35,6 +35,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 
 from gatekeeper.errors import RegistryError
+from gatekeeper.mlflow_tags import code_from_tags
 from gatekeeper.registry.interface import (
     AliasEvent,
     Approval,
@@ -661,14 +662,7 @@ def run_document(model: str, version: str, run: Mapping[str, Any] | None) -> dic
     doc["metrics"] = {m["key"]: {"value": float(m["value"])}
                       for m in data.get("metrics", []) or []
                       if math.isfinite(float(m["value"]))}
-    code: dict[str, Any] = {}
-    commit = tags.get("mlflow.source.git.commit", "").lower()
-    if _HEX.match(commit):
-        code["commit"] = commit
-    if tags.get("mlflow.source.git.repoURL"):
-        code["repo"] = tags["mlflow.source.git.repoURL"]
-    if tags.get("mlflow.source.git.branch"):
-        code["branch"] = tags["mlflow.source.git.branch"]
+    code = code_from_tags(tags)
     if code:
         doc["code"] = code
     seeds = _seeds(params.get("seeds", params.get("seed")))

@@ -19,6 +19,7 @@ from gatekeeper.stats.moments import (
     as_float_array,
     cluster_robust_variance,
     cluster_sums,
+    mean,
     moments,
     skewness,
 )
@@ -47,10 +48,13 @@ def t_summary(
 # Relative size below which a spread is rounding noise: 0.9 - 0.8 and 0.8 - 0.7 differ by 1e-16,
 # and a "variance" made of that must not produce a razor-thin interval that passes.
 _REL_TOL = 1e-12
+# Below this many clusters the comparison says the cluster-robust interval may be narrow.
+FEW_CLUSTERS = 20
 
 
 def _scale(*arrays: np.ndarray) -> float:
-    return max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    # max and -min instead of abs(): no temporary array at n = 10^7.
+    return max((max(float(a.max()), -float(a.min())) for a in arrays if a.size), default=0.0)
 
 
 def _negligible(sd: float, scale: float) -> bool:
@@ -106,7 +110,7 @@ def compare_paired_mean(
         )
     n = int(c.size)
     d = c - b
-    mc, mb, md = moments(c).mean, moments(b).mean, moments(d)
+    mc, mb, md = mean(c), mean(b), moments(d)
     delta = md.mean
 
     if clusters is None:
@@ -152,10 +156,19 @@ def compare_paired_mean(
         )
     se = math.sqrt(var)
     ci, p, mde = t_summary(delta, se, g - 1, hypothesis)
+    notes = [count_note]
+    if g < FEW_CLUSTERS:
+        # Validation (bench/sim_continuous.py): G = 10 clusters of 2-18 examples, ICC 0.3, give
+        # 3.2% false passes at a nominal 2.5%; the G/(G-1) correction does not fully fix few,
+        # unequal clusters.
+        notes.append(
+            f"only {g} clusters: with few clusters of unequal size the interval can be "
+            "slightly too narrow"
+        )
     return Comparison(
         method=method, reason=reason, candidate=mc, baseline=mb, delta=delta, ci=ci,
         confidence=hypothesis.confidence, n=(g, g), p_value=p, mde=mde, se=se,
-        notes=(count_note,),
+        notes=tuple(notes),
     )
 
 

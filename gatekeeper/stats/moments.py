@@ -46,29 +46,37 @@ def as_float_array(x: np.ndarray, name: str = "values") -> np.ndarray:
     return arr
 
 
+def mean(x: np.ndarray) -> float:
+    """Chunked mean; np.sum's pairwise summation keeps it accurate to O(log n) ulps."""
+    arr = np.asarray(x, dtype=np.float64)
+    n = int(arr.size)
+    if n == 0:
+        return 0.0
+    total = 0.0
+    for start in range(0, n, CHUNK):
+        total += float(np.sum(arr[start : start + CHUNK]))
+    return total / n
+
+
 def moments(x: np.ndarray) -> Moments:
     """Two-pass, chunked mean and M2 of a 1-D float64 array."""
     arr = np.asarray(x, dtype=np.float64)
     n = int(arr.size)
     if n == 0:
         return Moments(0, 0.0, 0.0)
-    # np.sum uses pairwise summation, so the first pass is accurate to O(log n) ulps.
-    total = 0.0
-    for start in range(0, n, CHUNK):
-        total += float(np.sum(arr[start : start + CHUNK]))
-    mean = total / n
+    mean_ = mean(arr)
     m2 = 0.0
     correction = 0.0
     for start in range(0, n, CHUNK):
-        dev = arr[start : start + CHUNK] - mean
+        dev = arr[start : start + CHUNK] - mean_
         m2 += float(np.dot(dev, dev))
         correction += float(np.sum(dev))
     # The compensated term removes the rounding error left in ``mean`` (Chan et al. 1983).
     m2 -= correction * correction / n
-    return Moments(n, mean, max(m2, 0.0))
+    return Moments(n, mean_, max(m2, 0.0))
 
 
-def skewness(x: np.ndarray, mean: float, m2: float) -> float:
+def skewness(x: np.ndarray, center: float, m2: float) -> float:
     """Sample skewness g1 = (M3/n) / (M2/n)^1.5 from a chunked central-moment pass; 0 if flat."""
     arr = np.asarray(x, dtype=np.float64)
     n = arr.size
@@ -76,7 +84,7 @@ def skewness(x: np.ndarray, mean: float, m2: float) -> float:
         return 0.0
     m3 = 0.0
     for start in range(0, n, CHUNK):
-        dev = arr[start : start + CHUNK] - mean
+        dev = arr[start : start + CHUNK] - center
         m3 += float(np.dot(dev * dev, dev))
     return (m3 / n) / (m2 / n) ** 1.5
 
@@ -119,20 +127,19 @@ def cluster_sums(values: np.ndarray, clusters: np.ndarray) -> ClusterSums:
 
 
 def cluster_robust_variance(
-    values: np.ndarray, clusters: ClusterSums, mean: float | None = None
+    values: np.ndarray, clusters: ClusterSums, center: float | None = None
 ) -> float:
     """Variance of the mean with clustering (Miller 2024, eq. 8).
 
-    (1/n^2) * sum_c (sum_{i in c} (x_ic - mean))^2 * G/(G-1). The per-cluster centred sums are
-    formed as S_c - n_c * mean from the cluster sums, which is exact up to rounding because the
-    mean comes from a separate pass.
+    (1/n^2) * sum_c (sum_{i in c} (x_ic - mean))^2 * G/(G-1). The values are centred before
+    they are summed per cluster, so no large common offset cancels inside the cluster sums.
     """
     arr = np.asarray(values, dtype=np.float64)
     n = arr.size
     g = clusters.n_clusters
     if n == 0 or g < 2:
         return 0.0
-    mu = moments(arr).mean if mean is None else mean
+    mu = moments(arr).mean if center is None else center
     # Centre the values first so that the cluster sums carry no large common offset.
     centred = np.bincount(clusters.inverse, weights=arr - mu, minlength=g)
     return float(np.dot(centred, centred)) / (n * n) * g / (g - 1)

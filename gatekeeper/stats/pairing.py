@@ -1,8 +1,8 @@
 """Pair per-example scores of two runs by example id, never by row order.
 
-One sort per side (O(n log n), all in numpy): ``np.intersect1d(..., return_indices=True)``
-finds the common ids and their positions; ids present on one side only are counted and a few
-are kept as examples for the report.
+One sort per side and a binary search (O(n log n), all in numpy) find the common ids and their
+positions; ids present on one side only are counted and a few are kept as examples for the
+report.
 """
 
 from __future__ import annotations
@@ -85,18 +85,71 @@ def _check_unique(sorted_ids: np.ndarray, side: str) -> None:
         raise ValueError(f"duplicate example id {first!s} in the {side} scores{extra}")
 
 
+def _match_dense(a: np.ndarray, b: np.ndarray) -> Match | None:
+    """O(n) matching for integer ids in a range not much larger than their count.
+
+    Ids 0..n-1 (row numbers, dataset indices) are the common case; a lookup table replaces the
+    two argsorts, which dominate the cost at n = 10^7. Returns None when it does not apply.
+    """
+    if a.dtype.kind not in "iu" or b.dtype.kind not in "iu" or a.size == 0 or b.size == 0:
+        return None
+    lo = min(int(a.min()), int(b.min()))
+    size = max(int(a.max()), int(b.max())) - lo + 1
+    if size > 4 * (a.size + b.size):
+        return None
+    tables = []
+    for ids, side in ((a, "candidate"), (b, "baseline")):
+        offset = ids - lo
+        count = np.bincount(offset, minlength=size)
+        dup = np.flatnonzero(count > 1)
+        if dup.size:
+            extra = f" (and {dup.size - 1} more repeats)" if dup.size > 1 else ""
+            raise ValueError(f"duplicate example id {int(dup[0]) + lo} in the {side} scores{extra}")
+        position = np.zeros(size, dtype=np.intp)
+        position[offset] = np.arange(ids.size)
+        tables.append((count > 0, position))
+    (has_a, pos_a), (has_b, pos_b) = tables
+    common = np.flatnonzero(has_a & has_b)
+    only_c = np.flatnonzero(has_a & ~has_b)
+    only_b = np.flatnonzero(has_b & ~has_a)
+    return Match(
+        idx_candidate=pos_a[common],
+        idx_baseline=pos_b[common],
+        n_only_candidate=int(only_c.size),
+        n_only_baseline=int(only_b.size),
+        examples_only_candidate=tuple(str(int(x) + lo) for x in only_c[:MAX_EXAMPLES]),
+        examples_only_baseline=tuple(str(int(x) + lo) for x in only_b[:MAX_EXAMPLES]),
+    )
+
+
 def match_ids(ids_c: np.ndarray, ids_b: np.ndarray) -> Match:
-    """Match two id arrays; raises ValueError naming a duplicated id."""
+    """Match two id arrays; raises ValueError naming a duplicated id.
+
+    One argsort per side, then a binary search of every candidate id in the sorted baseline
+    ids: O(n log n) with no Python loop.
+    """
     a, b = _normalise_ids(ids_c, ids_b)
-    sa, sb = np.sort(a), np.sort(b)
+    dense = _match_dense(a, b)
+    if dense is not None:
+        return dense
+    order_a = np.argsort(a)
+    order_b = np.argsort(b)
+    sa, sb = a[order_a], b[order_b]
     _check_unique(sa, "candidate")
     _check_unique(sb, "baseline")
-    _, idx_c, idx_b = np.intersect1d(a, b, assume_unique=True, return_indices=True)
-    only_c = np.setdiff1d(sa, sb, assume_unique=True)
-    only_b = np.setdiff1d(sb, sa, assume_unique=True)
+    if sb.size:
+        pos = np.minimum(np.searchsorted(sb, sa), sb.size - 1)
+        found = sb[pos] == sa
+    else:
+        pos = np.zeros(sa.size, dtype=np.intp)
+        found = np.zeros(sa.size, dtype=bool)
+    in_a = np.zeros(sb.size, dtype=bool)
+    in_a[pos[found]] = True
+    only_c = sa[~found]
+    only_b = sb[~in_a]
     return Match(
-        idx_candidate=idx_c,
-        idx_baseline=idx_b,
+        idx_candidate=order_a[found],
+        idx_baseline=order_b[pos[found]],
         n_only_candidate=int(only_c.size),
         n_only_baseline=int(only_b.size),
         examples_only_candidate=tuple(str(x) for x in only_c[:MAX_EXAMPLES]),

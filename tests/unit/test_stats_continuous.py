@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -96,6 +97,7 @@ def test_cluster_t_matches_miller_eq8_and_statsmodels() -> None:
     assert res.ci == pytest.approx(tuple(fit.conf_int(alpha=0.05)[0]), rel=1e-8)
     assert res.n == (g, g)
     assert any(f"{g} clusters holding {n}" in note for note in res.notes)
+    assert any("few clusters" in note for note in res.notes)  # G = 15 < 20
 
 
 def test_cluster_labels_may_be_strings_and_unsorted() -> None:
@@ -138,7 +140,7 @@ def test_width_monotone_in_confidence() -> None:
     for conf in (0.5, 0.8, 0.9, 0.95, 0.99, 0.999):
         res = compare_paired_mean(c, b, Hypothesis(confidence=conf))
         widths.append(res.ci[1] - res.ci[0])
-    assert all(w1 < w2 for w1, w2 in zip(widths, widths[1:], strict=False))
+    assert all(w1 < w2 for w1, w2 in itertools.pairwise(widths))
 
 
 @pytest.mark.parametrize(

@@ -78,3 +78,20 @@ def test_large_shuffled_sets_align_exactly() -> None:
     np.testing.assert_array_equal(p.baseline, p.candidate * 2)
     assert p.n_only_candidate == 1000 and p.n_only_baseline == 0
     assert np.all(np.diff(p.candidate) > 0)  # ascending id order
+
+
+@pytest.mark.parametrize("spread", [1, 10**12])  # dense lookup table vs sort + binary search
+def test_dense_and_sparse_integer_ids_agree(spread: int) -> None:
+    rng = np.random.default_rng(1)
+    ids_c = (rng.permutation(300)[:200] - 100) * spread
+    ids_b = (rng.permutation(300)[:250] - 100) * spread
+    m = match_ids(ids_c, ids_b)
+    np.testing.assert_array_equal(ids_c[m.idx_candidate], ids_b[m.idx_baseline])
+    assert np.all(np.diff(ids_c[m.idx_candidate]) > 0)
+    common = np.intersect1d(ids_c, ids_b)
+    assert m.n_matched == common.size
+    assert m.n_only_candidate == ids_c.size - common.size
+    expected = np.setdiff1d(ids_c, ids_b)[:5]
+    assert m.examples_only_candidate == tuple(str(x) for x in expected)
+    with pytest.raises(ValueError, match=f"duplicate example id {ids_c[3]} in the candidate"):
+        match_ids(np.append(ids_c, ids_c[3]), ids_b)
