@@ -172,6 +172,17 @@ def comparisons(verdict: Verdict, ctx: ReportContext) -> list[Comparison]:
     return out
 
 
+POLICY_CHECKS = ("policy:changed", "policy:loosened")
+
+
+def policy_diff_lines(verdict: Verdict) -> list[str]:
+    """The unified diff that ``check`` stores in the notes of a policy-change check."""
+    for c in verdict.checks:
+        if c.id in POLICY_CHECKS and c.notes and c.notes[0].startswith("diff of"):
+            return [code_block_text(line, 200) for line in c.notes[1:]]
+    return []
+
+
 FOREST_WIDTH = 41
 
 
@@ -416,6 +427,7 @@ class View:
     limitations: list[tuple[str, str]]
     data: list[dict[str, Any]]
     metric_points: list[dict[str, Any]]
+    policy_diff: list[str]  # the PR's change to the policy, code-block safe; [] if none
 
 
 def _rollback(verdict: Verdict) -> Rollback:
@@ -518,6 +530,7 @@ def build_view(verdict: Verdict, ctx: ReportContext) -> View:
         if meta.limitations:
             limits.append(("policy", meta.limitations))
     return View(
+        policy_diff=policy_diff_lines(verdict),
         verdict=verdict,
         icon=ICON[verdict.verdict],
         attention=attention,

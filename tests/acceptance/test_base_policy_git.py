@@ -88,3 +88,17 @@ def test_unknown_base_ref_is_a_clear_error(repo: Path) -> None:
     res = run_subprocess("check", "bundle", "--policy", "policies/gate.yaml",
                          "--base-ref", "nope", cwd=repo)
     assert res.code == 2 and "'nope' is not in the checkout" in res.err
+
+
+def test_markdown_report_shows_the_policy_diff(repo: Path) -> None:
+    import cmarkgfm
+
+    (repo / "policies" / "gate.yaml").write_text(POLICY.replace("FLOOR", "0.5"))
+    git(repo, "commit", "-qam", "PR lowers the floor")
+    res = run_subprocess("check", "bundle", "--policy", "policies/gate.yaml", "--format",
+                         "markdown", "--as-of", AS_OF, "--base-ref", "main", cwd=repo)
+    assert "<summary><b>Policy change</b>" in res.out
+    assert "-  - {metric: accuracy, min: 0.95}" in res.out
+    assert "+  - {metric: accuracy, min: 0.5}" in res.out
+    html = cmarkgfm.github_flavored_markdown_to_html(res.out)
+    assert '<pre lang="diff"><code>' in html
