@@ -175,6 +175,34 @@ def read_jsonl_scores(path: Path, shown: str, spec: MetricSpec) -> tuple[np.ndar
     return id_arr, sc, cl
 
 
+def _load_npy(path: Path, shown: str) -> np.ndarray:
+    try:
+        # allow_pickle=False: a score file must never be able to run code.
+        array: np.ndarray = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise BundleError(f"unreadable .npy: {exc}", Location(shown)) from exc
+    return array
+
+
+def npy_pair_paths(path: Path) -> tuple[Path, Path, Path]:
+    """``X.scores.npy`` pairs with ``X.ids.npy`` (and optional ``X.clusters.npy``)."""
+    stem = path.name[: -len(".scores.npy")]
+    return (path.with_name(f"{stem}.ids.npy"), path,
+            path.with_name(f"{stem}.clusters.npy"))
+
+
+def read_npy_pair(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    ids_path, scores_path, clusters_path = npy_pair_paths(path)
+    ids_shown = shown[: -len(".scores.npy")] + ".ids.npy"
+    if not ids_path.is_file():
+        raise BundleError(f"{ids_path.name} not found beside the scores (an .npy pair is "
+                          "X.ids.npy + X.scores.npy)", Location(ids_shown))
+    ids = _load_npy(ids_path, ids_shown)
+    scores = _load_npy(scores_path, shown).astype(np.float64, copy=False)
+    clusters = _load_npy(clusters_path, shown) if clusters_path.is_file() else None
+    return _validate_arrays(ids, scores, clusters, shown)
+
+
 def read_npz_scores(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -188,6 +216,11 @@ def read_npz_scores(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray, np.
             clusters = archive["clusters"] if "clusters" in names else None
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise BundleError(f"unreadable .npz: {exc}", Location(shown)) from exc
+    return _validate_arrays(ids, scores, clusters, shown)
+
+
+def _validate_arrays(ids: np.ndarray, scores: np.ndarray, clusters: np.ndarray | None,
+                     shown: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     if ids.ndim != 1 or scores.ndim != 1 or ids.shape != scores.shape:
         raise BundleError(f"'ids' and 'scores' must be 1-D arrays of equal length "
                           f"(got {ids.shape} and {scores.shape})", Location(shown))
@@ -197,12 +230,22 @@ def read_npz_scores(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray, np.
                           Location(shown, f"scores[{int(bad[0])}]"))
     if ids.dtype.kind not in "iuUS":
         raise BundleError("'ids' must be integers or strings", Location(shown, "ids"))
-    ids_str = ids.astype(str)
-    uniq, counts = np.unique(ids_str, return_counts=True)
-    if uniq.size != ids_str.size:
-        dup = uniq[counts > 1][0]
+    # Integer ids stay integers: pairing 10^7 of them is a sort of int64, not of strings.
+    key = ids.astype(np.int64) if ids.dtype.kind in "iu" else ids.astype(str)
+    ordered = np.sort(key, kind="stable")
+    dup_at = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if dup_at.size:
+        dup = ordered[dup_at[0]].item()
         raise BundleError(f"duplicate example id {dup!r}", Location(shown, "ids"))
-    return ids_str, scores, (clusters.astype(str) if clusters is not None else None)
+    return key, scores, (clusters.astype(str) if clusters is not None else None)
+
+
+def comparable_ids(a: np.ndarray | None, b: np.ndarray | None
+                   ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Integer ids from an array file meet string ids from a CSV as strings."""
+    if a is None or b is None or (a.dtype.kind in "iu") == (b.dtype.kind in "iu"):
+        return a, b
+    return a.astype(str), b.astype(str)
 
 
 def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
@@ -229,9 +272,12 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
             ids, scores, clusters = read_jsonl_scores(path, shown, spec)
         elif suffix == ".npz":
             ids, scores, clusters = read_npz_scores(path, shown)
+        elif path.name.endswith(".scores.npy"):
+            ids, scores, clusters = read_npy_pair(path, shown)
         else:
             raise BundleError(
-                f"unsupported score file type {suffix!r}: use .csv, .jsonl or .npz",
+                f"unsupported score file type {suffix!r}: use .csv, .jsonl, .npz or an .npy "
+                "pair (X.scores.npy + X.ids.npy)",
                 bundle.location("metrics", name, kind),
             )
         return LoadedMetric(name, kind, scores, ids=ids, clusters=clusters, file=shown)

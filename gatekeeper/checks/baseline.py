@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,8 +24,11 @@ from gatekeeper.errors import InputError
 from gatekeeper.models.common import Status
 from gatekeeper.models.policy import MetricRule
 from gatekeeper.models.verdict import Check
-from gatekeeper.scores import LoadedMetric
+from gatekeeper.scores import LoadedMetric, comparable_ids
 from gatekeeper.stats.types import Comparison, Hypothesis, Outcome
+
+if TYPE_CHECKING:
+    from gatekeeper.stats.select import MetricData
 
 
 @dataclass(frozen=True)
@@ -37,11 +41,15 @@ class _Result:
     p_worse: float | None
 
 
-def _metric_data(loaded: LoadedMetric):  # type: ignore[no-untyped-def]
+def metric_data_pair(cand: LoadedMetric, base: LoadedMetric) -> tuple[MetricData, MetricData]:
+    """Both sides as the stats engine takes them, with ids of one type so they can pair."""
     from gatekeeper.stats.select import MetricData
 
-    return MetricData(kind=loaded.kind, values=loaded.values, ids=loaded.ids,
-                      seeds=loaded.seeds, clusters=loaded.clusters)
+    ids_c, ids_b = comparable_ids(cand.ids, base.ids)
+    return (MetricData(kind=cand.kind, values=cand.values, ids=ids_c, seeds=cand.seeds,
+                       clusters=cand.clusters),
+            MetricData(kind=base.kind, values=base.values, ids=ids_b, seeds=base.seeds,
+                       clusters=base.clusters))
 
 
 def _baseline_point(loaded: LoadedMetric) -> float:
@@ -94,7 +102,8 @@ def _compare(ctx: Context, i: int, rule: MetricRule) -> _Result | Check:
                                              resamples=min(stats_cfg.resamples, 4000),
                                              seed=stats_cfg.seed)
         else:
-            comp = select.compare(_metric_data(cand), _metric_data(base), hyp,
+            data_c, data_b = metric_data_pair(cand, base)
+            comp = select.compare(data_c, data_b, hyp,
                                   method=vs.method, aggregate=vs.aggregate, seed=stats_cfg.seed,
                                   require_full_overlap=vs.require_full_overlap,
                                   resamples=stats_cfg.resamples)

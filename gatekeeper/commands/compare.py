@@ -48,11 +48,11 @@ def _row(name: str, a: Any, b: Any, confidence: float, lower: bool, seed: int) -
             comp = quantile.compare_quantile(a.values, b.values, LATENCY_QUANTILE, hyp,
                                              resamples=2000, seed=seed)
         else:
+            from gatekeeper.checks.baseline import metric_data_pair
+
+            data_a, data_b = metric_data_pair(a, b)
             comp = select.compare(
-                select.MetricData(kind=a.kind, values=a.values, ids=a.ids, seeds=a.seeds,
-                                  clusters=a.clusters),
-                select.MetricData(kind=b.kind, values=b.values, ids=b.ids, seeds=b.seeds,
-                                  clusters=b.clusters),
+                data_a, data_b,
                 hyp, seed=seed)
     except ValueError as exc:
         return {"metric": name, "error": str(exc)}
