@@ -1,8 +1,9 @@
 """An MLflow FileStore run folder (``mlruns/<experiment>/<run_id>/``) → bundle.
 
-Only the local FileStore layout is read here: ``meta.yaml``, ``metrics/`` (lines of
-``timestamp value step``), ``params/``, ``tags/`` and ``artifacts/``. Runs on a tracking server
-are reached through the registry backend, not this importer.
+The local FileStore layout is read here: ``meta.yaml``, ``metrics/`` (lines of
+``timestamp value step``), ``params/``, ``tags/`` and ``artifacts/``. A run on a tracking server
+is read over REST by ``mlflow_server.py``; both build the run document with ``add_metric`` and
+``run_document`` below, so a run imports the same way from either place.
 
 Each metric's latest value (highest step, then latest timestamp) becomes ``<metric>: {value}``;
 a metric logged at several steps also gets ``<metric>/series`` pointing at
@@ -53,18 +54,7 @@ class MlflowRunImporter(Importer):
             if not rows:
                 notes.append(f"metric {name!r} has no finite values; left out")
                 continue
-            _step, _ts, value = max(rows, key=lambda r: (r[0], r[1]))
-            metrics[name] = {"value": value}
-            if len({(r[0], r[1]) for r in rows}) > 1:
-                rel = f"series/{slug(name)}.csv"
-                lines = ["step,timestamp,value"] + [f"{s},{t},{format_score(v)}"
-                                                    for s, t, v in sorted(rows)]
-                files[rel] = ("\n".join(lines) + "\n").encode()
-                series_name = f"{name}/series"
-                if series_name in metrics:
-                    raise fail(f"metric names {name!r} and {series_name!r} collide", path)
-                metrics[series_name] = {"series": rel, "id_column": "step",
-                                        "score_column": "value"}
+            add_metric(metrics, files, name, rows, path)
             skipped = _skipped_non_finite(path)
             if skipped:
                 notes.append(f"metric {name!r}: {skipped} non-finite value(s) left out")
@@ -79,38 +69,97 @@ class MlflowRunImporter(Importer):
         copies = {f"artifacts/{rel}": path for rel, path in _artifact_files(source / "artifacts")}
 
         run_id = str(meta.get("run_id") or meta.get("run_uuid"))
-        experiment = _experiment_name(source)
-        model = options.model_name or experiment or run_id
-        run: dict[str, Any] = {"model": model, "params": params, "metrics": metrics}
-        run_name = meta.get("run_name") or tags.get("mlflow.runName")
-        if isinstance(run_name, str) and run_name:
-            run["name"] = run_name
-        start = meta.get("start_time")
-        if isinstance(start, int) and not isinstance(start, bool):
-            run["created_at"] = datetime.fromtimestamp(start / 1000, tz=timezone.utc) \
-                .isoformat().replace("+00:00", "Z")
+        model = options.model_name or _experiment_name(source) or run_id
         status = meta.get("status")
-        tags["mlflow.run_id"] = run_id
-        if isinstance(status, int) and status in _STATUS:
-            tags["mlflow.status"] = _STATUS[status]
-        if isinstance(meta.get("lifecycle_stage"), str):
-            tags["mlflow.lifecycle_stage"] = meta["lifecycle_stage"]
-        if isinstance(meta.get("experiment_id"), str | int):
-            tags["mlflow.experiment_id"] = str(meta["experiment_id"])
-        run["tags"] = tags
-        code = code_from_tags(tags)
-        if code:
-            run["code"] = code
-        parent = tags.get("mlflow.parentRunId")
-        if parent:
-            run["parent_run_id"] = parent
-        if tags.get("mlflow.note.content"):
-            run["description"] = tags["mlflow.note.content"]
-        run["source"] = {"tool": "mlflow"}
+        lifecycle = meta.get("lifecycle_stage")
+        experiment_id = meta.get("experiment_id")
+        start = meta.get("start_time")
+        run = run_document(
+            model=model, run_id=run_id, params=params, metrics=metrics, tags=tags,
+            run_name=meta.get("run_name") if isinstance(meta.get("run_name"), str) else None,
+            start_ms=start if isinstance(start, int) and not isinstance(start, bool) else None,
+            status=_STATUS.get(status) if isinstance(status, int) else None,
+            lifecycle_stage=lifecycle if isinstance(lifecycle, str) else None,
+            experiment_id=str(experiment_id) if isinstance(experiment_id, str | int) else None,
+        )
         if not metrics:
             notes.append("the run logged no metrics")
         return [Draft(run=run, label=model, inputs=inputs, files=files, copies=copies,
                       notes=notes)]
+
+
+def add_metric(metrics: dict[str, Any], files: dict[str, bytes], name: str,
+               rows: list[tuple[int, int, float]], where: Path | str) -> None:
+    """``name`` as its latest value (highest step, then latest timestamp); a metric logged at
+    several (step, timestamp) points also gets ``<name>/series`` → ``series/<name>.csv``.
+
+    ``rows`` are ``(step, timestamp, value)`` with finite values, at least one."""
+    _step, _ts, value = max(rows, key=lambda r: (r[0], r[1]))
+    _claim(metrics, name, where)
+    metrics[name] = {"value": value}
+    if len({(r[0], r[1]) for r in rows}) > 1:
+        rel = f"series/{slug(name)}.csv"
+        lines = ["step,timestamp,value"] + [f"{s},{t},{format_score(v)}"
+                                            for s, t, v in sorted(rows)]
+        if rel in files:
+            raise fail(f"metric {name!r} maps to the series file {rel} of another metric",
+                       where)
+        files[rel] = ("\n".join(lines) + "\n").encode()
+        series_name = f"{name}/series"
+        _claim(metrics, series_name, where)
+        metrics[series_name] = {"series": rel, "id_column": "step", "score_column": "value"}
+
+
+def _claim(metrics: dict[str, Any], name: str, where: Path | str) -> None:
+    # A logged metric named 'x/series' and the series of 'x' would share a key, in either order.
+    if name in metrics:
+        raise fail(f"metric {name!r} collides with the series of another metric", where)
+
+
+def run_document(
+    *,
+    model: str,
+    run_id: str,
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+    tags: dict[str, str],
+    run_name: str | None,
+    start_ms: int | None,
+    status: str | None,
+    lifecycle_stage: str | None,
+    experiment_id: str | None,
+) -> dict[str, Any]:
+    """run.yaml content (without ``run_id``) of an MLflow run, wherever it was read from."""
+    tags = dict(tags)
+    run: dict[str, Any] = {"model": model, "params": params, "metrics": metrics}
+    name = run_name or tags.get("mlflow.runName")
+    if name:
+        run["name"] = name
+    if start_ms is not None:
+        run["created_at"] = created_at(start_ms)
+    tags["mlflow.run_id"] = run_id
+    if status:
+        tags["mlflow.status"] = status
+    if lifecycle_stage:
+        tags["mlflow.lifecycle_stage"] = lifecycle_stage
+    if experiment_id is not None:
+        tags["mlflow.experiment_id"] = experiment_id
+    run["tags"] = tags
+    code = code_from_tags(tags)
+    if code:
+        run["code"] = code
+    parent = tags.get("mlflow.parentRunId")
+    if parent:
+        run["parent_run_id"] = parent
+    if tags.get("mlflow.note.content"):
+        run["description"] = tags["mlflow.note.content"]
+    run["source"] = {"tool": "mlflow"}
+    return run
+
+
+def created_at(start_ms: int) -> str:
+    return datetime.fromtimestamp(start_ms / 1000, tz=timezone.utc).isoformat() \
+        .replace("+00:00", "Z")
 
 
 def _yaml(path: Path) -> Any:

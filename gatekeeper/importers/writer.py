@@ -122,6 +122,26 @@ def write_bundle(draft: Draft, out: Path, *, run_id: str, force: bool = False) -
     return out
 
 
+def check_target(out: Path, *, force: bool = False) -> None:
+    """Refuse ``out`` early (before any download) as ``write_bundle`` would."""
+    _check_target(out, force)
+
+
+def staging_folder(out: Path) -> Path:
+    """A fresh temporary sibling of ``out`` to fill with a finished bundle."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+
+
+def install_folder(tmp: Path, out: Path, *, force: bool = False) -> Path:
+    """Move a finished bundle from its staging folder into place, all or nothing: for a bundle
+    that is copied as it is (its bytes, and so its sha256, must not change)."""
+    _check_target(out, force)
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a bundle is meant to be shared
+    _swap_into_place(tmp, out)
+    return out
+
+
 def _check_target(out: Path, force: bool) -> None:
     if not out.exists():
         return

@@ -28,13 +28,14 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import requests
 
 from gatekeeper.errors import RegistryError
+from gatekeeper.mlflow_rest import ARTIFACTS_API, MlflowApiError, MlflowRestClient, Unreachable
 from gatekeeper.mlflow_tags import code_from_tags
 from gatekeeper.registry.interface import (
     AliasEvent,
@@ -44,36 +45,14 @@ from gatekeeper.registry.interface import (
     RunInfo,
 )
 
-API = "/api/2.0/mlflow"
-ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
 EXPERIMENT = "gatekeeper"
 BUNDLE_DIR = "bundle"
 TAG = "gatekeeper."
 HISTORY_TAG = "gatekeeper.alias_history"
 MAX_TAG_VALUE = 5000  # MLflow's limit for model-version tag values
-RETRY_STATUS = frozenset({429, 502, 503, 504}) | frozenset(range(500, 600))
 MAX_FILES = 100_000  # a download larger than this is not a bundle
 _NAME = re.compile(r"^[^'\"\\\x00/]+$")
 _HEX = re.compile(r"^[0-9a-f]{7,64}$")
-
-
-class MlflowApiError(RegistryError):
-    """The server answered with an MLflow error (``error_code``)."""
-
-    def __init__(self, message: str, error_code: str, status: int) -> None:
-        super().__init__(message)
-        self.error_code = error_code
-        self.status = status
-
-    @property
-    def not_found(self) -> bool:
-        return self.error_code == "RESOURCE_DOES_NOT_EXIST" or (
-            self.error_code == "INVALID_PARAMETER_VALUE" and "not found" in self.message.lower()
-        )
-
-
-class _Unreachable(RegistryError):
-    """Transport failures (connection, timeout, 5xx) after every retry."""
 
 
 def utc_now() -> datetime:
@@ -105,33 +84,16 @@ class MlflowRegistry(Registry):
         clock: Callable[[], datetime] = utc_now,
         experiment: str = EXPERIMENT,
     ) -> None:
-        import os
-
         if not uri.startswith(("mlflow+http://", "mlflow+https://")):
             raise RegistryError("an MLflow registry URI starts with mlflow+http:// or "
                                 "mlflow+https://")
-        parts = urlsplit(uri[len("mlflow+"):])
-        if not parts.hostname:
-            raise RegistryError("the MLflow registry URI names no host")
-        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        if parts.port is not None:
-            netloc += f":{parts.port}"
-        self.base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-        self.uri = f"mlflow+{self.base}"  # what messages show: never the credentials
-        environ = os.environ if env is None else env
-        self._headers: dict[str, str] = {"Accept": "application/json"}
-        self._auth: tuple[str, str] | None = None
-        token = environ.get("MLFLOW_TRACKING_TOKEN")
-        if token:
-            self._headers["Authorization"] = f"Bearer {token}"
-        elif environ.get("MLFLOW_TRACKING_USERNAME"):
-            self._auth = (environ["MLFLOW_TRACKING_USERNAME"],
-                          environ.get("MLFLOW_TRACKING_PASSWORD", ""))
-        elif parts.username:
-            self._auth = (parts.username, parts.password or "")
-        self._session = session or requests.Session()
+        self._client = MlflowRestClient(uri, env=env, session=session, timeout=timeout,
+                                        max_attempts=max_attempts, backoff=backoff, sleep=sleep,
+                                        label="MLflow registry")
+        self.base = self._client.base
+        self.uri = self._client.uri  # what messages show: never the credentials
         self.timeout = timeout
-        self.max_attempts = max(1, max_attempts)
+        self.max_attempts = self._client.max_attempts
         self.backoff = backoff
         self._sleep = sleep
         self._clock = clock
@@ -153,43 +115,8 @@ class MlflowRegistry(Registry):
         stream: bool = False,
         attempts: int | None = None,
     ) -> requests.Response:
-        tries = attempts or self.max_attempts
-        last = ""
-        for attempt in range(tries):
-            try:
-                if upload is not None:
-                    with upload.open("rb") as fh:
-                        response = self._session.request(
-                            method, self.base + url_path, params=params, data=fh,
-                            headers={**self._headers, "Content-Type": "application/octet-stream"},
-                            auth=self._auth, timeout=self.timeout,
-                        )
-                else:
-                    response = self._session.request(
-                        method, self.base + url_path, params=params, json=body,
-                        headers=self._headers, auth=self._auth, timeout=self.timeout,
-                        stream=stream,
-                    )
-            except requests.Timeout:
-                last = f"timed out (connect {self.timeout[0]:g} s, read {self.timeout[1]:g} s)"
-                delay = None
-            except requests.ConnectionError:
-                # The exception text repeats the URL and socket details; the URI says enough.
-                last = "connection failed (is the server running and reachable?)"
-                delay = None
-            else:
-                if response.status_code not in RETRY_STATUS:
-                    return response
-                last = f"HTTP {response.status_code}"
-                delay = _retry_after(response)
-                response.close()
-            if attempt + 1 < tries:
-                wait = self.backoff * (2 ** attempt)
-                self._sleep(min(30.0, delay if delay is not None else wait))
-        raise _Unreachable(
-            f"MLflow registry {self.uri} unreachable: {method} {url_path}: {last} "
-            f"(after {tries} attempt{'s' if tries != 1 else ''})"
-        )
+        return self._client.request(method, url_path, params=params, body=body, upload=upload,
+                                    stream=stream, attempts=attempts)
 
     def _api(
         self,
@@ -200,24 +127,7 @@ class MlflowRegistry(Registry):
         body: Mapping[str, Any] | None = None,
         attempts: int | None = None,
     ) -> dict[str, Any]:
-        response = self._request(method, f"{API}/{endpoint}", params=params, body=body,
-                                 attempts=attempts)
-        try:
-            payload = response.json() if response.content else {}
-        except ValueError:
-            payload = None
-        if response.ok and isinstance(payload, dict):
-            return payload
-        code = payload.get("error_code", "") if isinstance(payload, dict) else ""
-        message = payload.get("message", "") if isinstance(payload, dict) else ""
-        if not code:
-            code = f"HTTP_{response.status_code}"
-            message = message or response.reason or "unexpected response"
-        message = str(message).splitlines()[0][:300] if message else ""
-        raise MlflowApiError(
-            f"MLflow registry {self.uri}: {endpoint}: {code}: {message}", code,
-            response.status_code,
-        )
+        return self._client.api(method, endpoint, params=params, body=body, attempts=attempts)
 
     # -- reading -----------------------------------------------------------------------
     def list_models(self) -> list[str]:
@@ -349,9 +259,8 @@ class MlflowRegistry(Registry):
         run = self._get_run(str(run_id)) if run_id else None
         tags = {t["key"]: t["value"] for t in raw.get("tags", []) or []}
         if run is not None and "gatekeeper.bundle_sha256" in tags:
-            root = _proxy_path(str(run["info"].get("artifact_uri", "")), self.uri)
-            count = self._download_tree(f"{root}/{BUNDLE_DIR}", dest, budget=[MAX_FILES])
-            if count:
+            root = self._client.proxy_path(str(run["info"].get("artifact_uri", "")))
+            if self._client.download_tree(f"{root}/{BUNDLE_DIR}", dest, max_files=MAX_FILES):
                 return dest
         # A version registered by MLflow itself: describe its run as a bundle (run.yaml only).
         import yaml
@@ -360,37 +269,6 @@ class MlflowRegistry(Registry):
         (dest / "run.yaml").write_text(yaml.safe_dump(document, sort_keys=True),
                                        encoding="utf-8")
         return dest
-
-    def _download_tree(self, remote: str, local: Path, *, budget: list[int]) -> int:
-        response = self._request("GET", ARTIFACTS_API, params={"path": remote})
-        if not response.ok:
-            raise RegistryError(f"MLflow registry {self.uri}: cannot list artifacts {remote}: "
-                                f"HTTP {response.status_code}")
-        count = 0
-        for entry in response.json().get("files", []) or []:
-            name = PurePosixPath(str(entry["path"])).name
-            if name in {"", ".", ".."}:
-                raise RegistryError(f"MLflow registry {self.uri}: unsafe artifact name "
-                                    f"{entry['path']!r}")
-            if entry.get("is_dir"):
-                (local / name).mkdir(exist_ok=True)
-                count += self._download_tree(f"{remote}/{name}", local / name, budget=budget)
-                continue
-            budget[0] -= 1
-            if budget[0] < 0:
-                raise RegistryError(f"MLflow registry {self.uri}: more than {MAX_FILES} "
-                                    "artifact files; not a bundle")
-            got = self._request("GET", f"{ARTIFACTS_API}/{quote(remote + '/' + name)}",
-                                stream=True)
-            with got:
-                if not got.ok:
-                    raise RegistryError(f"MLflow registry {self.uri}: cannot download "
-                                        f"{remote}/{name}: HTTP {got.status_code}")
-                with (local / name).open("wb") as fh:
-                    for chunk in got.iter_content(1 << 20):
-                        fh.write(chunk)
-            count += 1
-        return count
 
     # -- writing -----------------------------------------------------------------------
     def promote(
@@ -429,7 +307,7 @@ class MlflowRegistry(Registry):
         mlflow_run = self._create_run(run, bundle_sha256)
         run_uuid = str(mlflow_run["info"]["run_id"])
         self._log_run_data(run_uuid, run)
-        root = _proxy_path(str(mlflow_run["info"].get("artifact_uri", "")), self.uri)
+        root = self._client.proxy_path(str(mlflow_run["info"].get("artifact_uri", "")))
         for path in bundle.files():
             rel = path.relative_to(bundle.root).as_posix()
             response = self._request(
@@ -530,7 +408,7 @@ class MlflowRegistry(Registry):
             try:
                 payload = self._api("POST", "model-versions/create", body=body, attempts=1)
                 return str(payload["model_version"]["version"])
-            except _Unreachable:
+            except Unreachable:
                 found = [v for v in self._raw_versions(model)[0]
                          if str(v.get("run_id")) == run_uuid]
                 if found:
@@ -706,16 +584,6 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
-def _proxy_path(artifact_uri: str, uri: str) -> str:
-    parts = urlsplit(artifact_uri)
-    if parts.scheme != "mlflow-artifacts":
-        raise RegistryError(
-            f"MLflow registry {uri}: run artifacts live at {artifact_uri!r}, not behind the "
-            "artifact proxy; start the server with --serve-artifacts"
-        )
-    return parts.path.strip("/")
-
-
 def _check_name(model: str) -> None:
     if not _NAME.match(model):
         raise RegistryError(f"invalid model name {model!r}: quotes, slashes and backslashes are "
@@ -724,13 +592,3 @@ def _check_name(model: str) -> None:
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "_"
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    raw = response.headers.get("Retry-After")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None
