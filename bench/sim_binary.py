@@ -41,6 +41,14 @@ _CONCORDANT_RIGHT = 0.8
 
 PAIRED_METHODS = ("tango", "newcombe", "wald")
 PROPORTION_METHODS = ("wilson", "clopper-pearson", "wald")
+# Wald is computed to show why it is rejected; the runner reports such rows without judging.
+REJECTED = frozenset({"wald"})
+NOT_USED = " (not used)"
+
+
+def row_name(method: str) -> str:
+    """The table's method name: rejected methods carry the "(not used)" suffix."""
+    return method + NOT_USED if method in REJECTED else method
 
 
 @dataclass(frozen=True)
@@ -187,7 +195,7 @@ def paired_rows(
                 for method in PAIRED_METHODS:
                     rows.append(
                         SimRow(
-                            method,
+                            row_name(method),
                             cell.label(),
                             "coverage",
                             paired_coverage(method, cell),
@@ -201,7 +209,7 @@ def paired_rows(
                 for method in PAIRED_METHODS:
                     rows.append(
                         SimRow(
-                            method,
+                            row_name(method),
                             cell.label(margin),
                             "type1",
                             paired_pass_rate(method, cell, margin),
@@ -235,7 +243,7 @@ def proportion_rows(
             for method in PROPORTION_METHODS:
                 rows.append(
                     SimRow(
-                        method,
+                        row_name(method),
                         f"proportion n={n}, p={p:g}",
                         "coverage",
                         proportion_coverage(method, n, p),

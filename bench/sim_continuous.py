@@ -11,9 +11,13 @@ Cells (alpha = 0.025 one-sided, 95% two-sided intervals, margin m = 0.1):
 - coverage: the 95% interval holds the true Δ;
 - power: the true Δ is -m + MDE, reported (about 0.8) but not judged.
 
+The paired cells apply the library's skew guard (n < 25·g1² with the long tail on the losing
+side: no verdict, never a pass) to the false-pass rate; coverage is that of the t interval the
+library reports. The clustered cells use CR2 with Bell-McCaffrey df, as the library does.
+
 Rows whose method name ends in "(not used)" show why a tempting alternative is not used (naive
-SE under clustering, z at small K, percentile bootstrap at small K); the runner reports them
-without judging them.
+SE under clustering, z at small K, percentile bootstrap at small K, CR1 with G-1 df, the t test
+without the skew guard); the runner reports them without judging them.
 """
 
 from __future__ import annotations
@@ -24,7 +28,12 @@ import numpy as np
 from scipy import stats
 
 from bench.simlib import SimRow
-from gatekeeper.stats.continuous import compare_paired_mean, compare_replicates
+from gatekeeper.stats.continuous import (
+    cochran_limit,
+    compare_paired_mean,
+    compare_replicates,
+    cr2_from_sums,
+)
 from gatekeeper.stats.power import mde as power_mde
 from gatekeeper.stats.types import Hypothesis
 
@@ -65,10 +74,16 @@ NOISES: dict[str, Noise] = {
 
 
 def _rows(
-    method: str, cell: str, low: np.ndarray, high: np.ndarray, truth: float, r: int
+    method: str, cell: str, low: np.ndarray, high: np.ndarray, truth: float, r: int,
+    no_verdict: np.ndarray | None = None,
 ) -> list[SimRow]:
+    """Coverage of [low, high] and the false-pass rate; ``no_verdict`` marks replications the
+    library declares degenerate (never a pass), as the decision does."""
     cover = float(np.mean((low <= truth) & (truth <= high)))
-    false_pass = float(np.mean(low > -MARGIN))
+    passed = low > -MARGIN
+    if no_verdict is not None:
+        passed &= ~no_verdict
+    false_pass = float(np.mean(passed))
     return [
         SimRow(method, cell, "coverage", cover, 0.95, r),
         SimRow(method, cell, "type1", false_pass, ALPHA, r),
@@ -92,8 +107,9 @@ def _check(expected: tuple[float, float], got: tuple[float, float], what: str) -
 
 def _paired_cell(
     rng: np.random.Generator, noise: Noise, n: int, r: int, truth: float
-) -> tuple[np.ndarray, np.ndarray]:
-    lows, highs = [], []
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """t limits and the skew guard (Cochran's rule towards losses) of every replication."""
+    lows, highs, unsafe = [], [], []
     batch = max(1, _BATCH_ELEMENTS // n)
     checked = False
     for start in range(0, r, batch):
@@ -102,14 +118,19 @@ def _paired_cell(
         mean = d.mean(axis=1)
         se = d.std(axis=1, ddof=1) / np.sqrt(n)
         low, high = _t_interval(mean, se, n - 1)
+        g1 = stats.skew(d, axis=1)
+        guard = (n < cochran_limit(g1)) & (g1 < 0)
         if not checked:
             for i in range(min(3, rows)):
                 lib = compare_paired_mean(d[i], np.zeros(n), HYP)
                 _check((low[i], high[i]), lib.ci, f"paired-t n={n}")
+                if lib.degenerate != bool(guard[i]):
+                    raise AssertionError(f"paired-t n={n}: skew guard differs from the library")
             checked = True
         lows.append(low)
         highs.append(high)
-    return np.concatenate(lows), np.concatenate(highs)
+        unsafe.append(guard)
+    return np.concatenate(lows), np.concatenate(highs), np.concatenate(unsafe)
 
 
 def paired_rows(replications: int, seed: int) -> list[SimRow]:
@@ -117,16 +138,20 @@ def paired_rows(replications: int, seed: int) -> list[SimRow]:
     for i, (name, noise) in enumerate(NOISES.items()):
         for j, n in enumerate((30, 100, 1000)):
             rng = np.random.default_rng([seed, 1, i, j])
-            low, high = _paired_cell(rng, noise, n, replications, -MARGIN)
-            out += _rows("paired-t", f"{name} d, n={n}", low, high, -MARGIN, replications)
+            low, high, unsafe = _paired_cell(rng, noise, n, replications, -MARGIN)
+            cell = f"{name} d, n={n}"
+            out += _rows("paired-t", cell, low, high, -MARGIN, replications, unsafe)
+            if name == "-lognormal":
+                out += _rows("paired-t without the skew guard" + NOT_USED, cell, low, high,
+                             -MARGIN, replications)
     # Power at the MDE the library reports for a known-SD normal d.
     for n in (30, 100):
         rng = np.random.default_rng([seed, 2, n])
         mde = power_mde(1.0 / np.sqrt(n), ALPHA, df=n - 1)
-        low, _ = _paired_cell(rng, _normal, n, replications, -MARGIN + mde)
+        low, _, unsafe = _paired_cell(rng, _normal, n, replications, -MARGIN + mde)
         out.append(
             SimRow("paired-t", f"normal d, n={n}, Δ=-m+MDE", "power",
-                   float(np.mean(low > -MARGIN)), 0.8, replications)
+                   float(np.mean((low > -MARGIN) & ~unsafe)), 0.8, replications)
         )
     return out
 
@@ -204,14 +229,26 @@ def _percentile_bootstrap_rows(
 
 def _cluster_stats(
     sums: np.ndarray, sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Mean, CR2 SE and Bell-McCaffrey df from per-cluster sums (R x G), as the library."""
+    n = float(sizes.sum())
+    mean = sums.sum(axis=1) / n
+    centred = sums - mean[:, None] * sizes[None, :]
+    var = (centred**2 / (1.0 - sizes / n)[None, :]).sum(axis=1) / (n * n)
+    _, df = cr2_from_sums(np.zeros(sizes.size), sizes)
+    return mean, np.sqrt(var), df
+
+
+def _cluster_stats_cr1(
+    sums: np.ndarray, sizes: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Mean and cluster-robust SE (Miller eq. 8) from per-cluster sums (R x G)."""
+    """Mean and Miller's eq. 8 SE (CR1, G/(G-1)) with G - 1 df: the former default."""
     n = float(sizes.sum())
     g = sizes.size
     mean = sums.sum(axis=1) / n
     centred = sums - mean[:, None] * sizes[None, :]
     var = (centred**2).sum(axis=1) / (n * n) * g / (g - 1)
-    return mean, np.sqrt(var), g
+    return mean, np.sqrt(var), g - 1
 
 
 def _simulate_cluster_sums(
@@ -234,10 +271,10 @@ def _check_cluster_formula(rng: np.random.Generator, sizes: np.ndarray) -> None:
     labels = np.repeat(np.arange(sizes.size), sizes.astype(int))
     d = rng.standard_normal(labels.size) + rng.standard_normal(sizes.size)[labels]
     sums = np.bincount(labels, weights=d)[None, :]
-    mean, se, g = _cluster_stats(sums, sizes)
-    low, high = _t_interval(mean, se, g - 1)
+    mean, se, df = _cluster_stats(sums, sizes)
+    low, high = _t_interval(mean, se, df)
     lib = compare_paired_mean(d, np.zeros_like(d), HYP, clusters=labels)
-    _check((low[0], high[0]), lib.ci, f"cluster-t G={g}")
+    _check((low[0], high[0]), lib.ci, f"cluster-t G={sizes.size}")
 
 
 def cluster_rows(replications: int, seed: int) -> list[SimRow]:
@@ -252,13 +289,16 @@ def cluster_rows(replications: int, seed: int) -> list[SimRow]:
         for i, icc in enumerate((0.0, 0.3, 0.7)):
             rng = np.random.default_rng([seed, 7, j, i])
             sums, within = _simulate_cluster_sums(rng, sizes, icc, -MARGIN, r)
-            mean, se, _ = _cluster_stats(sums, sizes)
+            mean, se, df = _cluster_stats(sums, sizes)
             cell = f"G={g}, ICC={icc:g}"
-            low, high = _t_interval(mean, se, g - 1)
+            low, high = _t_interval(mean, se, df)
             out += _rows("cluster-t", cell, low, high, -MARGIN, r)
             if icc == 0.3 and g <= 50:
                 out += _rows("cluster z" + NOT_USED, cell, mean - z * se, mean + z * se,
                              -MARGIN, r)
+                m1, se1, df1 = _cluster_stats_cr1(sums, sizes)
+                l1, h1 = _t_interval(m1, se1, df1)
+                out += _rows("CR1 (eq. 8), G-1 df" + NOT_USED, cell, l1, h1, -MARGIN, r)
                 between = ((sums / sizes[None, :] - mean[:, None]) ** 2 * sizes[None, :]).sum(1)
                 naive_se = np.sqrt((within + between) / (n - 1) / n)
                 nl, nh = _t_interval(mean, naive_se, n - 1)
@@ -268,10 +308,11 @@ def cluster_rows(replications: int, seed: int) -> list[SimRow]:
             rng = np.random.default_rng([seed, 8, j])
             ref, _ = _simulate_cluster_sums(rng, sizes, 0.3, 0.0, 4000)
             typical_se = float(np.sqrt(np.mean(_cluster_stats(ref, sizes)[1] ** 2)))
-            mde = power_mde(typical_se, ALPHA, df=g - 1)
+            df = _cluster_stats(ref[:1], sizes)[2]
+            mde = power_mde(typical_se, ALPHA, df=df)
             sums, _ = _simulate_cluster_sums(rng, sizes, 0.3, -MARGIN + mde, r)
-            mean, se, _ = _cluster_stats(sums, sizes)
-            low, _ = _t_interval(mean, se, g - 1)
+            mean, se, df = _cluster_stats(sums, sizes)
+            low, _ = _t_interval(mean, se, df)
             out.append(SimRow("cluster-t", f"G={g}, ICC=0.3, Δ=-m+MDE", "power",
                               float(np.mean(low > -MARGIN)), 0.8, r))
     return out

@@ -16,8 +16,8 @@ import numpy as np
 from scipy import stats
 
 from gatekeeper.stats.moments import (
+    ClusterSums,
     as_float_array,
-    cluster_robust_variance,
     cluster_sums,
     mean,
     moments,
@@ -48,8 +48,13 @@ def t_summary(
 # Relative size below which a spread is rounding noise: 0.9 - 0.8 and 0.8 - 0.7 differ by 1e-16,
 # and a "variance" made of that must not produce a razor-thin interval that passes.
 _REL_TOL = 1e-12
-# Below this many clusters the comparison says the cluster-robust interval may be narrow.
+# Below this many clusters the comparison notes that G is small (CR2 and Bell-McCaffrey df
+# keep the validation grid within Monte Carlo error down to G = 10, but not below).
 FEW_CLUSTERS = 20
+# Cochran (1977): the mean is close enough to normal once n > 25 * g1^2. (Sugden et al. 2000
+# add 28 to the right-hand side; with t intervals that would flag every small sample with a
+# little negative skewness by chance, e.g. a quarter of normal samples at n = 30.)
+COCHRAN_PER_SKEW2 = 25.0
 
 
 def _scale(*arrays: np.ndarray) -> float:
@@ -97,10 +102,16 @@ def compare_paired_mean(
 ) -> Comparison:
     """Mean of paired differences d = c - b with a t interval.
 
-    Without clusters: SE = sd(d)/sqrt(n), t with n - 1 df (Miller 2024, eq. 7). With clusters:
-    the cluster-robust variance (1/n^2) sum_c (sum_{i in c} (d_ic - mean d))^2 * G/(G-1) and t
-    with G - 1 df (Miller 2024, eq. 8); ``n`` is then (G, G) and a note gives the example count.
-    The arrays must already be aligned (see ``pairing.pair_by_id``).
+    Without clusters: SE = sd(d)/sqrt(n), t with n - 1 df (Miller 2024, eq. 7). When the
+    differences are skewed towards the losing side beyond Cochran's rule (n < 25·g1², see
+    :func:`_skew_guard`), no t, bootstrap or skew-corrected interval keeps the false-pass rate
+    at alpha (the sample lacks the rare large losses), so the comparison is marked degenerate:
+    the interval is reported, the verdict is "no information", never a pass.
+
+    With clusters: the CR2 bias-reduced variance of Bell & McCaffrey (2002) with their degrees
+    of freedom (see :func:`cr2_variance_and_df`); ``n`` is then (G, G) and a note gives the
+    example count. With equal cluster sizes CR2 equals Miller 2024 eq. 8 (CR1 with G/(G-1)) and
+    the df are G - 1. The arrays must already be aligned (see ``pairing.pair_by_id``).
     """
     c = as_float_array(candidate, "candidate scores")
     b = as_float_array(baseline, "baseline scores")
@@ -128,18 +139,25 @@ def compare_paired_mean(
             )
         se = md.sd / math.sqrt(n)
         ci, p, mde = t_summary(delta, se, n - 1, hypothesis)
+        skew_notes, unsafe = _skew_guard(d, md.mean, md.m2, hypothesis.higher_is_better)
+        if unsafe:
+            reason = (
+                "Per-example scores paired by id: t interval on the mean difference, n-1 df; "
+                "the differences are too skewed towards the candidate's losses for any interval "
+                "of the mean at this n, so the comparison gives no verdict."
+            )
         return Comparison(
             method=method, reason=reason, candidate=mc, baseline=mb, delta=delta, ci=ci,
             confidence=hypothesis.confidence, n=(n, n), p_value=p, mde=mde, se=se,
-            notes=_skew_note(d, md.mean, md.m2),
+            notes=skew_notes, degenerate=unsafe,
         )
 
     groups = cluster_sums(d, np.asarray(clusters))
     g = groups.n_clusters
     method = "cluster-t"
     reason = (
-        "Per-example scores grouped in clusters: cluster-robust variance of the mean "
-        "difference with t on G-1 df."
+        "Per-example scores grouped in clusters: CR2 (Bell-McCaffrey) cluster-robust variance "
+        "of the mean difference with t on Bell-McCaffrey df."
     )
     count_note = f"n counts clusters: {g} clusters holding {n} paired examples"
     if g < 2:
@@ -148,22 +166,19 @@ def compare_paired_mean(
             f"only {g} cluster(s): no variance information between clusters",
             (count_note,),
         )
-    var = cluster_robust_variance(d, groups, delta)
+    var, df = cr2_variance_and_df(d, groups, delta)
     if _negligible(math.sqrt(var) * math.sqrt(n), _scale(c, b)):
         return _degenerate(
             method, reason, mc, mb, hypothesis, (g, g),
             "all cluster differences are equal: no variance information", (count_note,),
         )
     se = math.sqrt(var)
-    ci, p, mde = t_summary(delta, se, g - 1, hypothesis)
-    notes = [count_note]
+    ci, p, mde = t_summary(delta, se, df, hypothesis)
+    notes = [count_note, f"Bell-McCaffrey df = {df:.3g} (G - 1 = {g - 1})"]
     if g < FEW_CLUSTERS:
-        # Validation (bench/sim_continuous.py): G = 10 clusters of 2-18 examples, ICC 0.3, give
-        # 3.2% false passes at a nominal 2.5%; the G/(G-1) correction does not fully fix few,
-        # unequal clusters.
         notes.append(
-            f"only {g} clusters: with few clusters of unequal size the interval can be "
-            "slightly too narrow"
+            f"only {g} clusters: the interval rests on few independent units; CR2 and the "
+            "Bell-McCaffrey df are validated down to 10 clusters"
         )
     return Comparison(
         method=method, reason=reason, candidate=mc, baseline=mb, delta=delta, ci=ci,
@@ -172,22 +187,79 @@ def compare_paired_mean(
     )
 
 
-def _skew_note(d: np.ndarray, mean: float, m2: float) -> tuple[str, ...]:
-    """Warn when the differences are too skewed for the t interval at this n.
+def cr2_from_sums(centred_sums: np.ndarray, sizes: np.ndarray) -> tuple[float, float]:
+    """CR2 variance of a mean and Bell-McCaffrey df from centred cluster sums and sizes.
 
-    Cochran's rule asks n > 25 * skewness^2 before the mean is close enough to normal. The
-    validation grid (bench/sim_continuous.py) shows why: with rare large regressions
-    (skewness about -6) the t test passes 11% of the time at n = 30 instead of 2.5%.
+    For the intercept-only model the hat matrix block of cluster g is (n_g/n) J, so the CR2
+    adjustment (I - H_gg)^(-1/2) scales the residual sum of cluster g by 1/sqrt(1 - n_g/n):
+
+        V = (1/n^2) sum_g S_g^2 / (1 - n_g/n).
+
+    Bell & McCaffrey's df (working covariance I) is (tr M)^2 / tr(M^2) for the G x G matrix
+    M = W (D - v v'/n) W / n^2 with v = (n_g), D = diag(v), W = diag((1 - n_g/n)^(-1/2));
+    in closed form n^2 / (sum n_g^2 + (sum b)^2 - sum b^2) with b_g = n_g^2 / (n - n_g).
+    With equal sizes V is Miller's eq. 8 and the df are G - 1.
+    """
+    sizes = np.asarray(sizes, dtype=np.float64)
+    n = float(sizes.sum())
+    keep = 1.0 - sizes / n
+    var = float(np.sum(centred_sums * centred_sums / keep)) / (n * n)
+    b = sizes * sizes / (n - sizes)
+    df = n * n / (float(np.dot(sizes, sizes)) + float(b.sum()) ** 2 - float(np.dot(b, b)))
+    return var, df
+
+
+def cr2_variance_and_df(
+    values: np.ndarray, groups: ClusterSums, center: float
+) -> tuple[float, float]:
+    """CR2 variance of the mean of ``values`` and its Bell-McCaffrey df (see cr2_from_sums).
+
+    The values are centred before they are summed per cluster, so no large common offset
+    cancels inside the cluster sums.
+    """
+    g = groups.n_clusters
+    centred = np.bincount(groups.inverse, weights=values - center, minlength=g)
+    return cr2_from_sums(centred, groups.counts)
+
+
+def cochran_limit(g1: float) -> float:
+    """Smallest n at which the mean of data with skewness g1 is close enough to normal."""
+    return COCHRAN_PER_SKEW2 * g1 * g1
+
+
+def _skew_guard(
+    d: np.ndarray, mean: float, m2: float, higher_is_better: bool
+) -> tuple[tuple[str, ...], bool]:
+    """(notes, unsafe) for differences too skewed for the t interval at this n.
+
+    Cochran's rule asks n > 25·g1². Below it the t
+    interval is off on the side of the long tail. When that tail holds the candidate's losses
+    (oriented skewness < 0), the t test passes too often: in the validation grid, d = -lognormal
+    (skewness -6) passes 11.8% of the time at n = 30 instead of 2.5%. A bootstrap-t of the mean
+    only brings that to 6.9% (and hurts t3 data, whose sample skewness trips the rule by
+    chance), because a small sample rarely holds the rare large losses that drive the mean;
+    no interval built from the sample can see them. So the comparison is ``unsafe``: never a
+    pass. A long tail on the winning side makes the t interval conservative for a pass, so
+    that case only gets the note.
     """
     n = d.size
     g1 = skewness(d, mean, m2)
-    needed = 25.0 * g1 * g1
+    needed = cochran_limit(g1)
     if n >= needed:
-        return ()
+        return (), False
+    oriented = g1 if higher_is_better else -g1
+    if oriented < 0:
+        return (
+            f"the paired differences are strongly skewed towards the candidate's losses "
+            f"(skewness {g1:.2g}, n = {n}): below about {math.ceil(needed)} examples "
+            "(Cochran's rule n > 25·g1²) rare large losses are missing from the sample "
+            "and the t interval passes too often, so no verdict is given",
+        ), True
     return (
-        f"the paired differences are strongly skewed (skewness {g1:.2g}): the t interval can "
-        f"be too narrow below about {math.ceil(needed)} examples (Cochran's rule n > 25·g1²)",
-    )
+        f"the paired differences are strongly skewed (skewness {g1:.2g}, n = {n}): the t "
+        f"interval is conservative on the losing side below about {math.ceil(needed)} examples "
+        "(Cochran's rule n > 25·g1²)",
+    ), False
 
 
 def _seed_list(seeds: Sequence[int] | None, k: int, side: str) -> list[int] | None:

@@ -7,7 +7,7 @@
 | replicates, otherwise | Welch t |
 | per-example 0/1 scores, paired by id | Tango score interval (binary module) |
 | per-example continuous scores, paired by id | paired t (n-1 df) |
-| per-example scores with clusters | cluster-robust t (G-1 df), binary or not |
+| per-example scores with clusters | cluster-robust t (CR2, Bell–McCaffrey df), binary or not |
 | per-example, non-decomposable aggregate (F1, ...) | paired bootstrap (bootstrap module) |
 | samples (latency, cost) | not here: the caller uses the quantile module |
 

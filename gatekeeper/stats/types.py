@@ -65,4 +65,6 @@ class Comparison:
     se: float | None = None
     scale: str = "difference"  # or "log_ratio" for latency/cost quantiles
     notes: tuple[str, ...] = field(default_factory=tuple)
-    degenerate: bool = False  # True: no variance information, the decision must not pass
+    # True: no trustworthy verdict (no variance information, differences too skewed for n, or
+    # costs too heavy-tailed): the interval is shown, the decision must not pass.
+    degenerate: bool = False

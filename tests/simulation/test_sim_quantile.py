@@ -16,6 +16,7 @@ import numpy as np
 from bench.sim_quantile import (
     f1_coverage,
     hd_coverage,
+    heavy_ratio,
     quantile_type1,
     ratio_coverage,
 )
@@ -64,3 +65,13 @@ def test_delta_method_ratio_coverage_and_covariance_term_matters() -> None:
 def test_paired_bootstrap_f1_coverage() -> None:
     row = f1_coverage(False, 1000, SEED, 9)
     assert row.ok, row
+
+
+def test_tail_guard_keeps_heavy_cost_false_passes_at_alpha() -> None:
+    # Lognormal sigma = 1.5 costs at n = 300: the delta-method interval alone sits wholly below
+    # the truth (a false "no costlier") far more often than .025; the product's decision, with
+    # the Hill tail-index guard, does not pass more often than alpha.
+    auto = next(r for r in heavy_ratio("auto", 1000, SEED, 8) if r.quantity == "type1")
+    delta = next(r for r in heavy_ratio("delta", 1000, SEED, 8) if r.quantity == "type1")
+    assert auto.ok and auto.value <= 0.025
+    assert not delta.ok and delta.value > 0.06

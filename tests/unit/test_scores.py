@@ -60,7 +60,7 @@ def test_npy_refuses_pickles_and_duplicates(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="duplicate example id 2"):
         load_metric(load_bundle(b), "exact_match")
     np.save(b / "scores" / "em.ids.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(BundleError, match="unreadable .npy"):
+    with pytest.raises(BundleError, match=r"unreadable \.npy"):
         load_metric(load_bundle(b), "exact_match")
 
 
@@ -83,6 +83,6 @@ def test_check_on_npy_candidate_pairs_with_csv_baseline(
                        "--format", "json", "--as-of", AS_OF).out)
     c = json.loads(cli("check", str(b), "--policy", "policies/default.yaml", "--format", "json",
                        "--as-of", AS_OF).out)
-    pick = [x for x in c["checks"] if x["id"] == "metric:exact_match:vs_baseline"][0]
-    ref = [x for x in a["checks"] if x["id"] == "metric:exact_match:vs_baseline"][0]
+    pick = next(x for x in c["checks"] if x["id"] == "metric:exact_match:vs_baseline")
+    ref = next(x for x in a["checks"] if x["id"] == "metric:exact_match:vs_baseline")
     assert pick["ci"] == ref["ci"] and pick["n"] == ref["n"]

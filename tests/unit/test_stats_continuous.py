@@ -8,7 +8,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from gatekeeper.stats.continuous import compare_paired_mean
+from gatekeeper.stats.continuous import compare_paired_mean, cr2_from_sums
 from gatekeeper.stats.decision import decide
 from gatekeeper.stats.moments import cluster_robust_variance, cluster_sums, moments
 from gatekeeper.stats.types import Hypothesis, Outcome
@@ -77,27 +77,82 @@ def _clustered(g: int = 15, seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.n
     return c, b, labels
 
 
-def test_cluster_t_matches_miller_eq8_and_statsmodels() -> None:
+def _cr2_by_matrices(d: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """CR2 variance and Bell-McCaffrey df of the intercept-only regression, computed with the
+    full n x n matrices of Bell & McCaffrey (2002) / Pustejovsky & Tipton (2018)."""
+    n = d.size
+    x = np.ones((n, 1))
+    hat = x @ np.linalg.inv(x.T @ x) @ x.T
+    resid = d - d.mean()
+    bread = 1.0 / n  # (X'X)^-1
+    meat = 0.0
+    columns = []
+    for g in np.unique(labels):
+        idx = np.flatnonzero(labels == g)
+        block = np.eye(idx.size) - hat[np.ix_(idx, idx)]
+        vals, vecs = np.linalg.eigh(block)
+        adjust = vecs @ np.diag(vals**-0.5) @ vecs.T  # (I - H_gg)^(-1/2)
+        u = float((x[idx].T @ adjust @ resid[idx])[0])
+        meat += u * u
+        # Column of G for the contrast c = 1: (I - H)_g' A_g X_g (X'X)^-1 c.
+        columns.append((np.eye(n) - hat)[:, idx] @ adjust @ x[idx, 0] * bread)
+    var = bread * meat * bread
+    gmat = np.stack(columns, axis=1)
+    eig = np.linalg.eigvalsh(gmat.T @ gmat)
+    return var, float(eig.sum() ** 2 / np.sum(eig**2))
+
+
+def test_cluster_t_is_cr2_with_bell_mccaffrey_df() -> None:
     c, b, labels = _clustered()
     d = c - b
     n, g = d.size, int(labels.max()) + 1
     res = compare_paired_mean(c, b, H, clusters=labels)
+    var, df = _cr2_by_matrices(d, labels)
+    assert res.method == "cluster-t"
+    assert res.se == pytest.approx(math.sqrt(var), rel=1e-10)
+    assert 1.0 < df < g - 1  # unequal sizes cost degrees of freedom
+    crit = stats.t.ppf(0.975, df)
+    assert res.ci == pytest.approx(
+        (d.mean() - crit * res.se, d.mean() + crit * res.se), rel=1e-9
+    )
+    assert res.n == (g, g)
+    assert any(f"{g} clusters holding {n}" in note for note in res.notes)
+    assert any(f"Bell-McCaffrey df = {df:.3g}" in note for note in res.notes)
+    assert any("only 15 clusters" in note for note in res.notes)  # G = 15 < 20
+
+
+def test_miller_eq8_reference_is_kept_and_matches_statsmodels() -> None:
+    # Miller 2024, eq. 8 (CR1 with G/(G-1)) stays available as the reference value; statsmodels'
+    # CR1 correction is G/(G-1) * (N-1)/(N-k), and with an intercept only (k = 1) the second
+    # factor is 1, so its clustered SE equals eq. 8 exactly.
+    c, b, labels = _clustered()
+    d = c - b
+    n, g = d.size, int(labels.max()) + 1
     centred = np.array([np.sum(d[labels == k] - d.mean()) for k in range(g)])
     var_eq8 = np.sum(centred**2) / n**2 * g / (g - 1)
-    assert res.method == "cluster-t"
-    assert res.se == pytest.approx(math.sqrt(var_eq8), rel=1e-12)
-    crit = stats.t.ppf(0.975, g - 1)
-    assert res.ci == pytest.approx((d.mean() - crit * res.se, d.mean() + crit * res.se), rel=1e-12)
-    # statsmodels' CR1 correction is G/(G-1) * (N-1)/(N-k); with an intercept only (k = 1) the
-    # second factor is 1, so its clustered SE equals eq. 8 exactly, and it uses t on G-1 df.
+    assert cluster_robust_variance(d, cluster_sums(d, labels)) == pytest.approx(var_eq8, rel=1e-12)
     fit = sm.OLS(d, np.ones(n)).fit(
+        cov_type="cluster", cov_kwds={"groups": labels, "use_correction": True}, use_t=True
+    )
+    assert math.sqrt(var_eq8) == pytest.approx(float(fit.bse[0]), rel=1e-10)
+    # CR2 differs from eq. 8 with unequal cluster sizes...
+    res = compare_paired_mean(c, b, H, clusters=labels)
+    assert res.se is not None and abs(res.se / math.sqrt(var_eq8) - 1.0) > 1e-3
+
+
+def test_cr2_equals_eq8_with_g_minus_1_df_for_equal_clusters() -> None:
+    # ...and equals it, with G - 1 df, when every cluster has the same size.
+    rng = np.random.default_rng(4)
+    g, size = 12, 5
+    labels = np.repeat(np.arange(g), size)
+    d = rng.normal(size=g)[labels] + rng.normal(size=labels.size)
+    res = compare_paired_mean(d, np.zeros_like(d), H, clusters=labels)
+    fit = sm.OLS(d, np.ones(d.size)).fit(
         cov_type="cluster", cov_kwds={"groups": labels, "use_correction": True}, use_t=True
     )
     assert res.se == pytest.approx(float(fit.bse[0]), rel=1e-10)
     assert res.ci == pytest.approx(tuple(fit.conf_int(alpha=0.05)[0]), rel=1e-8)
-    assert res.n == (g, g)
-    assert any(f"{g} clusters holding {n}" in note for note in res.notes)
-    assert any("few clusters" in note for note in res.notes)  # G = 15 < 20
+    assert cr2_from_sums(np.ones(g), np.full(g, float(size)))[1] == pytest.approx(g - 1)
 
 
 def test_cluster_labels_may_be_strings_and_unsorted() -> None:
@@ -112,8 +167,10 @@ def test_singleton_clusters_reduce_to_hc1_paired_variance() -> None:
     c, b = _data(n=40)
     res = compare_paired_mean(c, b, H, clusters=np.arange(40))
     d = c - b
-    # One example per cluster: eq. 8 is the HC1 variance, (n-1)/n * s^2/n * n/(n-1) = var/n.
+    # One example per cluster: CR2 is the HC2 variance, sum e^2 / (n^2 (1 - 1/n)) = s^2/n,
+    # with Bell-McCaffrey df n - 1: the plain paired t.
     assert res.se == pytest.approx(np.std(d, ddof=1) / math.sqrt(40), rel=1e-12)
+    assert res.ci == pytest.approx(compare_paired_mean(c, b, H).ci, rel=1e-10)
 
 
 def test_swap_negates_interval() -> None:
@@ -173,14 +230,44 @@ def test_rejects_mismatched_or_non_finite_inputs() -> None:
         compare_paired_mean(np.ones(3), np.zeros(3), H, clusters=np.zeros(2, int))
 
 
-def test_skewed_differences_get_a_note() -> None:
-    rng = np.random.default_rng(0)
-    d = -(np.exp(rng.standard_normal(30)) - math.exp(0.5))
+def _rare_large_losses(n: int = 30, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    d = -(np.exp(rng.standard_normal(n)) - math.exp(0.5))
     d[0] = -40.0  # one large regression
+    return d
+
+
+def test_skew_towards_losses_gives_no_verdict() -> None:
+    d = _rare_large_losses()
     res = compare_paired_mean(d, np.zeros(30), H)
-    assert any("strongly skewed" in note for note in res.notes)
+    assert res.method == "paired-t" and res.degenerate
+    assert "too skewed towards the candidate's losses" in res.reason
+    assert any("strongly skewed towards the candidate's losses" in note for note in res.notes)
+    # The t interval is still reported, finite, for context; the decision never passes.
+    t_only = stats.ttest_1samp(d, 0.0).confidence_interval(0.95)
+    assert res.ci == pytest.approx((t_only.low, t_only.high), rel=1e-10)
+    assert decide(res, H) == Outcome.NO_INFORMATION
+    easy = Hypothesis(margin=100.0)  # even a huge margin does not let it pass
+    assert decide(compare_paired_mean(d, np.zeros(30), easy), easy) == Outcome.NO_INFORMATION
+
+
+def test_skew_towards_gains_only_notes_and_orientation_flips() -> None:
+    d = -_rare_large_losses()  # rare large gains: the t interval is conservative for a pass
+    res = compare_paired_mean(d, np.zeros(30), H)
+    assert not res.degenerate
+    assert any("strongly skewed (skewness" in note for note in res.notes)
+    # For a lower-is-better metric the same data are rare large losses.
+    lower = Hypothesis(margin=0.05, higher_is_better=False)
+    assert compare_paired_mean(d, np.zeros(30), lower).degenerate
+
+
+def test_skew_guard_follows_cochran_rule_and_ignores_symmetric_data() -> None:
+    rng = np.random.default_rng(0)
     sym = compare_paired_mean(rng.normal(size=200), np.zeros(200), H)
-    assert not any("skewed" in note for note in sym.notes)
+    assert not sym.degenerate and not any("skewed" in note for note in sym.notes)
+    # skewness of exp(Z) - e^0.5 at n = 5000 is far below sqrt((5000 - 28)/25) = 14: no guard.
+    big = -(np.exp(rng.standard_normal(5000)) - math.exp(0.5))
+    assert not compare_paired_mean(big, np.zeros(5000), H).degenerate
 
 
 def test_moments_are_stable_with_a_large_offset() -> None:

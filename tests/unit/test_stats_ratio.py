@@ -8,7 +8,13 @@ import pytest
 from scipy import stats
 
 from gatekeeper.stats.decision import decide
-from gatekeeper.stats.ratio import SKEW_PER_ROOT_N, compare_ratio, ratio_of_means, skewness
+from gatekeeper.stats.ratio import (
+    MIN_TAIL_INDEX,
+    compare_ratio,
+    hill_tail_index,
+    ratio_of_means,
+    skewness,
+)
 from gatekeeper.stats.types import Hypothesis, Outcome
 
 COST = Hypothesis(confidence=0.95, margin=0.05, higher_is_better=False)
@@ -75,14 +81,41 @@ def test_compare_delta_matches_log_formula() -> None:
 def test_auto_uses_delta_for_light_tails_and_bootstrap_t_for_heavy() -> None:
     (cn, cd), (bn, bd) = _costs(1000, 6), _costs(1000, 7)
     assert compare_ratio(cn, cd, bn, bd, COST).method == "delta-method-log-ratio"
-    heavy = np.random.default_rng(8).lognormal(0.0, 2.0, 500)
-    assert abs(skewness(heavy - heavy.mean())) / math.sqrt(500) > SKEW_PER_ROOT_N
-    res = compare_ratio(heavy, np.ones(500), bn, np.ones(1000), COST)
-    assert res.method == "bootstrap-t-log-ratio"
+    # Pareto(3): skewed enough for the bootstrap-t, but with a finite variance.
+    heavy = np.random.default_rng(0).pareto(3.0, 400) + 1.0
+    assert abs(skewness(heavy - heavy.mean())) / math.sqrt(400) > 0.3
+    est = hill_tail_index(heavy)
+    assert est is not None and est[0] > MIN_TAIL_INDEX
+    res = compare_ratio(heavy, np.ones(400), bn, np.ones(1000), COST)
+    assert res.method == "bootstrap-t-log-ratio" and not res.degenerate
     assert "skewed" in res.reason
-    assert abs(skewness(heavy - heavy.mean())) / math.sqrt(500) > 0.3
     assert any(note.startswith("very heavy-tailed costs") for note in res.notes)
     assert res.ci[0] < res.delta < res.ci[1]
+
+
+def test_hill_tail_index_recovers_pareto_alpha() -> None:
+    for alpha in (1.5, 4.0):
+        x = np.random.default_rng(1).pareto(alpha, 100_000) + 1.0
+        est = hill_tail_index(x)
+        assert est is not None and est[1] == 10_000
+        assert est[0] == pytest.approx(alpha, rel=0.05)
+    assert hill_tail_index(np.arange(1.0, 20.0)) is None  # fewer than 20 positive values
+    tied = hill_tail_index(np.concatenate([np.ones(30), np.full(20, 5.0)]))
+    assert tied is not None and tied[0] == math.inf
+
+
+@pytest.mark.parametrize("method", ["auto", "delta", "bootstrap-t"])
+def test_too_heavy_tails_give_no_verdict(method: str) -> None:
+    # Lognormal sigma = 2 costs: the mean of 500 requests is dominated by values rarely seen.
+    heavy = np.random.default_rng(8).lognormal(0.0, 2.0, 500)
+    (bn, _bd) = _costs(1000, 7)
+    easy = Hypothesis(margin=5.0, higher_is_better=False)
+    res = compare_ratio(heavy, np.ones(500), bn, np.ones(1000), easy, method=method)
+    assert res.degenerate and decide(res, easy) == Outcome.NO_INFORMATION
+    assert any("too heavy-tailed for a mean" in note for note in res.notes)
+    assert all(math.isfinite(v) for v in res.ci)
+    if method == "auto":  # no bootstrap is run for a comparison that cannot pass
+        assert res.method == "delta-method-log-ratio" and "no verdict" in res.reason
 
 
 def test_bootstrap_t_close_to_delta_for_light_tails() -> None:
