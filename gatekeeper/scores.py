@@ -31,7 +31,7 @@ class LoadedMetric:
     file: str | None = None  # where the evidence came from (for messages)
 
 
-def _size_guard(path: Path, shown: str) -> None:
+def size_guard(path: Path, shown: str) -> None:
     size = path.stat().st_size
     limit = max_file_bytes()
     if size > limit:
@@ -263,7 +263,7 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
     assert rel is not None
     path = bundle.resolve(rel, "metrics", name, kind)
     shown = f"{bundle.display.rstrip('/')}/{rel}"
-    _size_guard(path, shown)
+    size_guard(path, shown)
     if kind == "per_example":
         suffix = path.suffix.lower()
         if suffix == ".csv":

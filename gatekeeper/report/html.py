@@ -13,7 +13,9 @@ SVG_WIDTH, PLOT_X0, PLOT_W = 900, 200, 420
 
 def render(verdict: Verdict, context: ReportContext) -> str:
     from gatekeeper.report import templating
-    from gatekeeper.report.view import Comparison, ForestRow, build_view, forest_svg_rows
+    from gatekeeper.report.comparisons import Comparison
+    from gatekeeper.report.forest import ForestRow, forest_svg_rows
+    from gatekeeper.report.view import build_view
 
     def forest(comps: list[Comparison]) -> list[ForestRow]:
         return forest_svg_rows(comps, PLOT_X0, PLOT_W)

@@ -21,7 +21,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from gatekeeper.report import escape, view
+from gatekeeper.report import escape, formatting, view
 
 BUILTIN = Path(__file__).resolve().parent / "templates"
 Flavour = Literal["markdown", "html"]
@@ -78,10 +78,10 @@ def make_env(flavour: Flavour, template_dir: Path | None = None) -> SandboxedEnv
     env.filters.update({
         "md": _md_filter,
         "code": _code_filter,
-        "num": view.num,
-        "signed": view.signed,
-        "short_sha": view.short_sha,
-        "outcome": view.outcome_text,
+        "num": formatting.num,
+        "signed": formatting.signed,
+        "short_sha": formatting.short_sha,
+        "outcome": formatting.outcome_text,
         "clean": escape.clean_text,
     })
     env.globals.update({"md_link": _md_link, "icon": view.ICON})

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
+from gatekeeper import traces
 from gatekeeper.bundle import Bundle, load_bundle
 from gatekeeper.checks import budgets
 from gatekeeper.checks.context import Context
@@ -80,7 +81,7 @@ def test_malformed_traces_name_file_and_line(tmp_path: Path, text: str, line: in
                                              words: str) -> None:
     b = write_bundle(tmp_path / "b", text)
     with pytest.raises(BundleError) as info:
-        budgets.read_traces(b)
+        traces.read_traces(b)
     assert f"traces/requests.jsonl:{line}" in str(info.value)
     assert words in str(info.value)
 
@@ -88,7 +89,7 @@ def test_malformed_traces_name_file_and_line(tmp_path: Path, text: str, line: in
 def test_traces_read_fields_success_and_errors(tmp_path: Path) -> None:
     b = write_bundle(tmp_path / "b", '{"id": 1, "latency_ms": 5, "error": "boom"}\n'
                                      '{"id": 2, "latency_ms": 7, "error": null}\n')
-    t = budgets.read_traces(b)
+    t = traces.read_traces(b)
     assert t is not None
     assert t.ids.tolist() == ["1", "2"]
     assert t.success.tolist() == [False, True]  # without success: no error means success

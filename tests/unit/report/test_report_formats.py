@@ -9,9 +9,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from gatekeeper.report import escape, html, junit
+from gatekeeper.report.changes import commit_url
 from gatekeeper.report.context import ReportContext
+from gatekeeper.report.forest import forest_lines
 from gatekeeper.report.markdown import render_markdown
-from gatekeeper.report.view import commit_url, forest_lines
 from tests.conftest import ROOT
 from tests.unit.report.helpers_report import HOSTILE, demo, hostile
 
@@ -127,7 +128,7 @@ def test_commit_links_only_for_owner_name_and_hex() -> None:
 
 def test_forest_plot_puts_the_margin_on_the_worse_side() -> None:
     verdict, ctx = demo("block")
-    from gatekeeper.report.view import comparisons
+    from gatekeeper.report.comparisons import comparisons
 
     lines = forest_lines(comparisons(verdict, ctx))
     row = lines[1]

@@ -1,0 +1,106 @@
+"""The verdict's comparisons with an interval, oriented and labelled for display."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gatekeeper.models.verdict import Check, Verdict
+from gatekeeper.report.context import ReportContext
+from gatekeeper.report.formatting import num, signed
+
+
+def is_log_scale(c: Check) -> bool:
+    """Latency/cost comparisons report Δ in log units (stats/quantile.py, stats/ratio.py)."""
+    method = c.method or ""
+    return ("log" in method or method.startswith("harrell-davis")
+            or "log ratio" in c.message)
+
+
+def check_kind(check_id: str) -> str:
+    return check_id.split(":", 1)[0] if ":" in check_id else check_id
+
+
+def metric_name(c: Check) -> str:
+    parts = c.id.split(":")
+    if len(parts) >= 3 and parts[0] in ("metric", "budget"):
+        return ":".join(parts[1:-1])
+    if len(parts) == 2:
+        return parts[1]
+    return c.id
+
+
+@dataclass(frozen=True)
+class Comparison:
+    check: Check
+    metric: str
+    log: bool
+    margin_line: float | None  # the policy's bound on the natural Δ scale
+    level: int
+    higher_is_better: bool = True
+
+    @property
+    def delta_text(self) -> str:
+        d = self.check.delta
+        if d is None:
+            return "—"
+        if self.log:
+            return f"×{math.exp(d):.3f}"
+        return signed(d)
+
+    @property
+    def ci_text(self) -> str:
+        ci = self.check.ci
+        if ci is None:
+            return "—"
+        if self.log:
+            return f"×[{math.exp(ci[0]):.3f}, {math.exp(ci[1]):.3f}]"
+        return f"[{signed(ci[0])}, {signed(ci[1])}]"
+
+    @property
+    def n_text(self) -> str:
+        n = self.check.n
+        if n is None:
+            return "—"
+        return f"{n[0]:,} / {n[1]:,}"
+
+    @property
+    def mde_text(self) -> str:
+        m = self.check.mde
+        if m is None:
+            return "—"
+        return f"×{math.exp(m):.3f}" if self.log else num(m)
+
+
+def _higher_is_better(ctx: ReportContext, metric: str) -> bool | None:
+    if ctx.policy is None:
+        return None
+    for rule in ctx.policy.policy.metrics:
+        if rule.metric == metric:
+            return rule.higher_is_better
+    return None
+
+
+def comparisons(verdict: Verdict, ctx: ReportContext) -> list[Comparison]:
+    out: list[Comparison] = []
+    for c in verdict.checks:
+        if c.ci is None or c.delta is None:
+            continue
+        metric = metric_name(c)
+        margin_line: float | None = None
+        if c.id.startswith("budget:"):
+            # Budgets are costs and latencies: lower is better, and the threshold is the limit
+            # itself on the natural (log-ratio) scale, not an oriented margin.
+            hib = False
+            if isinstance(c.threshold, float):
+                margin_line = c.threshold
+            level = round((c.confidence or 0.95) * 100)
+            out.append(Comparison(c, metric, is_log_scale(c), margin_line, level, hib))
+            continue
+        hib = _higher_is_better(ctx, metric) is not False  # unknown policy: assume higher
+        if isinstance(c.threshold, float) and c.id.endswith(":vs_baseline"):
+            # the check's threshold is on the oriented scale (Δ for higher-is-better)
+            margin_line = c.threshold if hib else -c.threshold
+        level = round((c.confidence or 0.95) * 100)
+        out.append(Comparison(c, metric, is_log_scale(c), margin_line, level, hib))
+    return out

@@ -1,0 +1,115 @@
+"""Request traces (``llm.traces``): JSONL files, one request per line, read into arrays.
+
+Record fields: ``id`` (string or integer, unique across the files), ``latency_ms``,
+``input_tokens``, ``output_tokens``, ``cost_usd`` (numbers >= 0), ``success`` (bool), ``error``
+(null when the request went fine), ``judge`` (free form). Malformed lines are bundle errors
+naming the file and line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gatekeeper.bundle import Bundle
+from gatekeeper.errors import BundleError, Location
+from gatekeeper.scores import read_jsonl_records, size_guard
+
+NUMBER_FIELDS = ("latency_ms", "input_tokens", "output_tokens", "cost_usd")
+
+
+@dataclass(frozen=True)
+class Traces:
+    """The requests of one bundle's trace files, as arrays in file order."""
+
+    files: tuple[str, ...]
+    ids: np.ndarray  # str
+    success: np.ndarray  # bool: ``success``, or (without it) no error recorded
+    errors: np.ndarray  # bool: a non-empty ``error``
+    fields: dict[str, np.ndarray]  # numeric fields present on every request
+    missing: dict[str, str] = field(default_factory=dict)  # field -> where it is first missing
+
+    @property
+    def n(self) -> int:
+        return int(self.ids.size)
+
+    def need(self, *names: str) -> str | None:
+        """None when every request carries the fields, else why not."""
+        for name in names:
+            if name in self.missing:
+                return f"{name} on every trace record ({self.missing[name]} has none)"
+        return None
+
+
+def _number(record: dict[str, Any], key: str, where: Location) -> float | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BundleError(f"{key} must be a number, got {value!r}", where)
+    out = float(value)
+    if not math.isfinite(out) or out < 0:
+        raise BundleError(f"{key} must be a finite number >= 0, got {value!r}", where)
+    return out
+
+
+def _has_error(value: Any) -> bool:
+    return value is not None and value != "" and value != {} and value is not False
+
+
+def read_traces(bundle: Bundle) -> Traces | None:
+    """The bundle's ``llm.traces`` files, validated line by line; None when it names none."""
+    rels = bundle.run.llm.traces if bundle.run.llm else []
+    if not rels:
+        return None
+    ids: list[str] = []
+    success: list[bool] = []
+    errors: list[bool] = []
+    values: dict[str, list[float]] = {k: [] for k in NUMBER_FIELDS}
+    missing: dict[str, str] = {}
+    first_seen: dict[str, str] = {}
+    shown_files = []
+    for i, rel in enumerate(rels):
+        path = bundle.resolve(rel, "llm", "traces", i)
+        shown = f"{bundle.display.rstrip('/')}/{rel}"
+        shown_files.append(rel)
+        size_guard(path, shown)
+        for line, record in read_jsonl_records(path, shown):
+            where = f"{shown}:{line}"
+            ident = record.get("id")
+            if isinstance(ident, bool) or not isinstance(ident, str | int) or ident == "":
+                raise BundleError(f"a trace record needs an id (a string or an integer), got "
+                                  f"{ident!r}", Location(shown, "id", line))
+            key = str(ident)
+            if key in first_seen:
+                raise BundleError(f"duplicate request id {key!r} (first at {first_seen[key]})",
+                                  Location(shown, "id", line))
+            first_seen[key] = where
+            ids.append(key)
+            for name in NUMBER_FIELDS:
+                got = _number(record, name, Location(shown, name, line))
+                if got is None:
+                    missing.setdefault(name, where)
+                else:
+                    values[name].append(got)
+            flag = record.get("success")
+            if "error" not in record:
+                missing.setdefault("error", where)
+            erred = _has_error(record.get("error"))
+            errors.append(erred)
+            if flag is None:
+                success.append(not erred)
+            elif isinstance(flag, bool):
+                success.append(flag)
+            else:
+                raise BundleError(f"success must be true or false, got {flag!r}",
+                                  Location(shown, "success", line))
+    if not ids:
+        raise BundleError("the trace files hold no requests",
+                          Location(f"{bundle.display.rstrip('/')}/{rels[0]}"))
+    fields = {k: np.asarray(v, dtype=np.float64) for k, v in values.items() if k not in missing}
+    return Traces(tuple(shown_files), np.asarray(ids).astype(str), np.asarray(success, bool),
+                  np.asarray(errors, bool), fields, missing)
