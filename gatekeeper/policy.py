@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from gatekeeper.envelope import parse_path
 from gatekeeper.errors import Location, PolicyError
 from gatekeeper.models.policy import POLICY_API_VERSION, Policy
-from gatekeeper.yamlio import LineMap, read_document, render_path
+from gatekeeper.yamlio import LineMap, first_problem, nearest, read_document, render_path
 
 SourceMap = dict[tuple[str | int, ...], tuple[str, int, int]]
 _KEYED_LISTS = {"metrics": "metric", "budgets": "name"}
@@ -223,18 +223,6 @@ def load_policy(path: Path, *, target_branch: str | None = None,
 
 
 def _policy_validation_error(exc: ValidationError, sources: SourceMap, shown: str) -> PolicyError:
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    loc = tuple(p for p in first["loc"] if isinstance(p, str | int))
-    key = loc
-    while key and key not in sources:
-        key = key[:-1]
-    file, line, col = sources.get(key, (shown, 0, 0))
-    msg = first["msg"]
-    if first["type"] == "extra_forbidden":
-        msg = "unknown field (check the spelling; see `gatekeeper schema policy`)"
-    elif first["type"] == "missing":
-        msg = "required field is missing"
-    if len(errors) > 1:
-        msg += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    loc, msg = first_problem(exc, "policy")
+    file, line, col = sources.get(nearest(loc, sources), (shown, 0, 0))
     return PolicyError(msg, Location(file, render_path(loc) or None, line or None, col or None))

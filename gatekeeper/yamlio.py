@@ -8,7 +8,7 @@ is mapped to its line so validation errors can say ``policy.yaml:14:7, field 'me
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,23 +137,33 @@ def render_path(path: Sequence[str | int]) -> str:
     return _render(path)
 
 
-def validation_error(exc: ValidationError, file: str, lines: LineMap) -> InputError:
-    """One line for the first problem (and how many more), with the YAML line of the field."""
+def first_problem(exc: ValidationError, schema: str) -> tuple[tuple[str | int, ...], str]:
+    """The first problem's field path and a one-line message (and how many more there are)."""
     errors = exc.errors(include_url=False)
     first = errors[0]
     loc = tuple(p for p in first["loc"] if isinstance(p, str | int))
-    # Pydantic appends the union member / validator name to loc; trim to what exists in the file.
-    known = loc
-    while known and known not in lines:
-        known = known[:-1]
-    line, col = lines.get(known, (None, None))
-    field = _render(loc) or None
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
-        msg = "unknown field (check the spelling; see `gatekeeper schema`)"
+        msg = f"unknown field (check the spelling; see `gatekeeper schema {schema}`)"
     elif first["type"] == "missing":
         msg = "required field is missing"
     more = len(errors) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return InputError(msg, Location(file, field, line, col))
+    return loc, msg
+
+
+def nearest(loc: tuple[str | int, ...], known: Container[tuple[str | int, ...]]
+            ) -> tuple[str | int, ...]:
+    """Pydantic appends union members / validator names to loc: trim to what the file has."""
+    while loc and loc not in known:
+        loc = loc[:-1]
+    return loc
+
+
+def validation_error(exc: ValidationError, file: str, lines: LineMap,
+                     schema: str = "run") -> InputError:
+    """One line for the first problem, with the YAML line of the field."""
+    loc, msg = first_problem(exc, schema)
+    line, col = lines.get(nearest(loc, lines), (0, 0))
+    return InputError(msg, Location(file, _render(loc) or None, line or None, col or None))
