@@ -118,12 +118,12 @@ def _compare(ctx: Context, i: int, rule: MetricRule) -> _Result | Check:
 def _p_worse(comp: Comparison, hyp: Hypothesis) -> float | None:
     """One-sided p-value for 'Δ_oriented < -m' from the normal approximation, used only to
     adjust a family of block decisions; the interval itself comes from the chosen method."""
-    from scipy import stats
+    from gatekeeper.stats.dist import norm_cdf
 
     if comp.se is None or comp.se <= 0 or comp.degenerate:
         return None
     d = comp.delta if hyp.higher_is_better else -comp.delta
-    return float(stats.norm.cdf((d + hyp.margin) / comp.se))
+    return float(norm_cdf((d + hyp.margin) / comp.se))
 
 
 def _status(outcome: Outcome, rule: MetricRule) -> Status:

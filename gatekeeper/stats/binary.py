@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, stats
 
+from gatekeeper.stats.dist import binom_cdf, binom_pmf, binom_sf, bisect_root, norm_sf
 from gatekeeper.stats.power import mde as _mde
 from gatekeeper.stats.proportion import wilson_arrays, z_two_sided
 from gatekeeper.stats.types import Comparison, Hypothesis
@@ -88,8 +88,7 @@ def _tango_limit(n10: int, n01: int, n: int, target: float, lo: float, hi: float
     if f_lo * f_hi > 0:
         # T is decreasing: no crossing means the limit sits at the edge of the parameter space.
         return lo if f_lo < 0 else hi
-    root = optimize.brentq(f, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
-    return float(root)
+    return bisect_root(f, lo, hi)
 
 
 def tango_interval(n10: int, n01: int, n: int, confidence: float) -> tuple[float, float]:
@@ -113,7 +112,7 @@ def tango_score_pvalue(n10: int, n01: int, n: int, delta0: float) -> float:
         raise ValueError(f"a difference of proportions lies in [-1, 1], got δ0={delta0}")
     if n == 0:
         return 1.0
-    return float(stats.norm.sf(_tango_statistic(n10, n01, n, delta0)))
+    return float(norm_sf(_tango_statistic(n10, n01, n, delta0)))
 
 
 def newcombe_arrays(
@@ -182,7 +181,7 @@ def mcnemar_asymptotic_p(n10: int, n01: int) -> float:
     if discordant == 0:
         return 1.0
     z = (n10 - n01) / math.sqrt(discordant)
-    return float(min(1.0, 2.0 * stats.norm.sf(abs(z))))
+    return float(min(1.0, 2.0 * norm_sf(abs(z))))
 
 
 def mcnemar_exact_p(n10: int, n01: int) -> float:
@@ -190,7 +189,7 @@ def mcnemar_exact_p(n10: int, n01: int) -> float:
     discordant = n10 + n01
     if discordant == 0:
         return 1.0
-    tail = stats.binom.cdf(min(n10, n01), discordant, 0.5)
+    tail = binom_cdf(min(n10, n01), discordant, 0.5)
     return float(min(1.0, 2.0 * tail))
 
 
@@ -200,7 +199,7 @@ def mcnemar_midp(n10: int, n01: int) -> float:
     if discordant == 0:
         return 1.0
     k = min(n10, n01)
-    tail = stats.binom.cdf(k, discordant, 0.5) - 0.5 * stats.binom.pmf(k, discordant, 0.5)
+    tail = binom_cdf(k, discordant, 0.5) - 0.5 * binom_pmf(k, discordant, 0.5)
     return float(min(1.0, 2.0 * tail))
 
 
@@ -209,7 +208,7 @@ def mcnemar_midp_one_sided(n10: int, n01: int) -> float:
     discordant = n10 + n01
     if discordant == 0:
         return 0.5  # mid-p of a point mass: no evidence either way
-    upper = stats.binom.sf(n10, discordant, 0.5) + 0.5 * stats.binom.pmf(n10, discordant, 0.5)
+    upper = binom_sf(n10, discordant, 0.5) + 0.5 * binom_pmf(n10, discordant, 0.5)
     return float(min(1.0, upper))
 
 

@@ -13,8 +13,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
+from gatekeeper.stats.dist import t_ppf, t_sf
 from gatekeeper.stats.moments import (
     ClusterSums,
     as_float_array,
@@ -37,11 +37,11 @@ def t_summary(
     metric is tested on -delta, exactly as ``decision.oriented_interval`` flips the interval.
     """
     alpha = hypothesis.alpha_one_sided
-    crit = float(stats.t.ppf(1.0 - alpha, df))
+    crit = float(t_ppf(1.0 - alpha, df))
     ci = (delta - crit * se, delta + crit * se)
     oriented = delta if hypothesis.higher_is_better else -delta
     t_stat = (oriented - hypothesis.threshold) / se
-    p_value = float(stats.t.sf(t_stat, df))
+    p_value = float(t_sf(t_stat, df))
     return ci, p_value, power_mde(se, alpha, df=df)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
+from gatekeeper.stats.dist import norm_ppf, t_ppf
 
 
 def _check_level(name: str, value: float) -> None:
@@ -26,13 +26,13 @@ def mde(se: float, alpha_one_sided: float, power: float = 0.8, df: float | None 
     _check_level("alpha_one_sided", alpha_one_sided)
     _check_level("power", power)
     if df is None:
-        q_alpha = stats.norm.ppf(1.0 - alpha_one_sided)
-        q_power = stats.norm.ppf(power)
+        q_alpha = norm_ppf(1.0 - alpha_one_sided)
+        q_power = norm_ppf(power)
     else:
         if not df > 0:
             raise ValueError(f"degrees of freedom must be positive, got {df}")
-        q_alpha = stats.t.ppf(1.0 - alpha_one_sided, df)
-        q_power = stats.t.ppf(power, df)
+        q_alpha = t_ppf(1.0 - alpha_one_sided, df)
+        q_power = t_ppf(power, df)
     return float((q_alpha + q_power) * se)
 
 
@@ -60,8 +60,8 @@ def required_n(
         raise ValueError(f"the effect to detect must be finite and non-zero, got {delta}")
     _check_level("alpha", alpha)
     _check_level("power", power)
-    z_alpha = stats.norm.ppf(1.0 - alpha / 2.0)
-    z_beta = stats.norm.ppf(power)
+    z_alpha = norm_ppf(1.0 - alpha / 2.0)
+    z_beta = norm_ppf(power)
     variance = omega2 + sigma_a2 / k_a + sigma_b2 / k_b
     n = (z_alpha + z_beta) ** 2 * variance / delta**2
     # Float noise must not turn an exact integer into the next one up.

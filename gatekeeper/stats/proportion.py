@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
+from gatekeeper.stats.dist import beta_ppf, norm_ppf, norm_sf
 from gatekeeper.stats.types import Comparison
 
 
@@ -28,7 +28,7 @@ def _check_confidence(confidence: float) -> None:
 def z_two_sided(confidence: float) -> float:
     """The normal quantile for a two-sided interval at ``confidence``."""
     _check_confidence(confidence)
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
+    return float(norm_ppf(0.5 + confidence / 2.0))
 
 
 def wilson_arrays(k: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
@@ -63,8 +63,8 @@ def clopper_pearson_interval(k: int, n: int, confidence: float) -> tuple[float, 
     if n == 0:
         return (0.0, 1.0)
     tail = (1.0 - confidence) / 2.0
-    low = 0.0 if k == 0 else float(stats.beta.ppf(tail, k, n - k + 1))
-    high = 1.0 if k == n else float(stats.beta.ppf(1.0 - tail, k + 1, n - k))
+    low = 0.0 if k == 0 else float(beta_ppf(tail, k, n - k + 1))
+    high = 1.0 if k == n else float(beta_ppf(1.0 - tail, k + 1, n - k))
     return (low, high)
 
 
@@ -78,7 +78,7 @@ def _score_pvalue_below(k: int, n: int, limit: float) -> float:
     if limit >= 1.0:
         return 0.0 if k < n else 1.0
     z = (limit - k / n) / math.sqrt(limit * (1.0 - limit) / n)
-    return float(stats.norm.sf(z))
+    return float(norm_sf(z))
 
 
 def compare_proportion_to_limit(

@@ -33,9 +33,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from gatekeeper.stats.bootstrap import multinomial_counts
+from gatekeeper.stats.dist import norm_ppf, norm_sf
 from gatekeeper.stats.power import mde as power_mde
 from gatekeeper.stats.types import Comparison, Hypothesis
 
@@ -117,7 +117,7 @@ def ratio_of_means(
             raise ValueError("ratio undefined: numerator and denominator both sum to 0")
         return math.inf, (math.inf, math.inf), math.inf
     ratio, se, _ = _ratio_se(x, y)
-    crit = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    crit = float(norm_ppf(0.5 + confidence / 2.0))
     return ratio, (ratio - crit * se, ratio + crit * se), se
 
 
@@ -232,9 +232,9 @@ def compare_ratio(
                 "(Hill tail index < 2), so no verdict; the delta-method interval of "
                 "log(R_c/R_b) is shown for context only."
             )
-        crit = float(stats.norm.ppf(1.0 - alpha))
+        crit = float(norm_ppf(1.0 - alpha))
         ci = (delta - crit * se, delta + crit * se)
-        p_value = float(stats.norm.sf(t_obs))
+        p_value = float(norm_sf(t_obs))
     else:
         name = "bootstrap-t-log-ratio"
         why = "on request" if method == "bootstrap-t" else (

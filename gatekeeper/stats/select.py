@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from gatekeeper.stats import binary
 from gatekeeper.stats.continuous import compare_paired_mean, compare_replicates
+from gatekeeper.stats.dist import norm_ppf
 from gatekeeper.stats.fast import bootstrap_mean_difference, percentile_interval
 from gatekeeper.stats.moments import as_float_array
 from gatekeeper.stats.pairing import match_ids
@@ -344,7 +344,7 @@ def _bootstrap_mean(
     ci = percentile_interval(dist, hypothesis.confidence)
     oriented = dist if hypothesis.higher_is_better else -dist
     p_value = float((1 + np.count_nonzero(oriented <= hypothesis.threshold)) / (resamples + 1))
-    z = float(stats.norm.ppf(1.0 - hypothesis.alpha_one_sided) + stats.norm.ppf(0.8))
+    z = float(norm_ppf(1.0 - hypothesis.alpha_one_sided) + norm_ppf(0.8))
     return Comparison(
         method="bootstrap", reason=reason, candidate=float(sc.mean()), baseline=float(sb.mean()),
         delta=delta, ci=ci, confidence=hypothesis.confidence, n=(n, n), p_value=p_value,
