@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--format", choices=sorted(REPORTERS), default="text",
                    help="what to print on stdout (default: text)")
     p.add_argument("--output-dir", type=Path, default=None,
-                   help="also write verdict.json and report.md here")
+                   help="also write every report here: verdict.json, report.md, "
+                        "report.html, junit.xml, model_card.md, comment.md")
     p.add_argument("--as-of", type=date.fromisoformat, default=None,
                    help="judge waiver expiry and baseline age on this date (YYYY-MM-DD; "
                         "default: today, UTC)")
@@ -53,7 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--check-name", default="gatekeeper",
                    help="with --github: name of the check run / status context")
     p.add_argument("--template-dir", type=Path, default=None,
-                   help="folder with report templates that override or {% extends %} the "
+                   help="folder with report templates that override or {%% extends %%} the "
                         "built-in ones (docs/reports.md)")
     p.add_argument("--base-ref", default=None,
                    help="read the policy (and what it extends) from this git ref instead of the "
