@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from gatekeeper import __version__
 from gatekeeper.errors import EXIT_UNEXPECTED, GatekeeperError
+from gatekeeper.safe_text import one_line
 
 # Imported lazily by name so `gatekeeper check` never pays for the registry/GitHub/importer code.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -76,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatekeeperError as exc:
         if args.debug:
             raise
-        print(f"gatekeeper: error: {exc}", file=sys.stderr)
+        print(f"gatekeeper: error: {one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("gatekeeper: interrupted", file=sys.stderr)
@@ -85,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(
-            f"gatekeeper: unexpected error: {type(exc).__name__}: {exc} "
+            f"gatekeeper: unexpected error: {type(exc).__name__}: {one_line(exc)} "
             "(rerun with --debug for a traceback and report it)",
             file=sys.stderr,
         )

@@ -141,8 +141,9 @@ def first_problem(exc: ValidationError, schema: str) -> tuple[tuple[str | int, .
     """The first problem's field path and a one-line message (and how many more there are)."""
     errors = exc.errors(include_url=False)
     first = errors[0]
-    loc = tuple(p for p in first["loc"] if isinstance(p, str | int))
-    msg = first["msg"]
+    # "[key]" marks a bad mapping key: the path up to the key names it already.
+    loc = tuple(p for p in first["loc"] if isinstance(p, str | int) and p != "[key]")
+    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = f"unknown field (check the spelling; see `gatekeeper schema {schema}`)"
     elif first["type"] == "missing":

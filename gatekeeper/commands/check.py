@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import tempfile
 from datetime import date, datetime, timezone
@@ -109,7 +110,14 @@ def run(args: argparse.Namespace) -> int:
             template_dir=args.template_dir, as_of=as_of.isoformat(),
             details_url=_run_url(settings),
             server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"))
-        sys.stdout.write(get_reporter(args.format)(verdict, report_ctx))
+        report = get_reporter(args.format)(verdict, report_ctx)
+        if args.github:
+            # The report quotes bundle text; the runner must not read any of it as a workflow
+            # command (a line starting with "::"), so commands stop around it.
+            token = secrets.token_hex(16)
+            sys.stdout.write(f"::stop-commands::{token}\n{report}::{token}::\n")
+        else:
+            sys.stdout.write(report)
         if args.output_dir is not None:
             _write_outputs(args.output_dir, verdict, report_ctx)
         if args.github:

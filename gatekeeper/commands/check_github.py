@@ -13,6 +13,7 @@ from pathlib import Path
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report import get_reporter
 from gatekeeper.report.context import ReportContext
+from gatekeeper.safe_text import one_line
 
 MAX_ANNOTATIONS = 50  # more is noise on a PR; the report has every check
 
@@ -73,4 +74,4 @@ def publish_verdict(verdict: Verdict, ctx: ReportContext, args: argparse.Namespa
     for command in result.commands:
         sys.stdout.write(command + "\n")
     for warning in result.warnings:
-        print(f"gatekeeper: warning: {warning}", file=sys.stderr)
+        print(f"gatekeeper: warning: {one_line(warning)}", file=sys.stderr)

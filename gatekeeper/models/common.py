@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _no_control(value: str) -> str:
+    # Names end up in terminal output and in GitHub Actions logs, where a line break followed
+    # by "::" is a workflow command: identifiers stay on one line.
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (line breaks, tabs, escapes)")
+    return value
+
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 GitCommit = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{7,64}$")]
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1), AfterValidator(_no_control)]
+# One-line text: ids, names, versions, paths. Free text (descriptions) stays plain ``str``.
+Line = Annotated[str, AfterValidator(_no_control)]
 Status = Literal["pass", "warn", "block"]
 
 STATUS_ORDER: dict[str, int] = {"pass": 0, "warn": 1, "block": 2}

@@ -7,15 +7,15 @@ from typing import Any, Literal
 
 from pydantic import Field, FiniteFloat, NonNegativeFloat, NonNegativeInt, model_validator
 
-from gatekeeper.models.common import GitCommit, NonEmpty, Sha256, Strict
+from gatekeeper.models.common import GitCommit, Line, NonEmpty, Sha256, Strict
 
 RUN_SCHEMA = "gatekeeper.run/v1"
 
 
 class CodeVersion(Strict):
-    repo: str | None = None
+    repo: Line | None = None
     commit: GitCommit | None = None
-    branch: str | None = None
+    branch: Line | None = None
     dirty: bool | None = None
 
 
@@ -25,29 +25,29 @@ class Lockfile(Strict):
 
 
 class Hardware(Strict):
-    accelerator: str | None = None
+    accelerator: Line | None = None
     count: NonNegativeInt | None = None
-    driver: str | None = None
-    cuda: str | None = None
-    cpu: str | None = None
+    driver: Line | None = None
+    cuda: Line | None = None
+    cpu: Line | None = None
     memory_gb: NonNegativeFloat | None = None
 
 
 class Environment(Strict):
-    python: str | None = None
-    platform: str | None = None
+    python: Line | None = None
+    platform: Line | None = None
     lockfile: Lockfile | None = None
     hardware: Hardware | None = None
     determinism: dict[str, Any] | None = None
-    packages: dict[str, str] | None = None
+    packages: dict[Line, Line] | None = None
 
 
 class DataVersion(Strict):
     name: NonEmpty
-    uri: str | None = None
+    uri: Line | None = None
     sha256: Sha256 | None = None
-    version: str | None = None
-    split: str | None = None
+    version: Line | None = None
+    split: Line | None = None
     rows: NonNegativeInt | None = None
 
 
@@ -57,8 +57,8 @@ class JudgeIdentity(Strict):
     model: NonEmpty
     prompt_sha256: Sha256 | None = None
     temperature: FiniteFloat | None = None
-    library: str | None = None
-    library_version: str | None = None
+    library: Line | None = None
+    library_version: Line | None = None
 
 
 class MetricSpec(Strict):
@@ -66,14 +66,14 @@ class MetricSpec(Strict):
 
     value: FiniteFloat | None = None
     replicates: list[FiniteFloat] | None = Field(default=None, min_length=1)
-    per_example: str | None = None
-    samples: str | None = None
-    series: str | None = None
-    field: str | None = None  # samples: which JSONL field (default: the metric's name)
-    id_column: str = "id"
-    score_column: str = "score"
-    cluster_column: str | None = None
-    unit: str | None = None
+    per_example: Line | None = None
+    samples: Line | None = None
+    series: Line | None = None
+    field: Line | None = None  # samples: which JSONL field (default: the metric's name)
+    id_column: Line = "id"
+    score_column: Line = "score"
+    cluster_column: Line | None = None
+    unit: Line | None = None
     judge: JudgeIdentity | None = None  # set when an LLM judge produced the scores
 
     @model_validator(mode="after")
@@ -103,25 +103,25 @@ class Artifact(Strict):
     path: NonEmpty
     sha256: Sha256
     size: NonNegativeInt
-    kind: str | None = None
+    kind: Line | None = None
 
 
 class Prompt(Strict):
     id: NonEmpty
     version: int | NonEmpty
     sha256: Sha256 | None = None
-    path: str | None = None
+    path: Line | None = None
 
 
 class LlmModel(Strict):
-    provider: str | None = None
+    provider: Line | None = None
     name: NonEmpty
-    revision: str | None = None
+    revision: Line | None = None
 
 
 class EvalDataset(Strict):
     name: NonEmpty
-    version: str | None = None
+    version: Line | None = None
     sha256: Sha256 | None = None
 
 
@@ -153,23 +153,23 @@ class Source(Strict):
     """Which tool wrote the bundle (set by importers) — provenance, not evidence."""
 
     tool: NonEmpty
-    version: str | None = None
+    version: Line | None = None
 
 
 class Run(Strict):
     schema_: Literal["gatekeeper.run/v1"] = Field(alias="schema")
     run_id: NonEmpty
     model: NonEmpty
-    name: str | None = None
+    name: Line | None = None
     created_at: datetime | None = None
-    parent_run_id: str | None = None  # sweeps: a trial names its parent sweep run
-    tags: dict[str, str] = Field(default_factory=dict)
+    parent_run_id: Line | None = None  # sweeps: a trial names its parent sweep run
+    tags: dict[Line, Line] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
     seeds: list[int] | None = None
     code: CodeVersion | None = None
     environment: Environment | None = None
     data: list[DataVersion] = Field(default_factory=list)
-    metrics: dict[str, MetricSpec] = Field(default_factory=dict)
+    metrics: dict[NonEmpty, MetricSpec] = Field(default_factory=dict)
     artifacts: list[Artifact] = Field(default_factory=list)
     llm: Llm | None = None
     source: Source | None = None

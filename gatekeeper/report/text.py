@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report.context import ReportContext
+from gatekeeper.safe_text import one_line
 
 MARK = {"pass": "PASS ", "warn": "WARN ", "block": "BLOCK"}
 
@@ -29,4 +30,5 @@ def render(verdict: Verdict, context: ReportContext) -> str:
         lines.append(f"  {MARK[chk.status]} {chk.id}: {chk.message}")
         for note in chk.notes:
             lines.append(f"         note: {note}")
-    return "\n".join(lines) + "\n"
+    # Every line is built without line breaks, so escaping each keeps the report line-aligned.
+    return "\n".join(one_line(line) for line in lines) + "\n"
