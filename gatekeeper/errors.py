@@ -72,6 +72,11 @@ class RegistryError(GatekeeperError):
     """The registry is unreachable, or a model/alias/version cannot be resolved."""
 
 
+class RegistryNotFoundError(RegistryError):
+    """The registry answered: the model, version or alias does not exist (the policy's
+    ``baseline.on_missing`` decides), as opposed to a registry that cannot be reached."""
+
+
 class ConcurrencyError(RegistryError):
     """An optimistic write lost the race too many times."""
 

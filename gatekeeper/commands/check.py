@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from gatekeeper.bundle import load_bundle
 from gatekeeper.checks.base import check as make_check
 from gatekeeper.checks.context import Context
-from gatekeeper.errors import InputError, RegistryError
+from gatekeeper.errors import InputError
 from gatekeeper.models.verdict import CandidateRef, Check, PolicyRef, Verdict
 from gatekeeper.policy import LoadedPolicy, load_policy
 from gatekeeper.report import REPORTERS, get_reporter
@@ -23,6 +23,7 @@ from gatekeeper.verdict import apply_waivers, build_verdict
 
 if TYPE_CHECKING:
     from gatekeeper.github.settings import GitHubSettings
+    from gatekeeper.policy_source import Fetch
 
 DEFAULT_POLICY = Path("policies/default.yaml")
 
@@ -76,15 +77,22 @@ def run(args: argparse.Namespace) -> int:
     as_of = args.as_of or datetime.now(timezone.utc).date()
 
     with tempfile.TemporaryDirectory(prefix="gatekeeper-") as workdir:
-        loaded, extra = _load_policy(policy_path, base_ref, target_branch, Path(workdir),
-                                     settings)
+        fetch, repo_root = _base_fetcher(base_ref, settings)
+        loaded, extra = _load_policy(policy_path, base_ref, target_branch, Path(workdir), fetch,
+                                     repo_root)
         bundle = load_bundle(args.bundle)
         policy = loaded.policy
         ctx = Context(policy=loaded, bundle=bundle, as_of=as_of)
         ref = policy.baseline
         registry_uri = args.registry or (ref.registry if ref else None)
         if ref is not None and registry_uri:
-            extra.extend(_attach_baseline(ctx, registry_uri, Path(workdir)))
+            from gatekeeper.checks.registry_baseline import attach
+
+            # A --registry typed on the command line is relative to the cwd; a registry named
+            # in the policy is relative to the repository that holds the policy.
+            base_dir = Path.cwd() if args.registry else _policy_root(policy_path)
+            extra.extend(attach(ctx, registry_uri, Path(workdir), base_dir=base_dir,
+                                base_fetch=fetch, repo_root=repo_root))
         elif any(r.vs_baseline for r in policy.metrics):
             raise InputError(
                 "the policy compares with a baseline but names no registry: set "
@@ -130,30 +138,51 @@ def run(args: argparse.Namespace) -> int:
 
 def _github_settings() -> GitHubSettings | None:
     from gatekeeper.errors import GitHubError
-    from gatekeeper.github.settings import GitHubSettings
+    from gatekeeper.github.settings import PULL_REQUEST_EVENTS, GitHubSettings
 
     try:
         return GitHubSettings.from_environ(os.environ)
-    except GitHubError as exc:
-        print(f"gatekeeper: warning: GitHub settings unavailable ({exc}); reporting locally",
+    except GitHubError:
+        if os.environ.get("GITHUB_EVENT_NAME") in PULL_REQUEST_EVENTS:
+            # Without the event we cannot find the PR's base: gating with the PR's own policy
+            # instead would let the PR choose its rules. Stop rather than downgrade.
+            raise
+        print("gatekeeper: warning: GitHub settings unavailable; reporting locally",
               file=sys.stderr)
         return None
 
 
-def _load_policy(policy_path: Path, base_ref: str | None, target_branch: str | None,
-                 workdir: Path, settings: GitHubSettings | None
-                 ) -> tuple[LoadedPolicy, list[Check]]:
-    """The policy to gate with, and checks that describe how it changed in this PR."""
+def _policy_root(policy_path: Path) -> Path:
+    from gatekeeper.policy_source import git_toplevel
+
+    folder = policy_path.resolve().parent
+    return git_toplevel(folder) or folder
+
+
+def _base_fetcher(base_ref: str | None, settings: GitHubSettings | None
+                  ) -> tuple[Fetch | None, Path | None]:
+    """How to read files at the PR's base commit (git, or the contents API), and the repo."""
     if base_ref is None:
-        return load_policy(policy_path, target_branch=target_branch), []
-    from gatekeeper.policy_diff import loosenings
-    from gatekeeper.policy_source import fetcher_for, git_toplevel, materialize, repo_relative
+        return None, None
+    from gatekeeper.policy_source import fetcher_for, git_toplevel
 
     repo = git_toplevel(Path.cwd())
     if repo is None:
         raise InputError(f"--base-ref {base_ref} needs a git checkout (none at {Path.cwd()})")
+    return fetcher_for(repo, base_ref, settings), repo
+
+
+def _load_policy(policy_path: Path, base_ref: str | None, target_branch: str | None,
+                 workdir: Path, fetch: Fetch | None, repo: Path | None
+                 ) -> tuple[LoadedPolicy, list[Check]]:
+    """The policy to gate with, and checks that describe how it changed in this PR."""
+    if base_ref is None or fetch is None or repo is None:
+        return load_policy(policy_path, target_branch=target_branch), []
+    from gatekeeper.policy_diff import loosenings
+    from gatekeeper.policy_source import materialize, repo_relative
+
     rel = repo_relative(policy_path, repo)
-    base_path = materialize(rel, fetcher_for(repo, base_ref, settings), workdir / "base-policy")
+    base_path = materialize(rel, fetch, workdir / "base-policy")
     if base_path is None:
         head = load_policy(policy_path, target_branch=target_branch)
         return head, [make_check("policy:changed", "warn",
@@ -185,64 +214,6 @@ def _load_policy(policy_path: Path, base_ref: str | None, target_branch: str | N
     return base, [make_check("policy:changed", "pass",
                              f"this PR changes {rel} without loosening it; the base version "
                              "was used", notes=notes)]
-
-
-def _attach_baseline(ctx: Context, registry_uri: str, workdir: Path) -> list[Check]:
-    from gatekeeper.baseline import age_days, resolve
-    from gatekeeper.checks.base import source_of
-    from gatekeeper.envelope import missing_fields
-
-    ref = ctx.policy.policy.baseline
-    assert ref is not None
-    model = ref.model or ctx.bundle.run.model
-    src = source_of(ctx.policy.location("baseline"))
-    try:
-        resolved = resolve(ref, registry_uri=registry_uri, model=model, workdir=workdir,
-                           base_dir=Path.cwd())
-    except RegistryError as exc:
-        unreachable = "not found" not in exc.message
-        if unreachable and ref.on_registry_error != "block":
-            raise
-        status = "block" if unreachable else ref.on_missing
-        return [make_check("baseline:resolve", status,
-                           f"baseline not available: {exc}", source=src)]
-    ctx.baseline = resolved.bundle
-    ctx.baseline_info = resolved.info
-    alias_txt = f" ({ref.alias})" if ref.version is None else ""
-    out = [make_check("baseline:resolve", "pass",
-                      f"baseline {model} v{resolved.version.version}{alias_txt} from "
-                      f"{registry_uri}", source=src)]
-    if ref.max_age_days is not None:
-        age = age_days(resolved.version.created_at, ctx.as_of)
-        if age is None or age > ref.max_age_days:
-            what = "of unknown age" if age is None else f"{age:.0f} days old"
-            out.append(make_check("baseline:stale", "warn",
-                                  f"baseline is {what} (policy max_age_days "
-                                  f"{ref.max_age_days:g}): re-evaluate it on today's data",
-                                  source=src))
-    required = ctx.policy.policy.envelope.required
-    from gatekeeper.rollback import find_rollback_target
-
-    # The rollback target is judged by the same envelope rules as the candidate.
-    try:
-        if required:
-            ctx.rollback_target = find_rollback_target(resolved.registry, model, ref.alias,
-                                                       workdir=workdir, required=required)
-        else:
-            ctx.rollback_target = find_rollback_target(resolved.registry, model, ref.alias,
-                                                       workdir=workdir)
-    except RegistryError as exc:
-        if ref.on_registry_error == "block":
-            out.append(make_check("baseline:rollback", "block",
-                                  f"rollback target unknown: {exc}", source=src))
-        else:
-            raise
-    missing = missing_fields(resolved.bundle.run, required) if required else []
-    if missing:
-        out.append(make_check("baseline:envelope", "warn",
-                              f"the baseline's own envelope is incomplete: {', '.join(missing)}",
-                              source=src))
-    return out
 
 
 def _run_url(settings: GitHubSettings | None) -> str | None:

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gatekeeper.errors import ConcurrencyError, Location, RegistryError
+from gatekeeper.errors import ConcurrencyError, Location, RegistryError, RegistryNotFoundError
 from gatekeeper.registry.interface import (
     AliasEvent,
     Approval,
@@ -100,7 +100,7 @@ class FileRegistry(Registry):
         if not self.root.is_dir():
             raise RegistryError(f"registry {self.uri} not found (no folder {self.root})")
         if not path.is_file():
-            raise RegistryError(f"model {model!r} not found in registry {self.uri}")
+            raise RegistryNotFoundError(f"model {model!r} not found in registry {self.uri}")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
@@ -156,13 +156,13 @@ class FileRegistry(Registry):
         for v in self.list_versions(model):
             if v.version == str(version):
                 return v
-        raise RegistryError(f"version {version} of model {model!r} not found in {self.uri}")
+        raise RegistryNotFoundError(f"version {version} of model {model!r} not found in {self.uri}")
 
     def resolve_alias(self, model: str, alias: str) -> ModelVersion:
         index = self._read_index(model)
         target = (index.get("aliases") or {}).get(alias)
         if target is None:
-            raise RegistryError(
+            raise RegistryNotFoundError(
                 f"alias {alias!r} of model {model!r} not found in registry {self.uri}"
             )
         return self.get_version(model, str(target))
@@ -388,7 +388,7 @@ def _find(index: dict[str, Any], version: str, model: str, uri: str) -> dict[str
     for entry in index.get("versions", []):
         if str(entry.get("version")) == str(version):
             return entry
-    raise RegistryError(f"version {version} of model {model!r} not found in {uri}")
+    raise RegistryNotFoundError(f"version {version} of model {model!r} not found in {uri}")
 
 
 def _move_alias(

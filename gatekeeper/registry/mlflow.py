@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 import requests
 
-from gatekeeper.errors import RegistryError
+from gatekeeper.errors import RegistryError, RegistryNotFoundError
 from gatekeeper.mlflow_rest import ARTIFACTS_API, MlflowApiError, MlflowRestClient, Unreachable
 from gatekeeper.mlflow_tags import code_from_tags
 from gatekeeper.registry.interface import (
@@ -156,7 +156,8 @@ class MlflowRegistry(Registry):
             payload = self._api("GET", "registered-models/get", params={"name": model})
         except MlflowApiError as exc:
             if exc.not_found:
-                raise RegistryError(f"model {model!r} not found in registry {self.uri}") from exc
+                raise RegistryNotFoundError(
+                    f"model {model!r} not found in registry {self.uri}") from exc
             raise
         return dict(payload.get("registered_model", {}))
 
@@ -183,7 +184,7 @@ class MlflowRegistry(Registry):
                                 params={"name": model, "version": str(version)})
         except MlflowApiError as exc:
             if exc.not_found:
-                raise RegistryError(
+                raise RegistryNotFoundError(
                     f"version {version} of model {model!r} not found in {self.uri}"
                 ) from exc
             raise
@@ -200,7 +201,7 @@ class MlflowRegistry(Registry):
                                 params={"name": model, "alias": alias})
         except MlflowApiError as exc:
             if exc.not_found:
-                raise RegistryError(
+                raise RegistryNotFoundError(
                     f"alias {alias!r} of model {model!r} not found in registry {self.uri}"
                 ) from exc
             raise
@@ -246,7 +247,7 @@ class MlflowRegistry(Registry):
             return dict(self._api("GET", "runs/get", params={"run_id": run_id})["run"])
         except MlflowApiError as exc:
             if exc.not_found:
-                raise RegistryError(f"MLflow run {run_id} not found in {self.uri}") from exc
+                raise RegistryNotFoundError(f"MLflow run {run_id} not found in {self.uri}") from exc
             raise
 
     def bundle_path(self, version: ModelVersion, workdir: Path) -> Path:

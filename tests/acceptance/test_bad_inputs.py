@@ -71,7 +71,9 @@ def jsonl_bad_line(b: Path, _p: Path) -> None:
 
 
 def registry_missing_policy(_b: Path, p: Path) -> None:
-    _edit(p, '  registry: "file:examples/registry"\n', "")
+    lines = p.read_text().splitlines(keepends=True)
+    assert any(line.startswith("  registry:") for line in lines)
+    p.write_text("".join(line for line in lines if not line.startswith("  registry:")))
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,10 @@ def test_bad_input_exits_2_with_one_line(case: Case, tmp_path: Path,
     bundle = tmp_path / "bundle"
     shutil.copytree(ROOT / "examples" / "bundles" / "pass", bundle)
     policy = tmp_path / "default.yaml"
-    shutil.copy(ROOT / "policies" / "default.yaml", policy)
+    # A policy's relative file: registry is found from the repository holding the policy; this
+    # copy lives outside it, so it names the demo registry by its absolute path.
+    policy.write_text((ROOT / "policies" / "default.yaml").read_text().replace(
+        "file:examples/registry", f"file:{ROOT / 'examples' / 'registry'}"))
     case.mutate(bundle, policy)
     for key, value in case.env:
         monkeypatch.setenv(key, value)

@@ -13,6 +13,17 @@ from tests.conftest import AS_OF, Result, run_subprocess
 POLICY = "policies/default.yaml"
 
 
+def policy_copy(tmp_path: Path, text: str | None = None) -> Path:
+    """The default policy outside the repository, naming the demo registry absolutely."""
+    from tests.conftest import ROOT
+
+    body = text if text is not None else Path(ROOT / POLICY).read_text()
+    path = tmp_path / "p.yaml"
+    path.write_text(body.replace("file:examples/registry",
+                                 f"file:{ROOT / 'examples' / 'registry'}"))
+    return path
+
+
 @pytest.mark.parametrize(("bundle", "code", "verdict"), [
     ("pass", 0, "pass"), ("warn", 0, "warn"), ("block", 1, "block"),
 ])
@@ -155,10 +166,8 @@ def test_unreachable_registry_exits_2_naming_uri_without_secret(
 
 def test_unreachable_registry_blocks_when_policy_says(cli: Callable[..., Result],
                                                       tmp_path: Path) -> None:
-    policy = tmp_path / "p.yaml"
-    text = Path(POLICY).read_text().replace("  max_age_days: 365\n",
-                                            "  max_age_days: 365\n  on_registry_error: block\n")
-    policy.write_text(text)
+    policy = policy_copy(tmp_path, Path(POLICY).read_text().replace(
+        "  max_age_days: 365\n", "  max_age_days: 365\n  on_registry_error: block\n"))
     res = cli("check", "examples/bundles/pass", "--policy", str(policy), "--registry",
               "mlflow+http://127.0.0.1:9", "--format", "json", "--as-of", AS_OF)
     assert res.code == 1
@@ -177,18 +186,17 @@ def test_stale_baseline_warns(cli: Callable[..., Result]) -> None:
 
 def test_missing_alias_blocks_naming_registry_model_alias(cli: Callable[..., Result],
                                                           tmp_path: Path) -> None:
-    policy = tmp_path / "p.yaml"
-    policy.write_text(Path(POLICY).read_text().replace("alias: production", "alias: canary"))
+    policy = policy_copy(tmp_path, Path(POLICY).read_text().replace("alias: production",
+                                                                     "alias: canary"))
     res = cli("check", "examples/bundles/pass", "--policy", str(policy), "--format", "json",
               "--as-of", AS_OF)
     assert res.code == 1
     msg = {c["id"]: c for c in json.loads(res.out)["checks"]}["baseline:resolve"]["message"]
-    assert "'canary'" in msg and "sentiment-clf" in msg and "file:examples/registry" in msg
+    assert "'canary'" in msg and "sentiment-clf" in msg and "examples/registry" in msg
 
 
 def test_expired_and_live_waivers(cli: Callable[..., Result], tmp_path: Path) -> None:
-    policy = tmp_path / "p.yaml"
-    policy.write_text(Path(POLICY).read_text() + (
+    policy = policy_copy(tmp_path, Path(POLICY).read_text() + (
         "waivers:\n"
         "  - {check: 'metric:accuracy:min', reason: known regression, approved_by: alice,"
         " ticket: ML-1, expires: 2026-12-31}\n"

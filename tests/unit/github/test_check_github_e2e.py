@@ -75,3 +75,13 @@ def test_reporting_failure_keeps_the_exit_code(
     assert code == 0
     assert "warning" in err
     assert (tmp_path / "out" / "relay" / "comment.md").is_file()
+
+
+def test_pull_request_without_a_readable_event_stops_the_gate(
+        tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(tmp_path, github, monkeypatch, capsys, "pass",
+                        GITHUB_EVENT_PATH=str(tmp_path / "missing.json"))
+    assert code == 2
+    assert "GITHUB_EVENT_PATH" in err
+    assert not github.comments and not github.check_runs
