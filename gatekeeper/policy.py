@@ -123,7 +123,8 @@ def _at(lines: LineMap, display: str, key: tuple[str | int, ...], field: str) ->
     return Location(display, field, line or None, col or None)
 
 
-def _read(path: Path, display: str, stack: tuple[Path, ...]) -> tuple[dict[str, Any], SourceMap]:
+def _read(path: Path, display: str, stack: tuple[Path, ...], root: Path
+          ) -> tuple[dict[str, Any], SourceMap]:
     resolved = path.resolve()
     if resolved in stack:
         chain = " -> ".join(p.name for p in (*stack, resolved))
@@ -156,12 +157,17 @@ def _read(path: Path, display: str, stack: tuple[Path, ...]) -> tuple[dict[str, 
                               _at(lines, display, ("extends",), "extends"))
         parent_path = path.parent / rel
         parent_display = str(Path(display).parent / rel)
+        key: tuple[str | int, ...] = (("extends", i) if isinstance(data.get("extends"), list)
+                                      else ("extends",))
+        if not parent_path.resolve().is_relative_to(root):
+            # A policy may build on policies of its own repository, not on any file the
+            # machine has (and a PR's policy could otherwise read files outside the checkout).
+            raise PolicyError(f"extends {rel!r} leaves {root}", _at(lines, display, key,
+                                                                    "extends"))
         if not parent_path.is_file():
-            key: tuple[str | int, ...] = (("extends", i) if isinstance(data.get("extends"), list)
-                                          else ("extends",))
             raise PolicyError(f"extended policy {rel!r} not found",
                               _at(lines, display, key, "extends"))
-        pdata, psrc = _read(parent_path, parent_display, (*stack, resolved))
+        pdata, psrc = _read(parent_path, parent_display, (*stack, resolved), root)
         new_src: SourceMap = {}
         merged = _merge(merged, pdata, merged_src, psrc, (), new_src) if merged else pdata
         merged_src = new_src if new_src else psrc
@@ -170,45 +176,80 @@ def _read(path: Path, display: str, stack: tuple[Path, ...]) -> tuple[dict[str, 
     return result, out_src
 
 
-def load_policy(path: Path, *, target_branch: str | None = None,
-                display: str | None = None) -> LoadedPolicy:
-    shown = display or str(path)
-    data, sources = _read(path, shown, ())
-    applied: list[str] = []
-    branches = data.get("branches") or {}
-    if not isinstance(branches, dict):
-        raise PolicyError("branches must map branch patterns to overrides",
-                          Location(shown, "branches"))
-    if target_branch:
-        for pattern, override in branches.items():
-            if not fnmatch.fnmatchcase(target_branch, str(pattern)):
-                continue
-            if not isinstance(override, dict):
-                file, line, col = sources.get(("branches", str(pattern)), (shown, 0, 0))
-                raise PolicyError("a branch override must be a mapping",
-                                  Location(file, f"branches.{pattern}", line or None))
-            for forbidden in ("branches", "extends", "apiVersion", "kind"):
-                if forbidden in override:
-                    raise PolicyError(f"{forbidden!r} cannot be overridden per branch",
-                                      Location(shown, f"branches.{pattern}.{forbidden}"))
-            over_src = {k[2:]: v for k, v in sources.items()
-                        if k[:2] == ("branches", str(pattern)) and len(k) > 2}
-            new_src: SourceMap = {}
-            data = _merge(data, copy.deepcopy(override), sources, over_src, (), new_src)
-            sources = {**sources, **new_src}
-            applied.append(str(pattern))
+def _override(data: dict[str, Any], sources: SourceMap, shown: str, pattern: str,
+              override: Any) -> tuple[dict[str, Any], SourceMap]:
+    """``data`` with the ``branches`` override for ``pattern`` merged on top; sources follow."""
+    if not isinstance(override, dict):
+        file, line, col = sources.get(("branches", pattern), (shown, 0, 0))
+        raise PolicyError("a branch override must be a mapping",
+                          Location(file, f"branches.{pattern}", line or None, col or None))
+    for forbidden in ("branches", "extends", "apiVersion", "kind"):
+        if forbidden in override:
+            file, line, col = sources.get(("branches", pattern, forbidden),
+                                          sources.get(("branches", pattern), (shown, 0, 0)))
+            raise PolicyError(f"{forbidden!r} cannot be overridden per branch",
+                              Location(file, f"branches.{pattern}.{forbidden}", line or None,
+                                       col or None))
+    over_src = {k[2:]: v for k, v in sources.items()
+                if k[:2] == ("branches", pattern) and len(k) > 2}
+    new_src: SourceMap = {}
+    merged = _merge(data, copy.deepcopy(override), sources, over_src, (), new_src)
+    return merged, {**sources, **new_src}
+
+
+def _validate(data: dict[str, Any], sources: SourceMap, shown: str,
+              pattern: str | None = None) -> Policy:
     effective = {k: v for k, v in data.items() if k != "extends"}
     try:
         policy = Policy.model_validate(effective)
     except ValidationError as exc:
-        raise _policy_validation_error(exc, sources, shown) from exc
+        raise _policy_validation_error(exc, sources, shown, pattern) from exc
     for i, req in enumerate(policy.envelope.required):
         try:
             parse_path(req)
         except ValueError as exc:
             file, line, col = sources.get(("envelope", "required", i), (shown, 0, 0))
-            raise PolicyError(str(exc), Location(file, f"envelope.required[{i}]", line or None,
-                                                 col or None)) from exc
+            raise PolicyError(_in_override(str(exc), pattern),
+                              Location(file, f"envelope.required[{i}]", line or None,
+                                       col or None)) from exc
+    return policy
+
+
+def _in_override(message: str, pattern: str | None) -> str:
+    return message if pattern is None else f"with the branch override {pattern!r}: {message}"
+
+
+def load_policy(path: Path, *, target_branch: str | None = None,
+                display: str | None = None, root: Path | None = None) -> LoadedPolicy:
+    """``root`` bounds ``extends``: by default the git repository holding the policy, or the
+    policy's own folder outside git."""
+    shown = display or str(path)
+    if root is None:
+        from gatekeeper.policy_source import git_toplevel
+
+        folder = path.resolve().parent
+        root = git_toplevel(folder) or folder
+    data, sources = _read(path, shown, (), root.resolve())
+    branches = data.get("branches") or {}
+    if not isinstance(branches, dict):
+        file, line, col = sources.get(("branches",), (shown, 0, 0))
+        raise PolicyError("branches must map branch patterns to overrides",
+                          Location(file, "branches", line or None, col or None))
+    # Every override is checked now, whatever the target branch: a typo in a release override
+    # must fail the PR that makes it, not the first release PR after it.
+    overrides = [(str(pattern), override) for pattern, override in branches.items()]
+    merged = [(pattern, *_override(data, sources, shown, pattern, override))
+              for pattern, override in overrides]
+    policy = _validate(data, sources, shown)
+    for pattern, merged_data, merged_src in merged:
+        _validate(merged_data, merged_src, shown, pattern)
+    applied: list[str] = []
+    for pattern, override in overrides:
+        if target_branch and fnmatch.fnmatchcase(target_branch, pattern):
+            data, sources = _override(data, sources, shown, pattern, override)
+            applied.append(pattern)
+    if applied:
+        policy = _validate(data, sources, shown)
     canonical = json.dumps(policy.model_dump(mode="json", by_alias=True), sort_keys=True,
                            separators=(",", ":"))
     return LoadedPolicy(
@@ -222,7 +263,9 @@ def load_policy(path: Path, *, target_branch: str | None = None,
     )
 
 
-def _policy_validation_error(exc: ValidationError, sources: SourceMap, shown: str) -> PolicyError:
+def _policy_validation_error(exc: ValidationError, sources: SourceMap, shown: str,
+                             pattern: str | None = None) -> PolicyError:
     loc, msg = first_problem(exc, "policy")
     file, line, col = sources.get(nearest(loc, sources), (shown, 0, 0))
-    return PolicyError(msg, Location(file, render_path(loc) or None, line or None, col or None))
+    return PolicyError(_in_override(msg, pattern),
+                       Location(file, render_path(loc) or None, line or None, col or None))

@@ -2,19 +2,72 @@
 
 A PR that loosens the policy gating it needs someone to approve that separately: the gate runs
 on the base version and the report lists each loosening.
+
+Some changes are flagged although they are not looser in every case, because they let a PR pick
+what it is judged against or how: any change to the baseline's registry, model, alias or version
+pin (an older or another model's version is an easier bar), a change of ``stats.seed`` (a seed
+can be shopped for until a borderline resample passes), of a comparison's ``method``,
+``aggregate``, ``quantile`` or direction, and any change to a ``branches:`` override (those
+patterns are compared as raw mappings: the effective policy of the target branch is compared
+rule by rule as well, but another branch's override applies to other PRs).
+
+Multiplicity: the adjustment applies to the family of block tests only (a pass needs every
+rule, no correction). Larger adjusted p-values mean fewer blocks, so for blocking the methods
+rank, strictest first: ``none`` > ``bh`` > ``holm`` > ``bonferroni`` (BH-adjusted p-values are
+never above Holm's, and Holm's never above Bonferroni's). A move down that ranking loosens.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from gatekeeper.models.common import STATUS_ORDER
-from gatekeeper.models.policy import Policy
+from gatekeeper.models.policy import BaselineRef, Budget, MetricRule, Policy
+
+# Strictness for blocking: more blocks = stricter (see the module docstring).
+MULTIPLICITY_STRICTNESS = {"bonferroni": 0, "holm": 1, "bh": 2, "none": 3}
+# "block" turns an unreachable registry into a block verdict; "error" into exit 2, which a
+# workflow can tolerate (continue-on-error) without the gate having judged anything.
+_REGISTRY_ERROR_STRICTNESS = {"error": 0, "block": 1}
 
 
 def _weaker_status(base: str, head: str) -> bool:
     return STATUS_ORDER[head] < STATUS_ORDER[base]
 
 
-def loosenings(base: Policy, head: Policy) -> list[str]:
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "none" if value is None else str(value)
+
+
+def _baseline(base: BaselineRef | None, head: BaselineRef | None) -> list[str]:
+    if base is None:
+        return []
+    if head is None:
+        return ["baseline section removed"]
+    out: list[str] = []
+    for name in ("registry", "model", "alias"):
+        old, new = getattr(base, name), getattr(head, name)
+        if old != new:
+            out.append(f"baseline {name} changed from {_show(old)} to {_show(new)}")
+    if base.version != head.version:
+        out.append(f"baseline version pin changed from {_show(base.version)} to "
+                   f"{_show(head.version)}")
+    if _weaker_status(base.on_missing, head.on_missing):
+        out.append(f"baseline on_missing weakened from {base.on_missing} to {head.on_missing}")
+    if base.max_age_days is not None and (head.max_age_days is None
+                                          or head.max_age_days > base.max_age_days):
+        out.append(f"baseline max_age_days raised from {base.max_age_days:g} to "
+                   f"{_show(head.max_age_days)}")
+    if (_REGISTRY_ERROR_STRICTNESS[head.on_registry_error]
+            < _REGISTRY_ERROR_STRICTNESS[base.on_registry_error]):
+        out.append(f"baseline on_registry_error weakened from {base.on_registry_error} to "
+                   f"{head.on_registry_error}")
+    return out
+
+
+def _envelope(base: Policy, head: Policy) -> list[str]:
     out: list[str] = []
     be, he = base.envelope, head.envelope
     for path in sorted(set(be.required) - set(he.required)):
@@ -25,58 +78,153 @@ def loosenings(base: Policy, head: Policy) -> list[str]:
         out.append("clean code is no longer required")
     if _weaker_status(be.on_missing, he.on_missing):
         out.append(f"envelope on_missing weakened from {be.on_missing} to {he.on_missing}")
+    return out
+
+
+def _metric(rule: MetricRule, new: MetricRule) -> list[str]:
+    out: list[str] = []
+    name = rule.metric
+    if rule.higher_is_better != new.higher_is_better:
+        out.append(f"{name}: direction changed (higher_is_better {new.higher_is_better})")
+    if rule.min is not None and (new.min is None or new.min < rule.min):
+        out.append(f"{name}: floor lowered from {rule.min} to {new.min}")
+    if rule.max is not None and (new.max is None or new.max > rule.max):
+        out.append(f"{name}: ceiling raised from {rule.max} to {new.max}")
+    if _weaker_status(rule.on_fail, new.on_fail):
+        out.append(f"{name}: on_fail weakened from {rule.on_fail} to {new.on_fail}")
+    if _weaker_status(rule.on_inconclusive, new.on_inconclusive):
+        out.append(f"{name}: on_inconclusive weakened from {rule.on_inconclusive} to "
+                   f"{new.on_inconclusive}")
+    bv, nv = rule.vs_baseline, new.vs_baseline
+    if bv is None:
+        return out
+    if nv is None:
+        return [*out, f"{name}: baseline comparison removed"]
+    if nv.margin > bv.margin or (nv.margin_rel or 0) > (bv.margin_rel or 0):
+        out.append(f"{name}: non-inferiority margin widened")
+    if nv.confidence < bv.confidence:
+        out.append(f"{name}: confidence lowered from {bv.confidence} to {nv.confidence}")
+    if bv.require == "superior" and nv.require != "superior":
+        out.append(f"{name}: improvement no longer required")
+    if (bv.min_gain or 0) > (nv.min_gain or 0):
+        out.append(f"{name}: required gain lowered")
+    if bv.require_full_overlap and not nv.require_full_overlap:
+        out.append(f"{name}: require_full_overlap switched off")
+    for what in ("method", "aggregate", "quantile"):
+        old, new_value = getattr(bv, what), getattr(nv, what)
+        if old != new_value:
+            out.append(f"{name}: comparison {what} changed from {_show(old)} to "
+                       f"{_show(new_value)}")
+    return out
+
+
+def _metrics(base: Policy, head: Policy) -> list[str]:
+    out: list[str] = []
     head_rules = {r.metric: r for r in head.metrics}
     for rule in base.metrics:
         new = head_rules.get(rule.metric)
-        name = rule.metric
         if new is None:
-            out.append(f"metric rule {name} removed")
-            continue
-        if rule.min is not None and (new.min is None or new.min < rule.min):
-            out.append(f"{name}: floor lowered from {rule.min} to {new.min}")
-        if rule.max is not None and (new.max is None or new.max > rule.max):
-            out.append(f"{name}: ceiling raised from {rule.max} to {new.max}")
-        if _weaker_status(rule.on_fail, new.on_fail):
-            out.append(f"{name}: on_fail weakened from {rule.on_fail} to {new.on_fail}")
-        if _weaker_status(rule.on_inconclusive, new.on_inconclusive):
-            out.append(f"{name}: on_inconclusive weakened from {rule.on_inconclusive} to "
-                       f"{new.on_inconclusive}")
-        bv, nv = rule.vs_baseline, new.vs_baseline
-        if bv is not None:
-            if nv is None:
-                out.append(f"{name}: baseline comparison removed")
-                continue
-            if nv.margin > bv.margin or (nv.margin_rel or 0) > (bv.margin_rel or 0):
-                out.append(f"{name}: non-inferiority margin widened")
+            out.append(f"metric rule {rule.metric} removed")
+        else:
+            out.extend(_metric(rule, new))
+    return out
+
+
+def _budget(budget: Budget, new: Budget) -> list[str]:
+    out: list[str] = []
+    name = budget.name
+    if budget.max is not None and (new.max is None or new.max > budget.max):
+        out.append(f"budget {name}: max raised from {budget.max} to {new.max}")
+    if budget.min is not None and (new.min is None or new.min < budget.min):
+        out.append(f"budget {name}: min lowered from {budget.min} to {new.min}")
+    if _weaker_status(budget.on_exceed, new.on_exceed):
+        out.append(f"budget {name}: on_exceed weakened")
+    bv, nv = budget.vs_baseline, new.vs_baseline
+    if bv is not None:
+        if nv is None:
+            out.append(f"budget {name}: baseline ratio limit removed")
+        else:
+            if nv.max_ratio > bv.max_ratio:
+                out.append(f"budget {name}: max_ratio raised from {bv.max_ratio} to "
+                           f"{nv.max_ratio}")
             if nv.confidence < bv.confidence:
-                out.append(f"{name}: confidence lowered from {bv.confidence} to {nv.confidence}")
-            if bv.require == "superior" and nv.require != "superior":
-                out.append(f"{name}: improvement no longer required")
-            if (bv.min_gain or 0) > (nv.min_gain or 0):
-                out.append(f"{name}: required gain lowered")
+                # A narrower interval clears max_ratio sooner: an easier pass.
+                out.append(f"budget {name}: confidence lowered from {bv.confidence} to "
+                           f"{nv.confidence}")
+    return out
+
+
+def _budgets(base: Policy, head: Policy) -> list[str]:
+    out: list[str] = []
     head_budgets = {b.name: b for b in head.budgets}
     for budget in base.budgets:
-        new_b = head_budgets.get(budget.name)
-        if new_b is None:
+        new = head_budgets.get(budget.name)
+        if new is None:
             out.append(f"budget {budget.name} removed")
-            continue
-        if budget.max is not None and (new_b.max is None or new_b.max > budget.max):
-            out.append(f"budget {budget.name}: max raised from {budget.max} to {new_b.max}")
-        if budget.min is not None and (new_b.min is None or new_b.min < budget.min):
-            out.append(f"budget {budget.name}: min lowered from {budget.min} to {new_b.min}")
-        if _weaker_status(budget.on_exceed, new_b.on_exceed):
-            out.append(f"budget {budget.name}: on_exceed weakened")
-    if base.judge and base.judge.pin and not (head.judge and head.judge.pin):
-        out.append("judge pin removed")
-    elif base.judge and head.judge and base.judge.pin and head.judge.pin and \
-            base.judge.pin != head.judge.pin:
-        out.append("judge pin changed")
-    if base.llm and base.llm.one_change_at_a_time and not (head.llm and
-                                                           head.llm.one_change_at_a_time):
-        out.append("one_change_at_a_time switched off")
-    base_waivers = {(w.check, w.approved_by, w.expires) for w in base.waivers}
-    for w in head.waivers:
-        if (w.check, w.approved_by, w.expires) not in base_waivers:
-            out.append(f"waiver added for {w.check} (approved by {w.approved_by} until "
-                       f"{w.expires})")
+        else:
+            out.extend(_budget(budget, new))
     return out
+
+
+def _judge_and_llm(base: Policy, head: Policy) -> list[str]:
+    out: list[str] = []
+    base_pin = base.judge.pin if base.judge else None
+    head_pin = head.judge.pin if head.judge else None
+    if base_pin and not head_pin:
+        out.append("judge pin removed")
+    elif base_pin and head_pin and base_pin != head_pin:
+        out.append("judge pin changed")
+    # Without a judge section a judge mismatch blocks (checks/judge.py): compare what applies.
+    base_mismatch = base.judge.on_mismatch if base.judge else "block"
+    head_mismatch = head.judge.on_mismatch if head.judge else "block"
+    if _weaker_status(base_mismatch, head_mismatch):
+        out.append(f"judge on_mismatch weakened from {base_mismatch} to {head_mismatch}")
+    base_one = bool(base.llm and base.llm.one_change_at_a_time)
+    head_one = bool(head.llm and head.llm.one_change_at_a_time)
+    if base_one and not head_one:
+        out.append("one_change_at_a_time switched off")
+    elif base_one and base.llm and head.llm and _weaker_status(base.llm.on_violation,
+                                                               head.llm.on_violation):
+        out.append(f"llm on_violation weakened from {base.llm.on_violation} to "
+                   f"{head.llm.on_violation}")
+    return out
+
+
+def _stats(base: Policy, head: Policy) -> list[str]:
+    out: list[str] = []
+    old, new = base.multiplicity.method, head.multiplicity.method
+    if MULTIPLICITY_STRICTNESS[new] < MULTIPLICITY_STRICTNESS[old]:
+        out.append(f"multiplicity method changed from {old} to {new} (fewer blocks)")
+    if head.stats.resamples < base.stats.resamples:
+        out.append(f"stats.resamples lowered from {base.stats.resamples} to "
+                   f"{head.stats.resamples}")
+    if head.stats.seed != base.stats.seed:
+        out.append(f"stats.seed changed from {base.stats.seed} to {head.stats.seed}")
+    return out
+
+
+def _branches(base: Policy, head: Policy) -> list[str]:
+    """Any change to an override needs approval: it gates the PRs to other branches."""
+    patterns = sorted(set(base.branches) | set(head.branches))
+    return [f"branch overrides changed: {pattern}" for pattern in patterns
+            if base.branches.get(pattern) != head.branches.get(pattern)]
+
+
+def _waivers(base: Policy, head: Policy) -> list[str]:
+    base_waivers = {(w.check, w.approved_by, w.expires) for w in base.waivers}
+    return [f"waiver added for {w.check} (approved by {w.approved_by} until {w.expires})"
+            for w in head.waivers if (w.check, w.approved_by, w.expires) not in base_waivers]
+
+
+def loosenings(base: Policy, head: Policy) -> list[str]:
+    """Each way ``head`` is looser than ``base``, as short sentences; [] when none."""
+    return [
+        *_baseline(base.baseline, head.baseline),
+        *_envelope(base, head),
+        *_metrics(base, head),
+        *_budgets(base, head),
+        *_judge_and_llm(base, head),
+        *_stats(base, head),
+        *_branches(base, head),
+        *_waivers(base, head),
+    ]

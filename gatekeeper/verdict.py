@@ -12,7 +12,7 @@ from typing import Literal
 from gatekeeper import __version__
 from gatekeeper.errors import EXIT_BLOCK, EXIT_PASS
 from gatekeeper.models.common import STATUS_ORDER, Status
-from gatekeeper.models.policy import Waiver
+from gatekeeper.models.policy import Waiver, is_unwaivable
 from gatekeeper.models.verdict import (
     BaselineInfo,
     CandidateRef,
@@ -42,10 +42,14 @@ def exit_code_for(status: Status, fail_on: Literal["warn", "block"]) -> int:
 
 def apply_waivers(checks: Sequence[Check], waivers: Sequence[Waiver], as_of: date) -> list[Check]:
     """A live waiver that matches a failing check turns it into a pass that records the waiver
-    (who, why, ticket, until when). An expired waiver covers nothing and says so."""
+    (who, why, ticket, until when). An expired waiver covers nothing and says so.
+
+    Integrity checks (``is_unwaivable``) are never waived: the policy loader already rejects a
+    waiver that could match one, and this keeps a policy built in code to the same rule.
+    """
     out: list[Check] = []
     for c in checks:
-        if c.status == "pass":
+        if c.status == "pass" or is_unwaivable(c.id):
             out.append(c)
             continue
         matching = [w for w in waivers if fnmatch.fnmatchcase(c.id, w.check)]
@@ -87,6 +91,7 @@ def build_verdict(
         "pass": sum(c.status == "pass" for c in checks),
         "warn": sum(c.status == "warn" for c in checks),
         "block": sum(c.status == "block" for c in checks),
+        "waived": sum(c.waiver is not None for c in checks),
     })
     return Verdict(
         verdict=status,

@@ -7,12 +7,19 @@ outcome into a status with an explanation a reviewer can audit.
 Multiplicity: a candidate passes only if *every* rule holds — an intersection-union test, which
 needs no correction (Berger 1982). Blocking when *any* of several metrics is shown worse is a
 family of tests, so the "worse" findings are Holm-adjusted (or BH / Bonferroni / none, as the
-policy says) before they block; an unadjusted-only finding is reported as inconclusive.
+policy says) before they block. The adjustment works on one-sided p-values for "worse than the
+margin" from the normal approximation Φ((Δ + m)/SE) (the interval keeps its own method). A finding
+that is worse only before the adjustment gets its own outcome, ``worse_before_adjustment``, with
+the rule's ``on_inconclusive`` status: its interval lies wholly on the worse side of the
+margin, so it is
+neither "straddles the margin" nor underpowered — the family of block tests asks for stronger
+evidence than one test alone.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,7 +28,7 @@ import numpy as np
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.context import Context
 from gatekeeper.errors import InputError
-from gatekeeper.models.common import Status
+from gatekeeper.models.common import STATUS_ORDER, Status
 from gatekeeper.models.policy import MetricRule
 from gatekeeper.models.verdict import Check
 from gatekeeper.scores import LoadedMetric, comparable_ids
@@ -29,6 +36,12 @@ from gatekeeper.stats.types import Comparison, Hypothesis, Outcome
 
 if TYPE_CHECKING:
     from gatekeeper.stats.select import MetricData
+
+# Share of either side's example ids that may find no partner before a comparison cannot pass.
+MAX_UNMATCHED = 0.02
+_EXAMPLES = re.compile(r"only in the (candidate|baseline),.*\(e\.g\. (.*)\)$")
+# The check's outcome when a "worse" finding does not survive the multiplicity adjustment.
+WORSE_BEFORE_ADJUSTMENT = "worse_before_adjustment"
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,7 @@ class _Result:
     comparison: Comparison
     outcome: Outcome
     p_worse: float | None
+    overlap: str | None = None  # why the pairing by id leaves too many examples out
 
 
 def metric_data_pair(cand: LoadedMetric, base: LoadedMetric) -> tuple[MetricData, MetricData]:
@@ -110,9 +124,43 @@ def _compare(ctx: Context, i: int, rule: MetricRule) -> _Result | Check:
     except ValueError as exc:
         raise InputError(f"metric {rule.metric!r}: {exc}",
                          ctx.policy.location("metrics", i, "vs_baseline")) from exc
+    overlap = _overlap(ctx, rule.metric, comp, cand, base) if comp.unmatched else None
     outcome = decide(comp, hyp)
     p_worse = _p_worse(comp, hyp)
-    return _Result(i, rule, hyp, comp, outcome, p_worse)
+    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap)
+
+
+def _overlap(ctx: Context, metric: str, comp: Comparison, cand: LoadedMetric,
+             base: LoadedMetric) -> str | None:
+    """What the pairing by id left out, when it is too much to trust the comparison.
+
+    No common id at all is an input error: the two runs were scored on different eval sets.
+    More than ``MAX_UNMATCHED`` of either side left out means the comparison is not of the same
+    examples — a candidate that drops the examples it fails would look better — so the rule
+    cannot pass; a few ids lost (a flaky example, a rename) only get a note.
+    """
+    assert comp.unmatched is not None
+    only_c, only_b = comp.unmatched
+    total_c, total_b = int(np.shape(cand.values)[0]), int(np.shape(base.values)[0])
+    if total_c - only_c == 0:
+        raise InputError(
+            f"metric {metric!r}: no example ids in common: the candidate ({cand.file}) and the "
+            f"baseline ({base.file}) were scored on different eval sets",
+            ctx.bundle.location("metrics", metric, "per_example"))
+    examples: dict[str, str] = {}
+    for note in comp.notes:  # the pairing's own note keeps a few of the ids (stats/pairing.py)
+        found = _EXAMPLES.search(note)
+        if found:
+            examples[found.group(1)] = f", e.g. {found.group(2)}"
+    parts = [f"{k:,} of {total:,} {side} example ids ({k / total:.1%}"
+             f"{examples.get(side, '')}) are not in the {other}"
+             for k, total, side, other in ((only_c, total_c, "candidate", "baseline"),
+                                           (only_b, total_b, "baseline", "candidate"))
+             if k > MAX_UNMATCHED * total]
+    if not parts:
+        return None
+    return (f"{' and '.join(parts)}: the two runs were not scored on the same examples, so "
+            "this comparison cannot pass")
 
 
 def _p_worse(comp: Comparison, hyp: Hypothesis) -> float | None:
@@ -150,21 +198,38 @@ WORDS = {
 }
 
 
-def _to_check(ctx: Context, r: _Result, adjusted: float | None, adj_method: str) -> Check:
+def _wholly_worse(comp: Comparison, hyp: Hypothesis) -> bool:
+    """The oriented interval lies wholly below -m: "underpowered" would be the wrong story."""
+    hi = comp.ci[1] if hyp.higher_is_better else -comp.ci[0]
+    return hi < -hyp.margin
+
+
+def _to_check(ctx: Context, r: _Result, adjusted: float | None, adj_method: str,
+              family: int) -> Check:
     from gatekeeper.stats.decision import more_samples_needed
 
     comp, rule, hyp = r.comparison, r.rule, r.hypothesis
     outcome = r.outcome
     notes = list(comp.notes)
-    if outcome == Outcome.WORSE and adjusted is not None and adjusted >= hyp.alpha_one_sided:
-        notes.append(f"shown worse only before the {adj_method} adjustment for several metrics "
-                     f"(adjusted p = {adjusted:.3g}); treated as inconclusive")
+    demoted = (outcome == Outcome.WORSE and adjusted is not None
+               and adjusted >= hyp.alpha_one_sided)
+    if demoted:
+        assert adjusted is not None
         outcome = Outcome.INCONCLUSIVE
+        notes.append(f"the interval lies wholly on the worse side of the margin, but the "
+                     f"adjusted p = "
+                     f"{adjusted:.3g} is not below {hyp.alpha_one_sided:g}: on_inconclusive "
+                     "applies, not on_fail (multiplicity: {method: none} turns the adjustment "
+                     "off)")
     status = _status(outcome, rule)
+    if r.overlap is not None:
+        floor: Status = "block" if rule.on_inconclusive == "block" else "warn"
+        status = max(status, floor, key=lambda x: STATUS_ORDER[x])
     log = comp.scale == "log_ratio"
     n_side = comp.n[0] if comp.n else 0
     undecided = outcome in (Outcome.INCONCLUSIVE, Outcome.NOT_IMPROVED, Outcome.NO_INFORMATION)
-    if comp.mde is not None and hyp.margin > 0 and comp.mde > hyp.margin and undecided:
+    if comp.mde is not None and hyp.margin > 0 and comp.mde > hyp.margin and undecided \
+            and not _wholly_worse(comp, hyp):
         more = more_samples_needed(n_side, comp.mde, hyp.margin)
         unit = "seeds" if comp.method in ("welch-t", "paired-t") and \
             ctx.bundle.run.metrics[rule.metric].kind == "replicates" else "examples"
@@ -176,16 +241,22 @@ def _to_check(ctx: Context, r: _Result, adjusted: float | None, adj_method: str)
     delta_txt = (f"log ratio {comp.delta:+.4f} (×{math.exp(comp.delta):.3f})" if log
                  else f"Δ = {comp.delta:+.4f}")
     ci_txt = f"[{comp.ci[0]:+.4f}, {comp.ci[1]:+.4f}]"
+    if demoted:
+        words = (f"worse than the margin {fmt(hyp.margin)} before the {adj_method} adjustment "
+                 f"over {family} block tests (adjusted p = {adjusted:.3g}), not after it")
+    else:
+        words = WORDS[outcome] + (f" {fmt(hyp.margin)}" if outcome in (
+            Outcome.NON_INFERIOR, Outcome.WORSE) else "")
     message = (f"{rule.metric}: {delta_txt}, {level}% CI {ci_txt} by {comp.method} "
-               f"(n = {comp.n[0]:,} vs {comp.n[1]:,}): {WORDS[outcome]}"
-               + (f" {fmt(hyp.margin)}" if outcome in (Outcome.NON_INFERIOR, Outcome.WORSE)
-                  else ""))
+               f"(n = {comp.n[0]:,} vs {comp.n[1]:,}): {words}"
+               + (f"; but {r.overlap}" if r.overlap is not None else ""))
     return check(
         f"metric:{rule.metric}:vs_baseline", status, message,
         observed=clean(comp.candidate), baseline=clean(comp.baseline), delta=clean(comp.delta),
         ci=(clean(comp.ci[0]) or 0.0, clean(comp.ci[1]) or 0.0), confidence=comp.confidence,
         threshold=clean(hyp.threshold), method=comp.method, reason=comp.reason,
-        n=comp.n, p_value=clean(comp.p_value), mde=clean(comp.mde), outcome=outcome.value,
+        n=comp.n, p_value=clean(comp.p_value), mde=clean(comp.mde),
+        outcome=WORSE_BEFORE_ADJUSTMENT if demoted else outcome.value,
         notes=notes, source=source_of(ctx.policy.location("metrics", r.index, "vs_baseline")),
     )
 
@@ -209,10 +280,12 @@ def run(ctx: Context) -> list[Check]:
         if isinstance(r, Check):
             out.append(r)
         else:
-            c = _to_check(ctx, r, adjusted.get(r.index), method)
+            c = _to_check(ctx, r, adjusted.get(r.index), method, len(family))
             if adjusted:
                 c = c.model_copy(update={"notes": [
-                    *c.notes, f"{method} adjustment over {len(family)} block tests "
-                    "(pass needs every rule: no correction)"]})
+                    *c.notes, f"{method} adjustment over {len(family)} block tests, on "
+                    "one-sided p-values for 'worse than the margin' from the normal "
+                    "approximation (Δ and its standard error); pass needs every rule: no "
+                    "correction"]})
             out.append(c)
     return out

@@ -1,17 +1,28 @@
 """Cost, latency and usage budgets: absolute limits and ratios against the baseline.
 
-Where the numbers come from, first match wins:
+A budget names a **reserved** quantity (``latency_p50_ms``, ``latency_p95_ms``,
+``latency_p99_ms``, ``cost_usd``, ``cost_per_request_usd``, ``cost_per_success_usd``,
+``tokens_per_request``, ``input_tokens``, ``output_tokens``, ``requests``, ``error_rate``) or any
+other metric of the run. A reserved quantity is measured from the run's per-request evidence,
+first match wins:
 
-1. a metric of the run with the budget's name (its mean, with its standard error);
-2. request traces (``llm.traces``, JSONL, one request per line: ``id``, ``latency_ms``,
+1. request traces (``llm.traces``, JSONL, one request per line: ``id``, ``latency_ms``,
    ``input_tokens``, ``output_tokens``, ``cost_usd``, ``success``, ``judge``, ``error``): every
    derived quantity with an interval — latency quantiles by Harrell–Davis with a percentile
    bootstrap, cost and tokens per request and cost per success as ratios of means with a
    delta-method interval, the error rate (share of requests whose ``error`` is set; every
    record must carry the key, null when fine) with Wilson's interval;
-3. latency quantiles only: a ``samples`` metric of the run whose field is ``latency_ms``;
-4. ``llm.usage`` totals: a scalar without an interval (older bundles and tools that record only
+2. latency quantiles only: a ``samples`` metric of the run whose field is ``latency_ms``;
+3. ``llm.usage`` totals: a scalar without an interval (older bundles and tools that record only
    totals); there the error rate is 1 − successes/requests, since usage counts no errors.
+
+A run metric that carries a reserved name is a *claim* about that quantity, not evidence: it is
+used (its mean, with its standard error) only when the run has none of the sources above. When
+it has both and the claim disagrees with the measured value — more than 1% apart (rounding, or
+another quantile estimator) and outside the measured interval when there is one — the budget
+blocks and names both values: a bundle must not be able to report ``latency_p95_ms: 100`` over
+traces whose p95 is 2,852. A ``samples`` metric is per-request data, not a claim, and is never
+compared this way. A budget named after a non-reserved metric uses that metric's mean.
 
 An **absolute** budget (``max``/``min``) is decided on the point estimate against the limit, and
 the interval is shown beside it (with a note when it straddles the limit): a budget is an
@@ -23,8 +34,10 @@ A **vs_baseline** budget (``max_ratio``) compares the same quantity of the basel
 ratio candidate/baseline with an interval at ``confidence``: the log ratio of Harrell–Davis
 quantiles for latency (requests resampled in pairs when both runs served the same request ids),
 the delta-method (or bootstrap-t, for skewed costs) log ratio of means for cost, tokens and error
-rate. Lower bound of the ratio above ``max_ratio`` → ``on_exceed``; upper bound below → pass;
-otherwise, or when the comparison carries no variance information → warn.
+rate. Each side takes its traces (or latency samples); a run metric of the budget's name stands
+in only for a side that has neither those nor a usage total. Lower bound of the ratio above
+``max_ratio`` → ``on_exceed``; upper bound below → pass; otherwise, or when the comparison
+carries no variance information → warn.
 
 A budget whose quantity the run cannot provide is not a pass: it takes ``on_exceed`` and says
 what is missing. Malformed trace lines are bundle errors naming the file and line.
@@ -53,6 +66,10 @@ DERIVED = ("cost_usd", "cost_per_request_usd", "cost_per_success_usd", "tokens_p
            "input_tokens", "output_tokens", "requests", "error_rate")
 QUANTILES = {"latency_p50_ms": 0.50, "latency_p95_ms": 0.95, "latency_p99_ms": 0.99}
 TRACE_BUDGETS = tuple(QUANTILES)
+RESERVED = DERIVED + TRACE_BUDGETS
+# A run metric restating a reserved quantity agrees with the measured value when it is within
+# this relative distance (a rounded figure, another quantile estimator) or inside its interval.
+AGREE_REL = 0.01
 # Level of the interval shown beside an absolute budget (a vs_baseline block gives its own).
 CONFIDENCE = 0.95
 # Bootstrap resamples for latency quantiles: the policy's count, capped so a gate stays fast.
@@ -333,6 +350,47 @@ def _maybe_paired(cand: Sample, base: Sample) -> tuple[np.ndarray, np.ndarray, b
     return cand.x[oc], base.x[ob], True
 
 
+def _claimed(ctx: Context, which: str, name: str) -> float | None:
+    """The mean of a run metric that restates a reserved quantity (None: no such claim).
+
+    A ``samples`` metric is per-request data, not a claimed figure, so it is not one.
+    """
+    bundle = ctx.bundle if which == "candidate" else ctx.baseline
+    assert bundle is not None
+    spec = bundle.run.metrics.get(name)
+    if spec is None or spec.kind == "samples":
+        return None
+    return point_estimate(ctx.metric(which, name).values)[0]
+
+
+def _disagreement(name: str, claimed: float, measured: float,
+                  ci: tuple[float, float] | None, source: str) -> str | None:
+    """Why a claimed run metric contradicts the measured value, or None when they agree."""
+    if math.isclose(claimed, measured, rel_tol=AGREE_REL, abs_tol=1e-12):
+        return None
+    if ci is not None and all(math.isfinite(v) for v in ci) and ci[0] <= claimed <= ci[1]:
+        return None
+    inside = (f", outside its interval [{fmt(ci[0])}, {fmt(ci[1])}]"
+              if ci is not None and all(math.isfinite(v) for v in ci) else "")
+    return (f"the run reports {name} = {fmt(claimed)} as a metric, but measured from {source} "
+            f"it is {fmt(measured)}{inside}: the reported figure contradicts the run's own data "
+            "(the budget is measured from that data; remove the metric or fix it)")
+
+
+def _conflict_check(budget: Budget, claimed: float, m: Measured, text: str, cid: str,
+                    confidence: float, src: dict[str, Any] | None) -> Check:
+    ci = None
+    if m.ci is not None and all(math.isfinite(v) for v in m.ci):
+        ci = (clean(m.ci[0]) or 0.0, clean(m.ci[1]) or 0.0)
+    limit = budget.max if budget.max is not None else budget.min
+    return check(cid, "block", text,
+                 observed=clean(m.value) if math.isfinite(m.value) else str(m.value),
+                 threshold=limit, ci=ci,
+                 confidence=confidence if ci is not None else None, method=m.method,
+                 n=(m.n, 0) if m.n is not None else None,
+                 notes=[*m.notes, f"reported by the run: {fmt(claimed)}"], source=src)
+
+
 def _run_metric_sample(ctx: Context, which: str, name: str) -> Sample | str:
     bundle = ctx.bundle if which == "candidate" else ctx.baseline
     assert bundle is not None
@@ -355,11 +413,17 @@ def _vs_baseline(ctx: Context, src: _Sources, i: int, budget: Budget) -> Check:
                           else ctx.policy.policy.baseline.on_missing)
         return check(cid, status, "no baseline to compare with (see baseline:resolve)",
                      source=where)
-    by_metric = budget.name in ctx.bundle.run.metrics
+    reserved = budget.name in RESERVED
     sides: dict[str, Sample] = {}
+    stand_in: set[str] = set()
     for which in ("candidate", "baseline"):
-        got = (_run_metric_sample(ctx, which, budget.name) if by_metric
-               else _sample(src, which, budget.name))
+        got = (_sample(src, which, budget.name) if reserved
+               else _run_metric_sample(ctx, which, budget.name))
+        if isinstance(got, str) and reserved and _usage_missing(src, which, budget.name) \
+                and budget.name in src.bundle(which).run.metrics:
+            # No per-request evidence and no usage total: the run's own metric stands in.
+            got = _run_metric_sample(ctx, which, budget.name)
+            stand_in.add(which)
         if isinstance(got, str) or got.kind == "total":
             why = got if isinstance(got, str) else "a total has no per-request interval"
             return check(cid, budget.on_exceed,
@@ -380,7 +444,11 @@ def _vs_baseline(ctx: Context, src: _Sources, i: int, budget: Budget) -> Check:
             + (f", ratio ×{math.exp(comp.delta):.3f}, {level}% CI "
                f"×[{math.exp(lo):.3f}, {math.exp(hi):.3f}]" if finite else "")
             + f" by {comp.method} (n = {comp.n[0]:,} vs {comp.n[1]:,}); limit {limit_txt}")
-    if comp.degenerate or not finite:
+    conflict = (_vs_conflict(ctx, src, budget, vs.confidence)
+                if reserved and "candidate" not in stand_in else None)
+    if conflict is not None:
+        status, verdict = "block", f"; {conflict}"
+    elif comp.degenerate or not finite:
         status, verdict = "warn", ": cannot tell (no usable interval)"
     elif lo > log_limit:
         status, verdict = budget.on_exceed, f": the whole interval is above {limit_txt}"
@@ -399,39 +467,85 @@ def _vs_baseline(ctx: Context, src: _Sources, i: int, budget: Budget) -> Check:
         source=where)
 
 
-def _by_run_metric(ctx: Context, budget: Budget, src: dict[str, Any] | None) -> Check:
+def _usage_missing(src: _Sources, which: str, name: str) -> bool:
+    return name in QUANTILES or derived_value(src.bundle(which).run, name)[0] is None
+
+
+def _vs_conflict(ctx: Context, src: _Sources, budget: Budget, confidence: float
+                 ) -> str | None:
+    """A candidate metric restating the quantity its traces measure, and contradicting them.
+
+    Reported here only when the budget has no absolute limit (the absolute check says it
+    otherwise), so each contradiction blocks once.
+    """
+    if budget.max is not None or budget.min is not None:
+        return None
+    claimed = _claimed(ctx, "candidate", budget.name)
+    if claimed is None:
+        return None
+    stats_cfg = ctx.policy.policy.stats
+    m = _measure(src, "candidate", budget.name, confidence,
+                 min(stats_cfg.resamples, MAX_QUANTILE_RESAMPLES), stats_cfg.seed)
+    if isinstance(m, str):
+        return None
+    return _disagreement(budget.name, claimed, m.value, m.ci, m.source)
+
+
+def _by_run_metric(ctx: Context, budget: Budget, src: dict[str, Any] | None,
+                   why: str | None = None) -> Check:
     """The budget names a metric of the run: its mean against the limit."""
     value, se = point_estimate(ctx.metric("candidate", budget.name).values)
-    m = Measured(value, None, "mean of the metric", None, budget.name,
-                 notes=(f"standard error {fmt(se)}",) if se is not None else ())
+    notes = [f"standard error {fmt(se)}"] if se is not None else []
+    if why is not None:
+        notes.append(f"taken from the run's own metric {budget.name}: {why}")
+    m = Measured(value, None, "mean of the metric", None, budget.name, notes=tuple(notes))
     return _absolute(budget, m, CONFIDENCE, src)
+
+
+def _absolute_reserved(ctx: Context, src: _Sources, budget: Budget, confidence: float,
+                       where: dict[str, Any] | None) -> Check:
+    """An absolute limit on a reserved quantity: measured from per-request data when the run
+    has any, the run's own metric only when it has none."""
+    name = budget.name
+    stats_cfg = ctx.policy.policy.stats
+    resamples = min(stats_cfg.resamples, MAX_QUANTILE_RESAMPLES)
+    measured = _measure(src, "candidate", name, confidence, resamples, stats_cfg.seed)
+    has_metric = name in ctx.bundle.run.metrics
+    if isinstance(measured, str):
+        if has_metric:
+            return _by_run_metric(ctx, budget, where, why=measured)
+        return check(f"budget:{name}", budget.on_exceed,
+                     f"{name} cannot be computed: {measured}", source=where)
+    claimed = _claimed(ctx, "candidate", name) if has_metric else None
+    if claimed is not None:
+        text = _disagreement(name, claimed, measured.value, measured.ci, measured.source)
+        if text is not None:
+            return _conflict_check(budget, claimed, measured, f"{name}: {text}",
+                                   f"budget:{name}", confidence, where)
+        measured = Measured(measured.value, measured.ci, measured.method, measured.n,
+                            measured.source, notes=(*measured.notes, (
+                                f"the run also reports {name} = {fmt(claimed)} as a metric; "
+                                f"it agrees with {measured.source}, which decide")),
+                            untrusted=measured.untrusted)
+    return _absolute(budget, measured, confidence, where)
 
 
 def run(ctx: Context) -> list[Check]:
     out: list[Check] = []
     src = _Sources(ctx)
-    stats_cfg = ctx.policy.policy.stats
     for i, budget in enumerate(ctx.policy.policy.budgets):
         where = source_of(ctx.policy.location("budgets", i))
         name = budget.name
-        if name not in ctx.bundle.run.metrics and name not in DERIVED \
-                and name not in QUANTILES:
+        if name not in ctx.bundle.run.metrics and name not in RESERVED:
             raise UnsupportedRuleError(
                 f"unknown budget {name!r}: name a metric of the run or one of "
-                f"{', '.join(DERIVED + TRACE_BUDGETS)}", ctx.policy.location("budgets", i, "name"))
+                f"{', '.join(RESERVED)}", ctx.policy.location("budgets", i, "name"))
         if budget.max is not None or budget.min is not None:
             confidence = budget.vs_baseline.confidence if budget.vs_baseline else CONFIDENCE
-            if name in ctx.bundle.run.metrics:
-                out.append(_by_run_metric(ctx, budget, where))
+            if name in RESERVED:
+                out.append(_absolute_reserved(ctx, src, budget, confidence, where))
             else:
-                resamples = min(stats_cfg.resamples, MAX_QUANTILE_RESAMPLES)
-                measured = _measure(src, "candidate", name, confidence, resamples,
-                                    stats_cfg.seed)
-                if isinstance(measured, str):
-                    out.append(check(f"budget:{name}", budget.on_exceed,
-                                     f"{name} cannot be computed: {measured}", source=where))
-                else:
-                    out.append(_absolute(budget, measured, confidence, where))
+                out.append(_by_run_metric(ctx, budget, where))
         if budget.vs_baseline is not None:
             out.append(_vs_baseline(ctx, src, i, budget))
     return out

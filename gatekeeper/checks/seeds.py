@@ -2,6 +2,14 @@
 
 Reporting 3 replicates from a run that lists 5 seeds is how cherry-picked seeds look from the
 outside, so a mismatch is a block whatever the policy says elsewhere.
+
+A run that lists several seeds but gives a gated metric (one with a ``min``, ``max`` or
+``vs_baseline`` rule) as a single ``value`` hides the same trap one step earlier: the value may
+be the best seed. That is a **warn**, not a block: a single value is also how an honest run
+reports a mean it already took over its seeds, and the gate cannot tell the two apart; the warn
+asks for one replicate per seed so that the mean of K runs, with its spread, is what is judged.
+Its id is ``replicates:<metric>`` so that a team that knowingly reports a mean can waive it,
+while ``seeds:*`` (a count that does not match) can never be waived.
 """
 
 from __future__ import annotations
@@ -15,8 +23,21 @@ def run(ctx: Context) -> list[Check]:
     run_ = ctx.bundle.run
     out: list[Check] = []
     seeds = run_.seeds
+    gated = {rule.metric for rule in ctx.policy.policy.metrics
+             if rule.min is not None or rule.max is not None or rule.vs_baseline is not None}
     for name in sorted(run_.metrics):
         spec = run_.metrics[name]
+        if spec.kind == "value" and name in gated and seeds is not None \
+                and len(set(seeds)) > 1:
+            k = len(set(seeds))
+            out.append(check(
+                f"replicates:{name}", "warn",
+                f"one value of {name} for {k} seeds: give one replicate per seed so the mean "
+                f"of {k} runs, not one run, is judged (if this value is already the mean over "
+                "the seeds, say so with replicates)",
+                observed=1.0, threshold=float(k),
+                source=source_of(ctx.bundle.location("metrics", name, "value"))))
+            continue
         if spec.replicates is None:
             continue
         src = source_of(ctx.bundle.location("metrics", name, "replicates"))

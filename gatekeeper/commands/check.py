@@ -188,7 +188,8 @@ def _load_policy(policy_path: Path, base_ref: str | None, target_branch: str | N
         return head, [make_check("policy:changed", "warn",
                                  f"{rel} does not exist on the base ({base_ref}): this PR adds "
                                  "the policy that gates it, so it needs approval")]
-    base = load_policy(base_path, target_branch=target_branch, display=f"{rel}@{base_ref[:12]}")
+    base = load_policy(base_path, target_branch=target_branch, display=f"{rel}@{base_ref[:12]}",
+                       root=workdir / "base-policy")
     from gatekeeper.github.base_policy import unified_diff
 
     base_text = base_path.read_text(encoding="utf-8")

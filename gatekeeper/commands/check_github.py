@@ -57,7 +57,9 @@ def publish_verdict(verdict: Verdict, ctx: ReportContext, args: argparse.Namespa
         policy_name=name,
         check_name=args.check_name,
         title=f"{verdict.verdict}: {verdict.counts.block} block, {verdict.counts.warn} warn, "
-              f"{verdict.counts.passed} pass ({name}@{verdict.policy.version})",
+              f"{verdict.counts.passed} pass"
+              + (f", {verdict.counts.waived} waived" if verdict.counts.waived else "")
+              + f" ({name}@{verdict.policy.version})",
         comment_markdown=_comment_body(verdict, ctx, name),
         summary_markdown=summary,
         annotations=annotations_for(verdict),  # type: ignore[arg-type]

@@ -17,11 +17,12 @@ from gatekeeper.github.settings import GitHubSettings
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "relay",
-        help="post the comment and check stored by a fork PR's run (workflow_run relay)",
+        help="post the comment stored by a fork PR's run (workflow_run relay; never a check)",
         description=(
             "Read relay.json and the comment file that `gatekeeper check --github` stored for "
             "a fork pull request, verify them against the triggering workflow_run event, and "
-            "post the sticky comment and check with this repository's token."
+            "post the sticky comment, marked as an unverified fork report, with this repository's "
+            "token. No check is posted: a fork's own run cannot vouch for its verdict."
         ),
     )
     parser.add_argument("--dir", required=True, type=Path, help="the downloaded artifact's folder")

@@ -1,9 +1,13 @@
-"""The ``workflow_run`` relay: post a fork PR's stored comment and check from the base
-repository, where the token can write.
+"""The ``workflow_run`` relay: post a fork PR's stored comment from the base repository,
+where the token can write.
 
 Everything in the comment directory came from a run of untrusted PR code: it is parsed as data
 only (sizes bounded, types checked) and cross-checked against what GitHub itself says about
-the triggering run and the pull request.
+the triggering run and the pull request. Even then, the verdict in it is whatever the fork's
+workflow (which the fork's author can edit) chose to write. So the relay posts the comment under
+a banner saying so, and never posts a check: required checks count success and neutral alike as
+passing, so any check posted from the artifact, under any name it chooses, could stand in for
+the gate. The gate's check must come from a trusted run.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import GitHubError
-from gatekeeper.github.checks import CHECK_CONCLUSIONS, publish_check
+from gatekeeper.github.checks import CHECK_CONCLUSIONS
 from gatekeeper.github.client import GitHubClient
 from gatekeeper.github.comment import COMMENT_LIMIT, marker, truncate_comment, upsert_comment
 from gatekeeper.github.publish import RELAY_FILE, RELAY_SCHEMA, PublishResult
@@ -26,6 +30,15 @@ MAX_COMMENT_BYTES = 4 * COMMENT_LIMIT  # UTF-8 is at most 4 bytes per character
 _SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _NAME_RE = re.compile(r"^[^\x00-\x1f]{1,200}$")
+FORK_BANNER = (
+    "> [!WARNING]\n"
+    "> **Reported by the workflow run of a fork's pull request: not a verified gate result; "
+    "the required check must come from a trusted run.**\n"
+)
+NO_CHECK_NOTE = (
+    "no check was posted: a fork's run can edit the verdict it reports, "
+    "so the required check must come from a trusted run"
+)
 
 
 @dataclass(frozen=True)
@@ -124,31 +137,27 @@ def _verify_against_github(
         )
 
 
+def fork_report_comment(data: RelayData) -> str:
+    """The stored comment with the fork banner right below gatekeeper's marker."""
+    mark = marker(data.policy_name)
+    body = data.comment[len(mark) :].lstrip("\n")
+    return f"{mark}\n{FORK_BANNER}\n{body}"
+
+
 def relay(settings: GitHubSettings, client: GitHubClient, comment_dir: Path) -> PublishResult:
-    """Post the stored sticky comment and check for the pull request named in ``relay.json``."""
+    """Post the stored sticky comment, marked as a fork's report, on the PR in ``relay.json``.
+
+    ``status``, ``check_name`` and ``title`` in ``relay.json`` are validated but not acted on:
+    no check is created from them (see the module docstring).
+    """
     repo = settings.require_repository()
     settings.require_token()
     data = load_relay(comment_dir)
     _verify_against_github(settings, client, repo, data)
-    posted = upsert_comment(client, repo, data.pr_number, data.policy_name, data.comment)
-    check = publish_check(
-        client,
-        repo,
-        data.head_sha,
-        name=data.check_name,
-        status=data.status,
-        title=data.title,
-        summary=data.comment,
-        details_url=settings.run_url,
-    )
-    warnings: tuple[str, ...] = ()
-    if check.fallback_reason:
-        warnings = (
-            f"could not create a check run ({check.fallback_reason}); set a commit status instead",
-        )
+    body = fork_report_comment(data)
+    posted = upsert_comment(client, repo, data.pr_number, data.policy_name, body)
     return PublishResult(
-        actions=(f"comment-{posted.action}", check.kind),
-        warnings=warnings,
+        actions=(f"comment-{posted.action}",),
+        warnings=(NO_CHECK_NOTE,),
         comment_url=posted.url,
-        check_url=check.url,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from datetime import date
 from typing import Any, Literal
 
@@ -108,12 +109,105 @@ class JudgeRule(Strict):
     on_mismatch: Status = "block"
 
 
+# Checks that say whether the evidence is genuine: files that match their hashes, a baseline
+# that is what the registry says, every seed that was run. Waiving one would let a tampered or
+# cherry-picked bundle through with a green headline, so no waiver may cover them.
+# A pattern ending in ":" stands for every id it begins; otherwise it is one check id.
+UNWAIVABLE = ("artifact:", "seeds:", "baseline:integrity")
+
+
+def is_unwaivable(check_id: str) -> bool:
+    return any(check_id.startswith(u) if u.endswith(":") else check_id == u
+               for u in UNWAIVABLE)
+
+
+def _glob_tokens(pattern: str) -> list[str]:
+    """fnmatch's tokens: "*", "?", a bracket class "[...]" or one literal character."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "[":
+            j = i + 1
+            if j < len(pattern) and pattern[j] == "!":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":
+                j += 1
+            j = pattern.find("]", j)
+            if j != -1:  # an unclosed "[" is a literal, as in fnmatch
+                out.append(pattern[i:j + 1])
+                i = j + 1
+                continue
+        out.append(ch)
+        i += 1
+    return out
+
+
+def _token_matches(token: str, ch: str) -> bool:
+    if token == "?":
+        return True
+    if len(token) > 1:  # a bracket class
+        return fnmatch.fnmatchcase(ch, token)
+    return token == ch
+
+
+def can_match_prefix(pattern: str, prefix: str) -> bool:
+    """Whether the glob matches at least one string that starts with ``prefix``.
+
+    Runs the glob as an automaton over the prefix: if some state survives the prefix, the rest
+    of the pattern can always be satisfied by a suitable suffix.
+    """
+    tokens = _glob_tokens(pattern)
+
+    def closure(states: set[int]) -> set[int]:
+        out = set(states)
+        for i in sorted(states):
+            while i < len(tokens) and tokens[i] == "*":
+                i += 1
+                out.add(i)
+        return out
+
+    states = closure({0})
+    for ch in prefix:
+        nxt: set[int] = set()
+        for i in states:
+            if i >= len(tokens):
+                continue
+            if tokens[i] == "*":
+                nxt.add(i)
+            elif _token_matches(tokens[i], ch):
+                nxt.add(i + 1)
+        states = closure(nxt)
+        if not states:
+            return False
+    return True
+
+
 class Waiver(Strict):
     check: NonEmpty  # a check id, or a glob such as "metric:accuracy:*"
     reason: NonEmpty
     approved_by: NonEmpty
     expires: date
     ticket: str | None = None
+
+    @model_validator(mode="after")
+    def _narrow_and_waivable(self) -> Waiver:
+        pattern = self.check
+        if not pattern.replace("*", "").replace("?", "").replace(":", "").strip():
+            raise ValueError(
+                f"waiver check {pattern!r} is only wildcards: it would waive every check, "
+                "block included; name the check (e.g. 'metric:accuracy:vs_baseline' or "
+                "'budget:cost_usd')")
+        covered = [u for u in UNWAIVABLE
+                   if (can_match_prefix(pattern, u) if u.endswith(":")
+                       else fnmatch.fnmatchcase(u, pattern))]
+        if covered:
+            shown = ", ".join(u + "*" if u.endswith(":") else u for u in covered)
+            raise ValueError(
+                f"waiver check {pattern!r} would cover {shown}: integrity checks (artifact:*, "
+                "seeds:*, baseline:integrity) cannot be waived; fix the bundle, or narrow the "
+                "pattern to the checks you mean")
+        return self
 
 
 class LlmRule(Strict):

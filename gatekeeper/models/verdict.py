@@ -85,9 +85,10 @@ class GateInfo(Strict):
 
 
 class Counts(Strict):
-    passed: int = Field(alias="pass")
+    passed: int = Field(alias="pass")  # waived checks pass, so they are counted here too
     warn: int
     block: int
+    waived: int = 0  # passes that a waiver made; 0 in verdicts written before it was counted
 
 
 class Verdict(Strict):

@@ -15,6 +15,10 @@ A comparison needs exactly one path. A bare path is true when the value is prese
 (``not archived``). A missing value makes every comparison false except ``!= ...`` and
 ``== null``. Numbers compare numerically (text values such as MLflow params are converted when
 they parse as numbers); ``aliases == "production"`` tests membership.
+
+An expression is at most ``MAX_EXPRESSION_LENGTH`` characters and nests parentheses and ``not``
+at most ``MAX_DEPTH`` levels deep, so parsing and evaluation stay far from Python's recursion
+limit; ``and``/``or`` chains of any length are flat (one node with many operands).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ MAP_FIELDS = ("tags", "params", "metrics", "approval", "run")
 RUN_ROOTS = frozenset({"tags", "params", "metrics", "run", "parent_run_id"})
 OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
 KEYWORDS = frozenset({"and", "or", "not", "true", "false", "null"})
+MAX_EXPRESSION_LENGTH = 10_000
+MAX_DEPTH = 64  # levels of "(" and "not"; each level costs a few stack frames
 
 
 class SearchError(InputError):
@@ -176,8 +182,8 @@ class Truthy:
 @dataclass(frozen=True)
 class BoolOp:
     op: str  # "and" | "or"
-    left: Node
-    right: Node
+    # A whole chain in one node: "a or b or c ..." must not cost one stack frame per operand.
+    operands: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,7 @@ class _Parser:
         self.expression = expression
         self.tokens = tokenize(expression)
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> Token:
         return self.tokens[self.pos]
@@ -215,35 +222,43 @@ class _Parser:
                                          "'or' or the end")
         return node
 
+    def enter(self, token: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(token, f"nested deeper than {MAX_DEPTH} levels of '(' and 'not'")
+
     def or_expr(self) -> Node:
-        node = self.and_expr()
+        operands = [self.and_expr()]
         while self.peek().kind == "or":
             self.take()
-            node = BoolOp("or", node, self.and_expr())
-        return node
+            operands.append(self.and_expr())
+        return operands[0] if len(operands) == 1 else BoolOp("or", tuple(operands))
 
     def and_expr(self) -> Node:
-        node = self.not_expr()
+        operands = [self.not_expr()]
         while self.peek().kind == "and":
             self.take()
-            node = BoolOp("and", node, self.not_expr())
-        return node
+            operands.append(self.not_expr())
+        return operands[0] if len(operands) == 1 else BoolOp("and", tuple(operands))
 
     def not_expr(self) -> Node:
         if self.peek().kind == "not":
-            self.take()
-            return Not(self.not_expr())
+            self.enter(self.take())
+            node: Node = Not(self.not_expr())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
         token = self.peek()
         if token.kind == "lparen":
-            self.take()
+            self.enter(self.take())
             node = self.or_expr()
             closing = self.peek()
             if closing.kind != "rparen":
                 raise self.fail(closing, f"expected ')' to close the '(' at column {token.column}")
             self.take()
+            self.depth -= 1
             return node
         left = self.operand()
         if self.peek().kind != "op":
@@ -291,6 +306,14 @@ class _Parser:
 
 def parse(expression: str) -> Node:
     """Parse ``expression`` into a tree; raises SearchError naming the column."""
+    if len(expression) > MAX_EXPRESSION_LENGTH:
+        column = MAX_EXPRESSION_LENGTH + 1
+        # Not echoed with a caret like other errors: the echo would be as long as the input.
+        raise SearchError(
+            f"column {column}: the expression is {len(expression)} characters long; "
+            f"the limit is {MAX_EXPRESSION_LENGTH}",
+            Location(field="expression", column=column),
+        )
     return _Parser(expression).parse()
 
 
@@ -299,7 +322,7 @@ def needs_run(node: Node) -> bool:
         return node.path[0] in RUN_ROOTS
     if isinstance(node, Not):
         return needs_run(node.operand)
-    return needs_run(node.left) or needs_run(node.right)
+    return any(needs_run(operand) for operand in node.operands)
 
 
 # -- evaluation ------------------------------------------------------------------------
@@ -417,8 +440,8 @@ def evaluate(node: Node, rec: Mapping[str, Any]) -> bool:
     if isinstance(node, Not):
         return not evaluate(node.operand, rec)
     if node.op == "and":
-        return evaluate(node.left, rec) and evaluate(node.right, rec)
-    return evaluate(node.left, rec) or evaluate(node.right, rec)
+        return all(evaluate(operand, rec) for operand in node.operands)
+    return any(evaluate(operand, rec) for operand in node.operands)
 
 
 def matches(expression: str, version: ModelVersion, run: RunInfo | None = None) -> bool:

@@ -79,7 +79,8 @@ def _minimal(verdict: Verdict, ctx: ReportContext, room: int) -> str:
     text = (
         f"## {ICON[verdict.verdict]} gatekeeper: **{verdict.verdict}** · policy "
         f"{md(verdict.policy.name, 100)}@{md(verdict.policy.version, 40)}\n\n"
-        f"⛔ {c.block} block · ⚠️ {c.warn} warn · ✅ {c.passed} pass\n\n"
+        f"⛔ {c.block} block · ⚠️ {c.warn} warn · ✅ {c.passed} pass"
+        + (f" · 🛡 {c.waived} waived" if c.waived else "") + "\n\n"
         f"> [!NOTE]\n> The report is too long for a PR comment. See {_where(ctx)}.\n"
     )
     if len(text) > room:

@@ -40,7 +40,8 @@ def signed(value: float | None, digits: int = 4) -> str:
 
 
 OUTCOME_WORDS = {"non_inferior": "non-inferior", "not_improved": "not improved",
-                 "no_information": "no information"}
+                 "no_information": "no information",
+                 "worse_before_adjustment": "worse before the multiplicity adjustment"}
 
 
 def outcome_text(c: Check) -> str:

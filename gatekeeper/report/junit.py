@@ -56,6 +56,7 @@ def render(verdict: Verdict, context: ReportContext) -> str:
     for key, value in (
         ("gatekeeper.verdict", verdict.verdict),
         ("gatekeeper.exit_code", str(verdict.exit_code)),
+        ("gatekeeper.waived", str(verdict.counts.waived)),
         ("gatekeeper.fail_on", verdict.fail_on),
         ("gatekeeper.policy", f"{verdict.policy.name}@{verdict.policy.version}"),
         ("gatekeeper.policy_sha256", verdict.policy.sha256),

@@ -24,7 +24,8 @@ def render(verdict: Verdict, context: ReportContext) -> str:
         lines.append(f"rollback target: {rt.model} v{rt.version}" if rt.version
                      else f"rollback target: none ({rt.reason})")
     c = verdict.counts
-    lines.append(f"checks: {c.passed} pass, {c.warn} warn, {c.block} block")
+    waived = f", {c.waived} waived" if c.waived else ""
+    lines.append(f"checks: {c.passed} pass, {c.warn} warn, {c.block} block{waived}")
     order = {"block": 0, "warn": 1, "pass": 2}
     for chk in sorted(verdict.checks, key=lambda x: order[x.status]):
         lines.append(f"  {MARK[chk.status]} {chk.id}: {chk.message}")

@@ -183,6 +183,7 @@ def _per_example(
         )
     sc, sb = vc[match.idx_candidate], vb[match.idx_baseline]
     clusters = _paired_clusters(c, b, match.idx_candidate, match.idx_baseline)
+    unmatched = (match.n_only_candidate, match.n_only_baseline)
     if sc.size == 0:
         return Comparison(
             method="none",
@@ -195,6 +196,7 @@ def _per_example(
             n=(0, 0),
             notes=(*pair_notes, "no example ids in common: nothing to compare"),
             degenerate=True,
+            unmatched=unmatched,
         )
 
     if non_decomposable:
@@ -211,7 +213,7 @@ def _per_example(
         )
     else:
         result = _dispatch(sc, sb, clusters, hypothesis, method, seed, resamples)
-    return dataclasses.replace(result, notes=(*result.notes, *pair_notes))
+    return dataclasses.replace(result, notes=(*result.notes, *pair_notes), unmatched=unmatched)
 
 
 def _paired_labels(

@@ -68,3 +68,6 @@ class Comparison:
     # True: no trustworthy verdict (no variance information, differences too skewed for n, or
     # costs too heavy-tailed): the interval is shown, the decision must not pass.
     degenerate: bool = False
+    # Per-example comparisons only: how many ids of (candidate, baseline) found no partner on
+    # the other side and were left out. None where no pairing by id took place.
+    unmatched: tuple[int, int] | None = None

@@ -40,7 +40,8 @@ def requests(n: int, seed: int, scale: float = 1.0, errors: int = 0,
 
 
 def write_bundle(root: Path, records: list[dict[str, Any]] | str,
-                 usage: dict[str, Any] | None = None, traces: bool = True) -> Bundle:
+                 usage: dict[str, Any] | None = None, traces: bool = True,
+                 metrics: dict[str, Any] | None = None) -> Bundle:
     root.mkdir(parents=True)
     llm: dict[str, Any] = {}
     if traces:
@@ -52,6 +53,8 @@ def write_bundle(root: Path, records: list[dict[str, Any]] | str,
     if usage is not None:
         llm["usage"] = usage
     run = {"schema": "gatekeeper.run/v1", "run_id": root.name, "model": "m", "llm": llm}
+    if metrics is not None:
+        run["metrics"] = metrics
     (root / "run.yaml").write_text(yaml.safe_dump(run))
     return load_bundle(root)
 
@@ -250,3 +253,71 @@ def test_zero_errors_on_both_sides_cannot_pass_a_ratio(tmp_path: Path) -> None:
     c = evaluate(tmp_path, "  - {name: error_rate, vs_baseline: {max_ratio: 2}}\n", cand,
                  base)["budget:error_rate:vs_baseline"]
     assert c.status == "warn" and "cannot tell" in c.message
+
+
+# ---------------------------------------------------------------- a run metric with a reserved name
+
+
+def p95_of(recs: list[dict[str, Any]]) -> float:
+    return float(harrell_davis(np.array([r["latency_ms"] for r in recs]), 0.95))
+
+
+def test_self_reported_latency_cannot_override_the_traces(tmp_path: Path) -> None:
+    recs = requests(600, 1)
+    b = write_bundle(tmp_path / "b", recs, metrics={"latency_p95_ms": {"value": 100}})
+    c = evaluate(tmp_path, "  - {name: latency_p95_ms, max: 300, on_exceed: warn}\n",
+                 b)["budget:latency_p95_ms"]
+    assert c.status == "block"  # a contradiction blocks, whatever on_exceed says
+    assert "latency_p95_ms = 100 as a metric" in c.message
+    assert f"{p95_of(recs):.4g}" in c.message and "traces/requests.jsonl" in c.message
+    assert c.observed == pytest.approx(p95_of(recs), rel=1e-9)
+
+
+def test_a_reported_figure_that_agrees_is_noted_and_the_traces_decide(tmp_path: Path) -> None:
+    recs = requests(600, 1)
+    claim = round(p95_of(recs) * 1.004, 1)  # a rounded figure, another estimator
+    b = write_bundle(tmp_path / "b", recs, metrics={"latency_p95_ms": {"value": claim}})
+    c = evaluate(tmp_path, "  - {name: latency_p95_ms, max: 300}\n", b)["budget:latency_p95_ms"]
+    assert c.status == "block" and "over the budget of 300" in c.message  # traces: ~1,500 ms
+    assert c.method == "harrell-davis-percentile-bootstrap"
+    assert any("agrees with traces/requests.jsonl" in n for n in c.notes)
+
+
+def test_cost_metric_contradicting_usage_totals_blocks(tmp_path: Path) -> None:
+    b = write_bundle(tmp_path / "b", [], usage={"requests": 100, "successes": 80,
+                                                "cost_usd": 2.0}, traces=False,
+                     metrics={"cost_usd": {"value": 0.5}})
+    c = evaluate(tmp_path, "  - {name: cost_usd, max: 1}\n", b)["budget:cost_usd"]
+    assert c.status == "block" and "cost_usd = 0.5 as a metric" in c.message
+    assert "measured from llm.usage it is 2:" in c.message
+
+
+def test_the_run_metric_stands_in_only_without_per_request_data(tmp_path: Path) -> None:
+    b = write_bundle(tmp_path / "b", [], traces=False,
+                     metrics={"latency_p95_ms": {"replicates": [180, 200, 220]}})
+    c = evaluate(tmp_path, "  - {name: latency_p95_ms, max: 300}\n", b)["budget:latency_p95_ms"]
+    assert c.status == "pass" and c.observed == pytest.approx(200.0)
+    assert any("taken from the run's own metric latency_p95_ms" in n for n in c.notes)
+
+
+def test_ratio_budget_measures_reserved_quantities_from_traces(tmp_path: Path) -> None:
+    base_recs, cand_recs = requests(800, 7), requests(800, 7, scale=1.6, jitter=0.05)
+    # Both runs also claim a p95: the candidate truthfully, the baseline not at all.
+    base = write_bundle(tmp_path / "base", base_recs,
+                        metrics={"latency_p95_ms": {"value": 5000}})
+    cand = write_bundle(tmp_path / "cand", cand_recs,
+                        metrics={"latency_p95_ms": {"value": round(p95_of(cand_recs), 2)}})
+    c = evaluate(tmp_path, "  - {name: latency_p95_ms, vs_baseline: {max_ratio: 1.25}}\n",
+                 cand, base)["budget:latency_p95_ms:vs_baseline"]
+    assert c.status == "block" and "the whole interval is above ×1.25" in c.message
+    assert c.delta == pytest.approx(math.log(1.6), abs=0.03)
+
+
+def test_ratio_budget_blocks_a_contradicting_candidate_claim(tmp_path: Path) -> None:
+    base = write_bundle(tmp_path / "base", requests(800, 7))
+    cand = write_bundle(tmp_path / "cand", requests(800, 7, jitter=0.05),
+                        metrics={"latency_p95_ms": {"value": 100}})
+    c = evaluate(tmp_path, "  - {name: latency_p95_ms, vs_baseline: {max_ratio: 1.25}}\n",
+                 cand, base)["budget:latency_p95_ms:vs_baseline"]
+    assert c.status == "block"
+    assert "latency_p95_ms = 100 as a metric" in c.message

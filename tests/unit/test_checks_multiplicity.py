@@ -1,7 +1,8 @@
 """Blocking when any of several metrics is shown worse is a family of tests: Holm adjusts it.
 
 Three metrics are each shown worse than the margin at one-sided p ≈ 0.018 (< 0.025), so each
-would block alone; Holm's adjusted p ≈ 0.054 makes all three inconclusive (warn) instead.
+would block alone; Holm's adjusted p ≈ 0.054 demotes all three to the rule's on_inconclusive
+(warn), with an outcome of their own: their intervals lie wholly beyond the margin.
 """
 
 from __future__ import annotations
@@ -66,8 +67,24 @@ def test_each_alone_is_shown_worse(tmp_path: Path) -> None:
     assert all(c.ci is not None and c.ci[1] < -MARGIN for c in checks)
 
 
-def test_holm_turns_the_family_inconclusive(tmp_path: Path) -> None:
+def test_holm_demotes_the_family_with_its_own_wording(tmp_path: Path) -> None:
     checks = baseline.run(_context(tmp_path, "holm"))
-    assert [c.status for c in checks] == ["warn"] * 3
-    assert all(c.outcome == "inconclusive" for c in checks)
-    assert all(any("holm adjustment" in n for n in c.notes) for c in checks)
+    assert [c.status for c in checks] == ["warn"] * 3  # on_inconclusive, not on_fail
+    for c in checks:
+        assert c.outcome == "worse_before_adjustment"
+        assert c.ci is not None and c.ci[1] < -MARGIN  # the interval excludes the margin...
+        assert "straddles" not in c.message  # ...so it is not called straddling
+        assert "worse than the margin 0.01 before the holm adjustment over 3 block tests " \
+            "(adjusted p = " in c.message and "), not after it" in c.message
+        assert not any("underpowered" in n for n in c.notes)  # more data would not help
+        assert any("normal approximation" in n for n in c.notes)
+        assert any("multiplicity: {method: none}" in n for n in c.notes)
+
+
+def test_bonferroni_demotes_and_bh_keeps_equal_p_values(tmp_path: Path) -> None:
+    checks = baseline.run(_context(tmp_path, "bonferroni"))
+    assert {c.outcome for c in checks} == {"worse_before_adjustment"}
+    assert all("before the bonferroni adjustment" in c.message for c in checks)
+    # BH adjusts three equal p-values to themselves: each stays shown worse and blocks.
+    checks = baseline.run(_context(tmp_path, "bh"))
+    assert [(c.outcome, c.status) for c in checks] == [("worse", "block")] * 3

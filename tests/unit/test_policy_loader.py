@@ -92,3 +92,79 @@ def test_rule_without_any_limit_is_rejected(tmp_path: Path) -> None:
                  "  - {metric: a}\n")
     with pytest.raises(PolicyError, match="needs min, max or vs_baseline"):
         load_policy(path)
+
+
+@pytest.mark.parametrize("target", [None, "main", "release/1.0"])
+def test_every_branch_override_is_validated_whatever_the_target(
+    tmp_path: Path, target: str | None
+) -> None:
+    path = write(tmp_path, "p.yaml", """metadata: {name: p, version: 1}
+metrics:
+  - {metric: a, min: 0.5}
+branches:
+  "release/*":
+    bogus: 1
+""")
+    with pytest.raises(PolicyError) as err:
+        load_policy(path, target_branch=target)
+    assert err.value.exit_code == 2
+    message = str(err.value)
+    assert f"{path}:8" in message and "bogus" in message and "unknown field" in message
+    assert "branch override 'release/*'" in message
+
+
+def test_an_override_is_validated_merged_with_the_policy(tmp_path: Path) -> None:
+    """min above the base's max is valid alone but not merged: the line is the override's."""
+    write(tmp_path, "base.yaml", "metadata: {name: base, version: 1}\nmetrics:\n"
+          "  - {metric: a, max: 0.4}\n")
+    path = write(tmp_path, "p.yaml", """metadata: {name: p, version: 1}
+extends: base.yaml
+branches:
+  main: {envelope: {min_seeds: 3}}
+  "hotfix/*":
+    metrics:
+      - {metric: a, min: 0.9}
+""")
+    with pytest.raises(PolicyError, match="min is greater than max") as err:
+        load_policy(path, target_branch="main")
+    assert f"{path}:9" in str(err.value) and "'hotfix/*'" in str(err.value)
+
+
+@pytest.mark.parametrize(("override", "line", "fragment"), [
+    ("  nightly: 3\n", 5, "must be a mapping"),
+    ("  nightly:\n    extends: other.yaml\n", 6, "cannot be overridden"),
+    ("  nightly:\n    envelope: {required: ['data[']}\n", 6, "data["),
+])
+def test_malformed_overrides_fail_on_any_branch(
+    tmp_path: Path, override: str, line: int, fragment: str
+) -> None:
+    path = write(tmp_path, "p.yaml", "metadata: {name: p, version: 1}\nbranches:\n" + override)
+    with pytest.raises(PolicyError) as err:
+        load_policy(path, target_branch="main")
+    assert f"{path}:{line}" in str(err.value) and fragment in str(err.value)
+
+
+def test_cli_check_exits_2_for_a_bad_override_on_another_branch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gatekeeper.cli import main
+
+    policy = write(tmp_path, "p.yaml", "metadata: {name: p, version: 1}\nbranches:\n"
+                   "  \"release/*\": {bogus: 1}\n")
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "run.yaml").write_text("schema: gatekeeper.run/v1\nrun_id: r1\nmodel: m\n"
+                                     "metrics: {f1: {value: 0.9}}\n")
+    assert main(["check", str(bundle), "--policy", str(policy), "--target-branch", "main"]) == 2
+    assert "bogus" in capsys.readouterr().err
+
+
+def test_extends_cannot_leave_the_policy_tree(tmp_path: Path) -> None:
+    inner = tmp_path / "repo"
+    inner.mkdir()
+    write(tmp_path, "outside.yaml", "metadata: {name: o, version: 1}\n")
+    child = write(inner, "p.yaml", "metadata: {name: p, version: 1}\nextends: ../outside.yaml\n")
+    with pytest.raises(PolicyError, match="leaves"):
+        load_policy(child)
+    # with the wider root the same file is allowed
+    assert load_policy(child, root=tmp_path).policy.metadata.name == "p"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from gatekeeper.cli import main
 from gatekeeper.registry.interface import Approval, ModelVersion, RunInfo
 from gatekeeper.registry.search import SearchError, matches, parse
 
@@ -79,3 +82,42 @@ def test_no_code_is_ever_evaluated() -> None:
 def test_without_run_info_run_fields_are_missing() -> None:
     assert matches("verdict == 'warn'", VERSION) is True
     assert matches("metrics.accuracy > 0", VERSION) is False
+
+
+@pytest.mark.parametrize(("expression", "column", "fragment"), [
+    ("(" * 3000 + "archived" + ")" * 3000, 65, "nested deeper than 64 levels"),
+    ("not " * 100 + "archived", 4 * 64 + 1, "nested deeper than 64 levels"),
+    ("(not " * 40 + "archived" + ")" * 40, 5 * 32 + 1, "nested deeper than 64 levels"),
+    ("not " * 5000 + "archived", 10_001, "the limit is 10000"),
+    ("archived or " * 900 + "archived", 10_001, "the limit is 10000"),
+])
+def test_deep_or_long_expressions_are_input_errors(
+    expression: str, column: int, fragment: str
+) -> None:
+    with pytest.raises(SearchError) as info:
+        parse(expression)
+    message = str(info.value)
+    assert f"column {column}:" in message and fragment in message
+    assert info.value.location is not None and info.value.location.column == column
+    assert len(message) < 2 * 10_000  # the echo of a long input is not repeated
+
+
+def test_the_deepest_allowed_nesting_and_long_chains_evaluate() -> None:
+    assert matches("(" * 64 + "archived" + ")" * 64, VERSION, RUN) is False
+    assert matches("not " * 63 + "archived", VERSION, RUN) is True
+    # A chain of ~1,000 operands: as deep as Python's recursion limit if nested pairwise.
+    chain = " and ".join(["model"] * 990)
+    assert len(chain + " and verdict == 'warn'") <= 10_000
+    assert matches(chain + " and verdict == 'warn'", VERSION, RUN) is True
+    assert matches(chain + " and verdict == 'pass'", VERSION, RUN) is False
+    assert matches(" or ".join(["archived"] * 800) + " or model", VERSION, RUN) is True
+
+
+def test_cli_exits_2_for_a_deeply_nested_expression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nested = "(" * 3000 + "archived" + ")" * 3000
+    assert main(["registry", "search", nested, "--registry", f"file:{tmp_path}"]) == 2
+    assert "nested deeper than 64 levels" in capsys.readouterr().err
+    assert main(["registry", "search", "not " * 5000, "--registry", f"file:{tmp_path}"]) == 2
+    assert "the limit is 10000" in capsys.readouterr().err

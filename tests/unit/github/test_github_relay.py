@@ -13,7 +13,7 @@ from helpers_github import PR_HEAD_SHA, make_client, pr_environ
 from gatekeeper.errors import GitHubError
 from gatekeeper.github.comment import marker
 from gatekeeper.github.publish import PublishRequest, publish
-from gatekeeper.github.relay import load_relay, relay
+from gatekeeper.github.relay import FORK_BANNER, NO_CHECK_NOTE, load_relay, relay
 from gatekeeper.github.settings import GitHubSettings
 
 RUN_EVENT = "workflow_run.completed.3.json"
@@ -57,7 +57,7 @@ def relay_environ(
     return environ
 
 
-def test_relay_posts_the_stored_comment_and_check(
+def test_relay_posts_the_stored_comment_under_a_fork_banner(
     tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
 ) -> None:
     artifact = fork_publish(tmp_path, github, fake_sleep)
@@ -65,14 +65,36 @@ def test_relay_posts_the_stored_comment_and_check(
     github.pulls[2] = {"number": 2, "head": {"sha": PR_HEAD_SHA}}
     settings = GitHubSettings.from_environ(relay_environ(tmp_path, github))
     result = relay(settings, make_client(settings, fake_sleep), artifact)
-    assert result.actions == ("comment-created", "check_run")
+    assert result.actions == ("comment-created",)
+    assert result.warnings == (NO_CHECK_NOTE,) and result.check_url is None
     [comment] = github.comments[2]
-    assert comment["body"] == marker("sentiment-release") + "\n## blocked: accuracy regressed"
-    [check] = github.check_runs.values()
-    assert check["head_sha"] == PR_HEAD_SHA and check["conclusion"] == "failure"
-    # A second relay (re-run) updates the same comment.
+    assert comment["body"] == (
+        marker("sentiment-release") + "\n" + FORK_BANNER + "\n## blocked: accuracy regressed"
+    )
+    assert "not a verified gate result" in comment["body"].split("\n")[2]
+    assert github.check_runs == {} and github.statuses == []
+    # A second relay (re-run) updates the same comment and keeps a single banner.
     relay(settings, make_client(settings, fake_sleep), artifact)
-    assert len(github.comments[2]) == 1
+    [comment] = github.comments[2]
+    assert comment["body"].count("not a verified gate result") == 1
+
+
+def test_a_forged_pass_never_becomes_a_check(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    """The fork's workflow can write any verdict: a forged pass must not reach branch protection."""
+    artifact = fork_publish(tmp_path, github, fake_sleep, status="block")
+    _write(artifact, status="pass", check_name="gatekeeper", title="gatekeeper: pass")
+    (artifact / "comment.md").write_text(marker("sentiment-release") + "\n## passed, trust me")
+    github.pulls[2] = {"number": 2, "head": {"sha": PR_HEAD_SHA}}
+    settings = GitHubSettings.from_environ(relay_environ(tmp_path, github))
+    result = relay(settings, make_client(settings, fake_sleep), artifact)
+    # Neither a check run nor a commit status, under the gate's name or any other.
+    assert github.check_runs == {} and github.statuses == []
+    assert github.requests("POST", r".*/(check-runs|statuses)") == []
+    assert "check_run" not in result.actions and "status" not in result.actions
+    [comment] = github.comments[2]
+    assert comment["body"].index(FORK_BANNER) < comment["body"].index("passed, trust me")
 
 
 def test_relay_refuses_a_head_sha_other_than_the_triggering_run(

@@ -98,7 +98,7 @@ def hostile_policy(tmp: Path) -> Path:
     policy["waivers"] = [
         {"check": "metric:exact_match:*", "reason": HOSTILE, "approved_by": "@org/team",
          "ticket": "ML-1|</details>", "expires": "2026-12-31"},
-        {"check": "artifact:*", "reason": HOSTILE, "approved_by": "<b>@bob</b>",
+        {"check": "envelope:*", "reason": HOSTILE, "approved_by": "<b>@bob</b>",
          "expires": "2026-01-01"},
     ]
     path = tmp / "hostile-policy.yaml"
