@@ -29,6 +29,8 @@ from scipy import stats
 
 from bench.simlib import SimRow
 from gatekeeper.stats.continuous import (
+    JOHNSON_MIN_SKEW,
+    JOHNSON_PER_SKEW2,
     cochran_limit,
     compare_paired_mean,
     compare_replicates,
@@ -105,32 +107,64 @@ def _check(expected: tuple[float, float], got: tuple[float, float], what: str) -
 # ---------------------------------------------------------------- paired per-example scores
 
 
+def _johnson(d: np.ndarray, mean: np.ndarray, sd: np.ndarray, g1: np.ndarray, n: int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Johnson's skewness-corrected t limits, row by row; ``ok`` False where no lower limit."""
+    se = sd / np.sqrt(n)
+    m3 = g1 * sd**3 * ((n - 1) / n) ** 1.5
+    a = m3 / (6.0 * sd * sd * n)
+    b = m3 / (3.0 * sd**4)
+    crit = stats.t.ppf(1.0 - ALPHA, n - 1)
+
+    def solve(c: float) -> tuple[np.ndarray, np.ndarray]:
+        disc = 1.0 - 4.0 * b * (a - c * se)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            u = np.where(np.abs(b) < 1e-300, c * se - a,
+                         (-1.0 + np.sqrt(np.maximum(disc, 0.0))) / (2.0 * b))
+        return u, disc >= 0.0
+
+    u_low, ok_low = solve(crit)
+    u_high, ok_high = solve(-crit)
+    lo, hi = mean - u_low, mean - u_high
+    return np.minimum(lo, hi), np.maximum(lo, hi), ok_low & ok_high
+
+
 def _paired_cell(
     rng: np.random.Generator, noise: Noise, n: int, r: int, truth: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """t limits and the skew guard (Cochran's rule towards losses) of every replication."""
-    lows, highs, unsafe = [], [], []
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Limits as the library computes them (plain t, or Johnson's t for differences skewed
+    towards losses), the no-verdict flags, and the plain t limits for the "(not used)" row."""
+    lows, highs, unsafe, plain_lows, plain_highs = [], [], [], [], []
     batch = max(1, _BATCH_ELEMENTS // n)
     checked = False
     for start in range(0, r, batch):
         rows = min(batch, r - start)
         d = truth + noise(rng, (rows, n))
         mean = d.mean(axis=1)
-        se = d.std(axis=1, ddof=1) / np.sqrt(n)
-        low, high = _t_interval(mean, se, n - 1)
+        sd = d.std(axis=1, ddof=1)
+        plain_low, plain_high = _t_interval(mean, sd / np.sqrt(n), n - 1)
         g1 = stats.skew(d, axis=1)
         guard = (n < cochran_limit(g1)) & (g1 < 0)
+        use_j = ~guard & (g1 <= -JOHNSON_MIN_SKEW) & (n < JOHNSON_PER_SKEW2 * g1 * g1)
+        j_low, j_high, j_ok = _johnson(d, mean, sd, g1, n)
+        low = np.where(use_j, j_low, plain_low)
+        high = np.where(use_j, j_high, plain_high)
+        guard = guard | (use_j & ~j_ok)
         if not checked:
             for i in range(min(3, rows)):
                 lib = compare_paired_mean(d[i], np.zeros(n), HYP)
-                _check((low[i], high[i]), lib.ci, f"paired-t n={n}")
+                if not guard[i]:
+                    _check((low[i], high[i]), lib.ci, f"paired-t n={n}")
                 if lib.degenerate != bool(guard[i]):
                     raise AssertionError(f"paired-t n={n}: skew guard differs from the library")
             checked = True
         lows.append(low)
         highs.append(high)
         unsafe.append(guard)
-    return np.concatenate(lows), np.concatenate(highs), np.concatenate(unsafe)
+        plain_lows.append(plain_low)
+        plain_highs.append(plain_high)
+    return (np.concatenate(lows), np.concatenate(highs), np.concatenate(unsafe),
+            np.concatenate(plain_lows), np.concatenate(plain_highs))
 
 
 def paired_rows(replications: int, seed: int) -> list[SimRow]:
@@ -138,17 +172,18 @@ def paired_rows(replications: int, seed: int) -> list[SimRow]:
     for i, (name, noise) in enumerate(NOISES.items()):
         for j, n in enumerate((30, 100, 1000)):
             rng = np.random.default_rng([seed, 1, i, j])
-            low, high, unsafe = _paired_cell(rng, noise, n, replications, -MARGIN)
+            low, high, unsafe, plain_low, plain_high = _paired_cell(rng, noise, n,
+                                                                    replications, -MARGIN)
             cell = f"{name} d, n={n}"
             out += _rows("paired-t", cell, low, high, -MARGIN, replications, unsafe)
             if name == "-lognormal":
-                out += _rows("paired-t without the skew guard" + NOT_USED, cell, low, high,
-                             -MARGIN, replications)
+                out += _rows("plain paired-t without the skew guards" + NOT_USED, cell,
+                             plain_low, plain_high, -MARGIN, replications)
     # Power at the MDE the library reports for a known-SD normal d.
     for n in (30, 100):
         rng = np.random.default_rng([seed, 2, n])
         mde = power_mde(1.0 / np.sqrt(n), ALPHA, df=n - 1)
-        low, _, unsafe = _paired_cell(rng, _normal, n, replications, -MARGIN + mde)
+        low, _, unsafe, _, _ = _paired_cell(rng, _normal, n, replications, -MARGIN + mde)
         out.append(
             SimRow("paired-t", f"normal d, n={n}, Δ=-m+MDE", "power",
                    float(np.mean((low > -MARGIN) & ~unsafe)), 0.8, replications)
