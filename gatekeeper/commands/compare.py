@@ -56,6 +56,9 @@ def _row(name: str, a: Any, b: Any, confidence: float, lower: bool, seed: int) -
                 hyp, seed=seed)
     except ValueError as exc:
         return {"metric": name, "error": str(exc)}
+    if a.kind == "per_example" and comp.n[0] == 0:
+        return {"metric": name, "error": "no example ids in common: the two bundles were scored "
+                                         "on different eval sets"}
     outcome = decide(comp, hyp)
     if outcome == Outcome.NO_INFORMATION:
         verdict = "no information"

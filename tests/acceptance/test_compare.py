@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 from tests.conftest import Result
 
@@ -40,3 +41,13 @@ def test_compare_refuses_a_delta_across_judges(cli: Callable[..., Result]) -> No
     rows = {r["metric"]: r for r in json.loads(res.out)["metrics"]}
     assert "not comparable: the judge changed" in rows["helpfulness"]["error"]
     assert "delta" not in rows["helpfulness"]
+
+
+def test_compare_names_disjoint_eval_sets(cli: Callable[..., Result],
+                                          demo_copy: Callable[[str], Path]) -> None:
+    bundle = demo_copy("pass")
+    scores = bundle / "scores" / "exact_match.csv"
+    scores.write_text(scores.read_text().replace("ex-", "other-"))
+    rows = {r["metric"]: r for r in json.loads(cli("compare", str(bundle), V3, "--format",
+                                                   "json").out)["metrics"]}
+    assert "no example ids in common" in rows["exact_match"]["error"]
