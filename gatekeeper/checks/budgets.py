@@ -525,7 +525,8 @@ def _absolute_reserved(ctx: Context, src: _Sources, budget: Budget, confidence: 
         measured = Measured(measured.value, measured.ci, measured.method, measured.n,
                             measured.source, notes=(*measured.notes, (
                                 f"the run also reports {name} = {fmt(claimed)} as a metric; "
-                                f"it agrees with {measured.source}, which decide")),
+                                f"{measured.source} does not contradict it (within 1% or "
+                                "inside the measured interval), and the measurement decides")),
                             untrusted=measured.untrusted)
     return _absolute(budget, measured, confidence, where)
 

@@ -67,6 +67,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     policy_path: Path = args.policy or DEFAULT_POLICY
+    if args.template_dir is not None and not args.template_dir.is_dir():
+        raise InputError(f"--template-dir {args.template_dir}: no such folder")
     settings = _github_settings() if args.github else None
     base_ref = args.base_ref
     if base_ref is None and settings is not None and settings.pr_number is not None:

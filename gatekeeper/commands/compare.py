@@ -68,14 +68,17 @@ def _row(name: str, a: Any, b: Any, confidence: float, lower: bool, seed: int) -
         verdict = "worse"
     else:
         verdict = "no significant change"
+    method = comp.method + (f" p{round(LATENCY_QUANTILE * 100)}" if a.kind == "samples" else "")
     return {"metric": name, "kind": a.kind, "candidate": comp.candidate,
             "baseline": comp.baseline, "delta": comp.delta, "ci": list(comp.ci),
-            "scale": comp.scale, "method": comp.method, "n": list(comp.n),
+            "scale": comp.scale, "method": method, "n": list(comp.n),
             "p_value": comp.p_value, "mde": comp.mde, "result": verdict,
             "notes": list(comp.notes)}
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.seed < 0:
+        raise InputError(f"--seed must be a whole number >= 0, got {args.seed}")
     if not 0.5 < args.confidence < 1:
         raise InputError(f"--confidence must be between 0.5 and 1, got {args.confidence}")
     a = load_bundle(args.candidate)
@@ -125,6 +128,8 @@ def _table(rows: list[dict[str, Any]], args: argparse.Namespace, a: str, b: str)
         delta = (f"×{math.exp(r['delta']):.3f}" if log else f"{r['delta']:+.4f}")
         ci = (f"[×{math.exp(r['ci'][0]):.3f}, ×{math.exp(r['ci'][1]):.3f}]" if log
               else f"[{r['ci'][0]:+.4f}, {r['ci'][1]:+.4f}]")
+        if r["result"] == "no information":
+            ci = "—"  # no usable interval: the reason is printed under the table
         mde = "" if r["mde"] is None else (f"×{math.exp(r['mde']):.3f}" if log
                                            else f"{r['mde']:.4f}")
         body.append([r["metric"], f"{r['baseline']:.4g}", f"{r['candidate']:.4g}", delta, ci,
@@ -137,4 +142,7 @@ def _table(rows: list[dict[str, Any]], args: argparse.Namespace, a: str, b: str)
         widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(head)]
         lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
         lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
+    for r in rows:
+        if r.get("result") == "no information" and r.get("notes"):
+            lines.append(f"{'- ' if md else ''}{r['metric']}: no information — {r['notes'][0]}")
     return "\n".join(lines) + "\n"

@@ -44,6 +44,17 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except OSError as exc:
+        # Reading the source is checked file by file; this is the output side (a read-only or
+        # missing folder, a full disk): an input problem of the command line, not a bug.
+        where = exc.filename or args.out
+        raise ImporterError(f"cannot write the bundle to {args.out}: {exc.strerror} ({where})"
+                            ) from exc
+
+
+def _run(args: argparse.Namespace) -> int:
     options = ImportOptions(
         model_name=args.model_name,
         run_id=args.run_id,
