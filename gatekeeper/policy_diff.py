@@ -175,6 +175,10 @@ def _judge_and_llm(base: Policy, head: Policy) -> list[str]:
     elif base_pin and head_pin and base_pin != head_pin:
         out.append("judge pin changed")
     # Without a judge section a judge mismatch blocks (checks/judge.py): compare what applies.
+    base_judged = set(base.judge.metrics) if base.judge else set()
+    head_judged = set(head.judge.metrics) if head.judge else set()
+    for name in sorted(base_judged - head_judged):
+        out.append(f"{name} is no longer listed as judged (its judge is not checked)")
     base_mismatch = base.judge.on_mismatch if base.judge else "block"
     head_mismatch = head.judge.on_mismatch if head.judge else "block"
     if _weaker_status(base_mismatch, head_mismatch):

@@ -9,7 +9,11 @@ judged metrics with exact-match ones.
 Two rules, both ``judge.on_mismatch`` (default block):
 
 * ``judge:pin:<metric>`` — the policy's ``judge.pin`` (model, and prompt_sha256 / temperature
-  when the pin gives them) must match the candidate's judge of every judged metric;
+  when the pin gives them) must match the candidate's judge of every judged metric. A run that
+  records no judge would slip past that, so ``judge.metrics`` lists the metrics an LLM judge
+  scores: each of them must record a judge (``judge:recorded:<metric>`` without a pin), and one
+  that records none takes ``on_mismatch``. A pin with no list, on a run that records no judge at
+  all, is a warning (``judge:pin``): the pin cannot be enforced;
 * ``judge:baseline:<metric>`` — for each metric compared with the baseline (a ``vs_baseline``
   rule), candidate and baseline must have the same judge (model, prompt_sha256, temperature).
   Otherwise Δ measures the judge as much as the model, so the metric is recorded in
@@ -19,6 +23,8 @@ Two rules, both ``judge.on_mismatch`` (default block):
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from gatekeeper.checks.base import check, source_of
 from gatekeeper.checks.context import Context
@@ -88,30 +94,66 @@ def _on_mismatch(ctx: Context) -> Status:
     return rule.on_mismatch if rule is not None else "block"
 
 
+def _pin_check(name: str, judge: JudgeIdentity, pin: JudgePin, status: Status,
+               src: dict[str, Any] | None) -> Check:
+    wrong = pin_mismatches(pin, judge)
+    if wrong:
+        return check(
+            f"judge:pin:{name}", status,
+            f"{name} was scored by {describe(judge)}, but the policy pins {describe(pin)} "
+            f"({', '.join(wrong)} differ{'s' if len(wrong) == 1 else ''})",
+            observed=judge.model, threshold=pin.model, source=src)
+    return check(f"judge:pin:{name}", "pass",
+                 f"{name} was scored by the pinned judge {describe(judge)}",
+                 observed=judge.model, threshold=pin.model, source=src)
+
+
+def _listed_checks(ctx: Context, judged: dict[str, JudgeIdentity]) -> list[Check]:
+    """``judge.metrics``: each listed metric of the run must record its judge."""
+    rule = ctx.policy.policy.judge
+    assert rule is not None
+    pin = rule.pin
+    prefix = "judge:pin" if pin is not None else "judge:recorded"
+    out = []
+    for i, name in enumerate(rule.metrics):
+        if name not in ctx.bundle.run.metrics:
+            continue  # a missing metric is its metric rule's failure, not the judge's
+        src = source_of(ctx.policy.location("judge", "metrics", i))
+        judge = judged.get(name)
+        if judge is None:
+            out.append(check(
+                f"{prefix}:{name}", rule.on_mismatch,
+                f"{name} is listed as judged but the run records no judge"
+                + (f"; the policy pins {describe(pin)}" if pin is not None else ""),
+                threshold=pin.model if pin is not None else None, source=src))
+        elif pin is not None:
+            out.append(_pin_check(name, judge, pin, rule.on_mismatch, src))
+        else:
+            out.append(check(f"{prefix}:{name}", "pass",
+                             f"{name} records its judge {describe(judge)}",
+                             observed=judge.model, source=src))
+    return out
+
+
 def _pin_checks(ctx: Context) -> list[Check]:
     rule = ctx.policy.policy.judge
-    if rule is None or rule.pin is None:
+    if rule is None:
         return []
-    pin = rule.pin
-    src = source_of(ctx.policy.location("judge", "pin"))
     judged = judged_metrics(ctx.bundle.run)
-    if not judged:
-        return [check("judge:pin", "pass",
-                      f"the policy pins the judge {describe(pin)}, and no metric of the run is "
-                      "scored by an LLM judge", threshold=pin.model, source=src)]
-    out = []
-    for name, judge in judged.items():
-        wrong = pin_mismatches(pin, judge)
-        if wrong:
-            out.append(check(
-                f"judge:pin:{name}", rule.on_mismatch,
-                f"{name} was scored by {describe(judge)}, but the policy pins {describe(pin)} "
-                f"({', '.join(wrong)} differ{'s' if len(wrong) == 1 else ''})",
-                observed=judge.model, threshold=pin.model, source=src))
-        else:
-            out.append(check(f"judge:pin:{name}", "pass",
-                             f"{name} was scored by the pinned judge {describe(judge)}",
-                             observed=judge.model, threshold=pin.model, source=src))
+    out = _listed_checks(ctx, judged)
+    pin = rule.pin
+    if pin is None:
+        return out
+    src = source_of(ctx.policy.location("judge", "pin"))
+    if not judged and not rule.metrics:
+        # Importers rarely record the judge, and a candidate can drop it: silence is no evidence.
+        return [check("judge:pin", "warn",
+                      f"the policy pins the judge {describe(pin)} but the run records none: "
+                      "list the judged metrics under judge.metrics to enforce the pin",
+                      threshold=pin.model, source=src)]
+    listed = set(rule.metrics)
+    out.extend(_pin_check(name, judge, pin, rule.on_mismatch, src)
+               for name, judge in judged.items() if name not in listed)
     return out
 
 

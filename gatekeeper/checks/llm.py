@@ -5,8 +5,10 @@ name, version, sha256), model (``llm.model``: provider, name, revision) and prom
 (``llm.prompts``: id, version, sha256 each) changed. ``llm:triple`` always reports what changed
 (a pass: it is information); with ``llm.one_change_at_a_time: true`` the policy adds
 ``llm:one_change_at_a_time``, which takes ``llm.on_violation`` when two or more changed. A part
-that one of the two runs does not record is *unknown*: it never counts as unchanged, and when it
-could be the second change the rule warns that it cannot confirm a single change.
+that one of the two runs does not record is *unknown*, and so is a dataset of the same name with
+no version or sha256 recorded by both runs (a name is not an identity; a prompt always records
+its version). Unknown never counts as unchanged, and when it could be the second change the rule
+warns that it cannot confirm a single change.
 """
 
 from __future__ import annotations
@@ -38,10 +40,25 @@ def _fields_diff(old: object, new: object, fields: tuple[str, ...]) -> list[str]
             if getattr(old, f) != getattr(new, f)]
 
 
+def _identified_diff(old: object, new: object, fields: tuple[str, ...]) -> list[str] | None:
+    """The identifying fields that differ, among those both sides record; None when the two
+    sides record no identifying field in common, so nothing says whether it changed."""
+    common = [f for f in fields if getattr(old, f) is not None and getattr(new, f) is not None]
+    if not common:
+        return None
+    return _fields_diff(old, new, tuple(common))
+
+
 def _dataset(old: EvalDataset | None, new: EvalDataset | None) -> PartChange:
     if old is None or new is None:
         return PartChange("dataset", "unknown", _not_recorded("llm.dataset", old, new))
-    diff = _fields_diff(old, new, ("name", "version", "sha256"))
+    if old.name != new.name:
+        return PartChange("dataset", "changed", f"dataset {_short(old.name)}→{_short(new.name)}")
+    diff = _identified_diff(old, new, ("version", "sha256"))
+    if diff is None:
+        # A name alone does not identify the rows: the eval set may have changed under it.
+        return PartChange("dataset", "unknown", f"dataset {new.name}: no version or sha256 "
+                          "recorded by both runs")
     return PartChange("dataset", "changed" if diff else "unchanged",
                       f"dataset {new.name}: {', '.join(diff)}" if diff else "")
 
@@ -156,7 +173,7 @@ def run(ctx: Context) -> list[Check]:
     elif unknown and len(changed) + len(unknown) > 1:
         out.append(check(cid, "warn",
                          f"cannot confirm a single change: {_and(unknown)} "
-                         f"{'is' if len(unknown) == 1 else 'are'} not recorded on both runs "
+                         f"{'is' if len(unknown) == 1 else 'are'} not identified by both runs "
                          f"({text})", observed=len(changed), threshold=1, source=src))
     else:
         what = f"only the {changed[0]} changed" if changed else "nothing changed"

@@ -35,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
     if os.environ.get("GITHUB_ACTIONS") == "true":
         print(add_mask(token))
     client = GitHubClient(settings.api_url, token)
-    result = relay(settings, client, args.dir)
+    from gatekeeper.github.comment import comment_author_from_environ
+
+    result = relay(settings, client, args.dir,
+                   comment_author=comment_author_from_environ(os.environ))
     for action in result.actions:
         print(f"gatekeeper: {action}")
     if result.comment_url:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gatekeeper.github.client import GitHubClient
@@ -13,6 +14,12 @@ TRUNCATION_NOTE = (
     "The full report is in the job summary and the uploaded artifact.\n"
 )
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._/@+-]")
+# Who writes gatekeeper's comment. The workflow's GITHUB_TOKEN comments as this bot; an App's
+# installation token comments as "<app-slug>[bot]" and a personal token as its user, and neither
+# can ask the API who it is (GET /user and GET /app are not open to installation tokens), so a
+# token other than GITHUB_TOKEN names its identity in COMMENT_AUTHOR_VARIABLE.
+DEFAULT_COMMENT_AUTHOR = "github-actions[bot]"
+COMMENT_AUTHOR_VARIABLE = "GATEKEEPER_COMMENT_AUTHOR"
 
 
 def marker(policy_name: str) -> str:
@@ -52,23 +59,53 @@ class CommentResult:
     url: str | None
 
 
+def comment_author_from_environ(environ: Mapping[str, str]) -> str:
+    """The login gatekeeper's comments are written by: ``GATEKEEPER_COMMENT_AUTHOR`` or the bot."""
+    return (environ.get(COMMENT_AUTHOR_VARIABLE) or "").strip() or DEFAULT_COMMENT_AUTHOR
+
+
+def written_by(comment: Mapping[str, object], author: str) -> bool:
+    """Whether ``author`` wrote ``comment``: the login (case-insensitive, as on GitHub) and, for a
+    "[bot]" login, the account type, so a user account can never pass for the bot."""
+    user = comment.get("user")
+    if not isinstance(user, Mapping):
+        return False
+    login, kind = user.get("login"), user.get("type")
+    if not isinstance(login, str) or login.lower() != author.lower():
+        return False
+    return kind == "Bot" if author.lower().endswith("[bot]") else True
+
+
 def find_comment(
-    client: GitHubClient, repo: str, pr_number: int, mark: str
+    client: GitHubClient,
+    repo: str,
+    pr_number: int,
+    mark: str,
+    author: str = DEFAULT_COMMENT_AUTHOR,
 ) -> dict[str, object] | None:
-    """The oldest comment whose body starts with ``mark``, searched over all pages."""
+    """The oldest comment by ``author`` whose body starts with ``mark``, over all pages.
+
+    Anyone who can comment on the PR can write the marker; a comment by anyone else is never
+    gatekeeper's, or the PR's author could plant one and have the report edited into it.
+    """
     for comment in client.paginate(f"/repos/{repo}/issues/{pr_number}/comments"):
         body = comment.get("body")
-        if isinstance(body, str) and body.startswith(mark):
+        if isinstance(body, str) and body.startswith(mark) and written_by(comment, author):
             return comment
     return None
 
 
 def upsert_comment(
-    client: GitHubClient, repo: str, pr_number: int, policy_name: str, markdown: str
+    client: GitHubClient,
+    repo: str,
+    pr_number: int,
+    policy_name: str,
+    markdown: str,
+    author: str = DEFAULT_COMMENT_AUTHOR,
 ) -> CommentResult:
     """PATCH gatekeeper's comment for this policy, or POST it when there is none yet."""
     body = truncate_comment(with_marker(markdown, policy_name))
-    existing = find_comment(client, repo, pr_number, marker(policy_name))
+    existing = find_comment(client, repo, pr_number, marker(policy_name), author)
     existing_id = existing.get("id") if existing is not None else None
     if isinstance(existing_id, int):
         response = client.request(

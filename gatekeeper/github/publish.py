@@ -16,7 +16,13 @@ import requests
 from gatekeeper.errors import GitHubError
 from gatekeeper.github.checks import CHECK_CONCLUSIONS, publish_check
 from gatekeeper.github.client import GitHubAPIError, GitHubClient
-from gatekeeper.github.comment import truncate_comment, upsert_comment, with_marker
+from gatekeeper.github.comment import (
+    DEFAULT_COMMENT_AUTHOR,
+    comment_author_from_environ,
+    truncate_comment,
+    upsert_comment,
+    with_marker,
+)
 from gatekeeper.github.runner import (
     Annotation,
     add_mask,
@@ -30,6 +36,10 @@ RELAY_SCHEMA = "gatekeeper.relay/v1"
 RELAY_FILE = "relay.json"
 # What publish cannot do must not hide the verdict: these are the failures it reports as warnings.
 _REPORTING_ERRORS = (GitHubError, OSError, requests.RequestException, ValueError)
+FORK_NO_CHECK = (
+    "fork pull request: no check is posted for a fork PR (its token is read-only, and the "
+    "workflow_run relay posts only the comment); a trusted run must set the required check"
+)
 
 
 @dataclass(frozen=True)
@@ -95,8 +105,12 @@ def write_relay_files(request: PublishRequest, pr_number: int, head_sha: str) ->
 
 
 def publish(
-    settings: GitHubSettings, client: GitHubClient | None, request: PublishRequest
+    settings: GitHubSettings,
+    client: GitHubClient | None,
+    request: PublishRequest,
+    comment_author: str = DEFAULT_COMMENT_AUTHOR,
 ) -> PublishResult:
+    """``comment_author`` is the login the token comments as: only its comments are updated."""
     actions: list[str] = []
     warnings: list[str] = []
     commands: list[str] = []
@@ -149,7 +163,12 @@ def publish(
             assert client is not None and repo is not None
             try:
                 posted = upsert_comment(
-                    client, repo, pr, request.policy_name, request.comment_markdown
+                    client,
+                    repo,
+                    pr,
+                    request.policy_name,
+                    request.comment_markdown,
+                    author=comment_author,
                 )
                 comment_url = posted.url
                 actions.append(f"comment-{posted.action}")
@@ -167,7 +186,7 @@ def publish(
                 warn("could not post the PR comment", exc)
 
     if settings.is_fork:
-        warnings.append("fork pull request: the check is left to the workflow_run relay")
+        warnings.append(FORK_NO_CHECK)
     elif can_post and head_sha is not None:
         assert client is not None and repo is not None
         try:
@@ -226,4 +245,4 @@ def publish_from_environ(
     except GitHubError as exc:
         return PublishResult(warnings=(f"GitHub reporting skipped: {exc}",))
     client = GitHubClient(settings.api_url, settings.token, session) if settings.token else None
-    return publish(settings, client, request)
+    return publish(settings, client, request, comment_author_from_environ(environ))

@@ -5,7 +5,8 @@ Everything in the comment directory came from a run of untrusted PR code: it is 
 only (sizes bounded, types checked) and cross-checked against what GitHub itself says about
 the triggering run and the pull request. Even then, the verdict in it is whatever the fork's
 workflow (which the fork's author can edit) chose to write. So the relay posts the comment under
-a banner saying so, and never posts a check: required checks count success and neutral alike as
+a banner saying so, as inert text (no mention, image, link or HTML of the fork's takes effect
+under the bot's name), and never posts a check: required checks count success and neutral alike as
 passing, so any check posted from the artifact, under any name it chooses, could stand in for
 the gate. The gate's check must come from a trusted run.
 """
@@ -21,7 +22,13 @@ from typing import Any
 from gatekeeper.errors import GitHubError
 from gatekeeper.github.checks import CHECK_CONCLUSIONS
 from gatekeeper.github.client import GitHubClient
-from gatekeeper.github.comment import COMMENT_LIMIT, marker, truncate_comment, upsert_comment
+from gatekeeper.github.comment import (
+    COMMENT_LIMIT,
+    DEFAULT_COMMENT_AUTHOR,
+    marker,
+    truncate_comment,
+    upsert_comment,
+)
 from gatekeeper.github.publish import RELAY_FILE, RELAY_SCHEMA, PublishResult
 from gatekeeper.github.settings import GitHubSettings
 
@@ -35,6 +42,9 @@ FORK_BANNER = (
     "> **Reported by the workflow run of a fork's pull request: not a verified gate result; "
     "the required check must come from a trusted run.**\n"
 )
+REPORT_SUMMARY = "The fork's report, shown as text"
+RELAY_CUT_NOTE = "\n[report truncated to fit GitHub's comment limit]"
+_BACKTICKS = re.compile(r"`+")
 NO_CHECK_NOTE = (
     "no check was posted: a fork's run can edit the verdict it reports, "
     "so the required check must come from a trusted run"
@@ -137,14 +147,41 @@ def _verify_against_github(
         )
 
 
+def _fence(text: str) -> str:
+    """A backtick fence longer than any backtick run in ``text``: nothing inside can close it."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def fork_report_comment(data: RelayData) -> str:
-    """The stored comment with the fork banner right below gatekeeper's marker."""
+    """The fork's stored report, inert, below gatekeeper's marker and the fork banner.
+
+    The report is whatever the fork's workflow wrote, posted under the base repository's bot:
+    rendered as Markdown it could @-mention people, load images from any server or carry raw
+    HTML. As text in a fenced block inside ``<details>`` it stays readable and does none of that.
+    """
     mark = marker(data.policy_name)
-    body = data.comment[len(mark) :].lstrip("\n")
-    return f"{mark}\n{FORK_BANNER}\n{body}"
+    report = data.comment[len(mark) :].strip("\n")
+    head = f"{mark}\n{FORK_BANNER}\n<details open>\n<summary>{REPORT_SUMMARY}</summary>\n\n"
+    tail = "\n</details>\n"
+    # Cutting never lengthens a backtick run, so the full report's fence also fits any cut of it.
+    fence = _fence(report)
+    frame = len(head) + len(tail) + 2 * len(fence) + len("markdown\n\n\n")
+    if frame + len(report) > COMMENT_LIMIT:
+        room = COMMENT_LIMIT - frame - len(RELAY_CUT_NOTE)
+        if room > 0:
+            report = report[:room] + RELAY_CUT_NOTE
+        else:  # a report of little but backticks: its fence alone would not fit
+            report, fence = RELAY_CUT_NOTE.strip(), "```"
+    return f"{head}{fence}markdown\n{report}\n{fence}\n{tail}"
 
 
-def relay(settings: GitHubSettings, client: GitHubClient, comment_dir: Path) -> PublishResult:
+def relay(
+    settings: GitHubSettings,
+    client: GitHubClient,
+    comment_dir: Path,
+    comment_author: str = DEFAULT_COMMENT_AUTHOR,
+) -> PublishResult:
     """Post the stored sticky comment, marked as a fork's report, on the PR in ``relay.json``.
 
     ``status``, ``check_name`` and ``title`` in ``relay.json`` are validated but not acted on:
@@ -155,7 +192,9 @@ def relay(settings: GitHubSettings, client: GitHubClient, comment_dir: Path) -> 
     data = load_relay(comment_dir)
     _verify_against_github(settings, client, repo, data)
     body = fork_report_comment(data)
-    posted = upsert_comment(client, repo, data.pr_number, data.policy_name, body)
+    posted = upsert_comment(
+        client, repo, data.pr_number, data.policy_name, body, author=comment_author
+    )
     return PublishResult(
         actions=(f"comment-{posted.action}",),
         warnings=(NO_CHECK_NOTE,),

@@ -4,10 +4,13 @@ Per-example scores are keyed by the sample id. With several epochs a sample's sc
 mean over its epochs (Inspect's default reducer), so each id appears once and pairs with the
 baseline's id; the number of epochs is kept in ``params.epochs``. An eval-set folder holds one
 log per model: choose one with ``--model`` or write each to ``--out DIR/{model}``.
+A model-graded scorer whose grader model the log records (its ``model`` argument) gives its
+metrics that judge.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import zipfile
@@ -221,6 +224,10 @@ def _draft(log: _Log, options: ImportOptions) -> Draft:
             if isinstance(value, int | float) and not isinstance(value, bool) \
                     and math.isfinite(value):
                 metrics.setdefault(f"{score.get('name')}/{mname}", {"value": float(value)})
+    for scorer, judge in _graders(log.header).items():
+        for metric, spec in metrics.items():
+            if metric == scorer or metric.startswith(scorer + "/"):
+                spec["judge"] = judge
     has_traces = bool(traces)
     if has_traces:
         files[TRACES] = jsonl(t for _k, t in sorted(traces, key=lambda kv: kv[0]))
@@ -236,6 +243,35 @@ def _draft(log: _Log, options: ImportOptions) -> Draft:
     epochs = sorted({e for _i, e in seen})
     run["params"]["epochs"] = len(epochs)
     return Draft(run=run, label=log.model or model, inputs=[path], files=files, notes=notes)
+
+
+def _graders(header: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Scorer name -> the judge of a model-graded scorer, when the log records its grader.
+
+    Inspect logs each scorer's arguments as ``results.scores[].params``: a model-graded scorer
+    given ``model="openai/gpt-4o"`` (and perhaps a ``template``) records them there. A scorer
+    left on its default grader (the model under evaluation, or a model role) records no model,
+    and no judge is written for it rather than a guessed one.
+    """
+    version = mapping(mapping(header.get("eval")).get("packages")).get("inspect_ai")
+    out: dict[str, dict[str, Any]] = {}
+    for score in (header.get("results") or {}).get("scores") or []:
+        if not isinstance(score, dict) or not isinstance(score.get("name"), str):
+            continue
+        params = mapping(score.get("params"))
+        model = params.get("model")
+        if isinstance(model, list) and len(model) == 1:
+            model = model[0]
+        if not isinstance(model, str) or not model:
+            continue
+        judge: dict[str, Any] = {"model": model, "library": "inspect_ai"}
+        if isinstance(version, str):
+            judge["library_version"] = version
+        template = params.get("template")
+        if isinstance(template, str) and template:
+            judge["prompt_sha256"] = hashlib.sha256(template.encode("utf-8")).hexdigest()
+        out[score["name"]] = judge
+    return out
 
 
 def _identity(sample: dict[str, Any], path: Path, where: str) -> tuple[str, int]:

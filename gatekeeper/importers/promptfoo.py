@@ -19,6 +19,13 @@ from gatekeeper.importers.sources import finite_or_none, load_json, mapping, pla
 from gatekeeper.importers.writer import jsonl, score_csv
 
 TRACES = "traces/requests.jsonl"
+# Assertion types whose verdict an LLM gives (promptfoo's "model-graded metrics"). `similar`
+# (embeddings), `classifier` and `moderation` are not LLM judges and are left out.
+MODEL_GRADED = frozenset({
+    "llm-rubric", "search-rubric", "model-graded-closedqa", "model-graded-factuality",
+    "factuality", "g-eval", "answer-relevance", "context-faithfulness", "context-recall",
+    "context-relevance", "conversation-relevance", "select-best", "pi",
+})
 # promptfoo's ResultFailureReason: 0 none, 1 an assertion failed, 2 the request errored.
 _FAILURE_ERROR = 2
 
@@ -96,6 +103,9 @@ class PromptfooImporter(Importer):
                 "promptfoo.provider_id": provider.get("id"),
             }.items() if isinstance(v, str) and v},
         }
+        judge, judge_notes = _grader([r for _i, r in mine], config, metadata)
+        if judge is not None:
+            run["llm"]["judge"] = judge
         if isinstance(config.get("description"), str):
             run["description"] = config["description"]
         env: dict[str, Any] = {}
@@ -120,7 +130,7 @@ class PromptfooImporter(Importer):
         if isinstance(run_options, dict):
             run["params"] = {k: plain(run_options[k]) for k in ("repeat", "maxConcurrency",
                                                                  "cache") if k in run_options}
-        return [Draft(run=run, label=model, inputs=[path], files=files)]
+        return [Draft(run=run, label=model, inputs=[path], files=files, notes=judge_notes)]
 
 
 def _provider_key(rec: dict[str, Any], path: Path, i: int) -> str:
@@ -275,3 +285,82 @@ def _usage(rows: list[_Row]) -> dict[str, Any]:
         "output_tokens": total("output_tokens"),
         "cost_usd": total("cost_usd"),
     }
+
+
+def _assertions(rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The test's assertions as run: the test case's list, or the graded components'."""
+    test_case = mapping(rec.get("testCase"))
+    listed = test_case.get("assert")
+    if isinstance(listed, list):
+        found = listed
+    else:
+        components = mapping(rec.get("gradingResult")).get("componentResults")
+        found = [mapping(c).get("assertion") for c in components or []] \
+            if isinstance(components, list) else []
+    out: list[dict[str, Any]] = []
+    for a in found:
+        if isinstance(a, dict) and a.get("type") == "assert-set":  # a nested group
+            out.extend(x for x in a.get("assert") or [] if isinstance(x, dict))
+        elif isinstance(a, dict):
+            out.append(a)
+    return out
+
+
+def _grader_identity(provider: Any) -> tuple[str, float | None] | None:
+    """A grading provider as the config gives it: "openai:gpt-4o-2024-08-06", or an object
+    with an ``id`` (and ``config.temperature``), or a map by kind whose ``text`` entry grades."""
+    if isinstance(provider, str) and provider:
+        return provider, None
+    if not isinstance(provider, dict):
+        return None
+    if "id" not in provider and "text" in provider:
+        return _grader_identity(provider["text"])
+    ident = provider.get("id")
+    if not isinstance(ident, str) or not ident:
+        return None
+    temperature = finite_or_none(mapping(provider.get("config")).get("temperature"))
+    return ident, temperature
+
+
+def _grader(records: list[dict[str, Any]], config: dict[str, Any],
+            metadata: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    """The LLM judge of the model-graded assertions, when the output names a single one.
+
+    The grader is the assertion's ``provider``, else its test's ``options.provider``, else the
+    config's ``defaultTest.options.provider``. Without any, promptfoo picks a default that
+    depends on its version and the API keys at hand, and the output does not say which: the
+    judge is then left unrecorded rather than guessed.
+    """
+    default_provider = mapping(mapping(config.get("defaultTest")).get("options")).get("provider")
+    graders: set[tuple[str, float | None]] = set()
+    unnamed = 0
+    for rec in records:
+        test_options = mapping(mapping(rec.get("testCase")).get("options"))
+        for assertion in _assertions(rec):
+            if assertion.get("type") not in MODEL_GRADED:
+                continue
+            for given in (assertion.get("provider"), test_options.get("provider"),
+                          default_provider):
+                identity = _grader_identity(given)
+                if identity is not None:
+                    graders.add(identity)
+                    break
+            else:
+                unnamed += 1
+    if not graders and not unnamed:
+        return None, []
+    if unnamed:
+        return None, [f"{unnamed} model-graded assertion(s) use promptfoo's default grader, "
+                      "which the output does not name: no judge recorded"]
+    if len(graders) > 1:
+        names = ", ".join(sorted(g for g, _t in graders))
+        return None, [f"the model-graded assertions use several graders ({names}): no single "
+                      "judge recorded; record each metric's judge by hand"]
+    (model, temperature), = graders
+    judge: dict[str, Any] = {"model": model, "library": "promptfoo"}
+    version = metadata.get("promptfooVersion")
+    if isinstance(version, str) and version:
+        judge["library_version"] = version
+    if temperature is not None:
+        judge["temperature"] = temperature
+    return judge, []

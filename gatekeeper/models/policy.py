@@ -6,7 +6,14 @@ import fnmatch
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field, FiniteFloat, NonNegativeFloat, PositiveInt, model_validator
+from pydantic import (
+    Field,
+    FiniteFloat,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    model_validator,
+)
 
 from gatekeeper.models.common import NonEmpty, Sha256, Status, Strict
 
@@ -106,7 +113,20 @@ class JudgePin(Strict):
 
 class JudgeRule(Strict):
     pin: JudgePin | None = None
+    # The metrics an LLM judge scores. Each must record its judge (matching the pin, if any):
+    # without the list a run that records no judge, as importers' runs often do, would escape
+    # the pin by saying nothing.
+    metrics: list[NonEmpty] = Field(default_factory=list)
     on_mismatch: Status = "block"
+
+    @model_validator(mode="after")
+    def _metrics_once(self) -> JudgeRule:
+        seen: set[str] = set()
+        for name in self.metrics:
+            if name in seen:
+                raise ValueError(f"judge.metrics lists {name!r} twice")
+            seen.add(name)
+        return self
 
 
 # Checks that say whether the evidence is genuine: files that match their hashes, a baseline
@@ -223,7 +243,7 @@ class Multiplicity(Strict):
 
 
 class StatsSettings(Strict):
-    seed: int = 0
+    seed: NonNegativeInt = 0
     resamples: PositiveInt = 10_000
 
 

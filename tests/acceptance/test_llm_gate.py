@@ -220,3 +220,34 @@ budgets:
     assert checks["budget:error_rate"]["observed"] == 0.0
     assert checks["budget:error_rate"]["ci"][1] > 0  # Wilson: not [0, 0]
     assert code == 0  # no block: only warnings
+
+
+def test_dropping_the_judge_does_not_dodge_a_listed_pin(cli: Callable[..., Result],
+                                                        tmp_path: Path) -> None:
+    """A candidate without `llm.judge` only warns under a bare pin; once the policy lists
+    helpfulness as judged, the missing judge blocks."""
+    import yaml
+
+    bundle = tmp_path / "no-judge"
+    shutil.copytree(DEMO / "pass", bundle)
+    run = yaml.safe_load((bundle / "run.yaml").read_text())
+    del run["llm"]["judge"]
+    (bundle / "run.yaml").write_text(yaml.safe_dump(run, sort_keys=False))
+    policy = yaml.safe_load((ROOT / POLICY).read_text())
+    # The same registry as the repository's policy, named absolutely from the copies.
+    policy["baseline"]["registry"] = f"file:{ROOT / 'examples' / 'llm' / 'registry'}"
+    bare = dict(policy, judge={k: v for k, v in policy["judge"].items() if k != "metrics"})
+    bare_path = tmp_path / "bare.yaml"
+    bare_path.write_text(yaml.safe_dump(bare, sort_keys=False))
+    _code, checks = check_json(cli, bundle, bare_path)
+    assert checks["judge:pin"]["status"] == "warn"
+    assert "list the judged metrics under judge.metrics" in checks["judge:pin"]["message"]
+    assert policy["judge"]["metrics"] == ["helpfulness"]  # the shipped policy lists it
+    listed = tmp_path / "llm-app.yaml"
+    listed.write_text(yaml.safe_dump(policy, sort_keys=False))
+    code, checks = check_json(cli, bundle, listed)
+    assert code == 1
+    assert checks["judge:pin:helpfulness"]["status"] == "block"
+    assert checks["judge:pin:helpfulness"]["message"].startswith(
+        "helpfulness is listed as judged but the run records no judge")
+    assert "judge:pin" not in checks

@@ -160,10 +160,58 @@ def test_run_judge_applies_to_scores_not_latency(tmp_path: Path) -> None:
     assert judge.judge_of(run, "latency_ms") is None
 
 
-def test_pin_without_judged_metrics_says_so(tmp_path: Path) -> None:
-    def none(run: dict[str, Any]) -> None:
-        del run["llm"]["judge"]
+def _drop_judge(run: dict[str, Any]) -> None:
+    del run["llm"]["judge"]
 
-    checks = judge.run(context(tmp_path, PIN, bundle(tmp_path, "c", none)))
-    assert [(c.id, c.status) for c in checks] == [("judge:pin", "pass")]
-    assert "no metric of the run is scored by an LLM judge" in checks[0].message
+
+def test_pin_on_a_run_without_any_judge_warns(tmp_path: Path) -> None:
+    checks = judge.run(context(tmp_path, PIN, bundle(tmp_path, "c", _drop_judge)))
+    assert [(c.id, c.status) for c in checks] == [("judge:pin", "warn")]
+    assert checks[0].message.endswith(
+        "but the run records none: list the judged metrics under judge.metrics to enforce the pin")
+
+
+LISTED = PIN + "  metrics: [helpfulness]\n"
+
+
+def test_a_listed_metric_without_a_judge_takes_on_mismatch(tmp_path: Path) -> None:
+    """Dropping llm.judge must not dodge the pin of a metric the policy says is judged."""
+    cand = bundle(tmp_path, "c", _drop_judge)
+    checks = judge.run(context(tmp_path, LISTED, cand))
+    assert [(c.id, c.status) for c in checks] == [("judge:pin:helpfulness", "block")]
+    assert "helpfulness is listed as judged but the run records no judge" in checks[0].message
+    assert checks[0].source is not None and checks[0].source["file"].endswith("policy.yaml")
+    warn = LISTED + "  on_mismatch: warn\n"
+    assert [c.status for c in judge.run(context(tmp_path, warn, cand))] == ["warn"]
+
+
+def test_a_listed_metric_that_opts_out_of_the_judge_is_caught(tmp_path: Path) -> None:
+    # exact_match writes `judge: null`; listing it as judged makes that a mismatch.
+    body = PIN + "  metrics: [helpfulness, exact_match]\n"
+    checks = by_id(judge.run(context(tmp_path, body, bundle(tmp_path, "c"))))
+    assert checks["judge:pin:helpfulness"].status == "pass"
+    assert checks["judge:pin:exact_match"].status == "block"
+    message = checks["judge:pin:exact_match"].message
+    assert "listed as judged but the run records no judge" in message
+
+
+def test_a_listed_metric_with_the_wrong_judge_blocks(tmp_path: Path) -> None:
+    cand = bundle(tmp_path, "c", source="judge-changed")
+    checks = by_id(judge.run(context(tmp_path, LISTED, cand)))
+    assert checks["judge:pin:helpfulness"].status == "block"
+    assert "model differs" in checks["judge:pin:helpfulness"].message
+
+
+def test_listed_metrics_without_a_pin_must_record_a_judge(tmp_path: Path) -> None:
+    body = "judge:\n  metrics: [helpfulness]\n  on_mismatch: warn\n"
+    checks = by_id(judge.run(context(tmp_path, body, bundle(tmp_path, "c"))))
+    assert checks["judge:recorded:helpfulness"].status == "pass"
+    dropped = by_id(judge.run(context(tmp_path, body, bundle(tmp_path, "d", _drop_judge))))
+    assert dropped["judge:recorded:helpfulness"].status == "warn"
+
+
+def test_judge_metrics_are_listed_once(tmp_path: Path) -> None:
+    from gatekeeper.errors import PolicyError
+
+    with pytest.raises(PolicyError, match="lists 'helpfulness' twice"):
+        context(tmp_path, PIN + "  metrics: [helpfulness, helpfulness]\n", bundle(tmp_path, "c"))

@@ -119,3 +119,49 @@ def test_prompts_added_and_removed(old: list[dict[str, Any]], new: list[dict[str
     changes = llm.triple_changes(Run.model_validate(make_run(prompts=old)),
                                  Run.model_validate(make_run(prompts=new)))
     assert changes[2].state == "changed" and changes[2].detail == expect
+
+
+def test_a_dataset_named_alike_but_unidentified_is_unknown(tmp_path: Path) -> None:
+    """Same name, no version or sha256 on either side: the eval set may have changed."""
+    bare = {"name": "qa"}
+    base = make_run(dataset=bare)
+    cand = make_run(dataset=bare, model={"provider": "openai", "name": "gpt-4o-mini"})
+    got = checks(tmp_path, cand, base)
+    assert got["llm:one_change_at_a_time"].status == "warn"
+    assert "cannot confirm a single change: dataset is not identified by both runs" in \
+        got["llm:one_change_at_a_time"].message
+    assert "unknown: dataset qa: no version or sha256 recorded by both runs" in \
+        got["llm:triple"].message
+    # One side's version alone identifies nothing either; a sha256 on both sides does.
+    one_sided = make_run(dataset={"name": "qa", "version": "3"})
+    states = [c.state for c in llm.triple_changes(Run.model_validate(base),
+                                                  Run.model_validate(one_sided))]
+    assert states[0] == "unknown"
+    hashed = make_run(dataset={"name": "qa", "sha256": SHA["a"]})
+    states = [c.state for c in llm.triple_changes(Run.model_validate(hashed),
+                                                  Run.model_validate(hashed))]
+    assert states == ["unchanged", "unchanged", "unchanged"]
+
+
+def test_a_prompt_always_records_its_version(tmp_path: Path) -> None:
+    """A prompt's version is its identity; the run schema does not let a run leave it out."""
+    with pytest.raises(Exception, match=r"llm.prompts\[0\].version': required field"):
+        checks(tmp_path, make_run(prompts=[{"id": "summarize"}]), make_run())
+
+
+def test_inspect_eval_set_imports_do_not_call_the_dataset_unchanged(tmp_path: Path) -> None:
+    """Inspect records the dataset's name only: two models of one eval set cannot prove the
+    rows were the same."""
+    from gatekeeper.importers import ImportOptions, get_importer
+    from tests.conftest import ROOT
+
+    source = ROOT / "tests" / "fixtures" / "real" / "inspect_ai" / "pr2488-set"
+    runs = {}
+    for model in ("gpt-5", "claude-sonnet-4-20250514"):
+        out = get_importer("inspect").import_(source, tmp_path / model,
+                                              options=ImportOptions(model=model))
+        runs[model] = load_bundle(out).run
+    changes = llm.triple_changes(runs["gpt-5"], runs["claude-sonnet-4-20250514"])
+    assert [(c.part, c.state) for c in changes] == [
+        ("dataset", "unknown"), ("model", "changed"), ("prompt", "unknown")]
+    assert changes[0].detail == "dataset popularity: no version or sha256 recorded by both runs"

@@ -233,3 +233,15 @@ def test_multiplicity_ranking_matches_the_adjustments() -> None:
     ranked = sorted(MULTIPLICITY_STRICTNESS, key=MULTIPLICITY_STRICTNESS.__getitem__)
     assert [rejected[m] for m in ranked] == sorted(rejected[m] for m in ranked)
     assert rejected["none"] > rejected["bonferroni"]
+
+
+def test_unlisting_a_judged_metric_loosens() -> None:
+    def pol(metrics: str) -> Policy:
+        return Policy.model_validate({
+            "apiVersion": "gatekeeper/v1", "kind": "Policy",
+            "metadata": {"name": "p", "version": 1},
+            "judge": {"pin": {"model": "gpt-4o-2024-08-06"}, "metrics": metrics.split()}})
+
+    assert loosenings(pol("helpfulness tone"), pol("tone")) == [
+        "helpfulness is no longer listed as judged (its judge is not checked)"]
+    assert loosenings(pol("tone"), pol("helpfulness tone")) == []

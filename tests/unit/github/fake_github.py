@@ -23,6 +23,9 @@ SPEC_PATH = FIXTURES / "api.github.com.subset.json"
 EVENTS = FIXTURES / "events"
 TOKEN = "ghs_testtoken0123456789abcdefSECRET"
 SPEC_HOST = "https://api.github.com"
+# The identity TOKEN comments as, like a workflow's GITHUB_TOKEN; and a PR author's account.
+BOT_USER = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+HUMAN_USER = {"login": "mallory", "id": 1234567, "type": "User"}
 
 
 @pytest.fixture(scope="session")
@@ -118,9 +121,12 @@ class FakeGitHub:
             Fault(method, path, lambda: json_response({"message": message}, status, headers), times)
         )
 
-    def add_comments(self, issue: int, bodies: list[str]) -> None:
+    def add_comments(
+        self, issue: int, bodies: list[str], user: dict[str, Any] | None = None
+    ) -> None:
+        """Comments already on the PR, by ``user`` (the token's bot unless given)."""
         for body in bodies:
-            self._new_comment(issue, body)
+            self._new_comment(issue, body, user or BOT_USER)
 
     def requests(self, method: str | None = None, pattern: str = ".*") -> list[Logged]:
         return [
@@ -211,11 +217,12 @@ class FakeGitHub:
         self.next_id += 1
         return self.next_id
 
-    def _new_comment(self, issue: int, body: str) -> dict[str, Any]:
+    def _new_comment(self, issue: int, body: str, user: dict[str, Any]) -> dict[str, Any]:
         cid = self._id()
         comment = {
             "id": cid,
             "body": body,
+            "user": dict(user),
             "html_url": f"https://github.com/o/r/pull/{issue}#issuecomment-{cid}",
         }
         self.comments.setdefault(issue, []).append(comment)
@@ -237,7 +244,7 @@ class FakeGitHub:
     def _create_comment(
         self, request: Request, body: Any, owner: str, repo: str, n: str
     ) -> Response:
-        return json_response(self._new_comment(int(n), body["body"]), 201)
+        return json_response(self._new_comment(int(n), body["body"], BOT_USER), 201)
 
     def _update_comment(
         self, request: Request, body: Any, owner: str, repo: str, cid: str

@@ -6,12 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_github import TOKEN, FakeGitHub, FakeSleep, event_copy
+from fake_github import BOT_USER, HUMAN_USER, TOKEN, FakeGitHub, FakeSleep, event_copy
 from helpers_github import PR_HEAD_SHA, REPO, make_client, parse_outputs, pr_environ
 
 from gatekeeper.github.checks import ANNOTATIONS_PER_REQUEST
 from gatekeeper.github.comment import COMMENT_LIMIT, marker, truncate_comment
-from gatekeeper.github.publish import PublishRequest, PublishResult, publish, publish_from_environ
+from gatekeeper.github.publish import (
+    FORK_NO_CHECK,
+    PublishRequest,
+    PublishResult,
+    publish,
+    publish_from_environ,
+)
 from gatekeeper.github.runner import Annotation
 from gatekeeper.github.settings import GitHubSettings
 
@@ -124,6 +130,9 @@ def test_fork_pr_degrades_to_summary_and_comment_file(
     assert github.log == []  # a read-only token: nothing is even tried
     assert result.actions == ("summary", "comment-file", "outputs")
     assert any("fork pull request" in w for w in result.warnings)
+    assert FORK_NO_CHECK in result.warnings
+    assert "a trusted run must set the required check" in FORK_NO_CHECK
+    assert not any("left to the workflow_run relay" in w for w in result.warnings)
     assert request.comment_file is not None
     assert request.comment_file.read_text().startswith(marker("sentiment-release"))
     relay = json.loads((request.comment_file.parent / "relay.json").read_text())
@@ -280,3 +289,46 @@ def test_without_token_only_local_files_are_written(tmp_path: Path, github: Fake
     assert github.log == []
     assert result.actions == ("summary", "comment-file", "outputs")
     assert result.commands[0].startswith("::warning ")  # no mask without a token
+
+
+def test_a_marker_planted_by_someone_else_is_never_edited(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    """Anyone can write the marker; only the token's own comment is gatekeeper's."""
+    planted = marker("sentiment-release") + "\nplanted by the PR author"
+    github.add_comments(2, [planted], user=HUMAN_USER)
+    # A user account cannot pass for the bot by its login alone.
+    github.add_comments(2, [planted], user=dict(BOT_USER, type="User"))
+    first = run(tmp_path, github, fake_sleep, make_request(tmp_path, "block"))
+    assert first.actions[1] == "comment-created"
+    second = run(tmp_path, github, fake_sleep, make_request(tmp_path, "pass"))
+    assert second.actions[1] == "comment-updated"
+    human, impostor, ours = github.comments[2]
+    assert human["body"] == planted and impostor["body"] == planted
+    assert ours["user"] == BOT_USER and "## gatekeeper: pass" in ours["body"]
+    [patch] = github.requests("PATCH")
+    assert patch.path.endswith(f"/issues/comments/{ours['id']}")
+
+
+def test_the_bot_comment_is_updated_past_a_planted_one(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    github.add_comments(2, [marker("sentiment-release") + "\nplanted"], user=HUMAN_USER)
+    github.add_comments(2, [marker("sentiment-release") + "\nold report"])
+    result = run(tmp_path, github, fake_sleep, make_request(tmp_path, "pass"))
+    assert result.actions[1] == "comment-updated"
+    planted, ours = github.comments[2]
+    assert planted["body"].endswith("planted") and ours["body"].endswith("|---|---|\n")
+    assert github.requests("POST", COMMENTS) == []
+
+
+def test_an_app_token_names_its_identity(tmp_path: Path, github: FakeGitHub) -> None:
+    app = {"login": "gate-app[bot]", "id": 77, "type": "Bot"}
+    github.add_comments(2, [marker("sentiment-release") + "\nby the actions bot"])
+    github.add_comments(2, [marker("sentiment-release") + "\nby the app"], user=app)
+    environ = pr_environ(tmp_path, github, GATEKEEPER_COMMENT_AUTHOR="gate-app[bot]")
+    result = publish_from_environ(environ, make_request(tmp_path, "pass"))
+    assert "comment-updated" in result.actions
+    actions_bot, by_app = github.comments[2]
+    assert actions_bot["body"].endswith("by the actions bot")
+    assert by_app["body"].startswith(marker("sentiment-release") + "\n## gatekeeper: pass")

@@ -11,9 +11,16 @@ from fake_github import FakeGitHub, FakeSleep, event_copy
 from helpers_github import PR_HEAD_SHA, make_client, pr_environ
 
 from gatekeeper.errors import GitHubError
-from gatekeeper.github.comment import marker
+from gatekeeper.github.comment import COMMENT_LIMIT, marker
 from gatekeeper.github.publish import PublishRequest, publish
-from gatekeeper.github.relay import FORK_BANNER, NO_CHECK_NOTE, load_relay, relay
+from gatekeeper.github.relay import (
+    FORK_BANNER,
+    NO_CHECK_NOTE,
+    RELAY_CUT_NOTE,
+    REPORT_SUMMARY,
+    load_relay,
+    relay,
+)
 from gatekeeper.github.settings import GitHubSettings
 
 RUN_EVENT = "workflow_run.completed.3.json"
@@ -69,7 +76,9 @@ def test_relay_posts_the_stored_comment_under_a_fork_banner(
     assert result.warnings == (NO_CHECK_NOTE,) and result.check_url is None
     [comment] = github.comments[2]
     assert comment["body"] == (
-        marker("sentiment-release") + "\n" + FORK_BANNER + "\n## blocked: accuracy regressed"
+        marker("sentiment-release") + "\n" + FORK_BANNER + "\n<details open>\n"
+        f"<summary>{REPORT_SUMMARY}</summary>\n\n"
+        "```markdown\n## blocked: accuracy regressed\n```\n\n</details>\n"
     )
     assert "not a verified gate result" in comment["body"].split("\n")[2]
     assert github.check_runs == {} and github.statuses == []
@@ -174,3 +183,60 @@ def test_missing_relay_file(tmp_path: Path) -> None:
     with pytest.raises(GitHubError, match="missing or not a regular file"):
         load_relay(tmp_path)
 
+
+
+def _fenced_report(body: str) -> tuple[str, str]:
+    """The fence and the text inside the first fenced block of ``body`` (CommonMark rules:
+    a closing fence is a line of at least as many backticks and nothing else)."""
+    lines = body.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("```"))
+    fence = lines[start][: len(lines[start]) - len(lines[start].lstrip("`"))]
+    for end in range(start + 1, len(lines)):
+        stripped = lines[end].strip()
+        if stripped and set(stripped) == {"`"} and len(stripped) >= len(fence):
+            return fence, "\n".join(lines[start + 1 : end])
+    raise AssertionError("the fenced block is never closed")
+
+
+HOSTILE = (
+    "## passed\n@octo-org/maintainers please merge, cc @alice\n"
+    '<img src="https://evil.example/track.png"> <a href="https://evil.example">details</a>\n'
+    "![pixel](https://evil.example/p.gif)\n</details>\n"
+    "````\n```\nescaped?\n"
+)
+
+
+def test_the_forks_markdown_is_posted_inert(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    """Mentions, images and raw HTML of the fork's report must not act under the bot's name."""
+    artifact = fork_publish(tmp_path, github, fake_sleep)
+    (artifact / "comment.md").write_text(marker("sentiment-release") + "\n" + HOSTILE)
+    github.pulls[2] = {"number": 2, "head": {"sha": PR_HEAD_SHA}}
+    settings = GitHubSettings.from_environ(relay_environ(tmp_path, github))
+    relay(settings, make_client(settings, fake_sleep), artifact)
+    [comment] = github.comments[2]
+    body = comment["body"]
+    fence, inside = _fenced_report(body)
+    assert len(fence) == 5  # longer than the report's longest run of backticks (4)
+    assert inside == HOSTILE.strip("\n")  # readable: the report's text, unchanged
+    # Outside the code block there is only gatekeeper's own text.
+    outside = body.replace(inside, "")
+    assert "@" not in outside and "evil.example" not in outside and "<img" not in outside
+    assert body.endswith(f"{fence}\n\n</details>\n")
+
+
+def test_a_huge_report_is_cut_inside_its_block(
+    tmp_path: Path, github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    artifact = fork_publish(tmp_path, github, fake_sleep)
+    report = "\n".join(f"| row {i} | `x` |" for i in range(6000))
+    (artifact / "comment.md").write_text(marker("sentiment-release") + "\n" + report)
+    github.pulls[2] = {"number": 2, "head": {"sha": PR_HEAD_SHA}}
+    settings = GitHubSettings.from_environ(relay_environ(tmp_path, github))
+    relay(settings, make_client(settings, fake_sleep), artifact)
+    [comment] = github.comments[2]
+    assert len(comment["body"]) <= COMMENT_LIMIT
+    _, inside = _fenced_report(comment["body"])
+    assert inside.endswith(RELAY_CUT_NOTE) and inside.startswith("| row 0 |")
+    assert comment["body"].endswith("</details>\n")

@@ -95,3 +95,38 @@ def test_deterministic(tmp_path: Path) -> None:
     for name in ("a", "b"):
         do_import("inspect", SET, tmp_path / name, model="openai/gpt-5")
     assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
+
+
+def _graded_log(tmp_path: Path, params: dict[str, object]) -> Path:
+    """The real JSON log, its scorer recorded as a model-graded one with these arguments."""
+    import json
+
+    log = json.loads(JSON_LOG.read_text())
+    for sample in log["samples"]:
+        sample["scores"]["model_graded_qa"] = sample["scores"].pop("match")
+    [score] = log["results"]["scores"]
+    score.update(name="model_graded_qa", scorer="model_graded_qa", params=params)
+    source = tmp_path / "graded.json"
+    source.write_text(json.dumps(log))
+    return source
+
+
+def test_a_model_graded_scorer_records_its_grader(tmp_path: Path) -> None:
+    import hashlib
+
+    template = "Grade the answer {answer} to {question}."
+    source = _graded_log(tmp_path, {"model": "openai/gpt-4o-2024-08-06", "template": template})
+    run = do_import("inspect", source, tmp_path / "b").run
+    for metric in ("model_graded_qa", "model_graded_qa/accuracy"):
+        judge = run.metrics[metric].judge
+        assert judge is not None and judge.model == "openai/gpt-4o-2024-08-06"
+        assert judge.prompt_sha256 == hashlib.sha256(template.encode()).hexdigest()
+        assert judge.library == "inspect_ai" and judge.library_version is not None
+
+
+def test_a_scorer_without_a_recorded_grader_has_no_judge(tmp_path: Path) -> None:
+    run = do_import("inspect", _graded_log(tmp_path, {}), tmp_path / "b").run
+    assert run.metrics["model_graded_qa"].judge is None
+    assert "judge" not in run.metrics["model_graded_qa"].model_fields_set
+    plain = do_import("inspect", JSON_LOG, tmp_path / "c").run  # `match`: no judge either
+    assert plain.metrics["match"].judge is None

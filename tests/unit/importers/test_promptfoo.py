@@ -78,3 +78,58 @@ def test_deterministic(tmp_path: Path) -> None:
     for name in ("a", "b"):
         do_import("promptfoo", PF / "run2", tmp_path / name, provider="support-model-v13")
     assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
+
+
+GRADER = "openai:chat:gpt-4o-2024-08-06"
+
+
+def _with_rubric(tmp_path: Path, provider: object = None, default: object = None,
+                 first_provider: object = None) -> Path:
+    """run1's real output with an llm-rubric added to every test, as promptfoo records it:
+    in the test case's ``assert`` list and in the grading result's components."""
+    data = json.loads((PF / "run1" / "output.json").read_text(encoding="utf-8"))
+    if default is not None:
+        data["config"]["defaultTest"] = {"options": {"provider": default}}
+    for n, rec in enumerate(data["results"]["results"]):
+        rubric: dict[str, object] = {"type": "llm-rubric", "value": "answers the question"}
+        given = first_provider if n == 0 and first_provider is not None else provider
+        if given is not None:
+            rubric["provider"] = given
+        rec["testCase"]["assert"].append(rubric)
+        rec["gradingResult"]["componentResults"].append(
+            {"pass": True, "score": 1, "reason": "ok", "assertion": rubric})
+    out = tmp_path / "graded"
+    out.mkdir(parents=True)
+    (out / "output.json").write_text(json.dumps(data), encoding="utf-8")
+    return out
+
+
+def test_deterministic_assertions_record_no_judge(tmp_path: Path) -> None:
+    bundle = do_import("promptfoo", PF / "run1", tmp_path / "b")
+    assert bundle.run.llm is not None and bundle.run.llm.judge is None
+
+
+def test_the_default_grader_of_the_config_is_the_judge(tmp_path: Path) -> None:
+    source = _with_rubric(tmp_path, default={"id": GRADER, "config": {"temperature": 0}})
+    run = do_import("promptfoo", source, tmp_path / "b").run
+    assert run.llm is not None and run.llm.judge is not None
+    judge = run.llm.judge
+    assert (judge.model, judge.temperature) == (GRADER, 0.0)
+    assert (judge.library, judge.library_version) == ("promptfoo", "0.123.1")
+
+
+def test_the_assertions_provider_overrides_the_default(tmp_path: Path) -> None:
+    source = _with_rubric(tmp_path, provider=GRADER, default="openai:gpt-4o-mini")
+    run = do_import("promptfoo", source, tmp_path / "b").run
+    assert run.llm is not None and run.llm.judge is not None
+    assert run.llm.judge.model == GRADER and run.llm.judge.temperature is None
+
+
+def test_an_unnamed_or_mixed_grader_is_not_guessed(tmp_path: Path) -> None:
+    [draft] = get_importer("promptfoo").read(_with_rubric(tmp_path), ImportOptions())
+    assert "judge" not in draft.run["llm"]
+    assert any("promptfoo's default grader" in n for n in draft.notes)
+    mixed = _with_rubric(tmp_path / "m", provider=GRADER, first_provider="anthropic:claude-x")
+    [draft] = get_importer("promptfoo").read(mixed, ImportOptions())
+    assert "judge" not in draft.run["llm"]
+    assert any("several graders (anthropic:claude-x, " in n for n in draft.notes)
