@@ -109,7 +109,7 @@ def _integrity(resolved: ResolvedBaseline, alias: str | None, base_fetch: Fetch 
     # A file registry lives in the repository, so a PR can edit it: the entry that gates the PR
     # is the one on the base branch.
     try:
-        rel = (registry.root.resolve() / version.model / "index.json").relative_to(
+        rel = registry.index_path(version.model).resolve().relative_to(
             repo_root.resolve()).as_posix()
     except ValueError:
         return None  # outside the repository: not the PR's to change

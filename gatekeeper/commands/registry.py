@@ -11,16 +11,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.errors import EXIT_BLOCK, GatekeeperError, InputError, Location
-from gatekeeper.registry.interface import Approval, ModelVersion, Registry
+from gatekeeper.errors import InputError, Location
+from gatekeeper.registry.interface import Approval, ModelVersion, PromotionRefused, Registry
 
 DEFAULT_REGISTRY = "file:.gatekeeper/registry"
-
-
-class PromotionRefused(GatekeeperError):
-    """The bundle's last verdict was block and no waiver was named."""
-
-    exit_code = EXIT_BLOCK
+__all__ = ["DEFAULT_REGISTRY", "PromotionRefused", "register", "run"]
 
 
 def register(subparsers: Any) -> None:
@@ -77,8 +72,13 @@ def register(subparsers: Any) -> None:
 
     p = actions.add_parser("rollback-target", help="the newest version safe to return to")
     common(p)
-    p.add_argument("--alias", default="production")
+    p.add_argument("--alias", default=None,
+                   help="default: the policy's baseline.alias, else production")
     p.add_argument("--exclude", metavar="VERSION")
+    p.add_argument("--policy", type=Path, metavar="FILE",
+                   help="judge envelopes by its envelope.required, as `gatekeeper check` does")
+    p.add_argument("--require", action="append", default=[], metavar="PATH",
+                   help="a required envelope field (repeatable; added to the policy's)")
 
     parser.set_defaults(run=run)
 
@@ -119,14 +119,38 @@ def run(args: argparse.Namespace) -> int:
     if action == "rollback-target":
         from gatekeeper.rollback import find_rollback_target
 
+        alias, required = _rollback_rules(args)
         with tempfile.TemporaryDirectory(prefix="gatekeeper-rollback-") as tmp:
-            target = find_rollback_target(registry, args.model, args.alias, workdir=Path(tmp),
-                                          exclude_version=args.exclude)
+            target = find_rollback_target(registry, args.model, alias, workdir=Path(tmp),
+                                          exclude_version=args.exclude, required=required)
         lines = [f"rollback target: {target.version or 'none'} ({target.reason})"]
         lines += [f"  {c.version}: {'eligible' if c.eligible else '; '.join(c.reasons)}"
                   for c in target.considered]
         return _emit(args, target.model_dump(mode="json"), "\n".join(lines))
     raise InputError(f"unknown registry action {action!r}")  # pragma: no cover - argparse
+
+
+def _rollback_rules(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
+    """The alias and required envelope fields, as ``gatekeeper check`` would use them: the
+    policy's ``envelope.required`` plus every ``--require`` (the default list when both are
+    empty), and ``--alias``, else the policy's ``baseline.alias``, else production."""
+    from gatekeeper.rollback import DEFAULT_ROLLBACK_REQUIRED
+
+    required: list[str] = []
+    alias = args.alias
+    if args.policy is not None:
+        from gatekeeper.policy import load_policy
+
+        policy = load_policy(args.policy).policy
+        required.extend(policy.envelope.required)
+        if alias is None and policy.baseline is not None:
+            alias = policy.baseline.alias
+    for path in args.require:
+        if not path.strip():
+            raise InputError("--require needs an envelope field path such as code.commit")
+        if path not in required:
+            required.append(path)
+    return alias or "production", tuple(required) or DEFAULT_ROLLBACK_REQUIRED
 
 
 def _promote(args: argparse.Namespace, registry: Registry) -> int:
@@ -159,10 +183,25 @@ def _promote(args: argparse.Namespace, registry: Registry) -> int:
         args.bundle, model=args.model or bundle.run.model, alias=args.alias, approval=approval,
         verdict=verdict, bundle_sha256=sha, run_id=bundle.run.run_id, tags=tags,
     )
-    note = "" if verdict is not None else (
-        "\nnote: no --verdict-file: the version has no recorded verdict and cannot be a "
-        "rollback target")
-    return _emit(args, _version_dict(version), f"promoted {_version_text(version)}{note}")
+    # A re-promotion appends its approval to the ones the version was promoted with before.
+    again = len(version.approvals) > 1
+    return _emit(args, _version_dict(version),
+                 f"{'re-promoted' if again else 'promoted'} {_version_text(version)}"
+                 + _promote_note(version, verdict, again))
+
+
+def _promote_note(version: ModelVersion, verdict: str | None, again: bool) -> str:
+    notes = []
+    if again:
+        notes.append(f"this bundle was already registered as version {version.version}: no new "
+                     "version was written; the approval was added to its approvals")
+    if version.verdict is None:
+        notes.append("no --verdict-file: the version has no recorded verdict and cannot be a "
+                     "rollback target")
+    elif verdict is None:
+        notes.append(f"no --verdict-file: the version keeps its recorded verdict "
+                     f"{version.verdict}")
+    return "".join(f"\nnote: {n}" for n in notes)
 
 
 def _read_verdict(path: Path, bundle_sha: str) -> tuple[str, str | None, str | None]:

@@ -7,6 +7,10 @@ Layout (docs/registry.md)::
     <root>/<model>/.lock               present only while a writer commits (O_CREAT|O_EXCL)
     <root>/<model>/.staging-*/         a bundle being copied in (renamed into versions/<v>)
 
+``<model>`` is the model name with ``/``, backslash, ``%`` and the characters Windows forbids in
+file names percent-encoded (``model_folder``), so Hugging Face names such as ``Qwen/Qwen3-8B``
+are one folder (``Qwen%2FQwen3-8B``) and plain names keep their folder unchanged.
+
 Writes: the bundle is copied into a staging folder first (slow, outside the lock); then, under
 an exclusive lock file, the next version number is chosen, the staging folder is renamed into
 ``versions/<v>`` and the index is replaced atomically (temp file in the same folder, fsync,
@@ -20,16 +24,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import random
 import shutil
 import socket
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from gatekeeper.errors import ConcurrencyError, Location, RegistryError, RegistryNotFoundError
 from gatekeeper.registry.interface import (
@@ -38,11 +45,15 @@ from gatekeeper.registry.interface import (
     ModelVersion,
     Registry,
     RunInfo,
+    check_repromotion,
 )
 
 INDEX_SCHEMA = "gatekeeper.registry/v1"
 LOCK_NAME = ".lock"
 STAGING_PREFIX = ".staging-"
+# Characters a model name may hold but a folder name may not (on any supported OS); "%" so
+# that the encoding is reversible.
+UNSAFE_IN_FOLDER = frozenset('/\\%:*?"<>|')
 
 T = TypeVar("T")
 # A change to the index; it may queue filesystem actions to run just before the index is written.
@@ -81,19 +92,17 @@ class FileRegistry(Registry):
 
     # -- reading -----------------------------------------------------------------------
     def _model_dir(self, model: str) -> Path:
-        if (
-            not model
-            or "/" in model
-            or "\\" in model
-            or model in {".", ".."}
-            or model.startswith(".")
-            or "\x00" in model
-        ):
-            raise RegistryError(f"invalid model name {model!r} in registry {self.uri}")
-        return self.root / model
+        try:
+            return self.root / model_folder(model)
+        except ValueError as exc:
+            raise RegistryError(f"invalid model name {model!r} in registry {self.uri}: "
+                                f"{exc}") from exc
 
-    def _index_path(self, model: str) -> Path:
+    def index_path(self, model: str) -> Path:
+        """Where ``model``'s index lives (the name is encoded into one folder name)."""
         return self._model_dir(model) / "index.json"
+
+    _index_path = index_path
 
     def _read_index(self, model: str) -> dict[str, Any]:
         path = self._index_path(model)
@@ -117,6 +126,8 @@ class FileRegistry(Registry):
     @staticmethod
     def _version_from(model: str, raw: dict[str, Any], aliases: dict[str, str]) -> ModelVersion:
         approval = raw.get("approval")
+        first = Approval(**approval) if isinstance(approval, dict) else None
+        later = tuple(Approval(**a) for a in raw.get("reapprovals") or [] if isinstance(a, dict))
         version = str(raw["version"])
         return ModelVersion(
             model=model,
@@ -127,8 +138,9 @@ class FileRegistry(Registry):
             aliases=tuple(sorted(a for a, v in aliases.items() if v == version)),
             archived=bool(raw.get("archived", False)),
             verdict=raw.get("verdict"),
-            approval=Approval(**approval) if isinstance(approval, dict) else None,
+            approval=first,
             tags={str(k): str(v) for k, v in (raw.get("tags") or {}).items()},
+            approvals=((first,) if first is not None else ()) + later,
         )
 
     def _versions_of(self, model: str, index: dict[str, Any]) -> list[ModelVersion]:
@@ -145,7 +157,7 @@ class FileRegistry(Registry):
         if not self.root.is_dir():
             raise RegistryError(f"registry {self.uri} not found (no folder {self.root})")
         return sorted(
-            p.name for p in self.root.iterdir()
+            model_name(p.name) for p in self.root.iterdir()
             if not p.name.startswith(".") and (p / "index.json").is_file()
         )
 
@@ -187,11 +199,11 @@ class FileRegistry(Registry):
         if not path.is_dir():
             return RunInfo(run_id=version.run_id)
         try:
-            run = load_bundle(path).run
+            bundle = load_bundle(path)
         except GatekeeperError:
             # A broken bundle must not break search over the others; its run fields are absent.
             return RunInfo(run_id=version.run_id)
-        return run_info_from_run(run)
+        return run_info_from_run(bundle.run, bundle)
 
     # -- writing -----------------------------------------------------------------------
     def promote(
@@ -207,6 +219,8 @@ class FileRegistry(Registry):
         tags: Mapping[str, str] | None = None,
     ) -> ModelVersion:
         model_dir = self._model_dir(model)
+        if alias is not None:
+            _check_alias(alias)
         model_dir.mkdir(parents=True, exist_ok=True)
         staging = model_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
         try:
@@ -217,11 +231,11 @@ class FileRegistry(Registry):
                 when = iso(self._clock())
                 for entry in index["versions"]:
                     if entry.get("bundle_sha256") == bundle_sha256:
-                        # The same evidence promoted again (a re-run job): no second version.
-                        number = str(entry["version"])
-                        if alias is not None:
-                            _move_alias(index, alias, number, when, approval.approved_by)
-                        return number
+                        # The same evidence promoted again (a re-run job): no second version,
+                        # but the same guards as set_alias and a new promotion.
+                        self._repromote(index, entry, model, alias, approval, verdict, tags,
+                                        when)
+                        return str(entry["version"])
                 versions_dir = model_dir / "versions"
                 versions_dir.mkdir(exist_ok=True)
                 number = _next_version(index, versions_dir)
@@ -250,6 +264,26 @@ class FileRegistry(Registry):
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
         return self.get_version(model, number)
+
+    def _repromote(
+        self,
+        index: dict[str, Any],
+        entry: dict[str, Any],
+        model: str,
+        alias: str | None,
+        approval: Approval,
+        verdict: str | None,
+        tags: Mapping[str, str] | None,
+        when: str,
+    ) -> None:
+        aliases = {str(k): str(v) for k, v in (index.get("aliases") or {}).items()}
+        existing = self._version_from(model, entry, aliases)
+        effective = check_repromotion(existing, verdict, approval, self.uri)
+        entry["verdict"] = effective
+        entry.setdefault("reapprovals", []).append(_approval_dict(approval))
+        entry["tags"] = {**(entry.get("tags") or {}), **dict(tags or {})}
+        if alias is not None:
+            _move_alias(index, alias, str(entry["version"]), when, approval.approved_by)
 
     def set_alias(
         self, model: str, alias: str, version: str, *, set_by: str | None = None
@@ -360,14 +394,44 @@ def version_key(version: str) -> tuple[int, str]:
 _version_key = version_key  # the name used before the write side existed
 
 
-def run_info_from_run(run: Any) -> RunInfo:
-    """``run`` is a ``gatekeeper.models.run.Run``; metrics are values or replicate means."""
+def model_folder(name: str) -> str:
+    """The one folder name ``name`` is stored under: characters in ``UNSAFE_IN_FOLDER`` are
+    percent-encoded (UTF-8), everything else is kept, so ``model_name`` reverses it. Raises
+    ValueError for names that are empty, hold control characters, start with ".", or have an
+    empty, "." or ".." part between slashes."""
+    if not name:
+        raise ValueError("the name is empty")
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise ValueError("control characters are not allowed")
+    if name.startswith("."):
+        raise ValueError("a name may not start with '.'")
+    if any(part in {"", ".", ".."} for part in name.replace("\\", "/").split("/")):
+        raise ValueError("empty, '.' and '..' parts between slashes are not allowed")
+    return "".join(
+        "".join(f"%{b:02X}" for b in c.encode("utf-8")) if c in UNSAFE_IN_FOLDER else c
+        for c in name
+    )
+
+
+def model_name(folder: str) -> str:
+    """The model name stored under ``folder`` (the inverse of ``model_folder``)."""
+    return unquote(folder) if "%" in folder else folder
+
+
+def run_info_from_run(run: Any, bundle: Any = None) -> RunInfo:
+    """``run`` is a ``gatekeeper.models.run.Run``; metrics are values, replicate means, and,
+    when ``bundle`` (its ``gatekeeper.bundle.Bundle``) is given, the mean of per-example scores.
+    An unreadable score file leaves that one metric out."""
     metrics: dict[str, float] = {}
     for name, spec in run.metrics.items():
         if spec.value is not None:
             metrics[name] = float(spec.value)
         elif spec.replicates:
             metrics[name] = float(sum(spec.replicates) / len(spec.replicates))
+        elif spec.kind == "per_example" and bundle is not None:
+            mean = per_example_mean(bundle, name)
+            if mean is not None:
+                metrics[name] = mean
     return RunInfo(
         run_id=run.run_id,
         name=run.name,
@@ -377,6 +441,21 @@ def run_info_from_run(run: Any) -> RunInfo:
         tags=dict(run.tags),
         commit=run.code.commit if run.code is not None else None,
     )
+
+
+def per_example_mean(bundle: Any, name: str) -> float | None:
+    """The mean per-example score of metric ``name``; None when its file cannot be read."""
+    from gatekeeper.errors import GatekeeperError
+    from gatekeeper.scores import load_metric
+
+    try:
+        values = load_metric(bundle, name).values
+    except (GatekeeperError, OSError, ValueError, KeyError):
+        return None
+    if values.size == 0:
+        return None
+    mean = float(values.mean())
+    return mean if math.isfinite(mean) else None
 
 
 def _check_alias(alias: str) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gatekeeper.errors import EXIT_BLOCK, GatekeeperError, RegistryError
+
 
 @dataclass(frozen=True)
 class Approval:
@@ -45,8 +47,11 @@ class ModelVersion:
     aliases: tuple[str, ...] = ()
     archived: bool = False
     verdict: str | None = None  # "pass" | "warn" | "block": the gate result it was promoted with
-    approval: Approval | None = None
+    approval: Approval | None = None  # the approval it was first promoted with
     tags: dict[str, str] = field(default_factory=dict)
+    # Every approval, oldest first: the first promotion's, then one per re-promotion of the
+    # same bundle (``approval`` is ``approvals[0]`` when both are present).
+    approvals: tuple[Approval, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,8 @@ class RunInfo:
     name: str | None = None
     parent_run_id: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
-    metrics: Mapping[str, float] = field(default_factory=dict)  # value, or mean of replicates
+    # value, mean of replicates, or mean of per-example scores
+    metrics: Mapping[str, float] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     commit: str | None = None
 
@@ -110,9 +116,15 @@ class Registry(ABC):
         run_id: str,
         tags: Mapping[str, str] | None = None,
     ) -> ModelVersion:
-        """Record ``bundle_dir`` as a new version (or return the version that already holds a
-        bundle with the same ``bundle_sha256``: a re-run promotion never writes twice) and
-        point ``alias`` at it, closing the previous holder's alias event."""
+        """Record ``bundle_dir`` as a new version and point ``alias`` at it, closing the
+        previous holder's alias event.
+
+        A bundle whose ``bundle_sha256`` is already registered is *re-promoted*: no second
+        version is written, and the existing one goes through the same guards
+        (``check_repromotion``): an archived version is refused, a ``block`` verdict (stored or
+        given) needs ``approval.waiver``, a verdict different from the stored one is refused.
+        The approval is appended to the version's approvals, a verdict is recorded when the
+        version had none, and ``tags`` are merged into its tags."""
 
     @abstractmethod
     def set_alias(
@@ -134,6 +146,39 @@ class Registry(ABC):
         from gatekeeper.registry.search import search_versions
 
         return search_versions(self, expression, model=model, parent_run_id=parent_run_id)
+
+
+class PromotionRefused(GatekeeperError):
+    """The verdict a version would be promoted with is block and no waiver was named."""
+
+    exit_code = EXIT_BLOCK
+
+
+def check_repromotion(
+    existing: ModelVersion, verdict: str | None, approval: Approval, registry_uri: str
+) -> str | None:
+    """The rules for promoting a bundle that ``existing`` already holds, as for ``set_alias``
+    and a new promotion (whose block rule ``gatekeeper registry promote`` applies before any
+    write). Returns the verdict the version ends up with."""
+    where = f"version {existing.version} of model {existing.model!r} in {registry_uri}"
+    if existing.archived:
+        raise RegistryError(
+            f"this bundle is already registered as {where}, which is archived; an archived "
+            "version cannot be promoted again or take an alias"
+        )
+    if verdict is not None and existing.verdict is not None and verdict != existing.verdict:
+        raise RegistryError(
+            f"this bundle is already registered as {where} with verdict {existing.verdict}; "
+            f"the verdict given now is {verdict}. A version keeps the verdict it was promoted "
+            "with: promote without --verdict-file, or check the bundle with the same policy"
+        )
+    effective = verdict if verdict is not None else existing.verdict
+    if effective == "block" and not approval.waiver:
+        raise PromotionRefused(
+            f"refusing to re-promote {where}: its verdict is block; name a waiver with "
+            "--waiver TEXT"
+        )
+    return effective
 
 
 def registry_dir_default() -> Path:

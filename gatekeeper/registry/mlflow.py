@@ -13,7 +13,8 @@ Mapping (docs/registry.md):
   ``mlflow.source.git.commit``;
 - gatekeeper's own metadata are model-version tags: ``gatekeeper.verdict``,
   ``gatekeeper.bundle_sha256``, ``gatekeeper.run_id``, ``gatekeeper.approval`` (JSON),
-  ``gatekeeper.archived``;
+  ``gatekeeper.archived``, ``gatekeeper.reapprovals`` (JSON list: one approval per
+  re-promotion of the same bundle);
 - aliases are MLflow aliases; MLflow keeps no alias history, so each version carries
   ``gatekeeper.alias_history``: a JSON list of ``{alias, since, until, set_by}`` for the times it
   held an alias (per version, so the record never outgrows MLflow's tag value limit).
@@ -43,12 +44,14 @@ from gatekeeper.registry.interface import (
     ModelVersion,
     Registry,
     RunInfo,
+    check_repromotion,
 )
 
 EXPERIMENT = "gatekeeper"
 BUNDLE_DIR = "bundle"
 TAG = "gatekeeper."
 HISTORY_TAG = "gatekeeper.alias_history"
+REAPPROVALS_TAG = "gatekeeper.reapprovals"
 MAX_TAG_VALUE = 5000  # MLflow's limit for model-version tag values
 MAX_FILES = 100_000  # a download larger than this is not a bundle
 _NAME = re.compile(r"^[^'\"\\\x00/]+$")
@@ -296,18 +299,17 @@ class MlflowRegistry(Registry):
         except MlflowApiError as exc:
             if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                 raise
-        raw, _held = self._raw_versions(model)
+        raw, held = self._raw_versions(model)
         for existing in raw:
             if _tags(existing).get("gatekeeper.bundle_sha256") == bundle_sha256:
-                number = str(existing["version"])  # a re-run promotion: never a second version
-                if alias is not None:
-                    self.set_alias(model, alias, number, set_by=approval.approved_by)
-                return self.get_version(model, number)
+                # A re-run promotion: never a second version, but the same guards.
+                return self._repromote(model, existing, held.get(str(existing["version"]), []),
+                                       alias, approval, verdict, tags)
 
         run = bundle.run
         mlflow_run = self._create_run(run, bundle_sha256)
         run_uuid = str(mlflow_run["info"]["run_id"])
-        self._log_run_data(run_uuid, run)
+        self._log_run_data(run_uuid, bundle)
         root = self._client.proxy_path(str(mlflow_run["info"].get("artifact_uri", "")))
         for path in bundle.files():
             rel = path.relative_to(bundle.root).as_posix()
@@ -332,6 +334,32 @@ class MlflowRegistry(Registry):
             **{k: v for k, v in (tags or {}).items() if not k.startswith(TAG)},
         }
         number = self._create_version(model, run_uuid, version_tags)
+        if alias is not None:
+            self.set_alias(model, alias, number, set_by=approval.approved_by)
+        return self.get_version(model, number)
+
+    def _repromote(
+        self,
+        model: str,
+        raw: dict[str, Any],
+        aliases: list[str],
+        alias: str | None,
+        approval: Approval,
+        verdict: str | None,
+        tags: Mapping[str, str] | None,
+    ) -> ModelVersion:
+        existing = _to_version(model, raw, aliases)
+        number = existing.version
+        effective = check_repromotion(existing, verdict, approval, self.uri)
+        if effective is not None and existing.verdict is None:
+            self._set_version_tag(model, number, "gatekeeper.verdict", effective)
+        later = _reapprovals(_tags(raw))
+        later.append({k: v for k, v in vars(approval).items() if v is not None})
+        # Past MLflow's tag limit (dozens of re-promotions) the oldest re-approvals go first.
+        self._set_version_tag(model, number, REAPPROVALS_TAG, _encode_history(later))
+        for key, value in sorted((tags or {}).items()):
+            if not key.startswith(TAG):
+                self._set_version_tag(model, number, key, value[:MAX_TAG_VALUE])
         if alias is not None:
             self.set_alias(model, alias, number, set_by=approval.approved_by)
         return self.get_version(model, number)
@@ -378,20 +406,17 @@ class MlflowRegistry(Registry):
         })
         return dict(payload["run"])
 
-    def _log_run_data(self, run_uuid: str, run: Any) -> None:
+    def _log_run_data(self, run_uuid: str, bundle: Any) -> None:
+        from gatekeeper.registry.file import run_info_from_run
+
+        run = bundle.run
         params = [{"key": k, "value": _text(v)[:6000]}
                   for k, v in sorted(_flatten(run.params).items())]
         now = int(self._clock().timestamp() * 1000)
-        metrics = []
-        for name, spec in sorted(run.metrics.items()):
-            if spec.value is not None:
-                value: float | None = float(spec.value)
-            elif spec.replicates:
-                value = float(sum(spec.replicates) / len(spec.replicates))
-            else:
-                value = None
-            if value is not None and math.isfinite(value):
-                metrics.append({"key": name, "value": value, "timestamp": now, "step": 0})
+        # Values, replicate means and per-example means: what search sees as metrics.K.
+        logged = run_info_from_run(run, bundle).metrics
+        metrics = [{"key": name, "value": value, "timestamp": now, "step": 0}
+                   for name, value in sorted(logged.items()) if math.isfinite(value)]
         # log-batch limits: 100 params and 1000 metrics per request.
         for start in range(0, max(len(params), len(metrics), 1), 100):
             chunk_params = params[start:start + 100]
@@ -482,6 +507,23 @@ def _history(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
 
 
+def _reapprovals(tags: Mapping[str, str]) -> list[dict[str, Any]]:
+    try:
+        value = json.loads(tags.get(REAPPROVALS_TAG, "[]"))
+    except ValueError:
+        return []
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+
+def _approval_from(fields: Any) -> Approval | None:
+    try:
+        return Approval(**{k: fields.get(k) for k in (
+            "approved_by", "approved_at", "ticket", "policy_name", "policy_version", "waiver"
+        )})
+    except (TypeError, AttributeError):
+        return None
+
+
 def _encode_history(history: list[dict[str, Any]]) -> str:
     # The per-version record only outgrows MLflow's tag limit after dozens of alias moves;
     # then the oldest closed events go first (the open one is always kept).
@@ -497,12 +539,10 @@ def _to_version(model: str, raw: Mapping[str, Any], aliases: list[str]) -> Model
     approval: Approval | None = None
     if "gatekeeper.approval" in tags:
         try:
-            fields = json.loads(tags["gatekeeper.approval"])
-            approval = Approval(**{k: fields.get(k) for k in (
-                "approved_by", "approved_at", "ticket", "policy_name", "policy_version", "waiver"
-            )})
-        except (ValueError, TypeError, AttributeError):
+            approval = _approval_from(json.loads(tags["gatekeeper.approval"]))
+        except ValueError:
             approval = None
+    later = [a for a in map(_approval_from, _reapprovals(tags)) if a is not None]
     return ModelVersion(
         model=model,
         version=str(raw["version"]),
@@ -514,6 +554,7 @@ def _to_version(model: str, raw: Mapping[str, Any], aliases: list[str]) -> Model
         verdict=tags.get("gatekeeper.verdict"),
         approval=approval,
         tags={k: v for k, v in tags.items() if not k.startswith(TAG)},
+        approvals=tuple(([approval] if approval is not None else []) + later),
     )
 
 
@@ -587,8 +628,9 @@ def _text(value: Any) -> str:
 
 def _check_name(model: str) -> None:
     if not _NAME.match(model):
-        raise RegistryError(f"invalid model name {model!r}: quotes, slashes and backslashes are "
-                            "not allowed")
+        raise RegistryError(f"invalid model name {model!r}: MLflow model names hold no quotes, "
+                            "slashes or backslashes; name the model with --model (e.g. "
+                            "Qwen3-8B for Qwen/Qwen3-8B)")
 
 
 def _safe(name: str) -> str:

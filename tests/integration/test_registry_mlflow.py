@@ -210,3 +210,62 @@ def test_persistent_5xx_and_timeouts_give_up(httpserver: HTTPServer) -> None:
                 or r.path.endswith("model-versions/get")]) == 2
     with pytest.raises(RegistryError, match="timed out"):
         registry.list_models()
+
+
+def test_repromote_applies_the_promotion_guards(
+    registry: Registry, tmp_path: Path, bundle_writer: Callable[..., Path]
+) -> None:
+    from gatekeeper.registry.interface import PromotionRefused
+
+    model = f"re-{uuid.uuid4().hex[:8]}"
+    first = bundle_writer(tmp_path / "a", f"run-a-{uuid.uuid4().hex[:6]}", model=model)
+    blocked = bundle_writer(tmp_path / "b", f"run-b-{uuid.uuid4().hex[:6]}", model=model)
+    later = bundle_writer(tmp_path / "c", f"run-c-{uuid.uuid4().hex[:6]}", model=model)
+
+    def again(path: Path, verdict: str | None = None, approval: Approval = APPROVAL,
+              alias: str | None = "production") -> ModelVersion:
+        loaded = load_bundle(path)
+        return registry.promote(path, model=model, alias=alias, approval=approval,
+                                verdict=verdict, bundle_sha256=loaded.sha256(),
+                                run_id=loaded.run.run_id, tags={"round": "2"})
+
+    v1 = again(first, verdict=None, alias=None)
+    waived = Approval(approved_by="bob", approved_at="2026-11-20T11:00:00Z", waiver="ML-9")
+    v2 = again(blocked, verdict="block", approval=waived, alias=None)
+    v3 = promote(registry, later, model)
+    registry.archive(model, v1.version)
+    with pytest.raises(RegistryError, match="archived"):
+        again(first, verdict="pass")
+    with pytest.raises(PromotionRefused, match="verdict is block"):
+        again(blocked)
+    assert registry.resolve_alias(model, "production").version == v3.version
+    carol = Approval(approved_by="carol", approved_at="2026-11-21T08:00:00Z", ticket="ML-11")
+    with pytest.raises(RegistryError, match="verdict pass; the verdict given now is block"):
+        again(later, verdict="block", approval=carol)
+    moved = again(later, approval=carol)
+    assert moved.version == v3.version and moved.approvals == (APPROVAL, carol)
+    assert moved.verdict == "pass" and moved.tags["round"] == "2"
+    assert registry.get_version(model, v2.version).approvals == (waived,)
+    assert len(registry.list_versions(model)) == 3
+
+
+def test_search_sees_per_example_means(
+    registry: Registry, tmp_path: Path, bundle_writer: Callable[..., Path]
+) -> None:
+    import yaml
+
+    model = f"pe-{uuid.uuid4().hex[:8]}"
+    for name, rows in (("hi", "q1,1\nq2,1\nq3,0\nq4,1\n"), ("lo", "q1,0\nq2,1\n"),
+                       ("broken", "q1,oops\n")):
+        path = bundle_writer(tmp_path / name, f"{name}-{uuid.uuid4().hex[:6]}", model=model)
+        (path / "scores.csv").write_text("id,score\n" + rows, encoding="utf-8")
+        doc = yaml.safe_load((path / "run.yaml").read_text(encoding="utf-8"))
+        doc["metrics"]["exact_match"] = {"per_example": "scores.csv"}
+        (path / "run.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+        promote(registry, path, model)
+    assert [v.version for v in registry.search("metrics.exact_match >= 0.7", model=model)] == [
+        "1"]
+    assert [v.version for v in registry.search("metrics.exact_match < 0.7", model=model)] == [
+        "2"]
+    assert [v.version for v in registry.search("metrics.exact_match == null and "
+                                               "metrics.accuracy > 0.9", model=model)] == ["3"]

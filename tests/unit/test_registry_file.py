@@ -192,3 +192,141 @@ def test_cli_list_show_history_search(tmp_path: Path, capsys: pytest.CaptureFixt
     assert [v["version"] for v in json.loads(capsys.readouterr().out)["versions"]] == ["1"]
     assert main(["registry", "search", "metrics.x >", "--registry", uri]) == 2
     assert "column 12" in capsys.readouterr().err
+
+
+# -- re-promoting a registered bundle --------------------------------------------------
+def repromote(reg: FileRegistry, path: Path, *, alias: str | None = "production",
+              verdict: str | None = None, approval: Approval = APPROVAL,
+              tags: dict[str, str] | None = None) -> str:
+    loaded = load_bundle(path)
+    return reg.promote(path, model="clf", alias=alias, approval=approval, verdict=verdict,
+                       bundle_sha256=loaded.sha256(), run_id=loaded.run.run_id,
+                       tags=tags).version
+
+
+def test_repromoting_an_archived_version_is_refused(reg: FileRegistry, tmp_path: Path) -> None:
+    a = bundle(tmp_path / "a", "run-a")
+    promote(reg, a, alias=None)
+    promote(reg, bundle(tmp_path / "b", "run-b"))
+    reg.archive("clf", "1")
+    with pytest.raises(RegistryError, match="archived"):
+        repromote(reg, a, verdict="pass")
+    assert reg.resolve_alias("clf", "production").version == "2"
+    assert reg.get_version("clf", "1").approvals == (APPROVAL,)
+
+
+def test_repromoting_a_block_version_needs_a_waiver(reg: FileRegistry, tmp_path: Path) -> None:
+    from gatekeeper.registry.interface import PromotionRefused
+
+    a = bundle(tmp_path / "a", "run-a")
+    waived = Approval(approved_by="alice", approved_at="2026-11-20T12:00:00Z", waiver="ML-9")
+    repromote(reg, a, alias=None, verdict="block", approval=waived)
+    promote(reg, bundle(tmp_path / "b", "run-b"))
+    with pytest.raises(PromotionRefused, match="verdict is block"):
+        repromote(reg, a)  # the stored verdict is block, and no waiver now
+    with pytest.raises(PromotionRefused, match="waiver"):
+        repromote(reg, a, verdict="block")
+    assert reg.resolve_alias("clf", "production").version == "2"
+    again = Approval(approved_by="carol", approved_at="2026-11-21T08:00:00Z", waiver="ML-10")
+    assert repromote(reg, a, approval=again) == "1"
+    moved = reg.resolve_alias("clf", "production")
+    assert moved.version == "1" and moved.approvals == (waived, again)
+    assert moved.approval == waived and moved.verdict == "block"
+
+
+def test_repromoting_records_a_verdict_and_refuses_a_conflict(
+    reg: FileRegistry, tmp_path: Path
+) -> None:
+    a = bundle(tmp_path / "a", "run-a")
+    repromote(reg, a, alias=None, verdict=None, tags={"team": "nlp"})
+    bob = Approval(approved_by="bob", approved_at="2026-11-21T08:00:00Z", ticket="ML-8")
+    repromote(reg, a, verdict="pass", approval=bob, tags={"stage": "prod"})
+    version = reg.get_version("clf", "1")
+    assert version.verdict == "pass" and version.approvals == (APPROVAL, bob)
+    assert version.tags == {"team": "nlp", "stage": "prod"}
+    assert version.aliases == ("production",)
+    assert [e.set_by for e in reg.alias_history("clf", "production")] == ["bob"]
+    with pytest.raises(RegistryError, match="verdict pass; the verdict given now is warn"):
+        repromote(reg, a, verdict="warn")
+    assert reg.get_version("clf", "1").verdict == "pass"
+    assert len(reg.list_versions("clf")) == 1
+
+
+def test_cli_repromote_notes_the_recorded_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = bundle(tmp_path / "a", "run-a")
+    verdict = tmp_path / "verdict.json"
+    verdict.write_text(json.dumps({"verdict": "pass",
+                                   "candidate": {"bundle_sha256": load_bundle(path).sha256()}}))
+    argv = ["registry", "promote", str(path), "--registry", f"file:{tmp_path / 'registry'}",
+            "--alias", "production", "--approved-by", "alice"]
+    assert main([*argv, "--verdict-file", str(verdict)]) == 0
+    assert capsys.readouterr().out.startswith("promoted clf v1")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("re-promoted clf v1  verdict=pass")
+    assert "already registered as version 1" in out
+    assert "keeps its recorded verdict pass" in out and "no recorded verdict" not in out
+
+
+def test_cli_repromote_of_a_block_version_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = bundle(tmp_path / "a", "run-a")
+    verdict = tmp_path / "verdict.json"
+    verdict.write_text(json.dumps({"verdict": "block",
+                                   "candidate": {"bundle_sha256": load_bundle(path).sha256()}}))
+    argv = ["registry", "promote", str(path), "--registry", f"file:{tmp_path / 'registry'}",
+            "--approved-by", "alice"]
+    assert main([*argv, "--verdict-file", str(verdict), "--waiver", "hotfix"]) == 0
+    capsys.readouterr()
+    assert main([*argv, "--alias", "production"]) == 1
+    assert "refusing to re-promote version 1" in capsys.readouterr().err
+    assert not FileRegistry(tmp_path / "registry").get_version("clf", "1").aliases
+
+
+# -- model names -----------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "folder"), [
+    ("Qwen/Qwen3-8B", "Qwen%2FQwen3-8B"), ("openai/gpt-5", "openai%2Fgpt-5"),
+    ("sentiment-clf", "sentiment-clf"), ("50%", "50%25"), ("a:b c", "a%3Ab c"),
+])
+def test_hugging_face_names_are_one_reversible_folder(
+    reg: FileRegistry, tmp_path: Path, name: str, folder: str
+) -> None:
+    path = bundle(tmp_path / "a", "run-a", model=name)
+    assert promote(reg, path) == "1"
+    assert sorted(p.name for p in reg.root.iterdir()) == [folder]
+    assert reg.list_models() == [name]
+    assert reg.index_path(name) == reg.root / folder / "index.json"
+    version = reg.resolve_alias(name, "production")
+    assert version.model == name
+    assert (reg.bundle_path(version, tmp_path) / "model.bin").read_bytes() == b"run-a"
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../x", "a/../b", "a/..", "/a", "a/", "a//b",
+                                  ".hidden", "a\x00b", "a\nb", "a\x7fb", "a\\..\\b"])
+def test_unsafe_model_names_are_rejected(reg: FileRegistry, name: str) -> None:
+    with pytest.raises(RegistryError, match="invalid model name"):
+        reg.list_versions(name)
+
+
+def test_the_example_registry_keeps_its_folders() -> None:
+    root = Path(__file__).resolve().parents[2] / "examples" / "registry"
+    example = FileRegistry(root)
+    assert example.list_models() == ["sentiment-clf"]
+    assert example.index_path("sentiment-clf") == root / "sentiment-clf" / "index.json"
+    assert example.resolve_alias("sentiment-clf", "production").version
+
+
+def test_import_to_promote_to_check_with_a_hugging_face_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uri = f"file:{tmp_path / 'registry'}"
+    path = bundle(tmp_path / "a", "run-a", model="Qwen/Qwen3-8B")
+    assert main(["registry", "promote", str(path), "--registry", uri, "--alias", "production",
+                 "--approved-by", "alice"]) == 0
+    capsys.readouterr()
+    assert main(["registry", "show", "--registry", uri, "--model", "Qwen/Qwen3-8B", "--alias",
+                 "production", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "Qwen/Qwen3-8B"

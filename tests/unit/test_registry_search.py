@@ -121,3 +121,40 @@ def test_cli_exits_2_for_a_deeply_nested_expression(
     assert "nested deeper than 64 levels" in capsys.readouterr().err
     assert main(["registry", "search", "not " * 5000, "--registry", f"file:{tmp_path}"]) == 2
     assert "the limit is 10000" in capsys.readouterr().err
+
+
+def scored_bundle(root: Path, run_id: str, scores: list[float] | None) -> Path:
+    """A bundle whose metric ``acc`` is per-example (as importers write it); ``scores=None``
+    writes an unreadable score file."""
+    import yaml
+
+    root.mkdir(parents=True)
+    if scores is None:
+        (root / "scores.csv").write_text("id,score\nq1,not-a-number\n", encoding="utf-8")
+    else:
+        rows = "".join(f"q{i},{s}\n" for i, s in enumerate(scores))
+        (root / "scores.csv").write_text("id,score\n" + rows, encoding="utf-8")
+    (root / "run.yaml").write_text(yaml.safe_dump({
+        "schema": "gatekeeper.run/v1", "run_id": run_id, "model": "Qwen/Qwen3-8B",
+        "metrics": {"acc": {"per_example": "scores.csv"}, "n": {"value": 3}},
+    }), encoding="utf-8")
+    return root
+
+
+def test_search_sees_the_mean_of_per_example_scores(tmp_path: Path) -> None:
+    from gatekeeper.bundle import load_bundle
+    from gatekeeper.registry.file import FileRegistry
+
+    reg = FileRegistry(tmp_path / "registry")
+    for run_id, scores in (("good", [1.0, 1.0, 0.0, 1.0]), ("bad", [0.0, 1.0]),
+                           ("broken", None)):
+        path = scored_bundle(tmp_path / run_id, run_id, scores)
+        reg.promote(path, model="Qwen/Qwen3-8B", alias=None, verdict="pass",
+                    approval=Approval("alice", "2026-11-20T10:00:00Z"),
+                    bundle_sha256=load_bundle(path).sha256(), run_id=run_id)
+    assert reg.run_info(reg.get_version("Qwen/Qwen3-8B", "1")).metrics == {"acc": 0.75, "n": 3}
+    assert [v.run_id for v in reg.search("metrics.acc >= 0.7")] == ["good"]
+    assert [v.run_id for v in reg.search("metrics.acc < 0.7")] == ["bad"]
+    # The broken score file hides only its own metric, not the version or the others.
+    assert [v.run_id for v in reg.search("metrics.acc == null and metrics.n == 3")] == [
+        "broken"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,40 @@ def test_exclusions_and_versions_that_never_held_the_alias(
     none = find_rollback_target(reg, "clf", "canary", workdir=tmp_path)
     assert none.version is None and none.considered == []
     assert "no version of 'clf' has held alias 'canary'" in none.reason
+
+
+# -- the CLI: the same envelope rules as `gatekeeper check` -----------------------------
+def rollback_cli(reg: FileRegistry, capsys: pytest.CaptureFixture[str], *extra: str) -> Any:
+    from gatekeeper.cli import main
+
+    assert main(["registry", "rollback-target", "--registry", f"file:{reg.root}",
+                 "--model", "clf", "--format", "json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_cli_uses_the_policy_envelope_and_alias(
+    reg: FileRegistry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Only a commit recorded: complete for this policy, incomplete for the default list.
+    add(reg, tmp_path, "r1", envelope={"code": COMPLETE["code"]}, alias="canary")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump({
+        "apiVersion": "gatekeeper/v1", "kind": "Policy",
+        "metadata": {"name": "release", "version": 1},
+        "baseline": {"alias": "canary"},
+        "envelope": {"required": ["code.commit"]},
+    }), encoding="utf-8")
+    default = rollback_cli(reg, capsys, "--alias", "canary")
+    assert default["version"] is None
+    assert "environment.lockfile.sha256" in default["considered"][0]["reasons"][0]
+    assert rollback_cli(reg, capsys, "--policy", str(policy))["version"] == "1"
+    stricter = rollback_cli(reg, capsys, "--policy", str(policy), "--require", "seeds",
+                            "--require", "data[*].sha256")
+    assert stricter["version"] is None
+    assert stricter["considered"][0]["reasons"] == [
+        "envelope incomplete: missing seeds, data[*] (no entries)"]
+    assert rollback_cli(reg, capsys, "--require", "code.commit", "--alias",
+                        "canary")["version"] == "1"
+    # --alias wins over the policy's baseline alias.
+    assert "no version of 'clf' has held alias 'production'" in rollback_cli(
+        reg, capsys, "--policy", str(policy), "--alias", "production")["reason"]
