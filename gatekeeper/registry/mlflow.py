@@ -106,32 +106,6 @@ class MlflowRegistry(Registry):
     def __repr__(self) -> str:  # the default repr would show nothing secret, but be explicit
         return f"MlflowRegistry({self.uri!r})"
 
-    # -- transport ---------------------------------------------------------------------
-    def _request(
-        self,
-        method: str,
-        url_path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        upload: Path | None = None,
-        stream: bool = False,
-        attempts: int | None = None,
-    ) -> requests.Response:
-        return self._client.request(method, url_path, params=params, body=body, upload=upload,
-                                    stream=stream, attempts=attempts)
-
-    def _api(
-        self,
-        method: str,
-        endpoint: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Mapping[str, Any] | None = None,
-        attempts: int | None = None,
-    ) -> dict[str, Any]:
-        return self._client.api(method, endpoint, params=params, body=body, attempts=attempts)
-
     # -- reading -----------------------------------------------------------------------
     def list_models(self) -> list[str]:
         names: list[str] = []
@@ -147,7 +121,7 @@ class MlflowRegistry(Registry):
             query = {**params, "max_results": 1000}
             if token:
                 query["page_token"] = token
-            payload = self._api("GET", endpoint, params=query)
+            payload = self._client.api("GET", endpoint, params=query)
             yield list(payload.get(key, []))
             token = payload.get("next_page_token")
             if not token:
@@ -156,7 +130,7 @@ class MlflowRegistry(Registry):
     def _registered_model(self, model: str) -> dict[str, Any]:
         _check_name(model)
         try:
-            payload = self._api("GET", "registered-models/get", params={"name": model})
+            payload = self._client.api("GET", "registered-models/get", params={"name": model})
         except MlflowApiError as exc:
             if exc.not_found:
                 raise RegistryNotFoundError(
@@ -183,7 +157,7 @@ class MlflowRegistry(Registry):
     def _raw_version(self, model: str, version: str) -> dict[str, Any]:
         _check_name(model)
         try:
-            payload = self._api("GET", "model-versions/get",
+            payload = self._client.api("GET", "model-versions/get",
                                 params={"name": model, "version": str(version)})
         except MlflowApiError as exc:
             if exc.not_found:
@@ -200,7 +174,7 @@ class MlflowRegistry(Registry):
     def resolve_alias(self, model: str, alias: str) -> ModelVersion:
         _check_name(model)
         try:
-            payload = self._api("GET", "registered-models/alias",
+            payload = self._client.api("GET", "registered-models/alias",
                                 params={"name": model, "alias": alias})
         except MlflowApiError as exc:
             if exc.not_found:
@@ -247,7 +221,7 @@ class MlflowRegistry(Registry):
 
     def _get_run(self, run_id: str) -> dict[str, Any]:
         try:
-            return dict(self._api("GET", "runs/get", params={"run_id": run_id})["run"])
+            return dict(self._client.api("GET", "runs/get", params={"run_id": run_id})["run"])
         except MlflowApiError as exc:
             if exc.not_found:
                 raise RegistryNotFoundError(f"MLflow run {run_id} not found in {self.uri}") from exc
@@ -295,7 +269,7 @@ class MlflowRegistry(Registry):
             raise RegistryError(f"bundle {bundle_dir} hashes to {bundle.sha256()}, not "
                                 f"{bundle_sha256}: it changed since it was checked")
         try:
-            self._api("POST", "registered-models/create", body={"name": model})
+            self._client.api("POST", "registered-models/create", body={"name": model})
         except MlflowApiError as exc:
             if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                 raise
@@ -313,13 +287,13 @@ class MlflowRegistry(Registry):
         root = self._client.proxy_path(str(mlflow_run["info"].get("artifact_uri", "")))
         for path in bundle.files():
             rel = path.relative_to(bundle.root).as_posix()
-            response = self._request(
+            response = self._client.request(
                 "PUT", f"{ARTIFACTS_API}/{quote(f'{root}/{BUNDLE_DIR}/{rel}')}", upload=path
             )
             if not response.ok:
                 raise RegistryError(f"MLflow registry {self.uri}: uploading {rel} failed: "
                                     f"HTTP {response.status_code}")
-        self._api("POST", "runs/update", body={
+        self._client.api("POST", "runs/update", body={
             "run_id": run_uuid, "status": "FINISHED",
             "end_time": int(self._clock().timestamp() * 1000),
         })
@@ -369,7 +343,7 @@ class MlflowRegistry(Registry):
             return self._experiment_id
         for _ in range(3):
             try:
-                payload = self._api("GET", "experiments/get-by-name",
+                payload = self._client.api("GET", "experiments/get-by-name",
                                     params={"experiment_name": self.experiment})
                 self._experiment_id = str(payload["experiment"]["experiment_id"])
                 return self._experiment_id
@@ -377,7 +351,8 @@ class MlflowRegistry(Registry):
                 if not exc.not_found:
                     raise
             try:
-                payload = self._api("POST", "experiments/create", body={"name": self.experiment})
+                payload = self._client.api("POST", "experiments/create",
+                                           body={"name": self.experiment})
                 self._experiment_id = str(payload["experiment_id"])
                 return self._experiment_id
             except MlflowApiError as exc:
@@ -398,7 +373,7 @@ class MlflowRegistry(Registry):
                 if value:
                     tags[f"mlflow.source.git.{key}"] = str(value)
         started = run.created_at or self._clock()
-        payload = self._api("POST", "runs/create", body={
+        payload = self._client.api("POST", "runs/create", body={
             "experiment_id": self._experiment(),
             "run_name": run.name or run.run_id,
             "start_time": int(started.timestamp() * 1000),
@@ -422,7 +397,7 @@ class MlflowRegistry(Registry):
             chunk_params = params[start:start + 100]
             chunk_metrics = metrics[start:start + 100]
             if chunk_params or chunk_metrics:
-                self._api("POST", "runs/log-batch", body={
+                self._client.api("POST", "runs/log-batch", body={
                     "run_id": run_uuid, "params": chunk_params, "metrics": chunk_metrics})
 
     def _create_version(self, model: str, run_uuid: str, tags: Mapping[str, str]) -> str:
@@ -432,7 +407,7 @@ class MlflowRegistry(Registry):
         # this run produced before trying again, so a retry never registers it twice.
         for attempt in range(self.max_attempts):
             try:
-                payload = self._api("POST", "model-versions/create", body=body, attempts=1)
+                payload = self._client.api("POST", "model-versions/create", body=body, attempts=1)
                 return str(payload["model_version"]["version"])
             except Unreachable:
                 found = [v for v in self._raw_versions(model)[0]
@@ -452,7 +427,7 @@ class MlflowRegistry(Registry):
             raise RegistryError(f"version {version} of model {model!r} is archived; it cannot "
                                 f"take alias {alias!r}")
         try:
-            current: dict[str, Any] | None = self._api(
+            current: dict[str, Any] | None = self._client.api(
                 "GET", "registered-models/alias", params={"name": model, "alias": alias}
             )["model_version"]
         except MlflowApiError as exc:
@@ -461,7 +436,7 @@ class MlflowRegistry(Registry):
             current = None
         if current is not None and str(current["version"]) == str(version):
             return self.get_version(model, version)
-        self._api("POST", "registered-models/alias",
+        self._client.api("POST", "registered-models/alias",
                   body={"name": model, "alias": alias, "version": str(version)})
         when = _iso(self._clock())
         if current is not None:
@@ -477,7 +452,7 @@ class MlflowRegistry(Registry):
         return self.get_version(model, version)
 
     def _set_version_tag(self, model: str, version: str, key: str, value: str) -> None:
-        self._api("POST", "model-versions/set-tag",
+        self._client.api("POST", "model-versions/set-tag",
                   body={"name": model, "version": version, "key": key, "value": value})
 
     def archive(self, model: str, version: str) -> ModelVersion:
