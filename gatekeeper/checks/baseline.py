@@ -240,20 +240,24 @@ def _to_check(ctx: Context, r: _Result, adjusted: float | None, adj_method: str,
     level = round(comp.confidence * 100)
     delta_txt = (f"log ratio {comp.delta:+.4f} (×{math.exp(comp.delta):.3f})" if log
                  else f"Δ = {comp.delta:+.4f}")
-    ci_txt = f"[{comp.ci[0]:+.4f}, {comp.ci[1]:+.4f}]"
+    # A zero-width interval of a degenerate comparison (single values) says nothing: omit it.
+    usable_ci = not (comp.degenerate and comp.ci[0] == comp.ci[1])
+    ci_txt = (f"{level}% CI [{comp.ci[0]:+.4f}, {comp.ci[1]:+.4f}]" if usable_ci
+              else "no interval")
     if demoted:
         words = (f"worse than the margin {fmt(hyp.margin)} before the {adj_method} adjustment "
                  f"over {family} block tests (adjusted p = {adjusted:.3g}), not after it")
     else:
         words = WORDS[outcome] + (f" {fmt(hyp.margin)}" if outcome in (
             Outcome.NON_INFERIOR, Outcome.WORSE) else "")
-    message = (f"{rule.metric}: {delta_txt}, {level}% CI {ci_txt} by {comp.method} "
+    message = (f"{rule.metric}: {delta_txt}, {ci_txt} by {comp.method} "
                f"(n = {comp.n[0]:,} vs {comp.n[1]:,}): {words}"
                + (f"; but {r.overlap}" if r.overlap is not None else ""))
     return check(
         f"metric:{rule.metric}:vs_baseline", status, message,
         observed=clean(comp.candidate), baseline=clean(comp.baseline), delta=clean(comp.delta),
-        ci=(clean(comp.ci[0]) or 0.0, clean(comp.ci[1]) or 0.0), confidence=comp.confidence,
+        ci=(clean(comp.ci[0]) or 0.0, clean(comp.ci[1]) or 0.0) if usable_ci else None,
+        confidence=comp.confidence,
         threshold=clean(hyp.threshold), method=comp.method, reason=comp.reason,
         n=comp.n, p_value=clean(comp.p_value), mde=clean(comp.mde),
         outcome=WORSE_BEFORE_ADJUSTMENT if demoted else outcome.value,

@@ -438,7 +438,8 @@ def _vs_baseline(ctx: Context, src: _Sources, i: int, budget: Budget) -> Check:
         raise InputError(f"budget {budget.name!r}: {exc}",
                          ctx.policy.location("budgets", i, "vs_baseline")) from exc
     lo, hi = comp.ci
-    finite = all(math.isfinite(v) for v in (lo, hi, comp.delta))
+    # A degenerate comparison's interval is not usable: it is neither shown nor recorded.
+    finite = not comp.degenerate and all(math.isfinite(v) for v in (lo, hi, comp.delta))
     level = round(vs.confidence * 100)
     head = (f"{budget.name}: candidate {fmt(comp.candidate)} vs baseline {fmt(comp.baseline)}"
             + (f", ratio ×{math.exp(comp.delta):.3f}, {level}% CI "
