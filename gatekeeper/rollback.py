@@ -7,12 +7,16 @@ version looked at is listed with all the reasons it was skipped, so "no target" 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.models.verdict import RollbackCandidate, RollbackTarget
 from gatekeeper.registry.interface import ModelVersion, Registry
+
+if TYPE_CHECKING:
+    from gatekeeper.bundle import Bundle
 
 DEFAULT_ROLLBACK_REQUIRED: tuple[str, ...] = (
     "code.commit",
@@ -31,9 +35,13 @@ def find_rollback_target(
     workdir: Path,
     exclude_version: str | None = None,
     required: Sequence[str] = DEFAULT_ROLLBACK_REQUIRED,
+    loaded: Mapping[str, Bundle] | None = None,
 ) -> RollbackTarget:
     """Consider the versions that held ``alias``, newest first, and stop at the first that
-    qualifies. Registry errors while listing propagate (the caller decides warn or block)."""
+    qualifies. Registry errors while listing propagate (the caller decides warn or block).
+
+    ``loaded`` maps version numbers to bundles the caller already has (the baseline, as a rule,
+    which usually is the target): they are neither downloaded nor hashed a second time."""
     from gatekeeper.registry.file import version_key
 
     history = registry.alias_history(model, alias)
@@ -47,7 +55,7 @@ def find_rollback_target(
     considered: list[RollbackCandidate] = []
     for number in sorted(held, key=version_key, reverse=True):
         reasons = _reasons(registry, by_number.get(number), number, model, workdir,
-                           exclude_version, required)
+                           exclude_version, required, (loaded or {}).get(number))
         considered.append(RollbackCandidate(version=number, eligible=not reasons,
                                             reasons=reasons))
         if not reasons:
@@ -73,6 +81,7 @@ def _reasons(
     workdir: Path,
     exclude_version: str | None,
     required: Sequence[str],
+    bundle: Bundle | None = None,
 ) -> list[str]:
     if version is None:
         return ["listed in the alias history but missing from the registry"]
@@ -85,21 +94,24 @@ def _reasons(
         reasons.append("no recorded gate verdict")
     elif version.verdict not in PASSING:
         reasons.append(f"its own gate verdict was {version.verdict}")
-    reasons.extend(_bundle_reasons(registry, version, workdir, required))
+    reasons.extend(_bundle_reasons(registry, version, workdir, required, bundle))
     return reasons
 
 
 def _bundle_reasons(
-    registry: Registry, version: ModelVersion, workdir: Path, required: Sequence[str]
+    registry: Registry, version: ModelVersion, workdir: Path, required: Sequence[str],
+    bundle: Bundle | None = None,
 ) -> list[str]:
     from gatekeeper.bundle import load_bundle
     from gatekeeper.envelope import missing_fields
 
-    try:
-        path = registry.bundle_path(version, workdir)
-        bundle = load_bundle(path, display=f"{registry.uri}#{version.model}/{version.version}")
-    except GatekeeperError as exc:
-        return [f"bundle unavailable: {exc.message}"]
+    if bundle is None:
+        try:
+            path = registry.bundle_path(version, workdir)
+            bundle = load_bundle(path,
+                                 display=f"{registry.uri}#{version.model}/{version.version}")
+        except GatekeeperError as exc:
+            return [f"bundle unavailable: {exc.message}"]
     reasons: list[str] = []
     try:
         missing = missing_fields(bundle.run, required)

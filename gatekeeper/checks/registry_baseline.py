@@ -72,12 +72,15 @@ def attach(ctx: Context, registry_uri: str, workdir: Path, *, base_dir: Path,
 
     try:
         # The rollback target is judged by the same envelope rules as the candidate.
+        # The baseline is usually the target: reuse its bundle (downloaded and hashed once).
+        loaded = {resolved.version.version: resolved.bundle}
         if required:
             ctx.rollback_target = find_rollback_target(resolved.registry, model, ref.alias,
-                                                       workdir=workdir, required=required)
+                                                       workdir=workdir, required=required,
+                                                       loaded=loaded)
         else:
             ctx.rollback_target = find_rollback_target(resolved.registry, model, ref.alias,
-                                                       workdir=workdir)
+                                                       workdir=workdir, loaded=loaded)
     except RegistryError as exc:
         if ref.on_registry_error != "block":
             raise
