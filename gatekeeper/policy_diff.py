@@ -19,10 +19,13 @@ never above Holm's, and Holm's never above Bonferroni's). A move down that ranki
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from gatekeeper.models.common import STATUS_ORDER
 from gatekeeper.models.policy import BaselineRef, Budget, MetricRule, Policy
+
+Rule = TypeVar("Rule", MetricRule, Budget)
 
 # Strictness for blocking: more blocks = stricter (see the module docstring).
 MULTIPLICITY_STRICTNESS = {"bonferroni": 0, "holm": 1, "bh": 2, "none": 3}
@@ -118,15 +121,14 @@ def _metric(rule: MetricRule, new: MetricRule) -> list[str]:
     return out
 
 
-def _metrics(base: Policy, head: Policy) -> list[str]:
+def _rules(base: Sequence[Rule], head: Sequence[Rule], key: Callable[[Rule], str],
+           removed: str, compare: Callable[[Rule, Rule], list[str]]) -> list[str]:
+    """Match rules by name: a removed rule loosens, a kept one is compared field by field."""
     out: list[str] = []
-    head_rules = {r.metric: r for r in head.metrics}
-    for rule in base.metrics:
-        new = head_rules.get(rule.metric)
-        if new is None:
-            out.append(f"metric rule {rule.metric} removed")
-        else:
-            out.extend(_metric(rule, new))
+    head_by_key = {key(r): r for r in head}
+    for rule in base:
+        new = head_by_key.get(key(rule))
+        out.extend([removed.format(key(rule))] if new is None else compare(rule, new))
     return out
 
 
@@ -151,18 +153,6 @@ def _budget(budget: Budget, new: Budget) -> list[str]:
                 # A narrower interval clears max_ratio sooner: an easier pass.
                 out.append(f"budget {name}: confidence lowered from {bv.confidence} to "
                            f"{nv.confidence}")
-    return out
-
-
-def _budgets(base: Policy, head: Policy) -> list[str]:
-    out: list[str] = []
-    head_budgets = {b.name: b for b in head.budgets}
-    for budget in base.budgets:
-        new = head_budgets.get(budget.name)
-        if new is None:
-            out.append(f"budget {budget.name} removed")
-        else:
-            out.extend(_budget(budget, new))
     return out
 
 
@@ -225,8 +215,9 @@ def loosenings(base: Policy, head: Policy) -> list[str]:
     return [
         *_baseline(base.baseline, head.baseline),
         *_envelope(base, head),
-        *_metrics(base, head),
-        *_budgets(base, head),
+        *_rules(base.metrics, head.metrics, lambda r: r.metric, "metric rule {} removed",
+                _metric),
+        *_rules(base.budgets, head.budgets, lambda b: b.name, "budget {} removed", _budget),
         *_judge_and_llm(base, head),
         *_stats(base, head),
         *_branches(base, head),

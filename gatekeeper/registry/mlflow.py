@@ -36,7 +36,13 @@ from urllib.parse import quote
 import requests
 
 from gatekeeper.errors import RegistryError, RegistryNotFoundError
-from gatekeeper.mlflow_rest import ARTIFACTS_API, MlflowApiError, MlflowRestClient, Unreachable
+from gatekeeper.mlflow_rest import (
+    ARTIFACTS_API,
+    MlflowApiError,
+    MlflowRestClient,
+    Unreachable,
+    is_mlflow_uri,
+)
 from gatekeeper.mlflow_tags import code_from_tags
 from gatekeeper.registry.interface import (
     AliasEvent,
@@ -87,7 +93,7 @@ class MlflowRegistry(Registry):
         clock: Callable[[], datetime] = utc_now,
         experiment: str = EXPERIMENT,
     ) -> None:
-        if not uri.startswith(("mlflow+http://", "mlflow+https://")):
+        if not is_mlflow_uri(uri):
             raise RegistryError("an MLflow registry URI starts with mlflow+http:// or "
                                 "mlflow+https://")
         self._client = MlflowRestClient(uri, env=env, session=session, timeout=timeout,
@@ -95,7 +101,6 @@ class MlflowRegistry(Registry):
                                         label="MLflow registry")
         self.base = self._client.base
         self.uri = self._client.uri  # what messages show: never the credentials
-        self.timeout = timeout
         self.max_attempts = self._client.max_attempts
         self.backoff = backoff
         self._sleep = sleep
