@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def has_control(text: str) -> bool:
+    return CONTROL.search(text) is not None
 
 
 def one_line(text: object) -> str:
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
+    return CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+from gatekeeper.safe_text import has_control
 
 
 def _no_control(value: str) -> str:
     # Names end up in terminal output and in GitHub Actions logs, where a line break followed
     # by "::" is a workflow command: identifiers stay on one line.
-    if _CONTROL.search(value):
+    if has_control(value):
         raise ValueError("must not contain control characters (line breaks, tabs, escapes)")
     return value
 
