@@ -137,7 +137,9 @@ def main() -> None:
                         "approval": {"approved_by": "alice", "approved_at": created,
                                      "ticket": f"ML-10{number}", "policy_name": "default",
                                      "policy_version": "1"}})
-    from gatekeeper.bundle import load_bundle  # the canonical bundle hash, as check computes it
+    from gatekeeper.inputs.bundle import (
+        load_bundle,  # the canonical bundle hash, as check computes it
+    )
 
     for entry in entries:
         entry["bundle_sha256"] = load_bundle(reg / "versions" / str(entry["version"])).sha256()

@@ -150,7 +150,9 @@ def main() -> None:
                  model="gpt-4o-mini", prompt=6, dataset="v3", judge="pinned", helpful=helpful,
                  exact=exact, latency=latency, tokens_in=tokens_in, tokens_out=tokens_out,
                  errors=errors)
-    from gatekeeper.bundle import load_bundle  # the canonical bundle hash, as check computes it
+    from gatekeeper.inputs.bundle import (
+        load_bundle,  # the canonical bundle hash, as check computes it
+    )
 
     index = {
         "schema": "gatekeeper.registry/v1",

@@ -51,16 +51,16 @@ from typing import Any
 
 import numpy as np
 
-from gatekeeper.bundle import Bundle
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.context import Context
 from gatekeeper.checks.thresholds import point_estimate
 from gatekeeper.errors import BundleError, InputError, Location, UnsupportedRuleError
+from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.inputs.traces import Traces, read_traces
 from gatekeeper.models.common import Status
 from gatekeeper.models.policy import Budget
 from gatekeeper.models.run import Run
 from gatekeeper.models.verdict import Check
-from gatekeeper.traces import Traces, read_traces
 
 DERIVED = ("cost_usd", "cost_per_request_usd", "cost_per_success_usd", "tokens_per_request",
            "input_tokens", "output_tokens", "requests", "error_rate")

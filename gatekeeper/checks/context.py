@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from gatekeeper.bundle import Bundle
+from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.inputs.scores import LoadedMetric, load_metric
 from gatekeeper.models.common import Status
 from gatekeeper.models.verdict import BaselineInfo, RollbackTarget
-from gatekeeper.policy import LoadedPolicy
-from gatekeeper.scores import LoadedMetric, load_metric
+from gatekeeper.policy.loader import LoadedPolicy
 
 
 @dataclass

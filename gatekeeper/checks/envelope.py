@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gatekeeper.checks.base import check, source_of
 from gatekeeper.checks.context import Context
-from gatekeeper.envelope import missing_fields
+from gatekeeper.inputs.envelope import missing_fields
 from gatekeeper.models.verdict import Check
 
 

@@ -11,19 +11,20 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gatekeeper.bundle import load_bundle
 from gatekeeper.checks.base import check as make_check
 from gatekeeper.checks.context import Context
+from gatekeeper.checks.waivers import apply_waivers
 from gatekeeper.errors import InputError
+from gatekeeper.gate import build_verdict
+from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.models.verdict import CandidateRef, Check, PolicyRef, Verdict
-from gatekeeper.policy import LoadedPolicy, load_policy
+from gatekeeper.policy.loader import LoadedPolicy, load_policy
 from gatekeeper.report import REPORTERS, get_reporter
 from gatekeeper.report.context import ReportContext
-from gatekeeper.verdict import apply_waivers, build_verdict
 
 if TYPE_CHECKING:
     from gatekeeper.github.settings import GitHubSettings
-    from gatekeeper.policy_source import Fetch
+    from gatekeeper.policy.source import Fetch
 
 DEFAULT_POLICY = Path("policies/default.yaml")
 
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         ref = policy.baseline
         registry_uri = args.registry or (ref.registry if ref else None)
         if ref is not None and registry_uri:
-            from gatekeeper.checks.registry_baseline import attach
+            from gatekeeper.baseline.checks import attach
 
             # A --registry typed on the command line is relative to the cwd; a registry named
             # in the policy is relative to the repository that holds the policy.
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(
                 "the policy compares with a baseline but names no registry: set "
                 "baseline.registry or pass --registry", loaded.location("baseline"))
-        from gatekeeper.evaluate import evaluate
+        from gatekeeper.checks.families import evaluate
 
         checks = [*extra, *evaluate(ctx)]
         checks = apply_waivers(checks, policy.waivers, as_of)
@@ -155,7 +156,7 @@ def _github_settings() -> GitHubSettings | None:
 
 
 def _policy_root(policy_path: Path) -> Path:
-    from gatekeeper.policy_source import git_toplevel
+    from gatekeeper.repo.git import git_toplevel
 
     folder = policy_path.resolve().parent
     return git_toplevel(folder) or folder
@@ -166,7 +167,8 @@ def _base_fetcher(base_ref: str | None, settings: GitHubSettings | None
     """How to read files at the PR's base commit (git, or the contents API), and the repo."""
     if base_ref is None:
         return None, None
-    from gatekeeper.policy_source import fetcher_for, git_toplevel
+    from gatekeeper.policy.source import fetcher_for
+    from gatekeeper.repo.git import git_toplevel
 
     repo = git_toplevel(Path.cwd())
     if repo is None:
@@ -180,8 +182,8 @@ def _load_policy(policy_path: Path, base_ref: str | None, target_branch: str | N
     """The policy to gate with, and checks that describe how it changed in this PR."""
     if base_ref is None or fetch is None or repo is None:
         return load_policy(policy_path, target_branch=target_branch), []
-    from gatekeeper.policy_diff import loosenings
-    from gatekeeper.policy_source import materialize, repo_relative
+    from gatekeeper.policy.diff import loosenings
+    from gatekeeper.policy.source import materialize, repo_relative
 
     rel = repo_relative(policy_path, repo)
     base_path = materialize(rel, fetch, workdir / "base-policy")
@@ -192,7 +194,7 @@ def _load_policy(policy_path: Path, base_ref: str | None, target_branch: str | N
                                  "the policy that gates it, so it needs approval")]
     base = load_policy(base_path, target_branch=target_branch, display=f"{rel}@{base_ref[:12]}",
                        root=workdir / "base-policy")
-    from gatekeeper.github.base_policy import unified_diff
+    from gatekeeper.policy.textdiff import unified_diff
 
     base_text = base_path.read_text(encoding="utf-8")
     try:

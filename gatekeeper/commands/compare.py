@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.bundle import load_bundle
 from gatekeeper.errors import InputError
-from gatekeeper.scores import load_metric
+from gatekeeper.inputs.bundle import load_bundle
+from gatekeeper.inputs.scores import load_metric
 from gatekeeper.stats.types import Hypothesis, Outcome
 
 LATENCY_QUANTILE = 0.5
@@ -48,7 +48,7 @@ def _row(name: str, a: Any, b: Any, confidence: float, lower: bool, seed: int) -
             comp = quantile.compare_quantile(a.values, b.values, LATENCY_QUANTILE, hyp,
                                              resamples=2000, seed=seed)
         else:
-            from gatekeeper.checks.baseline import metric_data_pair
+            from gatekeeper.checks.vs_baseline import metric_data_pair
 
             data_a, data_b = metric_data_pair(a, b)
             comp = select.compare(

@@ -13,7 +13,7 @@ from typing import Any
 from gatekeeper.errors import ImporterError
 from gatekeeper.importers.interface import IMPORTERS, ImportOptions, get_importer
 from gatekeeper.importers.writer import write_drafts
-from gatekeeper.mlflow_rest import is_mlflow_uri
+from gatekeeper.mlflow.rest import is_mlflow_uri
 
 
 def register(subparsers: Any) -> None:

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         return _emit_versions(args, registry.search(args.expression, model=args.model,
                                                     parent_run_id=args.parent))
     if action == "rollback-target":
-        from gatekeeper.rollback import find_rollback_target
+        from gatekeeper.baseline.rollback import find_rollback_target
 
         alias, required = _rollback_rules(args)
         with tempfile.TemporaryDirectory(prefix="gatekeeper-rollback-") as tmp:
@@ -134,12 +134,12 @@ def _rollback_rules(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
     """The alias and required envelope fields, as ``gatekeeper check`` would use them: the
     policy's ``envelope.required`` plus every ``--require`` (the default list when both are
     empty), and ``--alias``, else the policy's ``baseline.alias``, else production."""
-    from gatekeeper.rollback import DEFAULT_ROLLBACK_REQUIRED
+    from gatekeeper.baseline.rollback import DEFAULT_ROLLBACK_REQUIRED
 
     required: list[str] = []
     alias = args.alias
     if args.policy is not None:
-        from gatekeeper.policy import load_policy
+        from gatekeeper.policy.loader import load_policy
 
         policy = load_policy(args.policy).policy
         required.extend(policy.envelope.required)
@@ -154,7 +154,7 @@ def _rollback_rules(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
 
 
 def _promote(args: argparse.Namespace, registry: Registry) -> int:
-    from gatekeeper.bundle import load_bundle
+    from gatekeeper.inputs.bundle import load_bundle
 
     bundle = load_bundle(args.bundle)
     sha = bundle.sha256()

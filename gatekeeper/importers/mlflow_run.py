@@ -22,7 +22,7 @@ import yaml
 
 from gatekeeper.importers.interface import Draft, Importer, ImportOptions, fail, slug
 from gatekeeper.importers.sources import check_size, format_score
-from gatekeeper.mlflow_tags import code_from_tags
+from gatekeeper.mlflow.tags import code_from_tags
 
 HEX_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
 _MAX_TEXT = 64 * 1024**2

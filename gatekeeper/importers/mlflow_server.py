@@ -1,5 +1,5 @@
 """A run on an MLflow tracking server (``mlflow+http(s)://HOST:PORT`` + run id) → bundle, over
-REST only (``gatekeeper.mlflow_rest``; the ``mlflow`` package is never imported).
+REST only (``gatekeeper.mlflow.rest``; the ``mlflow`` package is never imported).
 
 If the run's artifacts hold a gatekeeper bundle (what the MLflow registry backend uploads under
 ``bundle/`` when it promotes), that bundle is downloaded as it is, loaded to verify it, and
@@ -28,7 +28,7 @@ from gatekeeper.errors import ImporterError
 from gatekeeper.importers.interface import Draft, ImportOptions
 from gatekeeper.importers.mlflow_run import add_metric, run_document
 from gatekeeper.importers.writer import check_target, install_folder, staging_folder, write_drafts
-from gatekeeper.mlflow_rest import DownloadLimitError, MlflowApiError, MlflowRestClient, RemoteFile
+from gatekeeper.mlflow.rest import DownloadLimitError, MlflowApiError, MlflowRestClient, RemoteFile
 
 BUNDLE_DIR = "bundle"  # where the MLflow registry backend keeps a promoted bundle
 BUNDLE_MARKERS = ("run.yaml", "run.yml", "run.json")
@@ -127,8 +127,8 @@ def _download(client: MlflowRestClient, run_id: str, root: str, files: list[Remo
 def _import_bundle(client: MlflowRestClient, run_id: str, run: dict[str, Any], root: str,
                    files: list[RemoteFile], out: Path, options: ImportOptions,
                    limit: int) -> ServerImport:
-    from gatekeeper.bundle import load_bundle
     from gatekeeper.errors import BundleError
+    from gatekeeper.inputs.bundle import load_bundle
 
     tags = _pairs(run.get("data", {}).get("tags"))
     tmp = staging_folder(out)

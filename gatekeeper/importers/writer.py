@@ -21,9 +21,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from gatekeeper.fileio import CHUNK, sha256_file
 from gatekeeper.importers.interface import Draft, ImportOptions, fail, slug
 from gatekeeper.importers.sources import format_score
+from gatekeeper.inputs.fileio import CHUNK, sha256_file
 from gatekeeper.models.run import RUN_SCHEMA, Run
 
 RUN_FILE = "run.yaml"

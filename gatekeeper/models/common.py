@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
@@ -25,6 +26,14 @@ Line = Annotated[str, AfterValidator(_no_control)]
 Status = Literal["pass", "warn", "block"]
 
 STATUS_ORDER: dict[str, int] = {"pass": 0, "warn": 1, "block": 2}
+
+
+def worst(statuses: Sequence[Status]) -> Status:
+    out: Status = "pass"
+    for s in statuses:
+        if STATUS_ORDER[s] > STATUS_ORDER[out]:
+            out = s
+    return out
 
 
 class Strict(BaseModel):

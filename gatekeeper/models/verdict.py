@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import Field
 
+from gatekeeper.errors import EXIT_BLOCK, EXIT_PASS
 from gatekeeper.models.common import Status, Strict
 
 VERDICT_SCHEMA = "gatekeeper.verdict/v1"
@@ -104,3 +106,15 @@ class Verdict(Strict):
     rollback_target: RollbackTarget | None = None
     checks: list[Check]
     gate: GateInfo
+
+
+def exit_code_for(status: Status, fail_on: Literal["warn", "block"]) -> int:
+    if status == "block" or (status == "warn" and fail_on == "warn"):
+        return EXIT_BLOCK
+    return EXIT_PASS
+
+
+def verdict_json(verdict: Verdict) -> str:
+    """Sorted keys, fixed separators and a trailing newline: byte-identical for equal input."""
+    data = verdict.model_dump(mode="json", by_alias=True)
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -192,8 +192,8 @@ class FileRegistry(Registry):
         return self._model_dir(version.model) / "versions" / version.version
 
     def run_info(self, version: ModelVersion) -> RunInfo:
-        from gatekeeper.bundle import load_bundle
         from gatekeeper.errors import GatekeeperError
+        from gatekeeper.inputs.bundle import load_bundle
 
         path = self.bundle_path(version, Path("."))
         if not path.is_dir():
@@ -420,7 +420,7 @@ def model_name(folder: str) -> str:
 
 def run_info_from_run(run: Any, bundle: Any = None) -> RunInfo:
     """``run`` is a ``gatekeeper.models.run.Run``; metrics are values, replicate means, and,
-    when ``bundle`` (its ``gatekeeper.bundle.Bundle``) is given, the mean of per-example scores.
+    when ``bundle`` (an ``inputs.bundle.Bundle``) is given, the mean of per-example scores.
     An unreadable score file leaves that one metric out."""
     metrics: dict[str, float] = {}
     for name, spec in run.metrics.items():
@@ -446,7 +446,7 @@ def run_info_from_run(run: Any, bundle: Any = None) -> RunInfo:
 def per_example_mean(bundle: Any, name: str) -> float | None:
     """The mean per-example score of metric ``name``; None when its file cannot be read."""
     from gatekeeper.errors import GatekeeperError
-    from gatekeeper.scores import load_metric
+    from gatekeeper.inputs.scores import load_metric
 
     try:
         values = load_metric(bundle, name).values
@@ -526,7 +526,7 @@ def _copy_synced(src: str, dst: str) -> str:
 
 
 def _check_staged_hash(staging: Path, expected: str) -> None:
-    from gatekeeper.bundle import load_bundle
+    from gatekeeper.inputs.bundle import load_bundle
 
     actual = load_bundle(staging).sha256()
     if actual != expected:

@@ -36,14 +36,14 @@ from urllib.parse import quote
 import requests
 
 from gatekeeper.errors import RegistryError, RegistryNotFoundError
-from gatekeeper.mlflow_rest import (
+from gatekeeper.mlflow.rest import (
     ARTIFACTS_API,
     MlflowApiError,
     MlflowRestClient,
     Unreachable,
     is_mlflow_uri,
 )
-from gatekeeper.mlflow_tags import code_from_tags
+from gatekeeper.mlflow.tags import code_from_tags
 from gatekeeper.registry.interface import (
     AliasEvent,
     Approval,
@@ -266,7 +266,7 @@ class MlflowRegistry(Registry):
         run_id: str,
         tags: Mapping[str, str] | None = None,
     ) -> ModelVersion:
-        from gatekeeper.bundle import load_bundle
+        from gatekeeper.inputs.bundle import load_bundle
 
         _check_name(model)
         bundle = load_bundle(bundle_dir)

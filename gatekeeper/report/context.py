@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gatekeeper.bundle import Bundle
-from gatekeeper.policy import LoadedPolicy
+from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.policy.loader import LoadedPolicy
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,11 @@ def atomic_write(path: Path, text: str) -> None:
 def write_report_files(out_dir: Path, verdict: Verdict, ctx: ReportContext) -> dict[str, Path]:
     """verdict.json, report.md, report.html, junit.xml, model_card.md (with Hugging Face front
     matter) and comment.md (marker + report, within GitHub's comment limit)."""
+    from gatekeeper.models.verdict import verdict_json
     from gatekeeper.report import html, junit
     from gatekeeper.report.comment import render_comment
     from gatekeeper.report.markdown import render_markdown
     from gatekeeper.report.model_card import render_model_card
-    from gatekeeper.verdict import verdict_json
 
     contents = {
         "verdict.json": verdict_json(verdict),

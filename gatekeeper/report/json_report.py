@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from gatekeeper.models.verdict import Verdict
+from gatekeeper.models.verdict import Verdict, verdict_json
 from gatekeeper.report.context import ReportContext
-from gatekeeper.verdict import verdict_json
 
 
 def render(verdict: Verdict, context: ReportContext) -> str:

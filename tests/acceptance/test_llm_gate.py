@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from gatekeeper.bundle import load_bundle
 from gatekeeper.importers import ImportOptions, get_importer
-from gatekeeper.scores import load_metric
+from gatekeeper.inputs.bundle import load_bundle
+from gatekeeper.inputs.scores import load_metric
 from gatekeeper.stats import select
 from gatekeeper.stats.types import Hypothesis
 from tests.conftest import AS_OF, EXAMPLES, ROOT, Result

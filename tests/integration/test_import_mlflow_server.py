@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from gatekeeper.bundle import load_bundle
 from gatekeeper.cli import main
+from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.registry.interface import Approval
 from gatekeeper.registry.mlflow import MlflowRegistry
 

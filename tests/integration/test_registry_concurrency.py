@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from gatekeeper.bundle import load_bundle
 from gatekeeper.errors import ConcurrencyError
+from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.registry.file import LOCK_NAME, FileRegistry
 from gatekeeper.registry.interface import Approval
 

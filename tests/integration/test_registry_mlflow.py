@@ -14,12 +14,12 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from gatekeeper.bundle import load_bundle
+from gatekeeper.baseline.rollback import find_rollback_target
 from gatekeeper.errors import RegistryError
+from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.registry import open_registry
 from gatekeeper.registry.interface import Approval, ModelVersion, Registry
 from gatekeeper.registry.mlflow import MlflowRegistry
-from gatekeeper.rollback import find_rollback_target
 
 COMMIT = "9fceb02d0ae598e95dc970b74767f19372d61af8"  # the commit write_bundle records
 APPROVAL = Approval(approved_by="alice", approved_at="2026-11-20T10:00:00Z", ticket="ML-1")

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import yaml
 
-from gatekeeper import traces
-from gatekeeper.bundle import Bundle, load_bundle
 from gatekeeper.checks import budgets
 from gatekeeper.checks.context import Context
 from gatekeeper.errors import BundleError, UnsupportedRuleError
+from gatekeeper.inputs import traces
+from gatekeeper.inputs.bundle import Bundle, load_bundle
 from gatekeeper.models.verdict import Check
-from gatekeeper.policy import load_policy
+from gatekeeper.policy.loader import load_policy
 from gatekeeper.stats.proportion import wilson_interval
 from gatekeeper.stats.quantile import harrell_davis
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from gatekeeper.bundle import load_bundle
-from gatekeeper.checks import baseline
+from gatekeeper.checks import vs_baseline as baseline
 from gatekeeper.checks.context import Context
-from gatekeeper.policy import load_policy
+from gatekeeper.inputs.bundle import load_bundle
+from gatekeeper.policy.loader import load_policy
 
 
 def _bundle(root: Path, run_id: str, value: float) -> Path:

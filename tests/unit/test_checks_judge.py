@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
-from gatekeeper.bundle import Bundle, load_bundle
-from gatekeeper.checks import baseline as baseline_checks
 from gatekeeper.checks import judge
+from gatekeeper.checks import vs_baseline as baseline_checks
 from gatekeeper.checks.context import Context
+from gatekeeper.inputs.bundle import Bundle, load_bundle
 from gatekeeper.models.verdict import Check
-from gatekeeper.policy import load_policy
+from gatekeeper.policy.loader import load_policy
 from tests.conftest import EXAMPLES
 
 DEMO = EXAMPLES / "llm" / "bundles"

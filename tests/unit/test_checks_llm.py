@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from gatekeeper.bundle import Bundle, load_bundle
 from gatekeeper.checks import llm
 from gatekeeper.checks.context import Context
+from gatekeeper.inputs.bundle import Bundle, load_bundle
 from gatekeeper.models.run import Run
 from gatekeeper.models.verdict import Check
-from gatekeeper.policy import load_policy
+from gatekeeper.policy.loader import load_policy
 
 SHA = {k: (k * 64)[:64] for k in "abcdef"}
 

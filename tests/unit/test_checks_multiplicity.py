@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from gatekeeper.bundle import load_bundle
-from gatekeeper.checks import baseline
+from gatekeeper.checks import vs_baseline as baseline
 from gatekeeper.checks.context import Context
-from gatekeeper.policy import load_policy
+from gatekeeper.inputs.bundle import load_bundle
+from gatekeeper.policy.loader import load_policy
 
 N = 400
 MARGIN = 0.01

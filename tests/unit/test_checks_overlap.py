@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import yaml
 
-from gatekeeper.bundle import load_bundle
-from gatekeeper.checks import baseline
+from gatekeeper.checks import vs_baseline as baseline
 from gatekeeper.checks.context import Context
 from gatekeeper.errors import InputError
+from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.models.verdict import Check
-from gatekeeper.policy import load_policy
+from gatekeeper.policy.loader import load_policy
 from gatekeeper.stats.select import MetricData, compare
 from gatekeeper.stats.types import Hypothesis
 

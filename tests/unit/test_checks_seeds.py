@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
-from gatekeeper.bundle import load_bundle
 from gatekeeper.checks import seeds
 from gatekeeper.checks.context import Context
+from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.models.verdict import Check
-from gatekeeper.policy import load_policy
+from gatekeeper.policy.loader import load_policy
 
 
 def evaluate(tmp: Path, metrics: dict[str, Any], rules: str,

@@ -9,13 +9,22 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from gatekeeper.checks.waivers import apply_waivers
 from gatekeeper.errors import PolicyError
+from gatekeeper.gate import build_verdict
 from gatekeeper.models.policy import Waiver, can_match_prefix
-from gatekeeper.models.verdict import CandidateRef, Check, Counts, GateInfo, PolicyRef, Verdict
-from gatekeeper.policy import load_policy
+from gatekeeper.models.verdict import (
+    CandidateRef,
+    Check,
+    Counts,
+    GateInfo,
+    PolicyRef,
+    Verdict,
+    verdict_json,
+)
+from gatekeeper.policy.loader import load_policy
 from gatekeeper.report import get_reporter
 from gatekeeper.report.context import ReportContext
-from gatekeeper.verdict import apply_waivers, build_verdict, verdict_json
 
 LATER = date(2027, 1, 1)
 TODAY = date(2026, 6, 1)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatekeeper.envelope import missing_fields, parse_path
+from gatekeeper.inputs.envelope import missing_fields, parse_path
 from gatekeeper.models.run import Run
 
 SHA = "a" * 64

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gatekeeper.models.policy import Policy
-from gatekeeper.policy_diff import MULTIPLICITY_STRICTNESS, loosenings
+from gatekeeper.policy.diff import MULTIPLICITY_STRICTNESS, loosenings
 
 Data = dict[str, Any]
 

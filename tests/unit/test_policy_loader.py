@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from gatekeeper.errors import PolicyError
-from gatekeeper.policy import load_policy
+from gatekeeper.policy.loader import load_policy
 from tests.conftest import POLICIES
 
 HEAD = "apiVersion: gatekeeper/v1\nkind: Policy\n"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gatekeeper.bundle import load_bundle
 from gatekeeper.cli import main
 from gatekeeper.errors import RegistryError
+from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.registry import open_registry
 from gatekeeper.registry.file import INDEX_SCHEMA, FileRegistry
 from gatekeeper.registry.interface import Approval

@@ -142,7 +142,7 @@ def scored_bundle(root: Path, run_id: str, scores: list[float] | None) -> Path:
 
 
 def test_search_sees_the_mean_of_per_example_scores(tmp_path: Path) -> None:
-    from gatekeeper.bundle import load_bundle
+    from gatekeeper.inputs.bundle import load_bundle
     from gatekeeper.registry.file import FileRegistry
 
     reg = FileRegistry(tmp_path / "registry")

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from gatekeeper.bundle import load_bundle
+from gatekeeper.baseline.rollback import find_rollback_target
+from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.registry.file import FileRegistry
 from gatekeeper.registry.interface import Approval
-from gatekeeper.rollback import find_rollback_target
 
 COMPLETE: dict[str, Any] = {
     "seeds": [0], "code": {"commit": "9fceb02d0ae598e95dc970b74767f19372d61af8"},

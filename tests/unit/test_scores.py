@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatekeeper.bundle import load_bundle
 from gatekeeper.errors import BundleError
-from gatekeeper.scores import comparable_ids, load_metric
+from gatekeeper.inputs.bundle import load_bundle
+from gatekeeper.inputs.scores import comparable_ids, load_metric
 from tests.conftest import AS_OF, EXAMPLES, Result
 
 

@@ -10,8 +10,10 @@ from fake_github import TOKEN, FakeGitHub, FakeSleep
 from helpers_github import REPO
 
 from gatekeeper.errors import InputError
-from gatekeeper.github.base_policy import policy_text_from_api, policy_text_from_git, unified_diff
 from gatekeeper.github.client import GitHubClient
+from gatekeeper.github.contents import text_at_ref as policy_text_from_api
+from gatekeeper.policy.textdiff import unified_diff
+from gatekeeper.repo.git import text_at_ref as policy_text_from_git
 
 BASE_POLICY = "apiVersion: gatekeeper/v1\nmetrics:\n  - metric: accuracy\n    min: 0.85\n"
 LOOSENED = "apiVersion: gatekeeper/v1\nmetrics:\n  - metric: accuracy\n    min: 0.10\n"

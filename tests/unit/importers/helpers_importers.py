@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.bundle import Bundle, load_bundle
 from gatekeeper.importers import ImportOptions, get_importer
+from gatekeeper.inputs.bundle import Bundle, load_bundle
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from helpers_importers import REAL, do_import, scores, traces, tree_bytes
 
-from gatekeeper.bundle import load_bundle
 from gatekeeper.errors import ImporterError
 from gatekeeper.importers import ImportOptions, get_importer
+from gatekeeper.inputs.bundle import load_bundle
 
 SET = REAL / "inspect_ai" / "pr2488-set"
 JSON_LOG = REAL / "inspect_ai" / "main" / "2025-05-12T20-28-13-04-00_popularity.json"

@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from gatekeeper.bundle import load_bundle
+from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.models.verdict import Verdict
-from gatekeeper.policy import load_policy
+from gatekeeper.policy.loader import load_policy
 from gatekeeper.report.context import ReportContext
 from tests.conftest import AS_OF, EXAMPLES, ROOT
 

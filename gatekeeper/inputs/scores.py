@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from gatekeeper.bundle import Bundle
 from gatekeeper.errors import BundleError, Location
-from gatekeeper.fileio import max_file_bytes
+from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.inputs.fileio import max_file_bytes
 from gatekeeper.models.run import MetricSpec
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from gatekeeper.bundle import Bundle, load_bundle
 from gatekeeper.errors import BundleError, RegistryError
+from gatekeeper.inputs.bundle import Bundle, load_bundle
 from gatekeeper.models.policy import BaselineRef
 from gatekeeper.models.verdict import BaselineInfo
 from gatekeeper.registry import open_registry

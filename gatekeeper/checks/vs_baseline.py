@@ -28,10 +28,10 @@ import numpy as np
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.context import Context
 from gatekeeper.errors import InputError
+from gatekeeper.inputs.scores import LoadedMetric, comparable_ids
 from gatekeeper.models.common import STATUS_ORDER, Status
 from gatekeeper.models.policy import MetricRule
 from gatekeeper.models.verdict import Check
-from gatekeeper.scores import LoadedMetric, comparable_ids
 from gatekeeper.stats.types import Comparison, Hypothesis, Outcome
 
 if TYPE_CHECKING:

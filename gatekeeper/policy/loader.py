@@ -18,10 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gatekeeper.envelope import parse_path
 from gatekeeper.errors import Location, PolicyError
+from gatekeeper.inputs.envelope import parse_path
+from gatekeeper.inputs.yamlio import LineMap, first_problem, nearest, read_document, render_path
 from gatekeeper.models.policy import POLICY_API_VERSION, Policy
-from gatekeeper.yamlio import LineMap, first_problem, nearest, read_document, render_path
 
 SourceMap = dict[tuple[str | int, ...], tuple[str, int, int]]
 _KEYED_LISTS = {"metrics": "metric", "budgets": "name"}
@@ -225,7 +225,7 @@ def load_policy(path: Path, *, target_branch: str | None = None,
     policy's own folder outside git."""
     shown = display or str(path)
     if root is None:
-        from gatekeeper.policy_source import git_toplevel
+        from gatekeeper.repo.git import git_toplevel
 
         folder = path.resolve().parent
         root = git_toplevel(folder) or folder

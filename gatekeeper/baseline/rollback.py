@@ -16,7 +16,7 @@ from gatekeeper.models.verdict import RollbackCandidate, RollbackTarget
 from gatekeeper.registry.interface import ModelVersion, Registry
 
 if TYPE_CHECKING:
-    from gatekeeper.bundle import Bundle
+    from gatekeeper.inputs.bundle import Bundle
 
 DEFAULT_ROLLBACK_REQUIRED: tuple[str, ...] = (
     "code.commit",
@@ -102,8 +102,8 @@ def _bundle_reasons(
     registry: Registry, version: ModelVersion, workdir: Path, required: Sequence[str],
     bundle: Bundle | None = None,
 ) -> list[str]:
-    from gatekeeper.bundle import load_bundle
-    from gatekeeper.envelope import missing_fields
+    from gatekeeper.inputs.bundle import load_bundle
+    from gatekeeper.inputs.envelope import missing_fields
 
     if bundle is None:
         try:

@@ -12,13 +12,13 @@ from collections.abc import Callable
 
 from gatekeeper.checks import (
     artifacts,
-    baseline,
     budgets,
     envelope,
     judge,
     llm,
     seeds,
     thresholds,
+    vs_baseline,
 )
 from gatekeeper.checks.context import Context
 from gatekeeper.models.verdict import Check
@@ -36,7 +36,7 @@ def families() -> list[tuple[str, CheckFamily]]:
         # judge before baseline: it marks metrics whose Δ is not comparable (ctx.not_comparable)
         ("judge", judge.run),
         ("budgets", budgets.run),
-        ("baseline", baseline.run),
+        ("baseline", vs_baseline.run),
     ]
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from gatekeeper.errors import BundleError, Location
-from gatekeeper.fileio import confine, sha256_file
+from gatekeeper.inputs.fileio import confine, sha256_file
+from gatekeeper.inputs.yamlio import LineMap, read_document, validation_error
 from gatekeeper.models.run import RUN_SCHEMA, Run
-from gatekeeper.yamlio import LineMap, read_document, validation_error
 
 RUN_FILES = ("run.yaml", "run.yml", "run.json")
 
@@ -38,7 +38,7 @@ class Bundle:
     _hashes: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
 
     def location(self, *path: str | int) -> Location:
-        from gatekeeper.yamlio import render_path
+        from gatekeeper.inputs.yamlio import render_path
 
         line, col = self.lines.get(tuple(path), (None, None))
         return Location(self.run_file_display, render_path(path) or None, line, col)

@@ -78,7 +78,8 @@ def materialize(policy_rel: str, fetch: Fetch, dest: Path) -> Path | None:
 def fetcher_for(repo_dir: Path, ref: str, settings: GitHubSettings | None) -> Fetch:
     """``git show`` when the base commit is in the checkout; else GitHub's contents API (a
     shallow ``actions/checkout`` has only the PR's merge commit)."""
-    from gatekeeper.github.base_policy import policy_text_from_api
+    from gatekeeper.github.contents import text_at_ref as api_text_at_ref
+
     git = git_fetcher(repo_dir, ref)
     if settings is None or not settings.token or not settings.repository:
         return git
@@ -91,26 +92,15 @@ def fetcher_for(repo_dir: Path, ref: str, settings: GitHubSettings | None) -> Fe
         try:
             return git(rel)
         except InputError:
-            return policy_text_from_api(client, repository, rel, ref)
+            return api_text_at_ref(client, repository, rel, ref)
 
     return fetch
 
 
 def git_fetcher(repo_dir: Path, ref: str) -> Fetch:
-    from gatekeeper.github.base_policy import policy_text_from_git
+    from gatekeeper.repo.git import text_at_ref
 
     def fetch(rel: str) -> str | None:
-        return policy_text_from_git(repo_dir, ref, rel)
+        return text_at_ref(repo_dir, ref, rel)
 
     return fetch
-
-
-def git_toplevel(start: Path) -> Path | None:
-    import subprocess
-
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start,
-                              capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return Path(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from gatekeeper.bundle import Bundle
 from gatekeeper.errors import BundleError, Location
-from gatekeeper.scores import read_jsonl_records, size_guard
+from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.inputs.scores import read_jsonl_records, size_guard
 
 NUMBER_FIELDS = ("latency_ms", "input_tokens", "output_tokens", "cost_usd")
 

@@ -12,11 +12,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from gatekeeper.baseline import ResolvedBaseline, age_days, resolve
+from gatekeeper.baseline.resolve import ResolvedBaseline, age_days, resolve
 from gatekeeper.checks.base import check, source_of
 from gatekeeper.checks.context import Context
-from gatekeeper.envelope import missing_fields
 from gatekeeper.errors import RegistryError, RegistryNotFoundError
+from gatekeeper.inputs.envelope import missing_fields
 from gatekeeper.models.common import Status
 from gatekeeper.models.verdict import Check
 from gatekeeper.registry.file import FileRegistry
@@ -68,7 +68,7 @@ def attach(ctx: Context, registry_uri: str, workdir: Path, *, base_dir: Path,
                              f"baseline is {what} (policy max_age_days {ref.max_age_days:g}): "
                              "re-evaluate it on today's data", source=src))
     required = ctx.policy.policy.envelope.required
-    from gatekeeper.rollback import find_rollback_target
+    from gatekeeper.baseline.rollback import find_rollback_target
 
     try:
         # The rollback target is judged by the same envelope rules as the candidate.

@@ -1,0 +1,1 @@
+"""The registry baseline: resolve it, verify it, and find the rollback target."""

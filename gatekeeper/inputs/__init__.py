@@ -1,0 +1,1 @@
+"""Reading a run bundle: files, YAML, score and trace files, envelope fields."""

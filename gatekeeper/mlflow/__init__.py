@@ -1,0 +1,1 @@
+"""MLflow over REST: the client and the tag names gatekeeper writes."""

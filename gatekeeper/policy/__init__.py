@@ -1,0 +1,1 @@
+"""Policies as code: loading (extends, branch overrides), base-branch sources, diffs."""
