@@ -4,7 +4,7 @@
 of the computations behind a verdict. The normal distribution comes from the standard library
 (``statistics.NormalDist``: Wichura's AS241 quantile, double precision); Student t, beta and
 binomial functions from ``scipy.special``, which ``scipy.stats`` itself calls. Reference values
-against ``scipy.stats`` are in tests/unit/test_stats_dist.py.
+against ``scipy.stats`` are in tests/unit/stats/test_dist.py.
 """
 
 from __future__ import annotations

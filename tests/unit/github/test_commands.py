@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fake_github import FakeGitHub, FakeSleep
 from helpers_github import PR_HEAD_SHA, REPO, pr_environ
-from test_github_relay import fork_publish, relay_environ
+from test_relay import fork_publish, relay_environ
 
 from gatekeeper.cli import main
 

@@ -312,7 +312,7 @@ def test_unsafe_model_names_are_rejected(reg: FileRegistry, name: str) -> None:
 
 
 def test_the_example_registry_keeps_its_folders() -> None:
-    root = Path(__file__).resolve().parents[2] / "examples" / "registry"
+    root = Path(__file__).resolve().parents[3] / "examples" / "registry"
     example = FileRegistry(root)
     assert example.list_models() == ["sentiment-clf"]
     assert example.index_path("sentiment-clf") == root / "sentiment-clf" / "index.json"
