@@ -1,16 +1,33 @@
 """The gate's pipeline: policy → bundle → baseline → checks → waivers → verdict.
 
-Each step is a function that takes values and returns a value; ``run_gate`` is the only place
-that orders them. Reporters and publishers take the ``GateResult`` and decide nothing.
+``run_gate`` is the only place that orders the steps; each step takes values and returns a
+value (no shared, mutated context). Reporters and publishers take the ``GateResult`` and decide
+nothing.
+
+    resolve_policy     policy/changes.py    the policy that gates (base branch on PRs) + policy:*
+    load_bundle        inputs/bundle.py     the candidate's evidence, paths and hashes checked
+    resolve_baseline   baseline/resolve.py  registry baseline + baseline:* + rollback target
+    evaluate           checks/families.py   every check family, in report order
+    apply_waivers      checks/waivers.py    approved, unexpired exceptions
+    build_verdict      (here)               worst status, exit code, the gate's own envelope
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Literal
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from gatekeeper import __version__
+from gatekeeper.baseline.resolve import BaselineOutcome, BaselineSource, resolve_baseline
+from gatekeeper.checks.evidence import Evidence
+from gatekeeper.checks.families import evaluate
+from gatekeeper.checks.waivers import apply_waivers
+from gatekeeper.errors import InputError
+from gatekeeper.inputs.bundle import Bundle, load_bundle
 from gatekeeper.models.common import worst
 from gatekeeper.models.verdict import (
     BaselineInfo,
@@ -23,12 +40,114 @@ from gatekeeper.models.verdict import (
     Verdict,
     exit_code_for,
 )
+from gatekeeper.policy.changes import BaseSource, resolve_policy
+from gatekeeper.policy.loader import LoadedPolicy
+
+if TYPE_CHECKING:
+    from gatekeeper.github.settings import GitHubSettings
+
+FailOn = Literal["warn", "block"]
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    """Everything that decides a verdict. Nothing else is read: no clock, no environment."""
+
+    bundle: Path
+    policy: Path
+    as_of: date  # waiver expiry and baseline age are judged on this day
+    fail_on: FailOn = "block"
+    registry: str | None = None  # overrides the policy's baseline.registry; relative to cwd
+    target_branch: str | None = None  # selects the policy's branch overrides
+    base_ref: str | None = None  # on PRs: read the policy and registry record at this ref
+    # For reading the base commit through GitHub's contents API when the checkout is shallow.
+    github: GitHubSettings | None = None
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The verdict and what the reporters need to render it."""
+
+    verdict: Verdict
+    policy: LoadedPolicy
+    candidate: Bundle
+    baseline: Bundle | None
+
+
+def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
+    """``workdir`` holds downloaded baselines and the base-branch policy; it must outlive the
+    reporters, which may read the bundles' files."""
+    base = base_source(inputs)
+    policy = resolve_policy(inputs.policy, inputs.target_branch, base, workdir)
+    bundle = load_bundle(inputs.bundle)
+    baseline = baseline_step(inputs, policy.loaded, bundle, base, workdir)
+    evidence = Evidence(policy=policy.loaded, bundle=bundle, as_of=inputs.as_of,
+                        baseline=baseline.bundle)
+    checks = [*policy.checks, *baseline.checks, *evaluate(evidence)]
+    checks = apply_waivers(checks, policy.loaded.policy.waivers, inputs.as_of)
+    verdict = build_verdict(
+        checks=checks,
+        fail_on=inputs.fail_on,
+        policy=policy_ref(policy.loaded, inputs),
+        candidate=CandidateRef(run_id=bundle.run.run_id, model=bundle.run.model,
+                               bundle_sha256=bundle.sha256(), path=str(inputs.bundle)),
+        baseline=baseline.info,
+        rollback_target=baseline.rollback_target,
+        rng_seed=policy.loaded.policy.stats.seed,
+    )
+    return GateResult(verdict, policy.loaded, bundle, baseline.bundle)
+
+
+def base_source(inputs: GateInputs) -> BaseSource | None:
+    """How to read files at the PR's base commit (git, else the contents API); None off PRs."""
+    if inputs.base_ref is None:
+        return None
+    from gatekeeper.policy.source import fetcher_for
+    from gatekeeper.repo.git import git_toplevel
+
+    repo = git_toplevel(Path.cwd())
+    if repo is None:
+        raise InputError(f"--base-ref {inputs.base_ref} needs a git checkout "
+                         f"(none at {Path.cwd()})")
+    return BaseSource(inputs.base_ref, fetcher_for(repo, inputs.base_ref, inputs.github), repo)
+
+
+def baseline_step(inputs: GateInputs, loaded: LoadedPolicy, bundle: Bundle,
+                  base: BaseSource | None, workdir: Path) -> BaselineOutcome:
+    ref = loaded.policy.baseline
+    registry_uri = inputs.registry or (ref.registry if ref else None)
+    if ref is None or not registry_uri:
+        if any(r.vs_baseline for r in loaded.policy.metrics):
+            raise InputError(
+                "the policy compares with a baseline but names no registry: set "
+                "baseline.registry or pass --registry", loaded.location("baseline"))
+        return BaselineOutcome()
+    # A --registry typed on the command line is relative to the cwd; a registry named in the
+    # policy is relative to the repository that holds the policy.
+    base_dir = Path.cwd() if inputs.registry else _policy_root(inputs.policy)
+    source = BaselineSource(registry_uri=registry_uri, base_dir=base_dir, workdir=workdir,
+                            base_fetch=base.fetch if base else None,
+                            repo_root=base.repo if base else None)
+    return resolve_baseline(loaded, bundle, inputs.as_of, source)
+
+
+def _policy_root(policy_path: Path) -> Path:
+    from gatekeeper.repo.git import git_toplevel
+
+    folder = policy_path.resolve().parent
+    return git_toplevel(folder) or folder
+
+
+def policy_ref(loaded: LoadedPolicy, inputs: GateInputs) -> PolicyRef:
+    meta = loaded.policy.metadata
+    return PolicyRef(name=meta.name, version=meta.version, sha256=loaded.sha256,
+                     path=str(inputs.policy), target_branch=inputs.target_branch)
 
 
 def build_verdict(
     *,
     checks: Sequence[Check],
-    fail_on: Literal["warn", "block"],
+    fail_on: FailOn,
     policy: PolicyRef,
     candidate: CandidateRef,
     baseline: BaselineInfo | None,

@@ -5,19 +5,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gatekeeper.checks.ids import CheckKey
 from gatekeeper.errors import Location
 from gatekeeper.models.common import Status
-from gatekeeper.models.verdict import Check
+from gatekeeper.models.verdict import Check, Source
 
 
-def source_of(location: Location) -> dict[str, Any] | None:
+def source_of(location: Location) -> Source | None:
     """Where an annotation should point: the policy or bundle file and line."""
     if not location.file:
         return None
-    out: dict[str, Any] = {"file": location.file}
-    if location.line is not None:
-        out["line"] = location.line
-    return out
+    return Source(file=location.file, line=location.line)
 
 
 def clean(value: float | None, digits: int = 10) -> float | None:
@@ -28,8 +26,9 @@ def clean(value: float | None, digits: int = 10) -> float | None:
     return 0.0 if out == 0 else out
 
 
-def check(check_id: str, status: Status, message: str, **fields: Any) -> Check:
-    return Check(id=check_id, status=status, message=message, **fields)
+def check(key: CheckKey, status: Status, message: str, **fields: Any) -> Check:
+    return Check(id=key.id, family=key.family, subject=key.subject, metric=key.metric,
+                 status=status, message=message, **fields)
 
 
 def fmt(value: float | None) -> str:

@@ -51,8 +51,10 @@ from typing import Any
 
 import numpy as np
 
+from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, clean, fmt, source_of
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
+from gatekeeper.checks.ids import CheckKey
 from gatekeeper.checks.thresholds import point_estimate
 from gatekeeper.errors import BundleError, InputError, Location, UnsupportedRuleError
 from gatekeeper.inputs.bundle import Bundle
@@ -60,7 +62,7 @@ from gatekeeper.inputs.traces import Traces, read_traces
 from gatekeeper.models.common import Status
 from gatekeeper.models.policy import Budget
 from gatekeeper.models.run import Run
-from gatekeeper.models.verdict import Check
+from gatekeeper.models.verdict import Check, Source
 
 DERIVED = ("cost_usd", "cost_per_request_usd", "cost_per_success_usd", "tokens_per_request",
            "input_tokens", "output_tokens", "requests", "error_rate")
@@ -142,7 +144,7 @@ class Measured:
 class _Sources:
     """Per-side lazy access to traces (read once per bundle)."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Evidence) -> None:
         self.ctx = ctx
         self._traces: dict[str, Traces | None] = {}
 
@@ -281,9 +283,9 @@ def _ci_text(ci: tuple[float, float] | None, confidence: float) -> str:
     return f", {round(confidence * 100)}% CI [{fmt(ci[0])}, {fmt(ci[1])}]"
 
 
-def _absolute(budget: Budget, m: Measured, confidence: float, src: dict[str, Any] | None
+def _absolute(budget: Budget, m: Measured, confidence: float, src: Source | None
               ) -> Check:
-    cid = f"budget:{budget.name}"
+    cid = ids.budget(budget.name)
     limit = budget.max if budget.max is not None else budget.min
     problems = []
     if budget.max is not None and m.value > budget.max:
@@ -350,7 +352,7 @@ def _maybe_paired(cand: Sample, base: Sample) -> tuple[np.ndarray, np.ndarray, b
     return cand.x[oc], base.x[ob], True
 
 
-def _claimed(ctx: Context, which: str, name: str) -> float | None:
+def _claimed(ctx: Evidence, which: str, name: str) -> float | None:
     """The mean of a run metric that restates a reserved quantity (None: no such claim).
 
     A ``samples`` metric is per-request data, not a claimed figure, so it is not one.
@@ -377,8 +379,8 @@ def _disagreement(name: str, claimed: float, measured: float,
             "(the budget is measured from that data; remove the metric or fix it)")
 
 
-def _conflict_check(budget: Budget, claimed: float, m: Measured, text: str, cid: str,
-                    confidence: float, src: dict[str, Any] | None) -> Check:
+def _conflict_check(budget: Budget, claimed: float, m: Measured, text: str, cid: CheckKey,
+                    confidence: float, src: Source | None) -> Check:
     ci = None
     if m.ci is not None and all(math.isfinite(v) for v in m.ci):
         ci = (clean(m.ci[0]) or 0.0, clean(m.ci[1]) or 0.0)
@@ -391,7 +393,7 @@ def _conflict_check(budget: Budget, claimed: float, m: Measured, text: str, cid:
                  notes=[*m.notes, f"reported by the run: {fmt(claimed)}"], source=src)
 
 
-def _run_metric_sample(ctx: Context, which: str, name: str) -> Sample | str:
+def _run_metric_sample(ctx: Evidence, which: str, name: str) -> Sample | str:
     bundle = ctx.bundle if which == "candidate" else ctx.baseline
     assert bundle is not None
     if name not in bundle.run.metrics:
@@ -401,10 +403,10 @@ def _run_metric_sample(ctx: Context, which: str, name: str) -> Sample | str:
                   den=np.ones(loaded.values.size))
 
 
-def _vs_baseline(ctx: Context, src: _Sources, i: int, budget: Budget) -> Check:
+def _vs_baseline(ctx: Evidence, src: _Sources, i: int, budget: Budget) -> Check:
     vs = budget.vs_baseline
     assert vs is not None
-    cid = f"budget:{budget.name}:vs_baseline"
+    cid = ids.budget(budget.name, vs_baseline=True)
     where = source_of(ctx.policy.location("budgets", i, "vs_baseline"))
     limit_txt = f"×{vs.max_ratio:g}"
     log_limit = math.log(vs.max_ratio)
@@ -463,7 +465,7 @@ def _vs_baseline(ctx: Context, src: _Sources, i: int, budget: Budget) -> Check:
         delta=clean(comp.delta) if finite else None,
         ci=(clean(lo) or 0.0, clean(hi) or 0.0) if finite else None,
         confidence=vs.confidence, threshold=clean(log_limit), method=comp.method,
-        reason=comp.reason, n=comp.n, notes=[
+        reason=comp.reason, n=comp.n, scale="log_ratio", notes=[
             *comp.notes, "Δ, interval and threshold are log ratios (candidate ÷ baseline)"],
         source=where)
 
@@ -472,7 +474,7 @@ def _usage_missing(src: _Sources, which: str, name: str) -> bool:
     return name in QUANTILES or derived_value(src.bundle(which).run, name)[0] is None
 
 
-def _vs_conflict(ctx: Context, src: _Sources, budget: Budget, confidence: float
+def _vs_conflict(ctx: Evidence, src: _Sources, budget: Budget, confidence: float
                  ) -> str | None:
     """A candidate metric restating the quantity its traces measure, and contradicting them.
 
@@ -492,7 +494,7 @@ def _vs_conflict(ctx: Context, src: _Sources, budget: Budget, confidence: float
     return _disagreement(budget.name, claimed, m.value, m.ci, m.source)
 
 
-def _by_run_metric(ctx: Context, budget: Budget, src: dict[str, Any] | None,
+def _by_run_metric(ctx: Evidence, budget: Budget, src: Source | None,
                    why: str | None = None) -> Check:
     """The budget names a metric of the run: its mean against the limit."""
     value, se = point_estimate(ctx.metric("candidate", budget.name).values)
@@ -503,8 +505,8 @@ def _by_run_metric(ctx: Context, budget: Budget, src: dict[str, Any] | None,
     return _absolute(budget, m, CONFIDENCE, src)
 
 
-def _absolute_reserved(ctx: Context, src: _Sources, budget: Budget, confidence: float,
-                       where: dict[str, Any] | None) -> Check:
+def _absolute_reserved(ctx: Evidence, src: _Sources, budget: Budget, confidence: float,
+                       where: Source | None) -> Check:
     """An absolute limit on a reserved quantity: measured from per-request data when the run
     has any, the run's own metric only when it has none."""
     name = budget.name
@@ -515,14 +517,14 @@ def _absolute_reserved(ctx: Context, src: _Sources, budget: Budget, confidence: 
     if isinstance(measured, str):
         if has_metric:
             return _by_run_metric(ctx, budget, where, why=measured)
-        return check(f"budget:{name}", budget.on_exceed,
+        return check(ids.budget(name), budget.on_exceed,
                      f"{name} cannot be computed: {measured}", source=where)
     claimed = _claimed(ctx, "candidate", name) if has_metric else None
     if claimed is not None:
         text = _disagreement(name, claimed, measured.value, measured.ci, measured.source)
         if text is not None:
             return _conflict_check(budget, claimed, measured, f"{name}: {text}",
-                                   f"budget:{name}", confidence, where)
+                                   ids.budget(name), confidence, where)
         measured = Measured(measured.value, measured.ci, measured.method, measured.n,
                             measured.source, notes=(*measured.notes, (
                                 f"the run also reports {name} = {fmt(claimed)} as a metric; "
@@ -532,7 +534,7 @@ def _absolute_reserved(ctx: Context, src: _Sources, budget: Budget, confidence: 
     return _absolute(budget, measured, confidence, where)
 
 
-def run(ctx: Context) -> list[Check]:
+def run(ctx: Evidence) -> list[Check]:
     out: list[Check] = []
     src = _Sources(ctx)
     for i, budget in enumerate(ctx.policy.policy.budgets):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, source_of
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.inputs.envelope import missing_fields
 from gatekeeper.models.verdict import Check
 
 
-def run(ctx: Context) -> list[Check]:
+def run(ctx: Evidence) -> list[Check]:
     rule = ctx.policy.policy.envelope
     run_ = ctx.bundle.run
     out: list[Check] = []
@@ -17,25 +18,25 @@ def run(ctx: Context) -> list[Check]:
         src = source_of(ctx.policy.location("envelope", "required", i))
         if missing:
             out.append(check(
-                f"envelope:{path}", rule.on_missing,
+                ids.envelope(path), rule.on_missing,
                 f"required envelope field missing: {', '.join(missing)}",
                 observed=None, notes=[f"the run cannot be replayed without {path}"], source=src,
             ))
         else:
-            out.append(check(f"envelope:{path}", "pass", f"{path} recorded", source=src))
+            out.append(check(ids.envelope(path), "pass", f"{path} recorded", source=src))
     if rule.min_seeds is not None:
         seeds = run_.seeds or []
         distinct = len(set(seeds))
         src = source_of(ctx.policy.location("envelope", "min_seeds"))
         if distinct < rule.min_seeds:
             out.append(check(
-                "envelope:min_seeds", rule.on_missing,
+                ids.envelope("min_seeds"), rule.on_missing,
                 f"{distinct} distinct seed(s) recorded; the policy requires at least "
                 f"{rule.min_seeds} so that the mean of K runs, not one lucky run, decides",
                 observed=float(distinct), threshold=float(rule.min_seeds), source=src,
             ))
         else:
-            out.append(check("envelope:min_seeds", "pass",
+            out.append(check(ids.envelope("min_seeds"), "pass",
                              f"{distinct} seeds recorded (min {rule.min_seeds})",
                              observed=float(distinct), threshold=float(rule.min_seeds),
                              source=src))
@@ -44,10 +45,10 @@ def run(ctx: Context) -> list[Check]:
         src = source_of(ctx.policy.location("envelope", "require_clean_code"))
         if dirty is not False:
             state = "dirty" if dirty else "not recorded"
-            out.append(check("envelope:code.dirty", rule.on_missing,
+            out.append(check(ids.envelope("code.dirty"), rule.on_missing,
                              f"the working tree was {state}: uncommitted code cannot be replayed",
                              source=src))
         else:
-            out.append(check("envelope:code.dirty", "pass", "code was committed (clean tree)",
+            out.append(check(ids.envelope("code.dirty"), "pass", "code was committed (clean tree)",
                              source=src))
     return out

@@ -1,5 +1,6 @@
 """Policy × bundle × baseline → checks, in a fixed order. The branching on rule kinds lives
-in the check modules; this module decides which run and in what order.
+in the family modules; this module decides which run, in what order, and what one family
+hands to another.
 
 Every rule kind of the v1 policy format has a family here. A rule a family cannot evaluate
 raises ``UnsupportedRuleError`` (exit 2) from that family — never a silent pass: see the
@@ -7,8 +8,6 @@ unknown-budget case in checks/budgets.py.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from gatekeeper.checks import (
     artifacts,
@@ -20,28 +19,22 @@ from gatekeeper.checks import (
     thresholds,
     vs_baseline,
 )
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.models.verdict import Check
 
-CheckFamily = Callable[[Context], list[Check]]
 
-
-def families() -> list[tuple[str, CheckFamily]]:
+def evaluate(ev: Evidence) -> list[Check]:
+    """Every family's checks, in the order reports list them."""
+    # The judge family decides which metrics' Δ is meaningless (the judge changed); the
+    # comparison family takes that finding as an argument rather than reading shared state.
+    judged = judge.run(ev)
     return [
-        ("envelope", envelope.run),
-        ("seeds", seeds.run),
-        ("artifacts", artifacts.run),
-        ("thresholds", thresholds.run),
-        ("llm", llm.run),
-        # judge before baseline: it marks metrics whose Δ is not comparable (ctx.not_comparable)
-        ("judge", judge.run),
-        ("budgets", budgets.run),
-        ("baseline", vs_baseline.run),
+        *envelope.run(ev),
+        *seeds.run(ev),
+        *artifacts.run(ev),
+        *thresholds.run(ev),
+        *llm.run(ev),
+        *judged.checks,
+        *budgets.run(ev),
+        *vs_baseline.run(ev, judged.not_comparable),
     ]
-
-
-def evaluate(ctx: Context) -> list[Check]:
-    out: list[Check] = []
-    for _name, family in families():
-        out.extend(family(ctx))
-    return out

@@ -16,22 +16,25 @@ Two rules, both ``judge.on_mismatch`` (default block):
   all, is a warning (``judge:pin``): the pin cannot be enforced;
 * ``judge:baseline:<metric>`` — for each metric compared with the baseline (a ``vs_baseline``
   rule), candidate and baseline must have the same judge (model, prompt_sha256, temperature).
-  Otherwise Δ measures the judge as much as the model, so the metric is recorded in
-  ``ctx.not_comparable`` and its ``vs_baseline`` check takes the same status, even when both
-  judges match some pin. A different judge *library version* alone is a note, not a mismatch:
-  the prompt hash already captures what the judge was asked.
+  Otherwise Δ measures the judge as much as the model, so the metric is listed in the
+  family's ``not_comparable`` finding and its ``vs_baseline`` check takes the same status, even
+  when both judges match some pin. A different judge *library version* alone is a note, not a
+  mismatch: the prompt hash already captures what the judge was asked.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
 
+from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, source_of
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.models.common import Status
 from gatekeeper.models.policy import JudgePin
 from gatekeeper.models.run import JudgeIdentity, Run
-from gatekeeper.models.verdict import Check
+from gatekeeper.models.verdict import Check, Source
 
 _SCORE_KINDS = ("value", "replicates", "per_example")
 # What makes two judges the same judge (see the module docstring for library_version).
@@ -89,31 +92,31 @@ def pin_mismatches(pin: JudgePin, judge: JudgeIdentity) -> list[str]:
     return out
 
 
-def _on_mismatch(ctx: Context) -> Status:
+def _on_mismatch(ctx: Evidence) -> Status:
     rule = ctx.policy.policy.judge
     return rule.on_mismatch if rule is not None else "block"
 
 
 def _pin_check(name: str, judge: JudgeIdentity, pin: JudgePin, status: Status,
-               src: dict[str, Any] | None) -> Check:
+               src: Source | None) -> Check:
     wrong = pin_mismatches(pin, judge)
     if wrong:
         return check(
-            f"judge:pin:{name}", status,
+            ids.judge("pin", name), status,
             f"{name} was scored by {describe(judge)}, but the policy pins {describe(pin)} "
             f"({', '.join(wrong)} differ{'s' if len(wrong) == 1 else ''})",
             observed=judge.model, threshold=pin.model, source=src)
-    return check(f"judge:pin:{name}", "pass",
+    return check(ids.judge("pin", name), "pass",
                  f"{name} was scored by the pinned judge {describe(judge)}",
                  observed=judge.model, threshold=pin.model, source=src)
 
 
-def _listed_checks(ctx: Context, judged: dict[str, JudgeIdentity]) -> list[Check]:
+def _listed_checks(ctx: Evidence, judged: dict[str, JudgeIdentity]) -> list[Check]:
     """``judge.metrics``: each listed metric of the run must record its judge."""
     rule = ctx.policy.policy.judge
     assert rule is not None
     pin = rule.pin
-    prefix = "judge:pin" if pin is not None else "judge:recorded"
+    kind: Literal["pin", "recorded"] = "pin" if pin is not None else "recorded"
     out = []
     for i, name in enumerate(rule.metrics):
         if name not in ctx.bundle.run.metrics:
@@ -122,20 +125,20 @@ def _listed_checks(ctx: Context, judged: dict[str, JudgeIdentity]) -> list[Check
         judge = judged.get(name)
         if judge is None:
             out.append(check(
-                f"{prefix}:{name}", rule.on_mismatch,
+                ids.judge(kind, name), rule.on_mismatch,
                 f"{name} is listed as judged but the run records no judge"
                 + (f"; the policy pins {describe(pin)}" if pin is not None else ""),
                 threshold=pin.model if pin is not None else None, source=src))
         elif pin is not None:
             out.append(_pin_check(name, judge, pin, rule.on_mismatch, src))
         else:
-            out.append(check(f"{prefix}:{name}", "pass",
+            out.append(check(ids.judge(kind, name), "pass",
                              f"{name} records its judge {describe(judge)}",
                              observed=judge.model, source=src))
     return out
 
 
-def _pin_checks(ctx: Context) -> list[Check]:
+def _pin_checks(ctx: Evidence) -> list[Check]:
     rule = ctx.policy.policy.judge
     if rule is None:
         return []
@@ -147,7 +150,7 @@ def _pin_checks(ctx: Context) -> list[Check]:
     src = source_of(ctx.policy.location("judge", "pin"))
     if not judged and not rule.metrics:
         # Importers rarely record the judge, and a candidate can drop it: silence is no evidence.
-        return [check("judge:pin", "warn",
+        return [check(ids.judge("pin"), "warn",
                       f"the policy pins the judge {describe(pin)} but the run records none: "
                       "list the judged metrics under judge.metrics to enforce the pin",
                       threshold=pin.model, source=src)]
@@ -157,7 +160,21 @@ def _pin_checks(ctx: Context) -> list[Check]:
     return out
 
 
-def _baseline_checks(ctx: Context) -> list[Check]:
+@dataclass(frozen=True)
+class NotComparable:
+    """A metric whose Δ must not be computed: the status its comparison takes, and why."""
+
+    status: Status
+    why: str
+
+
+@dataclass(frozen=True)
+class JudgeFindings:
+    checks: list[Check]
+    not_comparable: Mapping[str, NotComparable] = field(default_factory=dict)
+
+
+def _baseline_checks(ctx: Evidence, not_comparable: dict[str, NotComparable]) -> list[Check]:
     base = ctx.baseline
     if base is None:
         return []
@@ -175,8 +192,8 @@ def _baseline_checks(ctx: Context) -> list[Check]:
         if identity(cand) != identity(old):
             why = (f"Δ is not comparable: the judge changed from {describe(old)} to "
                    f"{describe(cand)}")
-            ctx.not_comparable[name] = (status, why)
-            out.append(check(f"judge:baseline:{name}", status, f"{name}: {why}",
+            not_comparable[name] = NotComparable(status, why)
+            out.append(check(ids.judge("baseline", name), status, f"{name}: {why}",
                              observed=cand.model if cand else None,
                              baseline=old.model if old else None, source=src))
             continue
@@ -186,12 +203,14 @@ def _baseline_checks(ctx: Context) -> list[Check]:
             notes.append(f"the judge library changed from {old.library or '?'} "
                          f"{old.library_version or '?'} to {cand.library or '?'} "
                          f"{cand.library_version or '?'}; model, prompt and temperature match")
-        out.append(check(f"judge:baseline:{name}", "pass",
+        out.append(check(ids.judge("baseline", name), "pass",
                          f"{name}: candidate and baseline were scored by the same judge "
                          f"{describe(cand)}", observed=cand.model, baseline=old.model,
                          notes=notes, source=src))
     return out
 
 
-def run(ctx: Context) -> list[Check]:
-    return [*_pin_checks(ctx), *_baseline_checks(ctx)]
+def run(ctx: Evidence) -> JudgeFindings:
+    not_comparable: dict[str, NotComparable] = {}
+    checks = [*_pin_checks(ctx), *_baseline_checks(ctx, not_comparable)]
+    return JudgeFindings(checks, not_comparable)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, source_of
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.models.run import EvalDataset, LlmModel, Prompt, Run
 from gatekeeper.models.verdict import Check
 
@@ -141,7 +142,7 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def run(ctx: Context) -> list[Check]:
+def run(ctx: Evidence) -> list[Check]:
     policy = ctx.policy.policy
     rule = policy.llm
     if ctx.bundle.run.llm is None and rule is None:
@@ -153,18 +154,18 @@ def run(ctx: Context) -> list[Check]:
             return []  # nothing to compare with and nothing required
         msg = ("no baseline: cannot tell which of dataset, model and prompt changed"
                + (", so a single change cannot be confirmed" if strict else ""))
-        return [check("llm:one_change_at_a_time" if strict else "llm:triple", "warn", msg,
+        return [check(ids.llm("one_change_at_a_time" if strict else "triple"), "warn", msg,
                       source=src)]
     changes = triple_changes(ctx.baseline.run, ctx.bundle.run)
     text = summary(changes)
-    out = [check("llm:triple", "pass", text, observed=", ".join(
+    out = [check(ids.llm("triple"), "pass", text, observed=", ".join(
         c.part for c in changes if c.state == "changed") or "none", source=src)]
     if not strict:
         return out
     assert rule is not None
     changed = [c.part for c in changes if c.state == "changed"]
     unknown = [c.part for c in changes if c.state == "unknown"]
-    cid = "llm:one_change_at_a_time"
+    cid = ids.llm("one_change_at_a_time")
     if len(changed) > 1:
         out.append(check(cid, rule.on_violation,
                          f"cannot attribute the difference: {_and(changed)} "

@@ -14,12 +14,13 @@ while ``seeds:*`` (a count that does not match) can never be waived.
 
 from __future__ import annotations
 
+from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, source_of
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.models.verdict import Check
 
 
-def run(ctx: Context) -> list[Check]:
+def run(ctx: Evidence) -> list[Check]:
     run_ = ctx.bundle.run
     out: list[Check] = []
     seeds = run_.seeds
@@ -31,7 +32,7 @@ def run(ctx: Context) -> list[Check]:
                 and len(set(seeds)) > 1:
             k = len(set(seeds))
             out.append(check(
-                f"replicates:{name}", "warn",
+                ids.replicates(name), "warn",
                 f"one value of {name} for {k} seeds: give one replicate per seed so the mean "
                 f"of {k} runs, not one run, is judged (if this value is already the mean over "
                 "the seeds, say so with replicates)",
@@ -43,20 +44,20 @@ def run(ctx: Context) -> list[Check]:
         src = source_of(ctx.bundle.location("metrics", name, "replicates"))
         k = len(spec.replicates)
         if seeds is None:
-            out.append(check(f"seeds:{name}", "block",
+            out.append(check(ids.seeds(name), "block",
                              f"{k} replicates of {name} but the run lists no seeds: every seed "
                              "that was run must be listed", observed=float(k), source=src))
         elif len(set(seeds)) != len(seeds):
-            out.append(check(f"seeds:{name}", "block", "the run lists a seed more than once",
+            out.append(check(ids.seeds(name), "block", "the run lists a seed more than once",
                              source=source_of(ctx.bundle.location("seeds"))))
         elif k != len(seeds):
             out.append(check(
-                f"seeds:{name}", "block",
+                ids.seeds(name), "block",
                 f"{k} replicates of {name} for {len(seeds)} seeds: report one value per seed "
                 "that was run (dropping seeds is cherry-picking)",
                 observed=float(k), threshold=float(len(seeds)), source=src,
             ))
         else:
-            out.append(check(f"seeds:{name}", "pass", f"{k} replicates, one per seed",
+            out.append(check(ids.seeds(name), "pass", f"{k} replicates, one per seed",
                              observed=float(k), source=src))
     return out

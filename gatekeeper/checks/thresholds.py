@@ -2,18 +2,22 @@
 
 The point estimate is the mean of what the run gives (the value, the mean of the K seeds, the
 mean per-example score); its standard error is shown beside it so a reader can see how close to
-the line it is. Comparisons *with uncertainty* are ``vs_baseline`` rules (checks/baseline.py).
+the line it is. Comparisons *with uncertainty* are ``vs_baseline`` rules (checks/vs_baseline.py).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 
+from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, clean, fmt, source_of
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.models.verdict import Check
+
+BOUNDS: tuple[Literal["min", "max"], ...] = ("min", "max")
 
 
 def point_estimate(values: np.ndarray) -> tuple[float, float | None]:
@@ -24,17 +28,17 @@ def point_estimate(values: np.ndarray) -> tuple[float, float | None]:
     return mean, float(np.std(values, ddof=1) / math.sqrt(values.size))
 
 
-def run(ctx: Context) -> list[Check]:
+def run(ctx: Evidence) -> list[Check]:
     out: list[Check] = []
     for i, rule in enumerate(ctx.policy.policy.metrics):
         if rule.min is None and rule.max is None:
             continue
         if rule.metric not in ctx.bundle.run.metrics:
-            for bound in ("min", "max"):
+            for bound in BOUNDS:
                 if getattr(rule, bound) is None:
                     continue
                 out.append(check(
-                    f"metric:{rule.metric}:{bound}", rule.on_fail,
+                    ids.metric(rule.metric, bound), rule.on_fail,
                     f"metric {rule.metric!r} is not in the bundle, so its {bound} cannot be "
                     "checked", source=source_of(ctx.policy.location("metrics", i, bound)),
                 ))
@@ -42,7 +46,7 @@ def run(ctx: Context) -> list[Check]:
         loaded = ctx.metric("candidate", rule.metric)
         mean, se = point_estimate(loaded.values)
         n = int(loaded.values.size)
-        for bound in ("min", "max"):
+        for bound in BOUNDS:
             limit = getattr(rule, bound)
             if limit is None:
                 continue
@@ -56,7 +60,7 @@ def run(ctx: Context) -> list[Check]:
                        f"{'below the floor' if bound == 'min' else 'above the ceiling'} "
                        f"{fmt(limit)}")
             out.append(check(
-                f"metric:{rule.metric}:{bound}", "pass" if ok else rule.on_fail, message,
+                ids.metric(rule.metric, bound), "pass" if ok else rule.on_fail, message,
                 observed=clean(mean), threshold=float(limit), n=(n, 0),
                 source=source_of(ctx.policy.location("metrics", i, bound)),
             ))

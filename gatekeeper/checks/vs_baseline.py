@@ -19,27 +19,28 @@ evidence than one test alone.
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, clean, fmt, source_of
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.scores import LoadedMetric, comparable_ids
 from gatekeeper.models.common import STATUS_ORDER, Status
 from gatekeeper.models.policy import MetricRule
-from gatekeeper.models.verdict import Check
+from gatekeeper.models.verdict import Check, Unmatched
 from gatekeeper.stats.types import Comparison, Hypothesis, Outcome
 
 if TYPE_CHECKING:
+    from gatekeeper.checks.judge import NotComparable
     from gatekeeper.stats.select import MetricData
 
 # Share of either side's example ids that may find no partner before a comparison cannot pass.
 MAX_UNMATCHED = 0.02
-_EXAMPLES = re.compile(r"only in the (candidate|baseline),.*\(e\.g\. (.*)\)$")
 # The check's outcome when a "worse" finding does not survive the multiplicity adjustment.
 WORSE_BEFORE_ADJUSTMENT = "worse_before_adjustment"
 
@@ -53,6 +54,7 @@ class _Result:
     outcome: Outcome
     p_worse: float | None
     overlap: str | None = None  # why the pairing by id leaves too many examples out
+    unmatched: Unmatched | None = None
 
 
 def metric_data_pair(cand: LoadedMetric, base: LoadedMetric) -> tuple[MetricData, MetricData]:
@@ -70,22 +72,24 @@ def _baseline_point(loaded: LoadedMetric) -> float:
     return float(np.mean(loaded.values))
 
 
-def _compare(ctx: Context, i: int, rule: MetricRule) -> _Result | Check:
+def _compare(ctx: Evidence, i: int, rule: MetricRule,
+             not_comparable: Mapping[str, NotComparable]) -> _Result | Check:
     from gatekeeper.stats import quantile, select
     from gatekeeper.stats.decision import decide
 
     vs = rule.vs_baseline
     assert vs is not None
     src = source_of(ctx.policy.location("metrics", i, "vs_baseline"))
-    cid = f"metric:{rule.metric}:vs_baseline"
+    cid = ids.metric(rule.metric, "vs_baseline")
     if ctx.baseline is None:
         return check(cid, "block" if ctx.policy.policy.baseline is None
                      else ctx.policy.policy.baseline.on_missing,
                      "no baseline to compare with (see baseline:resolve)", source=src)
-    if rule.metric in ctx.not_comparable:
-        # Another family (checks/judge.py) found the two runs' scores incomparable: no Δ.
-        status, why = ctx.not_comparable[rule.metric]
-        return check(cid, status, f"{rule.metric}: {why}", outcome="not_comparable", source=src)
+    if rule.metric in not_comparable:
+        # The judge family found the two runs' scores incomparable: no Δ.
+        found = not_comparable[rule.metric]
+        return check(cid, found.status, f"{rule.metric}: {found.why}", outcome="not_comparable",
+                     source=src)
     missing = [side for side, b in (("candidate", ctx.bundle), ("baseline", ctx.baseline))
                if rule.metric not in b.run.metrics]
     if missing:
@@ -124,13 +128,24 @@ def _compare(ctx: Context, i: int, rule: MetricRule) -> _Result | Check:
     except ValueError as exc:
         raise InputError(f"metric {rule.metric!r}: {exc}",
                          ctx.policy.location("metrics", i, "vs_baseline")) from exc
-    overlap = _overlap(ctx, rule.metric, comp, cand, base) if comp.unmatched else None
+    unmatched = _unmatched(comp, cand, base)
+    overlap = _overlap(ctx, rule.metric, unmatched, cand, base) if unmatched else None
     outcome = decide(comp, hyp)
     p_worse = _p_worse(comp, hyp)
-    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap)
+    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap, unmatched)
 
 
-def _overlap(ctx: Context, metric: str, comp: Comparison, cand: LoadedMetric,
+def _unmatched(comp: Comparison, cand: LoadedMetric, base: LoadedMetric) -> Unmatched | None:
+    if comp.unmatched is None:
+        return None
+    return Unmatched(candidate_only=comp.unmatched[0], baseline_only=comp.unmatched[1],
+                     candidate_total=int(np.shape(cand.values)[0]),
+                     baseline_total=int(np.shape(base.values)[0]),
+                     candidate_examples=comp.unmatched_examples[0],
+                     baseline_examples=comp.unmatched_examples[1])
+
+
+def _overlap(ctx: Evidence, metric: str, u: Unmatched, cand: LoadedMetric,
              base: LoadedMetric) -> str | None:
     """What the pairing by id left out, when it is too much to trust the comparison.
 
@@ -139,19 +154,15 @@ def _overlap(ctx: Context, metric: str, comp: Comparison, cand: LoadedMetric,
     examples — a candidate that drops the examples it fails would look better — so the rule
     cannot pass; a few ids lost (a flaky example, a rename) only get a note.
     """
-    assert comp.unmatched is not None
-    only_c, only_b = comp.unmatched
-    total_c, total_b = int(np.shape(cand.values)[0]), int(np.shape(base.values)[0])
+    only_c, only_b = u.candidate_only, u.baseline_only
+    total_c, total_b = u.candidate_total, u.baseline_total
     if total_c - only_c == 0:
         raise InputError(
             f"metric {metric!r}: no example ids in common: the candidate ({cand.file}) and the "
             f"baseline ({base.file}) were scored on different eval sets",
             ctx.bundle.location("metrics", metric, "per_example"))
-    examples: dict[str, str] = {}
-    for note in comp.notes:  # the pairing's own note keeps a few of the ids (stats/pairing.py)
-        found = _EXAMPLES.search(note)
-        if found:
-            examples[found.group(1)] = f", e.g. {found.group(2)}"
+    examples = {side: _examples_text(count, shown) for side, count, shown in (
+        ("candidate", only_c, u.candidate_examples), ("baseline", only_b, u.baseline_examples))}
     parts = [f"{k:,} of {total:,} {side} example ids ({k / total:.1%}"
              f"{examples.get(side, '')}) are not in the {other}"
              for k, total, side, other in ((only_c, total_c, "candidate", "baseline"),
@@ -161,6 +172,13 @@ def _overlap(ctx: Context, metric: str, comp: Comparison, cand: LoadedMetric,
         return None
     return (f"{' and '.join(parts)}: the two runs were not scored on the same examples, so "
             "this comparison cannot pass")
+
+
+def _examples_text(count: int, shown: tuple[str, ...]) -> str:
+    if not count:
+        return ""
+    more = ", ..." if count > len(shown) else ""
+    return f", e.g. {', '.join(shown)}{more}"
 
 
 def _p_worse(comp: Comparison, hyp: Hypothesis) -> float | None:
@@ -204,7 +222,7 @@ def _wholly_worse(comp: Comparison, hyp: Hypothesis) -> bool:
     return hi < -hyp.margin
 
 
-def _to_check(ctx: Context, r: _Result, adjusted: float | None, adj_method: str,
+def _to_check(ctx: Evidence, r: _Result, adjusted: float | None, adj_method: str,
               family: int) -> Check:
     from gatekeeper.stats.decision import more_samples_needed
 
@@ -254,7 +272,7 @@ def _to_check(ctx: Context, r: _Result, adjusted: float | None, adj_method: str,
                f"(n = {comp.n[0]:,} vs {comp.n[1]:,}): {words}"
                + (f"; but {r.overlap}" if r.overlap is not None else ""))
     return check(
-        f"metric:{rule.metric}:vs_baseline", status, message,
+        ids.metric(rule.metric, "vs_baseline"), status, message,
         observed=clean(comp.candidate), baseline=clean(comp.baseline), delta=clean(comp.delta),
         ci=(clean(comp.ci[0]) or 0.0, clean(comp.ci[1]) or 0.0) if usable_ci else None,
         confidence=comp.confidence,
@@ -262,16 +280,18 @@ def _to_check(ctx: Context, r: _Result, adjusted: float | None, adj_method: str,
         n=comp.n, p_value=clean(comp.p_value), mde=clean(comp.mde),
         outcome=WORSE_BEFORE_ADJUSTMENT if demoted else outcome.value,
         notes=notes, source=source_of(ctx.policy.location("metrics", r.index, "vs_baseline")),
+        scale="log_ratio" if log else "absolute", unmatched=r.unmatched,
     )
 
 
-def run(ctx: Context) -> list[Check]:
+def run(ctx: Evidence, not_comparable: Mapping[str, NotComparable]) -> list[Check]:
+    """``not_comparable``: metrics the judge family found incomparable (checks/judge.py)."""
     from gatekeeper.stats.multiplicity import adjust
 
     results: list[_Result | Check] = []
     for i, rule in enumerate(ctx.policy.policy.metrics):
         if rule.vs_baseline is not None:
-            results.append(_compare(ctx, i, rule))
+            results.append(_compare(ctx, i, rule, not_comparable))
     comps = [r for r in results if isinstance(r, _Result)]
     method = ctx.policy.policy.multiplicity.method
     family = [r for r in comps if r.p_worse is not None]

@@ -30,11 +30,11 @@ def annotations_for(verdict: Verdict) -> tuple[object, ...]:
 
     out = []
     for c in verdict.checks:
-        if c.status == "pass" or not c.source or not c.source.get("file"):
+        if c.status == "pass" or not c.source or not c.source.file:
             continue
-        line = c.source.get("line")
+        line = c.source.line
         out.append(Annotation(level="error" if c.status == "block" else "warning",
-                              message=c.message, file=str(c.source["file"]),
+                              message=c.message, file=c.source.file,
                               line=int(line) if isinstance(line, int) and line >= 1 else None,
                               title=f"gatekeeper {c.status}: {c.id}"))
         if len(out) >= MAX_ANNOTATIONS:

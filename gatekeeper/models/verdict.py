@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_serializer
+from pydantic.json_schema import SkipJsonSchema
 
 from gatekeeper.errors import EXIT_BLOCK, EXIT_PASS
 from gatekeeper.models.common import Status, Strict
@@ -18,6 +19,41 @@ class WaiverRef(Strict):
     approved_by: str
     expires: str
     ticket: str | None = None
+
+
+# What a check is about. Built with its id by ``checks/ids.py``, the one place ids are made.
+CheckFamily = Literal["envelope", "seeds", "replicates", "artifact", "metric", "budget", "llm",
+                      "judge", "baseline", "policy", "waiver", "leaderboard", "replay"]
+# How Δ and its interval are expressed: natural units, or the log of candidate/baseline
+# (latency quantiles and cost ratios), which reports show as a factor ×exp(Δ).
+Scale = Literal["absolute", "log_ratio"]
+# A comparison's finding: the stats outcomes (stats/types.Outcome) plus the two the gate adds.
+CheckOutcome = Literal["improved", "non_inferior", "not_improved", "worse", "inconclusive",
+                       "no_information", "worse_before_adjustment", "not_comparable"]
+
+
+class Source(Strict):
+    """Where an annotation should point: a policy or bundle file, and a line when known."""
+
+    file: str
+    line: int | None = None
+
+    @model_serializer
+    def _dump(self) -> dict[str, Any]:
+        # verdict.json v1 wrote {"file"} alone when the line is unknown: keep those bytes.
+        return {"file": self.file} if self.line is None else {"file": self.file,
+                                                               "line": self.line}
+
+
+class Unmatched(Strict):
+    """What pairing by example id left out of a comparison, with a few ids of each side."""
+
+    candidate_only: int
+    baseline_only: int
+    candidate_total: int
+    baseline_total: int
+    candidate_examples: tuple[str, ...] = ()
+    baseline_examples: tuple[str, ...] = ()
 
 
 class Check(Strict):
@@ -36,10 +72,20 @@ class Check(Strict):
     n: tuple[int, int] | None = None
     p_value: float | None = None
     mde: float | None = None
-    outcome: str | None = None
+    outcome: CheckOutcome | None = None
     notes: list[str] = Field(default_factory=list)
     waiver: WaiverRef | None = None
-    source: dict[str, Any] | None = None  # {"file": ..., "line": ...} for annotations
+    source: Source | None = None
+    # Typed facts for reporters, so that none of them parses an id or a message. verdict.json
+    # v1 keeps its shape (each is recoverable from ``id``/``method``/``notes`` there), so they
+    # are not serialised.
+    family: SkipJsonSchema[CheckFamily | None] = Field(default=None, exclude=True)
+    # what it is about: the envelope field, artifact path, metric or budget name
+    subject: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
+    metric: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
+    scale: SkipJsonSchema[Scale | None] = Field(default=None, exclude=True)
+    unmatched: SkipJsonSchema[Unmatched | None] = Field(default=None, exclude=True)
+    policy_diff: SkipJsonSchema[tuple[str, ...]] = Field(default=(), exclude=True)
 
 
 class PolicyRef(Strict):
@@ -78,6 +124,10 @@ class RollbackTarget(Strict):
     version: str | None  # None: no version qualifies (see considered)
     reason: str
     considered: list[RollbackCandidate] = Field(default_factory=list)
+
+    @property
+    def state(self) -> Literal["none", "target"]:
+        return "none" if self.version is None else "target"
 
 
 class GateInfo(Strict):

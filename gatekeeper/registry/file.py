@@ -43,6 +43,7 @@ from gatekeeper.registry.interface import (
     AliasEvent,
     Approval,
     ModelVersion,
+    RecordedEntry,
     Registry,
     RunInfo,
     check_repromotion,
@@ -103,6 +104,20 @@ class FileRegistry(Registry):
         return self._model_dir(model) / "index.json"
 
     _index_path = index_path
+
+    def record_file(self, model: str) -> Path | None:
+        return self.index_path(model)
+
+    def read_record(self, text: str, version: str, alias: str | None) -> RecordedEntry:
+        try:
+            index = json.loads(text)
+            entries = {str(v["version"]): v for v in index.get("versions", [])}
+            target = (str(index.get("aliases", {}).get(alias)) if alias is not None
+                      else version)
+            sha = entries.get(version, {}).get("bundle_sha256")
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise ValueError(f"not a registry index: {exc}") from exc
+        return RecordedEntry(alias_target=target, bundle_sha256=sha)
 
     def _read_index(self, model: str) -> dict[str, Any]:
         path = self._index_path(model)

@@ -68,6 +68,14 @@ class RunInfo:
     commit: str | None = None
 
 
+@dataclass(frozen=True)
+class RecordedEntry:
+    """What one copy of a registry record (e.g. the base branch's) says about a version."""
+
+    alias_target: str | None  # the version the alias points at in that copy
+    bundle_sha256: str | None  # the version's registered bundle hash there; None if unrecorded
+
+
 class Registry(ABC):
     """Read side used by ``gatekeeper check``; write side used by ``gatekeeper registry``."""
 
@@ -101,6 +109,18 @@ class Registry(ABC):
     @abstractmethod
     def run_info(self, version: ModelVersion) -> RunInfo:
         """Params, metrics and tags of the version's run (for search); empty when unknown."""
+
+    # -- trust -------------------------------------------------------------------------
+    def record_file(self, model: str) -> Path | None:
+        """The file in the working tree that records ``model``'s versions and aliases when the
+        registry lives in the repository (so a pull request can edit it); None otherwise."""
+        return None
+
+    def read_record(self, text: str, version: str, alias: str | None) -> RecordedEntry:
+        """What ``text``, another copy of ``record_file`` (the base branch's), records for
+        ``version``: where ``alias`` points and the version's bundle sha256. Raises ValueError
+        when the text is not a readable record."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no record file")
 
     # -- write -------------------------------------------------------------------------
     @abstractmethod

@@ -10,28 +10,8 @@ from gatekeeper.report.context import ReportContext
 from gatekeeper.report.formatting import num, signed
 
 
-def is_log_scale(c: Check) -> bool:
-    """Latency/cost comparisons report Δ in log units (stats/quantile.py, stats/ratio.py)."""
-    method = c.method or ""
-    return ("log" in method or method.startswith("harrell-davis")
-            or "log ratio" in c.message)
-
-
-def check_kind(check_id: str) -> str:
-    return check_id.split(":", 1)[0] if ":" in check_id else check_id
-
-
-def metric_name(c: Check) -> str:
-    parts = c.id.split(":")
-    if len(parts) >= 3 and parts[0] in ("metric", "budget"):
-        return ":".join(parts[1:-1])
-    if len(parts) == 2:
-        return parts[1]
-    return c.id
-
-
 @dataclass(frozen=True)
-class Comparison:
+class ComparisonRow:
     check: Check
     metric: str
     log: bool
@@ -81,26 +61,28 @@ def _higher_is_better(ctx: ReportContext, metric: str) -> bool | None:
     return None
 
 
-def comparisons(verdict: Verdict, ctx: ReportContext) -> list[Comparison]:
-    out: list[Comparison] = []
+def comparisons(verdict: Verdict, ctx: ReportContext) -> list[ComparisonRow]:
+    """One row per check that compared the candidate with the baseline (a Δ and an interval)."""
+    out: list[ComparisonRow] = []
     for c in verdict.checks:
         if c.ci is None or c.delta is None:
             continue
-        metric = metric_name(c)
+        metric = c.metric or c.id
+        log = c.scale == "log_ratio"
         margin_line: float | None = None
-        if c.id.startswith("budget:"):
+        if c.family == "budget":
             # Budgets are costs and latencies: lower is better, and the threshold is the limit
             # itself on the natural (log-ratio) scale, not an oriented margin.
             hib = False
             if isinstance(c.threshold, float):
                 margin_line = c.threshold
             level = round((c.confidence or 0.95) * 100)
-            out.append(Comparison(c, metric, is_log_scale(c), margin_line, level, hib))
+            out.append(ComparisonRow(c, metric, log, margin_line, level, hib))
             continue
         hib = _higher_is_better(ctx, metric) is not False  # unknown policy: assume higher
-        if isinstance(c.threshold, float) and c.id.endswith(":vs_baseline"):
+        if isinstance(c.threshold, float):
             # the check's threshold is on the oriented scale (Δ for higher-is-better)
             margin_line = c.threshold if hib else -c.threshold
         level = round((c.confidence or 0.95) * 100)
-        out.append(Comparison(c, metric, is_log_scale(c), margin_line, level, hib))
+        out.append(ComparisonRow(c, metric, log, margin_line, level, hib))
     return out

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gatekeeper.report.comparisons import Comparison
+from gatekeeper.report.comparisons import ComparisonRow
 from gatekeeper.report.escape import code_block_text
 
 FOREST_WIDTH = 41
 
 
-def forest_lines(comps: list[Comparison]) -> list[str]:
+def forest_lines(comps: list[ComparisonRow]) -> list[str]:
     """A text forest plot: one row per comparison, each on its own symmetric axis around 0.
 
     Rows have different units (absolute Δ, log ratios), so each row is scaled to fit its own
@@ -55,7 +55,7 @@ def forest_lines(comps: list[Comparison]) -> list[str]:
 class ForestRow:
     """Pixel positions of one comparison in the HTML report's SVG forest plot."""
 
-    comp: Comparison
+    comp: ComparisonRow
     y: float
     lo: float
     hi: float
@@ -64,7 +64,7 @@ class ForestRow:
     margin: float | None
 
 
-def forest_svg_rows(comps: list[Comparison], x0: float, width: float, row_h: float = 28.0,
+def forest_svg_rows(comps: list[ComparisonRow], x0: float, width: float, row_h: float = 28.0,
                     top: float = 24.0) -> list[ForestRow]:
     """Each row on its own symmetric scale around 0, "better" to the right (as the text plot)."""
     rows: list[ForestRow] = []

@@ -13,11 +13,11 @@ SVG_WIDTH, PLOT_X0, PLOT_W = 900, 200, 420
 
 def render(verdict: Verdict, context: ReportContext) -> str:
     from gatekeeper.report import templating
-    from gatekeeper.report.comparisons import Comparison
+    from gatekeeper.report.comparisons import ComparisonRow
     from gatekeeper.report.forest import ForestRow, forest_svg_rows
     from gatekeeper.report.view import build_view
 
-    def forest(comps: list[Comparison]) -> list[ForestRow]:
+    def forest(comps: list[ComparisonRow]) -> list[ForestRow]:
         return forest_svg_rows(comps, PLOT_X0, PLOT_W)
 
     data: dict[str, Any] = {"v": build_view(verdict, context), "forest": forest,

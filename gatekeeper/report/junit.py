@@ -34,9 +34,9 @@ def _detail(c: Check) -> str:
             lines.append(f"{key}: {value}")
     lines += [f"note: {n}" for n in c.notes]
     if c.source:
-        where = str(c.source.get("file", ""))
-        if c.source.get("line") is not None:
-            where += f":{c.source['line']}"
+        where = c.source.file
+        if c.source.line is not None:
+            where += f":{c.source.line}"
         lines.append(f"source: {where}")
     return "\n".join(xml_text(x) for x in lines)
 
@@ -75,10 +75,10 @@ def render(verdict: Verdict, context: ReportContext) -> str:
         case = ET.SubElement(suite, "testcase", {
             "classname": xml_text(f"gatekeeper.{kind}"), "name": xml_text(c.id), "time": "0",
         })
-        if c.source and c.source.get("file"):
-            case.set("file", xml_text(c.source["file"]))
-            if c.source.get("line") is not None:
-                case.set("line", str(c.source["line"]))
+        if c.source and c.source.file:
+            case.set("file", xml_text(c.source.file))
+            if c.source.line is not None:
+                case.set("line", str(c.source.line))
         cprops: list[tuple[str, str]] = [("gatekeeper.status", c.status)]
         if c.original_status:
             cprops.append(("gatekeeper.original_status", c.original_status))

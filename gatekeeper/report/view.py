@@ -8,11 +8,12 @@ bundles give the same view, byte for byte once rendered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from gatekeeper.checks import ids
 from gatekeeper.models.verdict import Check, Verdict
 from gatekeeper.report.changes import DiffSection, what_changed
-from gatekeeper.report.comparisons import Comparison, check_kind, comparisons, metric_name
+from gatekeeper.report.comparisons import ComparisonRow, comparisons
 from gatekeeper.report.context import ReportContext
 from gatekeeper.report.escape import code_block_text
 from gatekeeper.report.forest import forest_lines
@@ -21,14 +22,11 @@ ICON = {"pass": "✅", "warn": "⚠️", "block": "⛔"}
 LABEL = {"pass": "pass", "warn": "warn", "block": "block"}
 
 
-POLICY_CHECKS = ("policy:changed", "policy:loosened")
-
-
 def policy_diff_lines(verdict: Verdict) -> list[str]:
-    """The unified diff that ``check`` stores in the notes of a policy-change check."""
+    """The PR's change to the policy (the first policy check that carries one)."""
     for c in verdict.checks:
-        if c.id in POLICY_CHECKS and c.notes and c.notes[0].startswith("diff of"):
-            return [code_block_text(line, 200) for line in c.notes[1:]]
+        if c.policy_diff:
+            return [code_block_text(line, 200) for line in c.policy_diff]
     return []
 
 
@@ -37,7 +35,7 @@ def policy_diff_lines(verdict: Verdict) -> list[str]:
 
 @dataclass(frozen=True)
 class Rollback:
-    state: str  # "not_computed" | "none" | "target"
+    state: Literal["not_computed", "none", "target"]
     model: str | None
     version: str | None
     reason: str | None
@@ -57,7 +55,7 @@ class View:
     icon: str
     attention: list[Check]  # block, warn, then waived passes
     passing: list[Check]
-    comparisons: list[Comparison]
+    comparisons: list[ComparisonRow]
     forest: list[str]
     changes: list[DiffSection]
     changed_fields: list[str]
@@ -79,9 +77,7 @@ def _rollback(verdict: Verdict) -> Rollback:
     rt = verdict.rollback_target
     if rt is None:
         return Rollback("not_computed", None, None, None, [])
-    if rt.version is None:
-        return Rollback("none", rt.model, None, rt.reason, list(rt.considered))
-    return Rollback("target", rt.model, rt.version, rt.reason, list(rt.considered))
+    return Rollback(rt.state, rt.model, rt.version, rt.reason, list(rt.considered))
 
 
 def _gate_rows(verdict: Verdict, ctx: ReportContext) -> list[GateRow]:
@@ -129,17 +125,16 @@ def _replay(verdict: Verdict, ctx: ReportContext) -> str:
     return code_block_text(" ".join(shlex.quote(x) for x in parts), 600)
 
 
-def _metric_points(verdict: Verdict, comps: list[Comparison]) -> list[dict[str, Any]]:
+def _metric_points(verdict: Verdict, comps: list[ComparisonRow]) -> list[dict[str, Any]]:
     """One row per metric for the model card: its value, and the comparison if there is one."""
     by_metric: dict[str, dict[str, Any]] = {}
     for c in verdict.checks:
-        if check_kind(c.id) != "metric" or not isinstance(c.observed, float):
+        if c.family != "metric" or c.metric is None or not isinstance(c.observed, float):
             continue
-        name = metric_name(c)
-        row = by_metric.setdefault(name, {"metric": name, "value": c.observed,
-                                          "comparison": None})
-        if c.id.endswith(":vs_baseline"):
-            row["value"] = c.observed
+        row = by_metric.setdefault(c.metric, {"metric": c.metric, "value": c.observed,
+                                              "comparison": None})
+        if c.id == ids.metric(c.metric, "vs_baseline").id:
+            row["value"] = c.observed  # the comparison's own reading of the metric wins
     for comp in comps:
         if comp.metric in by_metric:
             by_metric[comp.metric]["comparison"] = comp
@@ -156,8 +151,8 @@ def build_view(verdict: Verdict, ctx: ReportContext) -> View:
     changes = what_changed(ctx, ctx.server_url)
     changed_fields = [f"{s.title.lower()}: {r.field}" for s in changes for r in s.rows
                       if r.changed]
-    envelope = [c for c in verdict.checks if check_kind(c.id) in ("envelope", "seeds")]
-    artifacts = [c for c in verdict.checks if check_kind(c.id) == "artifact"]
+    envelope = [c for c in verdict.checks if c.family in ("envelope", "seeds")]
+    artifacts = [c for c in verdict.checks if c.family == "artifact"]
     intended: list[tuple[str, str]] = []
     limits: list[tuple[str, str]] = []
     data: list[dict[str, Any]] = []

@@ -184,6 +184,7 @@ def _per_example(
     sc, sb = vc[match.idx_candidate], vb[match.idx_baseline]
     clusters = _paired_clusters(c, b, match.idx_candidate, match.idx_baseline)
     unmatched = (match.n_only_candidate, match.n_only_baseline)
+    examples = (match.examples_only_candidate, match.examples_only_baseline)
     if sc.size == 0:
         return Comparison(
             method="none",
@@ -197,6 +198,7 @@ def _per_example(
             notes=(*pair_notes, "no example ids in common: nothing to compare"),
             degenerate=True,
             unmatched=unmatched,
+            unmatched_examples=examples,
         )
 
     if non_decomposable:
@@ -213,7 +215,8 @@ def _per_example(
         )
     else:
         result = _dispatch(sc, sb, clusters, hypothesis, method, seed, resamples)
-    return dataclasses.replace(result, notes=(*result.notes, *pair_notes), unmatched=unmatched)
+    return dataclasses.replace(result, notes=(*result.notes, *pair_notes), unmatched=unmatched,
+                               unmatched_examples=examples)
 
 
 def _paired_labels(

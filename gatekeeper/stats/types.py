@@ -71,3 +71,5 @@ class Comparison:
     # Per-example comparisons only: how many ids of (candidate, baseline) found no partner on
     # the other side and were left out. None where no pairing by id took place.
     unmatched: tuple[int, int] | None = None
+    # A few of those ids from each side, (candidate, baseline), for the report.
+    unmatched_examples: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from gatekeeper.checks import budgets
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.errors import BundleError, UnsupportedRuleError
 from gatekeeper.inputs import traces
 from gatekeeper.inputs.bundle import Bundle, load_bundle
@@ -64,7 +64,7 @@ def evaluate(tmp: Path, budgets_yaml: str, cand: Bundle, base: Bundle | None = N
     path = tmp / "policy.yaml"
     path.write_text("apiVersion: gatekeeper/v1\nkind: Policy\nmetadata: {name: t, version: 1}\n"
                     "stats: {resamples: 2000}\nbudgets:\n" + budgets_yaml)
-    ctx = Context(policy=load_policy(path), bundle=cand, as_of=date(2026, 1, 1), baseline=base)
+    ctx = Evidence(policy=load_policy(path), bundle=cand, as_of=date(2026, 1, 1), baseline=base)
     return {c.id: c for c in budgets.run(ctx)}
 
 

@@ -12,7 +12,7 @@ import yaml
 
 from gatekeeper.checks import judge
 from gatekeeper.checks import vs_baseline as baseline_checks
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.inputs.bundle import Bundle, load_bundle
 from gatekeeper.models.verdict import Check
 from gatekeeper.policy.loader import load_policy
@@ -34,16 +34,17 @@ def bundle(tmp: Path, name: str, edit: Any = None, source: str = "pass") -> Bund
     return load_bundle(dest)
 
 
-def context(tmp: Path, policy_body: str, cand: Bundle, base: Bundle | None = None) -> Context:
+def context(tmp: Path, policy_body: str, cand: Bundle, base: Bundle | None = None) -> Evidence:
     path = tmp / "policy.yaml"
     path.write_text("apiVersion: gatekeeper/v1\nkind: Policy\nmetadata: {name: t, version: 1}\n"
                     + policy_body)
-    return Context(policy=load_policy(path), bundle=cand, as_of=date(2026, 11, 26),
+    return Evidence(policy=load_policy(path), bundle=cand, as_of=date(2026, 11, 26),
                    baseline=base)
 
 
-def by_id(checks: list[Check]) -> dict[str, Check]:
-    return {c.id: c for c in checks}
+def by_id(checks: list[Check] | judge.JudgeFindings) -> dict[str, Check]:
+    found = checks.checks if isinstance(checks, judge.JudgeFindings) else checks
+    return {c.id: c for c in found}
 
 
 PIN = f"judge:\n  pin: {{model: {PINNED}, prompt_sha256: {PROMPT}, temperature: 0}}\n"
@@ -95,7 +96,8 @@ def test_baseline_judge_change_blocks_the_comparison_even_when_both_match_a_pin(
     base = bundle(tmp_path, "b", set_judge(PINNED, prompt_sha256="1" * 64))
     cand = bundle(tmp_path, "c", set_judge(PINNED, prompt_sha256="2" * 64))
     ctx = context(tmp_path, f"judge:\n  pin: {{model: {PINNED}}}\n" + COMPARE, cand, base)
-    checks = by_id(judge.run(ctx))
+    findings = judge.run(ctx)
+    checks = by_id(findings)
     assert checks["judge:pin:helpfulness"].status == "pass"
     jb = checks["judge:baseline:helpfulness"]
     assert jb.status == "block"
@@ -103,7 +105,9 @@ def test_baseline_judge_change_blocks_the_comparison_even_when_both_match_a_pin(
     assert "prompt 111111111111" in jb.message and "prompt 222222222222" in jb.message
     # exact_match is not judged on either side: no judge check, its comparison is computed.
     assert "judge:baseline:exact_match" not in checks
-    compared = by_id(baseline_checks.run(ctx))
+    # The judge family hands its finding to the comparison family explicitly.
+    assert set(findings.not_comparable) == {"helpfulness"}
+    compared = by_id(baseline_checks.run(ctx, findings.not_comparable))
     vs = compared["metric:helpfulness:vs_baseline"]
     assert vs.status == "block" and vs.outcome == "not_comparable"
     assert "judge changed from" in vs.message and vs.ci is None
@@ -165,7 +169,7 @@ def _drop_judge(run: dict[str, Any]) -> None:
 
 
 def test_pin_on_a_run_without_any_judge_warns(tmp_path: Path) -> None:
-    checks = judge.run(context(tmp_path, PIN, bundle(tmp_path, "c", _drop_judge)))
+    checks = judge.run(context(tmp_path, PIN, bundle(tmp_path, "c", _drop_judge))).checks
     assert [(c.id, c.status) for c in checks] == [("judge:pin", "warn")]
     assert checks[0].message.endswith(
         "but the run records none: list the judged metrics under judge.metrics to enforce the pin")
@@ -177,12 +181,12 @@ LISTED = PIN + "  metrics: [helpfulness]\n"
 def test_a_listed_metric_without_a_judge_takes_on_mismatch(tmp_path: Path) -> None:
     """Dropping llm.judge must not dodge the pin of a metric the policy says is judged."""
     cand = bundle(tmp_path, "c", _drop_judge)
-    checks = judge.run(context(tmp_path, LISTED, cand))
+    checks = judge.run(context(tmp_path, LISTED, cand)).checks
     assert [(c.id, c.status) for c in checks] == [("judge:pin:helpfulness", "block")]
     assert "helpfulness is listed as judged but the run records no judge" in checks[0].message
-    assert checks[0].source is not None and checks[0].source["file"].endswith("policy.yaml")
+    assert checks[0].source is not None and checks[0].source.file.endswith("policy.yaml")
     warn = LISTED + "  on_mismatch: warn\n"
-    assert [c.status for c in judge.run(context(tmp_path, warn, cand))] == ["warn"]
+    assert [c.status for c in judge.run(context(tmp_path, warn, cand)).checks] == ["warn"]
 
 
 def test_a_listed_metric_that_opts_out_of_the_judge_is_caught(tmp_path: Path) -> None:

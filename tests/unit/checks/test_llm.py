@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from gatekeeper.checks import llm
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.inputs.bundle import Bundle, load_bundle
 from gatekeeper.models.run import Run
 from gatekeeper.models.verdict import Check
@@ -40,7 +40,7 @@ def checks(tmp: Path, cand: dict[str, Any], base: dict[str, Any] | None,
     path = tmp / "policy.yaml"
     path.write_text("apiVersion: gatekeeper/v1\nkind: Policy\nmetadata: {name: t, version: 1}\n"
                     "baseline: {alias: production}\n" + rule)
-    ctx = Context(policy=load_policy(path), bundle=write(tmp, "c", cand), as_of=date(2026, 1, 1),
+    ctx = Evidence(policy=load_policy(path), bundle=write(tmp, "c", cand), as_of=date(2026, 1, 1),
                   baseline=write(tmp, "b", base) if base is not None else None)
     return {c.id: c for c in llm.run(ctx)}
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from gatekeeper.checks import seeds
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.models.verdict import Check
 from gatekeeper.policy.loader import load_policy
@@ -28,7 +28,7 @@ def evaluate(tmp: Path, metrics: dict[str, Any], rules: str,
     policy = tmp / "policy.yaml"
     policy.write_text("apiVersion: gatekeeper/v1\nkind: Policy\nmetadata: {name: t, version: 1}\n"
                       "metrics:\n" + rules)
-    ctx = Context(policy=load_policy(policy), bundle=load_bundle(root), as_of=date(2026, 1, 1))
+    ctx = Evidence(policy=load_policy(policy), bundle=load_bundle(root), as_of=date(2026, 1, 1))
     return {c.id: c for c in seeds.run(ctx)}
 
 
@@ -43,7 +43,7 @@ def test_one_value_for_several_seeds_warns(tmp_path: Path, rule: str) -> None:
     assert "give one replicate per seed so the mean of 5 runs, not one run, is judged" \
         in c.message
     assert c.observed == 1.0 and c.threshold == 5.0
-    assert c.source is not None and c.source["file"].endswith("run.yaml")
+    assert c.source is not None and c.source.file.endswith("run.yaml")
 
 
 @pytest.mark.parametrize(("metrics", "rules", "run_seeds"), [

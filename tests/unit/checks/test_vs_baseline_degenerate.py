@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from gatekeeper.checks import vs_baseline as baseline
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.policy.loader import load_policy
 
@@ -25,10 +25,10 @@ def test_single_values_give_no_interval_and_never_pass(tmp_path: Path) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text("apiVersion: gatekeeper/v1\nkind: Policy\nmetadata: {name: p, version: 1}\n"
                       "metrics:\n  - {metric: f1, vs_baseline: {margin: 0.01}}\n")
-    ctx = Context(policy=load_policy(policy),
+    ctx = Evidence(policy=load_policy(policy),
                   bundle=load_bundle(_bundle(tmp_path / "c", "c", 0.91)),
                   as_of=date(2026, 11, 26), baseline=load_bundle(_bundle(tmp_path / "b", "b", 0.9)))
-    [chk] = baseline.run(ctx)
+    [chk] = baseline.run(ctx, {})
     assert chk.status == "warn" and chk.outcome == "no_information"
     assert chk.ci is None
     assert "no interval" in chk.message and "CI [" not in chk.message

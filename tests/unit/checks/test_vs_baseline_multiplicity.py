@@ -14,7 +14,7 @@ import numpy as np
 import yaml
 
 from gatekeeper.checks import vs_baseline as baseline
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.policy.loader import load_policy
 
@@ -45,7 +45,7 @@ def _policy(tmp: Path, method: str) -> Path:
     return path
 
 
-def _context(tmp_path: Path, method: str) -> Context:
+def _context(tmp_path: Path, method: str) -> Evidence:
     rng = np.random.default_rng(3)
     base = {m: np.full(N, 0.5) for m in METRICS}
     cand = {}
@@ -56,19 +56,19 @@ def _context(tmp_path: Path, method: str) -> Context:
         cand[m] = 0.5 + noise + (-MARGIN - 2.1 * se)  # t = -2.1 against the margin
     b = load_bundle(_bundle(tmp_path / f"base-{method}", "b", base))
     c = load_bundle(_bundle(tmp_path / f"cand-{method}", "c", cand))
-    return Context(policy=load_policy(_policy(tmp_path, method)), bundle=c,
+    return Evidence(policy=load_policy(_policy(tmp_path, method)), bundle=c,
                    as_of=date(2026, 11, 26), baseline=b)
 
 
 def test_each_alone_is_shown_worse(tmp_path: Path) -> None:
-    checks = baseline.run(_context(tmp_path, "none"))
+    checks = baseline.run(_context(tmp_path, "none"), {})
     assert [c.outcome for c in checks] == ["worse"] * 3
     assert [c.status for c in checks] == ["block"] * 3
     assert all(c.ci is not None and c.ci[1] < -MARGIN for c in checks)
 
 
 def test_holm_demotes_the_family_with_its_own_wording(tmp_path: Path) -> None:
-    checks = baseline.run(_context(tmp_path, "holm"))
+    checks = baseline.run(_context(tmp_path, "holm"), {})
     assert [c.status for c in checks] == ["warn"] * 3  # on_inconclusive, not on_fail
     for c in checks:
         assert c.outcome == "worse_before_adjustment"
@@ -82,9 +82,9 @@ def test_holm_demotes_the_family_with_its_own_wording(tmp_path: Path) -> None:
 
 
 def test_bonferroni_demotes_and_bh_keeps_equal_p_values(tmp_path: Path) -> None:
-    checks = baseline.run(_context(tmp_path, "bonferroni"))
+    checks = baseline.run(_context(tmp_path, "bonferroni"), {})
     assert {c.outcome for c in checks} == {"worse_before_adjustment"}
     assert all("before the bonferroni adjustment" in c.message for c in checks)
     # BH adjusts three equal p-values to themselves: each stays shown worse and blocks.
-    checks = baseline.run(_context(tmp_path, "bh"))
+    checks = baseline.run(_context(tmp_path, "bh"), {})
     assert [(c.outcome, c.status) for c in checks] == [("worse", "block")] * 3

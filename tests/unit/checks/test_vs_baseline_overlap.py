@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from gatekeeper.checks import vs_baseline as baseline
-from gatekeeper.checks.context import Context
+from gatekeeper.checks.evidence import Evidence
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.models.verdict import Check
@@ -42,10 +42,10 @@ def _run(tmp: Path, cand_ids: list[str], cand: np.ndarray, base_ids: list[str],
         "apiVersion: gatekeeper/v1\nkind: Policy\nmetadata: {name: p, version: 1}\n"
         "metrics:\n  - {metric: em, vs_baseline: {margin: 0.02}, on_inconclusive: "
         f"{'block' if strict else 'warn'}}}\n")
-    ctx = Context(policy=load_policy(policy), as_of=date(2026, 1, 1),
+    ctx = Evidence(policy=load_policy(policy), as_of=date(2026, 1, 1),
                   bundle=load_bundle(_bundle(tmp / "cand", cand_ids, cand)),
                   baseline=load_bundle(_bundle(tmp / "base", base_ids, base)))
-    [check] = baseline.run(ctx)
+    [check] = baseline.run(ctx, {})
     return check
 
 

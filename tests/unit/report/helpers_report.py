@@ -7,14 +7,16 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from contextlib import redirect_stdout
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from gatekeeper.inputs.bundle import load_bundle
-from gatekeeper.models.verdict import Verdict
+from gatekeeper.models.verdict import Verdict, verdict_json
 from gatekeeper.policy.loader import load_policy
 from gatekeeper.report.context import ReportContext
 from tests.conftest import AS_OF, EXAMPLES, ROOT
@@ -49,11 +51,29 @@ def pinned(verdict: Verdict) -> Verdict:
     return verdict.model_copy(update={"gate": gate})
 
 
+def gate(bundle: str, policy: str) -> Verdict:
+    """The verdict as ``gatekeeper check`` builds it in memory, typed check facts included
+    (verdict.json v1 does not carry them, so reports are rendered from the gate's result)."""
+    from gatekeeper.gate import GateInputs, run_gate
+
+    old = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            result = run_gate(GateInputs(bundle=Path(bundle), policy=Path(policy),
+                                         as_of=date.fromisoformat(AS_OF)), Path(work))
+    finally:
+        os.chdir(old)
+    return pinned(result.verdict)
+
+
 def demo(name: str, policy: str = "policies/default.yaml") -> tuple[Verdict, ReportContext]:
     code, out = run_cli("check", f"examples/bundles/{name}", "--policy", policy,
                         "--format", "json", "--as-of", AS_OF)
     assert code in (0, 1), out
-    verdict = pinned(Verdict.model_validate_json(out))
+    verdict = gate(f"examples/bundles/{name}", policy)
+    # The in-memory verdict is the one verdict.json records, byte for byte.
+    assert verdict_json(pinned(Verdict.model_validate_json(out))) == verdict_json(verdict)
     assert verdict.baseline is not None
     ctx = ReportContext(
         candidate=load_bundle(EXAMPLES / "bundles" / name, display=f"examples/bundles/{name}"),
@@ -109,10 +129,7 @@ def hostile_policy(tmp: Path) -> Path:
 def hostile(tmp: Path, **kw: Any) -> tuple[Verdict, ReportContext]:
     bundle = hostile_bundle(tmp, **kw)
     policy = hostile_policy(tmp)
-    code, out = run_cli("check", str(bundle), "--policy", str(policy), "--format", "json",
-                        "--as-of", AS_OF)
-    assert code in (0, 1), out
-    verdict = pinned(Verdict.model_validate_json(out))
+    verdict = gate(str(bundle), str(policy))
     assert verdict.baseline is not None
     ctx = ReportContext(candidate=load_bundle(bundle), baseline=load_bundle(
         REGISTRY / verdict.baseline.version), policy=load_policy(policy), as_of=AS_OF,

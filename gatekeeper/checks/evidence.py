@@ -1,4 +1,9 @@
-"""What every check may look at. Built once by ``evaluate.py``; read-only for checks."""
+"""What every check may look at: the policy, the candidate, the baseline and the day.
+
+Built once per gate by ``gate.py`` and read-only for the check families: what one family finds
+for another (the judge's verdict on comparability) is passed between them explicitly by
+``checks/families.py``, never written here.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,18 @@ from datetime import date
 
 from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.inputs.scores import LoadedMetric, load_metric
-from gatekeeper.models.common import Status
-from gatekeeper.models.verdict import BaselineInfo, RollbackTarget
 from gatekeeper.policy.loader import LoadedPolicy
 
 
-@dataclass
-class Context:
+@dataclass(frozen=True)
+class Evidence:
     policy: LoadedPolicy
     bundle: Bundle
     as_of: date  # the day waivers and staleness are judged on: an input, not the wall clock
     baseline: Bundle | None = None
-    baseline_info: BaselineInfo | None = None
-    rollback_target: RollbackTarget | None = None
-    # Metrics whose candidate-vs-baseline Δ must not be computed, with the status and reason
-    # (e.g. the LLM judge changed). Written by checks/judge.py, which runs before
-    # checks/baseline.py; the only state one family hands to another.
-    not_comparable: dict[str, tuple[Status, str]] = field(default_factory=dict)
-    _metrics: dict[tuple[str, str], LoadedMetric] = field(default_factory=dict, repr=False)
+    # A memo of loaded score files, so two families reading one metric read its file once.
+    _metrics: dict[tuple[str, str], LoadedMetric] = field(default_factory=dict, repr=False,
+                                                          compare=False)
 
     def metric(self, which: str, name: str) -> LoadedMetric:
         """Load (once) metric ``name`` of the candidate or the baseline bundle."""
