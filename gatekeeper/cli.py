@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from gatekeeper import __version__
-from gatekeeper.errors import EXIT_UNEXPECTED, GatekeeperError
+from gatekeeper.errors import EXIT_INTERRUPTED, EXIT_UNEXPECTED, GatekeeperError
 from gatekeeper.safe_text import one_line
 
 # Imported lazily by name so `gatekeeper check` never pays for the registry/GitHub/importer code.
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("gatekeeper: interrupted", file=sys.stderr)
-        return EXIT_UNEXPECTED
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: never a traceback for users
         if args.debug:
             raise

@@ -12,6 +12,9 @@ EXIT_PASS = 0
 EXIT_BLOCK = 1
 EXIT_INPUT = 2
 EXIT_UNEXPECTED = 3
+# 128 + SIGINT, what shells report for a command stopped by Ctrl-C (so `set -e` scripts and
+# CI runners see an interruption, not a gate failure).
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)

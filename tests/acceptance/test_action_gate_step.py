@@ -1,5 +1,5 @@
-"""Fixes from the second review: the action's exit code survives `bash -e`, and bad command-line
-values are input errors (exit 2), never exit 3 or silently ignored."""
+"""The action's gate step records gatekeeper's exit code even under `bash -e`, so a block is
+never lost between the gate and the step that fails the job."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLES, ROOT, Result
+from tests.conftest import EXAMPLES, ROOT
 
 
 def _gate_step() -> str:
@@ -45,21 +44,3 @@ def test_gate_step_records_the_exit_code_under_bash_e(tmp_path: Path, bundle: st
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr  # the step itself succeeds; the last step exits
     assert f"gate-exit-code={code}" in output.read_text()
-
-
-def test_import_into_an_unwritable_place_is_an_input_error(cli: Callable[..., Result],
-                                                           tmp_path: Path) -> None:
-    src = ROOT / "tests" / "fixtures" / "real" / "promptfoo" / "run1" / "output.json"
-    assert src.is_file()
-    res = cli("import", "promptfoo", str(src), "--out", "/proc/gatekeeper-bundle")
-    assert res.code == 2, res.err
-    assert "cannot write the bundle" in res.err and "Traceback" not in res.err
-
-
-def test_negative_seed_and_missing_template_dir_are_input_errors(
-        cli: Callable[..., Result]) -> None:
-    res = cli("compare", "examples/bundles/pass", "examples/bundles/warn", "--seed", "-1")
-    assert res.code == 2 and "--seed" in res.err
-    res = cli("check", "examples/bundles/pass", "--policy", "policies/default.yaml",
-              "--template-dir", "/nonexistent-templates")
-    assert res.code == 2 and "--template-dir" in res.err
