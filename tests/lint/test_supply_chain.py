@@ -3,9 +3,10 @@
 Every shell command in action.yml, the workflows under .github/workflows/ and
 examples/workflows/, and the code blocks of README.md and docs/*.md is read for `pip install`,
 `pip download`, `uv pip install` and `pipx`. Each may install only this project's own source (a
-path such as `.` or the action's folder) or a lock with `--require-hashes -r FILE`; a package
-name from the index fails the test. requirements/action.lock must hash every pin and cover
-every runtime dependency and the build backend, for every Python the action and CI use.
+path such as `.` or the action's folder; in the action and users' workflows with `--no-deps`)
+or a lock with `--require-hashes -r FILE`; a package name from the index fails the test.
+requirements/action.lock must hash every pin and cover every runtime dependency and the build
+backend, for every Python the action and CI use.
 """
 
 from __future__ import annotations
@@ -156,6 +157,10 @@ def check_script(script: str, *, in_repo: bool) -> list[Violation]:
                 found.append(Violation(text, f"-r {requirement_files[0]} without --require-hashes"))
         found.extend(Violation(text, f"installs {t!r}, not this project's own source")
                      for t in targets if not own.fullmatch(t))
+        # Outside this repository even our own source must not resolve its dependencies from
+        # the index (whatever it serves that day): they come from the lock.
+        if not in_repo and targets and not tool.startswith("pipx") and "--no-deps" not in args:
+            found.append(Violation(text, "resolves dependencies from the index (no --no-deps)"))
     return found
 
 
@@ -299,6 +304,10 @@ BAD_OUTSIDE_REPO = {
     "the user's project in a user workflow": "pip install .",
     "the user's project, editable": 'python -m pip install -e ".[test]"',
 }
+BAD_OUTSIDE_ONLY = {
+    "own source resolving its dependencies from the index":
+        'python -m pip install --disable-pip-version-check --quiet "$GITHUB_ACTION_PATH"',
+}
 GOOD = {
     "the hashed lock": ('"$GATEKEEPER_PYTHON" -m pip --python "$venv/bin/python" install --quiet'
                         ' --no-index --find-links "$wheels" --require-hashes --no-deps'
@@ -324,6 +333,11 @@ def test_a_package_from_the_index_fails(script: str) -> None:
 def test_dot_is_not_gatekeeper_outside_this_repository(script: str) -> None:
     assert check_script(script, in_repo=False) != []
     assert check_script(script, in_repo=True) == []
+
+
+@pytest.mark.parametrize("script", BAD_OUTSIDE_ONLY.values(), ids=BAD_OUTSIDE_ONLY.keys())
+def test_own_source_outside_this_repository_takes_no_dependencies(script: str) -> None:
+    assert check_script(script, in_repo=False) != []
 
 
 @pytest.mark.parametrize("script", GOOD.values(), ids=GOOD.keys())
