@@ -15,7 +15,7 @@ def test_wheel_contains_schemas_and_templates(tmp_path: Path) -> None:
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    [wheel] = list(tmp_path.glob("gatekeeper_ml-*.whl"))
+    [wheel] = list(tmp_path.glob("gatekeeper_gate-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("gatekeeper/schemas/run.schema.json", "gatekeeper/schemas/policy.schema.json",
                      "gatekeeper/schemas/verdict.schema.json", "gatekeeper/py.typed",
