@@ -4,23 +4,24 @@ never changes the gate's exit code."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report import get_reporter
 from gatekeeper.report.context import ReportContext
 from gatekeeper.safe_text import one_line
 
+if TYPE_CHECKING:
+    from gatekeeper.github.settings import GitHubSettings
+
 MAX_ANNOTATIONS = 50  # more is noise on a PR; the report has every check
 
 
 def _comment_body(verdict: Verdict, ctx: ReportContext, policy_name: str) -> str:
-    from gatekeeper.github.comment import marker
-    from gatekeeper.report.comment import render_comment
+    from gatekeeper.report.comment import marker, render_comment
 
     return render_comment(verdict, ctx, marker=marker(policy_name))
 
@@ -42,12 +43,14 @@ def annotations_for(verdict: Verdict) -> tuple[object, ...]:
     return tuple(out)
 
 
-def publish_verdict(verdict: Verdict, ctx: ReportContext, args: argparse.Namespace,
-                    environ: Mapping[str, str]) -> None:
-    from gatekeeper.github.publish import PublishRequest, publish_from_environ
+def publish_verdict(verdict: Verdict, ctx: ReportContext, settings: GitHubSettings, *,
+                    comment: bool, check_name: str, output_dir: Path | None) -> None:
+    """Publish on the route ``settings`` allow; problems are printed as warnings, never raised
+    for reporting, so they cannot change the gate's exit code."""
+    from gatekeeper.github.publish import PublishRequest, client_for, publish
 
     name = verdict.policy.name
-    out_dir: Path = args.output_dir or Path(tempfile.mkdtemp(prefix="gatekeeper-report-"))
+    out_dir: Path = output_dir or Path(tempfile.mkdtemp(prefix="gatekeeper-report-"))
     rollback = ""
     if verdict.rollback_target is not None and verdict.rollback_target.version is not None:
         rollback = f"{verdict.rollback_target.model}:{verdict.rollback_target.version}"
@@ -55,7 +58,7 @@ def publish_verdict(verdict: Verdict, ctx: ReportContext, args: argparse.Namespa
     request = PublishRequest(
         status=verdict.verdict,
         policy_name=name,
-        check_name=args.check_name,
+        check_name=check_name,
         title=f"{verdict.verdict}: {verdict.counts.block} block, {verdict.counts.warn} warn, "
               f"{verdict.counts.passed} pass"
               + (f", {verdict.counts.waived} waived" if verdict.counts.waived else "")
@@ -67,12 +70,12 @@ def publish_verdict(verdict: Verdict, ctx: ReportContext, args: argparse.Namespa
             "verdict": verdict.verdict,
             "exit-code": str(verdict.exit_code),
             "rollback-target": rollback,
-            "report-path": str(out_dir / "report.md") if args.output_dir else "",
+            "report-path": str(out_dir / "report.md") if output_dir else "",
         },
-        comment_enabled=args.comment == "on",
+        comment_enabled=comment,
         comment_file=out_dir / "relay" / "comment.md",
     )
-    result = publish_from_environ(environ, request)
+    result = publish(settings, client_for(settings), request)
     for command in result.commands:
         sys.stdout.write(command + "\n")
     for warning in result.warnings:

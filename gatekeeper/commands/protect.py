@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     repo = args.repo or settings.require_repository()
     if repo.count("/") != 1:
         raise GitHubError(f"--repo must look like 'owner/name', got {repo!r}")
-    if os.environ.get("GITHUB_ACTIONS") == "true":
+    if settings.on_runner:
         print(add_mask(token))
     client = GitHubClient(settings.api_url, token)
     result = ensure_release_ruleset(client, repo, args.branch, args.check_name)

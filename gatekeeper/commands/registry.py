@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -87,47 +88,61 @@ def run(args: argparse.Namespace) -> int:
     from gatekeeper.registry import open_registry
 
     registry = open_registry(args.registry, base_dir=Path.cwd())
-    action = args.action
-    if action == "list":
-        if args.model is None:
-            models = registry.list_models()
-            return _emit(args, {"models": models}, "\n".join(models))
-        return _emit_versions(args, registry.list_versions(args.model))
-    if action == "show":
-        if (args.version is None) == (args.alias is None):
-            raise InputError("give either VERSION or --alias")
-        version = (registry.resolve_alias(args.model, args.alias) if args.alias
-                   else registry.get_version(args.model, args.version))
-        return _emit(args, _version_dict(version), _version_text(version, detail=True))
-    if action == "promote":
-        return _promote(args, registry)
-    if action == "archive":
-        return _emit_versions(args, [registry.archive(args.model, args.version)])
-    if action == "set-alias":
-        version = registry.set_alias(args.model, args.alias, args.version, set_by=args.set_by)
-        return _emit_versions(args, [version])
-    if action == "history":
-        events = registry.alias_history(args.model, args.alias)
-        text = "\n".join(f"{e.alias}\t{e.version}\t{e.since}\t{e.until or 'now'}\t"
-                         f"{e.set_by or ''}" for e in events)
-        return _emit(args, {"history": [asdict(e) for e in events]}, text)
-    if action == "search":
-        if not args.expression.strip() and args.parent is None:
-            raise InputError("give an expression, --parent RUN_ID, or both")
-        return _emit_versions(args, registry.search(args.expression, model=args.model,
-                                                    parent_run_id=args.parent))
-    if action == "rollback-target":
-        from gatekeeper.baseline.rollback import find_rollback_target
+    handler = _ACTIONS.get(args.action)
+    if handler is None:  # pragma: no cover - argparse allows only the actions below
+        raise InputError(f"unknown registry action {args.action!r}")
+    return handler(args, registry)
 
-        alias, required = _rollback_rules(args)
-        with tempfile.TemporaryDirectory(prefix="gatekeeper-rollback-") as tmp:
-            target = find_rollback_target(registry, args.model, alias, workdir=Path(tmp),
-                                          exclude_version=args.exclude, required=required)
-        lines = [f"rollback target: {target.version or 'none'} ({target.reason})"]
-        lines += [f"  {c.version}: {'eligible' if c.eligible else '; '.join(c.reasons)}"
-                  for c in target.considered]
-        return _emit(args, target.model_dump(mode="json"), "\n".join(lines))
-    raise InputError(f"unknown registry action {action!r}")  # pragma: no cover - argparse
+
+def _list(args: argparse.Namespace, registry: Registry) -> int:
+    if args.model is None:
+        models = registry.list_models()
+        return _emit(args, {"models": models}, "\n".join(models))
+    return _emit_versions(args, registry.list_versions(args.model))
+
+
+def _show(args: argparse.Namespace, registry: Registry) -> int:
+    if (args.version is None) == (args.alias is None):
+        raise InputError("give either VERSION or --alias")
+    version = (registry.resolve_alias(args.model, args.alias) if args.alias
+               else registry.get_version(args.model, args.version))
+    return _emit(args, _version_dict(version), _version_text(version, detail=True))
+
+
+def _archive(args: argparse.Namespace, registry: Registry) -> int:
+    return _emit_versions(args, [registry.archive(args.model, args.version)])
+
+
+def _set_alias(args: argparse.Namespace, registry: Registry) -> int:
+    version = registry.set_alias(args.model, args.alias, args.version, set_by=args.set_by)
+    return _emit_versions(args, [version])
+
+
+def _history(args: argparse.Namespace, registry: Registry) -> int:
+    events = registry.alias_history(args.model, args.alias)
+    text = "\n".join(f"{e.alias}\t{e.version}\t{e.since}\t{e.until or 'now'}\t"
+                     f"{e.set_by or ''}" for e in events)
+    return _emit(args, {"history": [asdict(e) for e in events]}, text)
+
+
+def _search(args: argparse.Namespace, registry: Registry) -> int:
+    if not args.expression.strip() and args.parent is None:
+        raise InputError("give an expression, --parent RUN_ID, or both")
+    return _emit_versions(args, registry.search(args.expression, model=args.model,
+                                                parent_run_id=args.parent))
+
+
+def _rollback_target(args: argparse.Namespace, registry: Registry) -> int:
+    from gatekeeper.baseline.rollback import find_rollback_target
+
+    alias, required = _rollback_rules(args)
+    with tempfile.TemporaryDirectory(prefix="gatekeeper-rollback-") as tmp:
+        target = find_rollback_target(registry, args.model, alias, workdir=Path(tmp),
+                                      exclude_version=args.exclude, required=required)
+    lines = [f"rollback target: {target.version or 'none'} ({target.reason})"]
+    lines += [f"  {c.version}: {'eligible' if c.eligible else '; '.join(c.reasons)}"
+              for c in target.considered]
+    return _emit(args, target.model_dump(mode="json"), "\n".join(lines))
 
 
 def _rollback_rules(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
@@ -264,3 +279,16 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> int:
     else:
         sys.stdout.write(text + "\n")
     return 0
+
+
+# One handler per action; `register` defines the same names as subcommands.
+_ACTIONS: dict[str, Callable[[argparse.Namespace, Registry], int]] = {
+    "list": _list,
+    "show": _show,
+    "promote": _promote,
+    "archive": _archive,
+    "set-alias": _set_alias,
+    "history": _history,
+    "search": _search,
+    "rollback-target": _rollback_target,
+}

@@ -1,4 +1,4 @@
-"""``gatekeeper relay``: post a fork PR's stored comment and check from a workflow_run job."""
+"""``gatekeeper relay``: post a fork PR's stored comment from a workflow_run job (never a check)."""
 
 from __future__ import annotations
 
@@ -32,13 +32,10 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = GitHubSettings.from_environ(os.environ)
     token = settings.require_token()
-    if os.environ.get("GITHUB_ACTIONS") == "true":
+    if settings.on_runner:
         print(add_mask(token))
     client = GitHubClient(settings.api_url, token)
-    from gatekeeper.github.comment import comment_author_from_environ
-
-    result = relay(settings, client, args.dir,
-                   comment_author=comment_author_from_environ(os.environ))
+    result = relay(settings, client, args.dir)
     for action in result.actions:
         print(f"gatekeeper: {action}")
     if result.comment_url:

@@ -1,32 +1,23 @@
-"""The sticky PR comment: one per policy, found by a hidden marker and updated in place."""
+"""The sticky PR comment: one per policy, found by a hidden marker and updated in place.
+
+The marker is part of the rendered comment (the report files' comment.md starts with it too), so
+:mod:`gatekeeper.report.comment` defines it; this module only looks for it.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gatekeeper.github.client import GitHubClient
+from gatekeeper.github.settings import DEFAULT_COMMENT_AUTHOR
+from gatekeeper.report.comment import MARKER_PREFIX, marker
 
 COMMENT_LIMIT = 65536  # characters, GitHub's limit for an issue comment body
 TRUNCATION_NOTE = (
     "\n\n---\n> **Report truncated**: GitHub limits a comment to 65,536 characters. "
     "The full report is in the job summary and the uploaded artifact.\n"
 )
-_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._/@+-]")
-# Who writes gatekeeper's comment. The workflow's GITHUB_TOKEN comments as this bot; an App's
-# installation token comments as "<app-slug>[bot]" and a personal token as its user, and neither
-# can ask the API who it is (GET /user and GET /app are not open to installation tokens), so a
-# token other than GITHUB_TOKEN names its identity in COMMENT_AUTHOR_VARIABLE.
-DEFAULT_COMMENT_AUTHOR = "github-actions[bot]"
-COMMENT_AUTHOR_VARIABLE = "GATEKEEPER_COMMENT_AUTHOR"
-
-
-def marker(policy_name: str) -> str:
-    """The hidden marker that identifies gatekeeper's comment for ``policy_name``."""
-    # "--" and ">" would end the HTML comment early; keep the name to a safe alphabet.
-    safe = re.sub(r"-{2,}", "-", _NAME_UNSAFE.sub("_", policy_name)) or "_"
-    return f"<!-- gatekeeper:comment policy={safe} -->"
 
 
 def with_marker(body: str, policy_name: str) -> str:
@@ -39,7 +30,7 @@ def truncate_comment(body: str, limit: int = COMMENT_LIMIT) -> str:
     if len(body) <= limit:
         return body
     first_line, _, _ = body.partition("\n")
-    mark = first_line if first_line.startswith("<!-- gatekeeper:comment") else ""
+    mark = first_line if first_line.startswith(MARKER_PREFIX) else ""
     room = limit - len(TRUNCATION_NOTE) - len("\n```")
     if room <= len(mark):
         raise ValueError(f"comment limit {limit} is too small for the marker and the note")
@@ -57,11 +48,6 @@ class CommentResult:
     action: str  # "created" | "updated"
     comment_id: int
     url: str | None
-
-
-def comment_author_from_environ(environ: Mapping[str, str]) -> str:
-    """The login gatekeeper's comments are written by: ``GATEKEEPER_COMMENT_AUTHOR`` or the bot."""
-    return (environ.get(COMMENT_AUTHOR_VARIABLE) or "").strip() or DEFAULT_COMMENT_AUTHOR
 
 
 def written_by(comment: Mapping[str, object], author: str) -> bool:

@@ -61,32 +61,9 @@ def manual_settings(repo: str, branch_pattern: str, check_name: str) -> str:
 
 def _merge(existing: dict[str, Any], branch_pattern: str, check_name: str) -> dict[str, Any] | None:
     """The ruleset with our branch and check added, or None when it already has both."""
-    conditions = existing.get("conditions") or {}
-    ref_name = conditions.get("ref_name") or {}
-    include = list(ref_name.get("include") or [])
-    exclude = list(ref_name.get("exclude") or [])
-    rules = [dict(r) for r in existing.get("rules") or []]
-    changed = False
-    if _ref(branch_pattern) not in include:
-        include.append(_ref(branch_pattern))
-        changed = True
-    status_rules = [r for r in rules if r.get("type") == "required_status_checks"]
-    if status_rules:
-        params = dict(status_rules[0].get("parameters") or {})
-        checks = list(params.get("required_status_checks") or [])
-        if not any(c.get("context") == check_name for c in checks):
-            checks.append({"context": check_name})
-            changed = True
-        params["required_status_checks"] = checks
-        params.setdefault("strict_required_status_checks_policy", False)
-        status_rules[0]["type"] = "required_status_checks"
-        status_rules[0]["parameters"] = params
-    else:
-        rules.append(_status_rule([check_name]))
-        changed = True
-    if existing.get("enforcement") != "active":
-        changed = True
-    if not changed:
+    include, exclude, refs_changed = _merged_refs(existing, branch_pattern)
+    rules, rules_changed = _merged_rules(existing, check_name)
+    if not (refs_changed or rules_changed or existing.get("enforcement") != "active"):
         return None
     return {
         "name": existing.get("name") or ruleset_name(check_name),
@@ -98,6 +75,37 @@ def _merge(existing: dict[str, Any], branch_pattern: str, check_name: str) -> di
             for r in rules
         ],
     }
+
+
+def _merged_refs(
+    existing: dict[str, Any], branch_pattern: str
+) -> tuple[list[Any], list[Any], bool]:
+    """The included and excluded refs with our branch included, and whether that added it."""
+    ref_name = (existing.get("conditions") or {}).get("ref_name") or {}
+    include = list(ref_name.get("include") or [])
+    exclude = list(ref_name.get("exclude") or [])
+    ref = _ref(branch_pattern)
+    if ref in include:
+        return include, exclude, False
+    return [*include, ref], exclude, True
+
+
+def _merged_rules(existing: dict[str, Any], check_name: str) -> tuple[list[dict[str, Any]], bool]:
+    """The rules with our check required (in the first status-check rule, or a new one), and
+    whether that changed them; the other rules are kept as they are."""
+    rules = [dict(r) for r in existing.get("rules") or []]
+    status_rule = next((r for r in rules if r.get("type") == "required_status_checks"), None)
+    if status_rule is None:
+        return [*rules, _status_rule([check_name])], True
+    params = dict(status_rule.get("parameters") or {})
+    checks = list(params.get("required_status_checks") or [])
+    added = not any(c.get("context") == check_name for c in checks)
+    if added:
+        checks.append({"context": check_name})
+    params["required_status_checks"] = checks
+    params.setdefault("strict_required_status_checks_policy", False)
+    status_rule["parameters"] = params  # the copy in ``rules``
+    return rules, added
 
 
 def ensure_release_ruleset(

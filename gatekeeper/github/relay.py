@@ -22,13 +22,7 @@ from typing import Any
 from gatekeeper.errors import GitHubError
 from gatekeeper.github.checks import CHECK_CONCLUSIONS
 from gatekeeper.github.client import GitHubClient
-from gatekeeper.github.comment import (
-    COMMENT_LIMIT,
-    DEFAULT_COMMENT_AUTHOR,
-    marker,
-    truncate_comment,
-    upsert_comment,
-)
+from gatekeeper.github.comment import COMMENT_LIMIT, marker, truncate_comment, upsert_comment
 from gatekeeper.github.publish import RELAY_FILE, RELAY_SCHEMA, PublishResult
 from gatekeeper.github.settings import GitHubSettings
 
@@ -176,12 +170,7 @@ def fork_report_comment(data: RelayData) -> str:
     return f"{head}{fence}markdown\n{report}\n{fence}\n{tail}"
 
 
-def relay(
-    settings: GitHubSettings,
-    client: GitHubClient,
-    comment_dir: Path,
-    comment_author: str = DEFAULT_COMMENT_AUTHOR,
-) -> PublishResult:
+def relay(settings: GitHubSettings, client: GitHubClient, comment_dir: Path) -> PublishResult:
     """Post the stored sticky comment, marked as a fork's report, on the PR in ``relay.json``.
 
     ``status``, ``check_name`` and ``title`` in ``relay.json`` are validated but not acted on:
@@ -193,7 +182,7 @@ def relay(
     _verify_against_github(settings, client, repo, data)
     body = fork_report_comment(data)
     posted = upsert_comment(
-        client, repo, data.pr_number, data.policy_name, body, author=comment_author
+        client, repo, data.pr_number, data.policy_name, body, author=settings.comment_author
     )
     return PublishResult(
         actions=(f"comment-{posted.action}",),

@@ -7,18 +7,23 @@ inputs), then ``GITHUB_TOKEN``. Empty values count as unset.
 API URL: ``GATEKEEPER_GITHUB_API_URL`` (the action's ``api-url`` input: a step cannot override
 ``GITHUB_*`` variables), then ``GITHUB_API_URL`` (set by the runner, also on GHES), then
 https://api.github.com.
+
+Everything is read here, once: commands parse the environment into a :class:`GitHubSettings`
+and pass that on, so no other module looks at ``os.environ`` for GitHub.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import GitHubError
+from gatekeeper.safe_text import one_line
 
 TOKEN_VARIABLES: tuple[str, ...] = ("GATEKEEPER_GITHUB_TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
 DEFAULT_API_URL = "https://api.github.com"
@@ -26,6 +31,12 @@ DEFAULT_SERVER_URL = "https://github.com"
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
 # An event payload is a few hundred KiB at most; refuse anything absurd before parsing it.
 MAX_EVENT_BYTES = 25 * 1024 * 1024
+# Who writes gatekeeper's comment. The workflow's GITHUB_TOKEN comments as this bot; an App's
+# installation token comments as "<app-slug>[bot]" and a personal token as its user, and neither
+# can ask the API who it is (GET /user and GET /app are not open to installation tokens), so a
+# token other than GITHUB_TOKEN names its identity in COMMENT_AUTHOR_VARIABLE.
+DEFAULT_COMMENT_AUTHOR = "github-actions[bot]"
+COMMENT_AUTHOR_VARIABLE = "GATEKEEPER_COMMENT_AUTHOR"
 
 _SHA_RE = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -49,6 +60,10 @@ class GitHubSettings:
     step_summary: Path | None = None
     output: Path | None = None
     run_id: str | None = None
+    # The login gatekeeper's comments are written by: only its comments are ever updated.
+    comment_author: str = DEFAULT_COMMENT_AUTHOR
+    # GITHUB_ACTIONS=true: the runner reads workflow commands (such as add-mask) from stdout.
+    on_runner: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> GitHubSettings:
@@ -104,14 +119,13 @@ class GitHubSettings:
             step_summary=_path(environ, "GITHUB_STEP_SUMMARY"),
             output=_path(environ, "GITHUB_OUTPUT"),
             run_id=_get(environ, "GITHUB_RUN_ID"),
+            comment_author=_comment_author(environ),
+            on_runner=environ.get("GITHUB_ACTIONS") == "true",
         )
 
     @property
-    def is_pull_request(self) -> bool:
-        return self.pr_number is not None
-
-    @property
     def run_url(self) -> str | None:
+        """The workflow run's page: where the full report lives when the comment had to be cut."""
         if self.repository is None or self.run_id is None:
             return None
         return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
@@ -127,6 +141,32 @@ class GitHubSettings:
         return self.repository
 
 
+def settings_for_check(environ: Mapping[str, str]) -> GitHubSettings | None:
+    """Settings for ``check --github``, or None (after a warning on stderr) to report locally.
+
+    On a pull-request event a broken environment stops the gate instead: without the event there
+    is no PR base to read the policy from, and gating with the PR's own policy would let the PR
+    choose its rules.
+    """
+    try:
+        return GitHubSettings.from_environ(environ)
+    except GitHubError as exc:
+        if environ.get("GITHUB_EVENT_NAME") in PULL_REQUEST_EVENTS:
+            raise
+        # What happens, then why: only this function still knows the reason.
+        print("gatekeeper: warning: GitHub settings unavailable; reporting locally",
+              file=sys.stderr)
+        print(f"gatekeeper: warning: {one_line(f'GitHub reporting skipped: {exc}')}",
+              file=sys.stderr)
+        return None
+
+
+def report_server_url(environ: Mapping[str, str]) -> str:
+    """``GITHUB_SERVER_URL`` as given, for the commit links of every report (GHES), with or
+    without ``--github``; only ever a link target, so it is not validated like the API URL."""
+    return environ.get("GITHUB_SERVER_URL", DEFAULT_SERVER_URL)
+
+
 def _get(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name)
     return value if value else None
@@ -138,6 +178,10 @@ def _token(environ: Mapping[str, str]) -> str | None:
         if value is not None:
             return value.strip()
     return None
+
+
+def _comment_author(environ: Mapping[str, str]) -> str:
+    return (environ.get(COMMENT_AUTHOR_VARIABLE) or "").strip() or DEFAULT_COMMENT_AUTHOR
 
 
 def _repository(environ: Mapping[str, str]) -> str | None:

@@ -8,10 +8,14 @@ says what was cut and where the full report is.
 
 from __future__ import annotations
 
+import re
+
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report.context import ReportContext
 
 COMMENT_LIMIT = 65_536  # characters: GitHub's limit for an issue comment body
+MARKER_PREFIX = "<!-- gatekeeper:comment"
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._/@+-]")
 # (omitted sections, their names for the note), least important first
 _STEPS: tuple[tuple[tuple[str, ...], str], ...] = (
     ((), ""),
@@ -23,6 +27,16 @@ _STEPS: tuple[tuple[tuple[str, ...], str], ...] = (
      "the forest plot, what changed, the reproducibility details and the passing checks"),
 )
 _ITEM_CAPS = (200, 50, 10)
+
+
+def marker(policy_name: str) -> str:
+    """The hidden first line that identifies gatekeeper's sticky comment for ``policy_name``.
+
+    It lives with the comment's rendering; the GitHub side finds and updates comments by it.
+    """
+    # "--" and ">" would end the HTML comment early; keep the name to a safe alphabet.
+    safe = re.sub(r"-{2,}", "-", _NAME_UNSAFE.sub("_", policy_name)) or "_"
+    return f"{MARKER_PREFIX} policy={safe} -->"
 
 
 def _where(ctx: ReportContext) -> str:

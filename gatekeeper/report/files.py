@@ -19,7 +19,7 @@ FILES = ("verdict.json", "report.md", "report.html", "junit.xml", "model_card.md
 
 def comment_marker(policy_name: str) -> str:
     """The sticky comment's marker, as the GitHub client looks for it."""
-    from gatekeeper.github.comment import marker
+    from gatekeeper.report.comment import marker
 
     return marker(policy_name)
 

@@ -62,3 +62,58 @@ def test_without_admin_rights_returns_settings_for_a_human(
     assert '"refs/heads/release/*"' in result.settings_text
     assert f"repos/{REPO}/rulesets" in result.settings_text
     assert github.rulesets == {}
+
+
+def test_adds_the_check_to_an_existing_status_rule_keeping_its_settings(
+    github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    c = client(github, fake_sleep)
+    ensure_release_ruleset(c, REPO, "release/*", "ci")
+    [rid] = github.rulesets
+    params = github.rulesets[rid]["rules"][0]["parameters"]
+    params["strict_required_status_checks_policy"] = True
+    github.rulesets[rid]["name"] = "gatekeeper: require gatekeeper"  # found by our name
+    github.rulesets[rid]["conditions"]["ref_name"]["exclude"] = ["refs/heads/release/old"]
+    result = ensure_release_ruleset(c, REPO, "release/*", "gatekeeper")
+    assert result.action == "updated"
+    ruleset = github.rulesets[rid]
+    [rule] = ruleset["rules"]
+    assert rule["parameters"] == {
+        "required_status_checks": [{"context": "ci"}, {"context": "gatekeeper"}],
+        "strict_required_status_checks_policy": True,
+    }
+    assert ruleset["conditions"]["ref_name"] == {
+        "include": ["refs/heads/release/*"],
+        "exclude": ["refs/heads/release/old"],
+    }
+
+
+def test_a_ruleset_without_a_status_rule_gets_one(
+    github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    c = client(github, fake_sleep)
+    ensure_release_ruleset(c, REPO, "release/*", "gatekeeper")
+    [rid] = github.rulesets
+    github.rulesets[rid]["rules"] = [{"type": "deletion"}]
+    assert ensure_release_ruleset(c, REPO, "release/*", "gatekeeper").action == "updated"
+    assert github.rulesets[rid]["rules"] == [
+        {"type": "deletion"},
+        {
+            "type": "required_status_checks",
+            "parameters": {
+                "strict_required_status_checks_policy": False,
+                "required_status_checks": [{"context": "gatekeeper"}],
+            },
+        },
+    ]
+
+
+def test_only_a_disabled_enforcement_is_enough_to_update(
+    github: FakeGitHub, fake_sleep: FakeSleep
+) -> None:
+    c = client(github, fake_sleep)
+    ensure_release_ruleset(c, REPO, "release/*", "gatekeeper")
+    [rid] = github.rulesets
+    github.rulesets[rid]["enforcement"] = "disabled"
+    assert ensure_release_ruleset(c, REPO, "release/*", "gatekeeper").action == "updated"
+    assert github.rulesets[rid]["enforcement"] == "active"

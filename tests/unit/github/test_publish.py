@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_github import BOT_USER, HUMAN_USER, TOKEN, FakeGitHub, FakeSleep, event_copy
@@ -15,13 +17,16 @@ from gatekeeper.github.publish import (
     FORK_NO_CHECK,
     PublishRequest,
     PublishResult,
+    Route,
+    client_for,
+    decide_route,
     publish,
-    publish_from_environ,
 )
 from gatekeeper.github.runner import Annotation
 from gatekeeper.github.settings import GitHubSettings
 
 COMMENTS = f"/repos/{REPO}/issues/2/comments"
+POLICY_NAME = "sentiment-release"
 
 
 def make_request(tmp_path: Path, status: str = "warn", **kw: object) -> PublishRequest:
@@ -51,6 +56,12 @@ def run(
 ) -> PublishResult:
     settings = GitHubSettings.from_environ(environ or pr_environ(tmp_path, github))
     return publish(settings, make_client(settings, sleep), request)
+
+
+def publish_environ(environ: dict[str, str], request: PublishRequest) -> PublishResult:
+    """What `check --github` does: settings read once, the client made from them."""
+    settings = GitHubSettings.from_environ(environ)
+    return publish(settings, client_for(settings), request)
 
 
 def test_first_run_creates_one_comment_check_summary_and_outputs(
@@ -271,21 +282,18 @@ def test_server_errors_everywhere_never_raise(
     assert result.actions == ("summary", "outputs")
 
 
-def test_publish_from_environ_end_to_end(tmp_path: Path, github: FakeGitHub) -> None:
-    result = publish_from_environ(pr_environ(tmp_path, github), make_request(tmp_path, "pass"))
+def test_settings_and_client_from_the_environment_end_to_end(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    result = publish_environ(pr_environ(tmp_path, github), make_request(tmp_path, "pass"))
     assert result.warnings == ()
     assert len(github.comments[2]) == 1 and len(github.check_runs) == 1
-
-
-def test_publish_from_environ_with_a_broken_environment_only_warns(tmp_path: Path) -> None:
-    result = publish_from_environ({"GITHUB_REPOSITORY": "nope"}, make_request(tmp_path))
-    assert result.actions == () and "GITHUB_REPOSITORY" in result.warnings[0]
 
 
 def test_without_token_only_local_files_are_written(tmp_path: Path, github: FakeGitHub) -> None:
     environ = pr_environ(tmp_path, github)
     del environ["GITHUB_TOKEN"]
-    result = publish_from_environ(environ, make_request(tmp_path))
+    result = publish_environ(environ, make_request(tmp_path))
     assert github.log == []
     assert result.actions == ("summary", "comment-file", "outputs")
     assert result.commands[0].startswith("::warning ")  # no mask without a token
@@ -327,8 +335,132 @@ def test_an_app_token_names_its_identity(tmp_path: Path, github: FakeGitHub) -> 
     github.add_comments(2, [marker("sentiment-release") + "\nby the actions bot"])
     github.add_comments(2, [marker("sentiment-release") + "\nby the app"], user=app)
     environ = pr_environ(tmp_path, github, GATEKEEPER_COMMENT_AUTHOR="gate-app[bot]")
-    result = publish_from_environ(environ, make_request(tmp_path, "pass"))
+    result = publish_environ(environ, make_request(tmp_path, "pass"))
     assert "comment-updated" in result.actions
     actions_bot, by_app = github.comments[2]
     assert actions_bot["body"].endswith("by the actions bot")
     assert by_app["body"].startswith(marker("sentiment-release") + "\n## gatekeeper: pass")
+
+
+def _edit_event(edit: Callable[[dict[str, Any]], None]) -> Callable[[Path], dict[str, str]]:
+    def environ(tmp_path: Path) -> dict[str, str]:
+        return {"GITHUB_EVENT_PATH": str(event_copy(tmp_path, "pull_request.opened.1.json", edit))}
+
+    return environ
+
+
+def _fork(data: dict[str, Any]) -> None:
+    data["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
+
+
+def _deleted_fork(data: dict[str, Any]) -> None:
+    data["pull_request"]["head"]["repo"] = None
+
+
+# event payload, what to change in the environment, whether a client exists → the route
+ROUTES = [
+    pytest.param("pull_request.opened.1.json", {}, True, Route.POST, id="pr"),
+    pytest.param(
+        "pull_request.opened.1.json", {"GITHUB_EVENT_NAME": "pull_request_target"}, True,
+        Route.POST, id="pr-target",
+    ),
+    pytest.param("pull_request.synchronize.1.json", {}, True, Route.POST, id="pr-sync"),
+    pytest.param("push.1.json", {}, True, Route.POST, id="push"),
+    pytest.param("merge_group.checks_requested.1.json", {}, True, Route.POST, id="merge-group"),
+    pytest.param("pull_request.opened.1.json", _edit_event(_fork), True, Route.RELAY, id="fork"),
+    pytest.param(
+        "pull_request.opened.1.json", _edit_event(_deleted_fork), True, Route.RELAY,
+        id="deleted-fork",
+    ),
+    # A fork stays a fork without a token: its comment is for the relay either way.
+    pytest.param(
+        "pull_request.opened.1.json", _edit_event(_fork), False, Route.RELAY, id="fork-no-token"
+    ),
+    pytest.param(
+        "pull_request.opened.1.json", {"GITHUB_TOKEN": ""}, False, Route.SUMMARY_ONLY,
+        id="pr-no-token",
+    ),
+    pytest.param(
+        "pull_request.opened.1.json", {}, False, Route.SUMMARY_ONLY, id="pr-token-no-client"
+    ),
+    pytest.param(
+        "pull_request.opened.1.json", {"GITHUB_REPOSITORY": ""}, True, Route.SUMMARY_ONLY,
+        id="pr-no-repository",
+    ),
+    pytest.param(
+        "push.1.json", {"GITHUB_TOKEN": ""}, False, Route.SUMMARY_ONLY, id="push-no-token"
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "change", "has_client", "route"), ROUTES)
+def test_route_decision(
+    tmp_path: Path,
+    github: FakeGitHub,
+    event: str,
+    change: dict[str, str] | Callable[[Path], dict[str, str]],
+    has_client: bool,
+    route: Route,
+) -> None:
+    environ = pr_environ(tmp_path, github, event=event)
+    environ.update(change if isinstance(change, dict) else change(tmp_path))
+    settings = GitHubSettings.from_environ(environ)
+    assert decide_route(settings, has_client=has_client) is route
+    assert github.log == []  # deciding makes no request
+
+
+# What GitHub allows (faults) → the route taken, and what each output became.
+OUTCOMES = [
+    pytest.param({}, [], Route.POST, "comment-created", "check_run", id="all-allowed"),
+    pytest.param(
+        {}, [("GET", COMMENTS, 403)], Route.DEGRADED, "comment-file", "check_run",
+        id="comments-forbidden",
+    ),
+    pytest.param(
+        {}, [("POST", COMMENTS, 404)], Route.DEGRADED, "comment-file", "check_run",
+        id="comment-post-not-found",
+    ),
+    pytest.param(
+        {}, [("POST", rf"/repos/{REPO}/check-runs", 403)], Route.POST, "comment-created",
+        "status", id="checks-forbidden",
+    ),
+    pytest.param(
+        {}, [("POST", COMMENTS, 422)], Route.POST, None, "check_run", id="comment-rejected",
+    ),
+    pytest.param(
+        _edit_event(_fork), [], Route.RELAY, "comment-file", None, id="fork",
+    ),
+    pytest.param(
+        {"GITHUB_TOKEN": ""}, [], Route.SUMMARY_ONLY, "comment-file", None, id="no-token",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "faults", "route", "comment", "check"), OUTCOMES)
+def test_route_taken_for_each_permission(
+    tmp_path: Path,
+    github: FakeGitHub,
+    fake_sleep: FakeSleep,
+    change: dict[str, str] | Callable[[Path], dict[str, str]],
+    faults: list[tuple[str, str, int]],
+    route: Route,
+    comment: str | None,
+    check: str | None,
+) -> None:
+    environ = pr_environ(tmp_path, github)
+    environ.update(change if isinstance(change, dict) else change(tmp_path))
+    for method, path, status in faults:
+        github.fail(method, path, status, message="Resource not accessible by integration")
+    settings = GitHubSettings.from_environ(environ)
+    client = make_client(settings, fake_sleep) if settings.token else None
+    request = make_request(tmp_path, "block")
+    result = publish(settings, client, request)
+    assert result.route is route
+    assert result.actions[0] == "summary" and result.actions[-1] == "outputs"
+    middle = result.actions[1:-1]
+    assert middle == tuple(a for a in (comment, check) if a is not None)
+    posted = [c for c in github.comments.get(2, []) if c["body"].startswith(marker(POLICY_NAME))]
+    assert len(posted) == (1 if comment == "comment-created" else 0)
+    assert (result.comment_file is not None) == (comment == "comment-file")
+    assert bool(github.check_runs) == (check == "check_run")
+    assert bool(github.statuses) == (check == "status")

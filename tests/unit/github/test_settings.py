@@ -9,7 +9,7 @@ import pytest
 from fake_github import TOKEN, event_copy
 
 from gatekeeper.errors import GitHubError
-from gatekeeper.github.settings import GitHubSettings
+from gatekeeper.github.settings import GitHubSettings, report_server_url, settings_for_check
 
 PR_HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 MERGE_SHA = "1" * 40
@@ -127,3 +127,60 @@ def test_malformed_event_payloads(tmp_path: Path) -> None:
         GitHubSettings.from_environ(
             {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(bad)}
         )
+
+
+def test_comment_author_and_runner_are_read_with_the_rest() -> None:
+    s = GitHubSettings.from_environ({})
+    assert s.comment_author == "github-actions[bot]" and s.on_runner is False
+    s = GitHubSettings.from_environ(
+        {"GATEKEEPER_COMMENT_AUTHOR": " gate-app[bot] ", "GITHUB_ACTIONS": "true"}
+    )
+    assert s.comment_author == "gate-app[bot]" and s.on_runner is True
+    assert GitHubSettings.from_environ({"GITHUB_ACTIONS": "1"}).on_runner is False
+
+
+def test_run_url_needs_repository_and_run_id() -> None:
+    assert GitHubSettings.from_environ({"GITHUB_RUN_ID": "9"}).run_url is None
+    assert GitHubSettings.from_environ({"GITHUB_REPOSITORY": "o/r"}).run_url is None
+    s = GitHubSettings.from_environ(
+        {"GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "9", "GITHUB_SERVER_URL": "https://ghe.x/"}
+    )
+    assert s.run_url == "https://ghe.x/o/r/actions/runs/9"
+
+
+def test_settings_for_check_reads_a_good_environment_silently(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = settings_for_check(base_env(tmp_path, "pull_request.opened.1.json"))
+    assert s is not None and s.pr_number == 2
+    assert capsys.readouterr().err == ""
+
+
+def test_settings_for_check_falls_back_to_local_reporting_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = base_env(tmp_path, "push.1.json")
+    env["GITHUB_REPOSITORY"] = "nope\n::error::x"
+    assert settings_for_check(env) is None
+    assert capsys.readouterr().err == (
+        "gatekeeper: warning: GitHub settings unavailable; reporting locally\n"
+        "gatekeeper: warning: GitHub reporting skipped: GITHUB_REPOSITORY must look like "
+        "'owner/name', got 'nope\\n::error::x'\n"
+    )
+
+
+@pytest.mark.parametrize("event", ["pull_request", "pull_request_target"])
+def test_settings_for_check_stops_a_pull_request_without_its_event(
+    event: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without the payload there is no PR base: gating with the PR's own policy would let it
+    choose its rules."""
+    env = {"GITHUB_EVENT_NAME": event, "GITHUB_EVENT_PATH": "/nonexistent/event.json"}
+    with pytest.raises(GitHubError, match="GITHUB_EVENT_PATH: cannot read"):
+        settings_for_check(env)
+    assert capsys.readouterr().err == ""
+
+
+def test_report_server_url_is_taken_as_given() -> None:
+    assert report_server_url({}) == "https://github.com"
+    assert report_server_url({"GITHUB_SERVER_URL": "https://ghe.x/"}) == "https://ghe.x/"
