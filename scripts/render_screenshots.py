@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     import cmarkgfm
     from cmarkgfm.cmark import Options
 
-    from gatekeeper.github.comment import marker
+    from gatekeeper.report.comment import marker
     from gatekeeper.report.comment import render_comment
     from tests.unit.report.helpers_report import demo
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from gatekeeper.errors import InputError
 from gatekeeper.gate import GateInputs, run_gate
+from gatekeeper.github.settings import report_server_url, settings_for_check
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report import REPORTERS, get_reporter
 from gatekeeper.report.context import ReportContext
@@ -63,23 +64,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.template_dir is not None and not args.template_dir.is_dir():
         raise InputError(f"--template-dir {args.template_dir}: no such folder")
-    settings = _github_settings() if args.github else None
+    environ = os.environ  # read here only; everything below gets what it needs passed in
+    settings = settings_for_check(environ) if args.github else None
     inputs = gate_inputs(args, settings)
     with tempfile.TemporaryDirectory(prefix="gatekeeper-") as workdir:
         result = run_gate(inputs, Path(workdir))
         report_ctx = ReportContext(
             candidate=result.candidate, baseline=result.baseline, policy=result.policy,
             template_dir=args.template_dir, as_of=inputs.as_of.isoformat(),
-            details_url=_run_url(settings),
-            server_url=os.environ.get("GITHUB_SERVER_URL", "https://github.com"))
+            details_url=settings.run_url if settings is not None else None,
+            server_url=report_server_url(environ))
         _print(get_reporter(args.format)(result.verdict, report_ctx), github=args.github)
         if args.output_dir is not None:
             _write_outputs(args.output_dir, result.verdict, report_ctx)
-        if args.github:
+        if settings is not None:
             from gatekeeper.commands.check_github import publish_verdict
 
             # Reporting problems are printed as warnings; they never change the exit code.
-            publish_verdict(result.verdict, report_ctx, args, os.environ)
+            publish_verdict(result.verdict, report_ctx, settings, comment=args.comment == "on",
+                            check_name=args.check_name, output_dir=args.output_dir)
     return result.verdict.exit_code
 
 
@@ -106,29 +109,6 @@ def _print(report: str, *, github: bool) -> None:
         sys.stdout.write(f"::stop-commands::{token}\n{report}::{token}::\n")
     else:
         sys.stdout.write(report)
-
-
-def _github_settings() -> GitHubSettings | None:
-    from gatekeeper.errors import GitHubError
-    from gatekeeper.github.settings import PULL_REQUEST_EVENTS, GitHubSettings
-
-    try:
-        return GitHubSettings.from_environ(os.environ)
-    except GitHubError:
-        if os.environ.get("GITHUB_EVENT_NAME") in PULL_REQUEST_EVENTS:
-            # Without the event we cannot find the PR's base: gating with the PR's own policy
-            # instead would let the PR choose its rules. Stop rather than downgrade.
-            raise
-        print("gatekeeper: warning: GitHub settings unavailable; reporting locally",
-              file=sys.stderr)
-        return None
-
-
-def _run_url(settings: GitHubSettings | None) -> str | None:
-    """Where the full report lives when the comment had to be cut: the workflow run."""
-    if settings is None or not settings.repository or not settings.run_id:
-        return None
-    return f"{settings.server_url}/{settings.repository}/actions/runs/{settings.run_id}"
 
 
 def _write_outputs(out_dir: Path, verdict: Verdict, report_ctx: ReportContext) -> None:
