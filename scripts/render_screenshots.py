@@ -68,8 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     import cmarkgfm
     from cmarkgfm.cmark import Options
 
-    from gatekeeper.report.comment import marker
-    from gatekeeper.report.comment import render_comment
+    from gatekeeper.report.comment import marker, render_comment
     from tests.unit.report.helpers_report import demo
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

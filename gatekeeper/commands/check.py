@@ -89,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
 def gate_inputs(args: argparse.Namespace, settings: GitHubSettings | None) -> GateInputs:
     """The command line (and, with --github, the event) as the gate's inputs."""
     base_ref = args.base_ref
-    if base_ref is None and settings is not None and settings.pr_number is not None:
-        base_ref = settings.base_sha or settings.base_ref
+    if base_ref is None and settings is not None:
+        # Pull requests, merge groups and pushes are gated by the commit they land on.
+        base_ref = settings.trusted_base()
     target_branch = args.target_branch
     if target_branch is None and settings is not None and settings.base_ref:
         target_branch = settings.base_ref

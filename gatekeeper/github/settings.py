@@ -29,6 +29,11 @@ TOKEN_VARIABLES: tuple[str, ...] = ("GATEKEEPER_GITHUB_TOKEN", "INPUT_GITHUB_TOK
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_SERVER_URL = "https://github.com"
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
+# Events that gate a change to a branch. Each names the commit the change lands on (the PR's
+# base, the merge group's base, the push's "before"); the policy and the registry record are
+# read there, never from the commit under test, which the change itself can edit.
+GATING_EVENTS = PULL_REQUEST_EVENTS | {"merge_group", "push"}
+_NO_COMMIT = re.compile(r"^0+$")
 # An event payload is a few hundred KiB at most; refuse anything absurd before parsing it.
 MAX_EVENT_BYTES = 25 * 1024 * 1024
 # Who writes gatekeeper's comment. The workflow's GITHUB_TOKEN comments as this bot; an App's
@@ -57,6 +62,7 @@ class GitHubSettings:
     base_ref: str | None = None
     base_sha: str | None = None
     is_fork: bool = False
+    pushed_branch: str | None = None  # push events to a branch (not a tag)
     step_summary: Path | None = None
     output: Path | None = None
     run_id: str | None = None
@@ -74,6 +80,7 @@ class GitHubSettings:
         head_sha = _sha(_get(environ, "GITHUB_SHA"), "GITHUB_SHA")
         base_ref = _get(environ, "GITHUB_BASE_REF")
         base_sha: str | None = None
+        pushed_branch: str | None = None
         is_fork = False
 
         pull = event.get("pull_request") if event_name in PULL_REQUEST_EVENTS else None
@@ -99,6 +106,14 @@ class GitHubSettings:
             base_sha = _sha(group.get("base_sha"), "GITHUB_EVENT_PATH: merge_group.base_sha")
             ref = _str_or_none(group.get("base_ref"))
             base_ref = ref.removeprefix("refs/heads/") if ref else base_ref
+        elif event_name == "push":
+            before = _str_or_none(event.get("before"))
+            # A push that creates the branch has no earlier commit: "before" is all zeros.
+            if before is not None and not _NO_COMMIT.fullmatch(before):
+                base_sha = _sha(before, "GITHUB_EVENT_PATH: before")
+            ref = _str_or_none(event.get("ref"))
+            if ref is not None and ref.startswith("refs/heads/"):
+                base_ref = pushed_branch = ref.removeprefix("refs/heads/")
 
         return cls(
             token=_token(environ),
@@ -116,6 +131,7 @@ class GitHubSettings:
             base_ref=base_ref,
             base_sha=base_sha,
             is_fork=is_fork,
+            pushed_branch=pushed_branch,
             step_summary=_path(environ, "GITHUB_STEP_SUMMARY"),
             output=_path(environ, "GITHUB_OUTPUT"),
             run_id=_get(environ, "GITHUB_RUN_ID"),
@@ -129,6 +145,26 @@ class GitHubSettings:
         if self.repository is None or self.run_id is None:
             return None
         return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+    def trusted_base(self) -> str | None:
+        """The commit whose policy and registry record gate this event (None: an event that
+        gates no change, such as workflow_dispatch, where the working tree is the policy).
+
+        Raises GitHubError for a gating event that names no such commit, rather than letting
+        the commit under test choose its own rules.
+        """
+        if self.event_name in PULL_REQUEST_EVENTS:
+            return self.base_sha or self.base_ref
+        if self.event_name not in GATING_EVENTS or (
+                self.event_name == "push" and self.pushed_branch is None):
+            return None  # a tag push changes no branch
+        if self.base_sha is None:
+            what = ("merge_group.base_sha" if self.event_name == "merge_group"
+                    else "the push's 'before' commit (a push that creates a branch has none)")
+            raise GitHubError(f"a {self.event_name} event is gated by the policy of the commit "
+                              f"it lands on, but the event has no {what}: run the gate on the "
+                              "pull request, or pass --base-ref")
+        return self.base_sha
 
     def require_token(self) -> str:
         if not self.token:
@@ -144,14 +180,14 @@ class GitHubSettings:
 def settings_for_check(environ: Mapping[str, str]) -> GitHubSettings | None:
     """Settings for ``check --github``, or None (after a warning on stderr) to report locally.
 
-    On a pull-request event a broken environment stops the gate instead: without the event there
-    is no PR base to read the policy from, and gating with the PR's own policy would let the PR
-    choose its rules.
+    On an event that gates a change (pull request, merge group, push) a broken environment stops
+    the gate instead: without the event there is no base commit to read the policy from, and
+    gating with the change's own policy would let the change choose its rules.
     """
     try:
         return GitHubSettings.from_environ(environ)
     except GitHubError as exc:
-        if environ.get("GITHUB_EVENT_NAME") in PULL_REQUEST_EVENTS:
+        if environ.get("GITHUB_EVENT_NAME") in GATING_EVENTS:
             raise
         # What happens, then why: only this function still knows the reason.
         print("gatekeeper: warning: GitHub settings unavailable; reporting locally",

@@ -102,3 +102,48 @@ def test_markdown_report_shows_the_policy_diff(repo: Path) -> None:
     assert "+  - {metric: accuracy, min: 0.5}" in res.out
     html = cmarkgfm.github_flavored_markdown_to_html(res.out)
     assert '<pre lang="diff"><code>' in html
+
+
+def _event_env(repo: Path, tmp: Path, name: str, payload: dict[str, object]) -> dict[str, str]:
+    import os
+
+    path = tmp / f"{name}.json"
+    path.write_text(json.dumps(payload))
+    return {**os.environ, "GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": str(path),
+            "GITHUB_REPOSITORY": "o/r", "GITHUB_SHA": git(repo, "rev-parse", "HEAD").strip(),
+            "GITHUB_STEP_SUMMARY": str(tmp / "summary.md"), "GITHUB_OUTPUT": str(tmp / "out")}
+
+
+@pytest.mark.parametrize("event", ["merge_group", "push"])
+def test_merge_queue_and_push_are_gated_by_the_commit_they_land_on(
+        repo: Path, tmp_path: Path, event: str) -> None:
+    """The commit under test loosens the policy; the merge group's base (or the push's
+    'before') still gates it, exactly as the pull request did."""
+    base = git(repo, "rev-parse", "main").strip()
+    (repo / "policies" / "gate.yaml").write_text(POLICY.replace("FLOOR", "0.5"))
+    git(repo, "commit", "-qam", "loosen the floor")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    payload: dict[str, object] = (
+        {"merge_group": {"head_sha": head, "base_sha": base, "base_ref": "refs/heads/main",
+                         "head_ref": "refs/heads/gh-readonly-queue/main/pr-1-" + base}}
+        if event == "merge_group" else
+        {"ref": "refs/heads/main", "before": base, "after": head})
+    env = _event_env(repo, tmp_path, event, payload)
+    env.pop("GITHUB_TOKEN", None)
+    res = run_subprocess("check", "bundle", "--policy", "policies/gate.yaml", "--as-of", AS_OF,
+                         "--github", "--output-dir", str(tmp_path / "out-dir"), cwd=repo, env=env)
+    assert res.code == 1, res.err
+    verdict = json.loads((tmp_path / "out-dir" / "verdict.json").read_text())
+    checks = {c["id"]: c for c in verdict["checks"]}
+    assert checks["metric:accuracy:min"]["threshold"] == 0.95  # the base's floor
+    assert checks["policy:loosened"]["status"] == "warn"
+
+
+def test_a_push_that_creates_a_branch_stops_rather_than_trusting_itself(
+        repo: Path, tmp_path: Path) -> None:
+    env = _event_env(repo, tmp_path, "push", {"ref": "refs/heads/release/9",
+                                             "before": "0" * 40, "after": "b" * 40})
+    res = run_subprocess("check", "bundle", "--policy", "policies/gate.yaml", "--github",
+                         "--as-of", AS_OF, cwd=repo, env=env)
+    assert res.code == 2 and "push that creates a branch has none" in res.err
+    assert "Traceback" not in res.err

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_github import TOKEN, event_copy
+from fake_github import EVENTS, TOKEN, event_copy
 
 from gatekeeper.errors import GitHubError
 from gatekeeper.github.settings import GitHubSettings, report_server_url, settings_for_check
@@ -160,6 +160,7 @@ def test_settings_for_check_falls_back_to_local_reporting_with_the_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = base_env(tmp_path, "push.1.json")
+    env["GITHUB_EVENT_NAME"] = "workflow_dispatch"  # gates no change: local reporting is safe
     env["GITHUB_REPOSITORY"] = "nope\n::error::x"
     assert settings_for_check(env) is None
     assert capsys.readouterr().err == (
@@ -169,8 +170,8 @@ def test_settings_for_check_falls_back_to_local_reporting_with_the_reason(
     )
 
 
-@pytest.mark.parametrize("event", ["pull_request", "pull_request_target"])
-def test_settings_for_check_stops_a_pull_request_without_its_event(
+@pytest.mark.parametrize("event", ["pull_request", "pull_request_target", "merge_group", "push"])
+def test_settings_for_check_stops_a_gating_event_without_its_payload(
     event: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Without the payload there is no PR base: gating with the PR's own policy would let it
@@ -184,3 +185,27 @@ def test_settings_for_check_stops_a_pull_request_without_its_event(
 def test_report_server_url_is_taken_as_given() -> None:
     assert report_server_url({}) == "https://github.com"
     assert report_server_url({"GITHUB_SERVER_URL": "https://ghe.x/"}) == "https://ghe.x/"
+
+
+def test_each_gating_event_names_the_commit_it_lands_on(tmp_path: Path) -> None:
+    pr = GitHubSettings.from_environ(base_env(tmp_path, "pull_request.opened.1.json"))
+    assert pr.trusted_base() == pr.base_sha
+    group = GitHubSettings.from_environ(
+        base_env(tmp_path, "merge_group.checks_requested.1.json"))
+    assert group.trusted_base() == "380387fbc80638b734a49e1be1c4dfec1c01b33c"  # base_sha
+
+
+def test_a_push_is_gated_by_its_before_commit_and_a_tag_push_by_nothing(tmp_path: Path) -> None:
+    env = base_env(tmp_path, "push.1.json")  # a tag push: refs/tags/simple-tag
+    assert GitHubSettings.from_environ(env).trusted_base() is None
+    payload = json.loads((EVENTS / "push.1.json").read_text())
+    payload.update(ref="refs/heads/release/1", before="a" * 40)
+    path = tmp_path / "push-branch.json"
+    path.write_text(json.dumps(payload))
+    pushed = GitHubSettings.from_environ({**env, "GITHUB_EVENT_PATH": str(path)})
+    assert pushed.trusted_base() == "a" * 40 and pushed.base_ref == "release/1"
+    payload["before"] = "0" * 40  # a push that creates the branch has no earlier commit
+    path.write_text(json.dumps(payload))
+    created = GitHubSettings.from_environ({**env, "GITHUB_EVENT_PATH": str(path)})
+    with pytest.raises(GitHubError, match="push that creates a branch has none"):
+        created.trusted_base()

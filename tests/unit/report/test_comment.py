@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.report.comment import marker
-from gatekeeper.report.comment import COMMENT_LIMIT, render_comment
+from gatekeeper.report.comment import COMMENT_LIMIT, marker, render_comment
 from tests.unit.report.helpers_report import count_tag, demo, gfm, hostile, tags
 
 
