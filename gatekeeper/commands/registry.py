@@ -182,6 +182,8 @@ def _promote(args: argparse.Namespace, registry: Registry) -> int:
             f"refusing to promote {args.bundle}: its verdict ({args.verdict_file}) is block; "
             "fix the run, or name a waiver with --waiver TEXT"
         )
+    if verdict is None and not args.waiver:
+        _require_recorded_verdict(args, registry, bundle.run.model, sha)
     tags: dict[str, str] = {}
     for item in args.tag:
         key, sep, value = item.partition("=")
@@ -203,6 +205,27 @@ def _promote(args: argparse.Namespace, registry: Registry) -> int:
     return _emit(args, _version_dict(version),
                  f"{'re-promoted' if again else 'promoted'} {_version_text(version)}"
                  + _promote_note(version, verdict, again))
+
+
+def _require_recorded_verdict(args: argparse.Namespace, registry: Registry, run_model: str,
+                              sha: str) -> None:
+    """Promotion moves what serves users: it needs a passing verdict for *this* bundle, given
+    now (--verdict-file) or recorded when the same bundle was registered before."""
+    from gatekeeper.errors import RegistryError
+
+    model = args.model or run_model
+    try:
+        versions = registry.list_versions(model)
+    except RegistryError:
+        versions = []  # a new model or a new registry: nothing recorded, so nothing to reuse
+    if any(v.bundle_sha256 == sha and v.verdict is not None for v in versions):
+        # A re-promotion keeps the verdict it was recorded with; the registry's guards refuse
+        # a recorded block without a waiver (registry/interface.check_repromotion).
+        return
+    raise PromotionRefused(
+        f"refusing to promote {args.bundle}: there is no verdict for this bundle. Gate it first "
+        "(gatekeeper check BUNDLE --output-dir OUT) and pass --verdict-file OUT/verdict.json, "
+        "or promote it anyway with --waiver TEXT (recorded with --approved-by in the history)")
 
 
 def _promote_note(version: ModelVersion, verdict: str | None, again: bool) -> str:

@@ -173,11 +173,21 @@ def test_cli_refuses_a_verdict_of_another_bundle(
     assert "not this bundle" in capsys.readouterr().err
 
 
+def passing_verdict(path: Path) -> str:
+    """A verdict.json of ``gatekeeper check`` that passed this bundle (what promote needs)."""
+    out = path.parent / f"{path.name}-verdict.json"
+    out.write_text(json.dumps({"verdict": "pass",
+                               "candidate": {"bundle_sha256": load_bundle(path).sha256()}}))
+    return str(out)
+
+
 def test_cli_list_show_history_search(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     uri = f"file:{tmp_path / 'registry'}"
     for name in ("a", "b"):
-        assert main(["registry", "promote", str(bundle(tmp_path / name, f"run-{name}")),
-                     "--registry", uri, "--alias", "production", "--approved-by", "al"]) == 0
+        path = bundle(tmp_path / name, f"run-{name}")
+        assert main(["registry", "promote", str(path), "--registry", uri, "--alias",
+                     "production", "--approved-by", "al",
+                     "--verdict-file", passing_verdict(path)]) == 0
     capsys.readouterr()
     assert main(["registry", "list", "--registry", uri]) == 0
     assert capsys.readouterr().out == "clf\n"
@@ -286,6 +296,27 @@ def test_cli_repromote_of_a_block_version_exits_1(
     assert not FileRegistry(tmp_path / "registry").get_version("clf", "1").aliases
 
 
+def test_cli_promote_without_a_verdict_is_refused_unless_waived(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Moving production to a version nobody gated is the bypass: refuse it, or record why."""
+    path = bundle(tmp_path / "a", "run-a")
+    uri = f"file:{tmp_path / 'registry'}"
+    argv = ["registry", "promote", str(path), "--registry", uri, "--alias", "production",
+            "--approved-by", "alice"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "there is no verdict for this bundle" in err and "--verdict-file" in err
+    assert not (tmp_path / "registry").exists()  # nothing was written
+    assert main([*argv, "--waiver", "hotfix for INC-7, gated after"]) == 0
+    capsys.readouterr()
+    assert main(["registry", "show", "--registry", uri, "--model", "clf", "--alias",
+                 "production", "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["approvals"][0]["waiver"] == "hotfix for INC-7, gated after"
+    assert shown["approvals"][0]["approved_by"] == "alice"
+
+
 # -- model names -----------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "folder"), [
     ("Qwen/Qwen3-8B", "Qwen%2FQwen3-8B"), ("openai/gpt-5", "openai%2Fgpt-5"),
@@ -325,7 +356,7 @@ def test_import_to_promote_to_check_with_a_hugging_face_name(
     uri = f"file:{tmp_path / 'registry'}"
     path = bundle(tmp_path / "a", "run-a", model="Qwen/Qwen3-8B")
     assert main(["registry", "promote", str(path), "--registry", uri, "--alias", "production",
-                 "--approved-by", "alice"]) == 0
+                 "--approved-by", "alice", "--verdict-file", passing_verdict(path)]) == 0
     capsys.readouterr()
     assert main(["registry", "show", "--registry", uri, "--model", "Qwen/Qwen3-8B", "--alias",
                  "production", "--format", "json"]) == 0
