@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    FiniteFloat,
+    StringConstraints,
+)
 
 from gatekeeper.safe_text import has_control
 
@@ -18,12 +25,22 @@ def _no_control(value: str) -> str:
     return value
 
 
+def _not_bool(value: object) -> object:
+    # YAML reads `true` as a boolean, and pydantic would take it as 1.0: no real measurement is
+    # a boolean, so a score of `true` is a mistake (or a trick), not a number.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    return value
+
+
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 GitCommit = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{7,64}$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1), AfterValidator(_no_control)]
 # One-line text: ids, names, versions, paths. Free text (descriptions) stays plain ``str``.
 Line = Annotated[str, AfterValidator(_no_control)]
 Status = Literal["pass", "warn", "block"]
+# A finite real number: not NaN or ±inf, and not a boolean.
+Number = Annotated[FiniteFloat, BeforeValidator(_not_bool)]
 
 STATUS_ORDER: dict[str, int] = {"pass": 0, "warn": 1, "block": 2}
 

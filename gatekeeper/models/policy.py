@@ -8,14 +8,13 @@ from typing import Any, Literal
 
 from pydantic import (
     Field,
-    FiniteFloat,
     NonNegativeFloat,
     NonNegativeInt,
     PositiveInt,
     model_validator,
 )
 
-from gatekeeper.models.common import NonEmpty, Sha256, Status, Strict
+from gatekeeper.models.common import NonEmpty, Number, Sha256, Status, Strict
 
 POLICY_API_VERSION = "gatekeeper/v1"
 
@@ -56,6 +55,12 @@ class VsBaseline(Strict):
     aggregate: str | None = None  # non-decomposable metric, e.g. "f1"
     require_full_overlap: bool = False
     quantile: float | None = Field(default=None, gt=0.0, lt=1.0)  # samples: compare this quantile
+    # Examples the baseline was scored on and the candidate was not. "fail" (the default)
+    # scores each as the worst value of the metric's range, so dropping the examples a model
+    # gets wrong cannot help it; "drop" leaves them out, up to max_missing_fraction of the
+    # baseline's examples (a loosening: the policy diff says so).
+    missing: Literal["fail", "drop"] = "fail"
+    max_missing_fraction: float = Field(default=0.02, ge=0.0, lt=1.0)
 
     @model_validator(mode="after")
     def _one_margin(self) -> VsBaseline:
@@ -67,8 +72,11 @@ class VsBaseline(Strict):
 class MetricRule(Strict):
     metric: NonEmpty
     higher_is_better: bool = True
-    min: FiniteFloat | None = None
-    max: FiniteFloat | None = None
+    min: Number | None = None
+    max: Number | None = None
+    # The values the metric can take, e.g. [0, 1]: scores outside it are refused, and an
+    # example missing from the candidate scores the worst end of it.
+    range: tuple[Number, Number] | None = None
     vs_baseline: VsBaseline | None = None
     on_fail: Status = "block"
     on_inconclusive: Status = "warn"
@@ -79,6 +87,9 @@ class MetricRule(Strict):
             raise ValueError("a metric rule needs min, max or vs_baseline")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("min is greater than max")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError(f"range [{self.range[0]:g}, {self.range[1]:g}] is empty: give "
+                             "[low, high]")
         return self
 
 
@@ -93,8 +104,8 @@ class Budget(Strict):
     tokens_per_request, error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms)."""
 
     name: NonEmpty
-    max: FiniteFloat | None = None
-    min: FiniteFloat | None = None
+    max: Number | None = None
+    min: Number | None = None
     vs_baseline: BudgetVsBaseline | None = None
     on_exceed: Status = "block"
 
@@ -108,7 +119,7 @@ class Budget(Strict):
 class JudgePin(Strict):
     model: NonEmpty
     prompt_sha256: Sha256 | None = None
-    temperature: FiniteFloat | None = None
+    temperature: Number | None = None
 
 
 class JudgeRule(Strict):

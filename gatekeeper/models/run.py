@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, FiniteFloat, NonNegativeFloat, NonNegativeInt, model_validator
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, model_validator
 
-from gatekeeper.models.common import GitCommit, Line, NonEmpty, Sha256, Strict
+from gatekeeper.models.common import GitCommit, Line, NonEmpty, Number, Sha256, Strict
 
 RUN_SCHEMA = "gatekeeper.run/v1"
 
@@ -56,7 +57,7 @@ class JudgeIdentity(Strict):
 
     model: NonEmpty
     prompt_sha256: Sha256 | None = None
-    temperature: FiniteFloat | None = None
+    temperature: Number | None = None
     library: Line | None = None
     library_version: Line | None = None
 
@@ -64,8 +65,8 @@ class JudgeIdentity(Strict):
 class MetricSpec(Strict):
     """One metric, given in exactly one shape; file paths are relative to the bundle."""
 
-    value: FiniteFloat | None = None
-    replicates: list[FiniteFloat] | None = Field(default=None, min_length=1)
+    value: Number | None = None
+    replicates: list[Number] | None = Field(default=None, min_length=1)
     per_example: Line | None = None
     samples: Line | None = None
     series: Line | None = None
@@ -75,6 +76,11 @@ class MetricSpec(Strict):
     cluster_column: Line | None = None
     unit: Line | None = None
     judge: JudgeIdentity | None = None  # set when an LLM judge produced the scores
+    # The values the metric can take (e.g. [0, 1] for accuracy): every value, replicate and
+    # per-example score must lie inside it.
+    range: tuple[Number, Number] | None = None
+    # The data[] entry this metric was scored on (its declared rows must match the score file).
+    data: Line | None = None
 
     @model_validator(mode="after")
     def _exactly_one_shape(self) -> MetricSpec:
@@ -85,6 +91,22 @@ class MetricSpec(Strict):
                 "a metric needs exactly one of value, replicates, per_example, samples, series"
                 + (f" (got {', '.join(given)})" if given else "")
             )
+        return self
+
+    @model_validator(mode="after")
+    def _plausible(self) -> MetricSpec:
+        if self.replicates is not None and not math.isfinite(
+                sum(self.replicates) / len(self.replicates)):
+            raise ValueError("the mean of the replicates overflows: no metric takes such values")
+        if self.range is not None:
+            lo, hi = self.range
+            if not lo < hi:
+                raise ValueError(f"range [{lo:g}, {hi:g}] is empty: give [low, high]")
+            values = [self.value] if self.value is not None else (self.replicates or [])
+            outside = [v for v in values if not lo <= v <= hi]
+            if outside:
+                raise ValueError(f"{outside[0]:g} lies outside the metric's range "
+                                 f"[{lo:g}, {hi:g}]")
         return self
 
     @property

@@ -160,6 +160,18 @@ CASES = [
          ("default.yaml", "budgets[0].name", "unknown budget")),
     Case("vs_baseline without registry", registry_missing_policy,
          ("default.yaml", "names no registry")),
+    # Numbers no real metric can take.
+    Case("booleans as replicates", lambda b, p: _edit(_run_yaml(b), "- 0.9076\n", "- true\n"),
+         ("run.yaml:", "metrics.accuracy.replicates", "not a boolean")),
+    Case("replicates whose mean overflows", lambda b, p: _edit(
+        _run_yaml(b), "    - 0.9119\n    - 0.9156\n", "    - 1.0e+308\n    - 1.0e+308\n"),
+         ("run.yaml:", "metrics.accuracy", "mean of the replicates overflows")),
+    Case("value outside its declared range", lambda b, p: _edit(
+        _run_yaml(b), "  accuracy:\n    replicates:\n",
+        "  accuracy:\n    range: [0, 1]\n    replicates:\n    - 1.5\n"),
+         ("run.yaml:", "metrics.accuracy", "outside the metric's range [0, 1]")),
+    Case("boolean floor in the policy", lambda b, p: _edit(p, "min: 0.85", "min: true"),
+         ("default.yaml", "metrics[0].min", "not a boolean")),
 ]
 
 
