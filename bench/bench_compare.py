@@ -28,8 +28,9 @@ if __package__ in (None, ""):
 
 from gatekeeper.stats.binary import compare_paired_binary
 from gatekeeper.stats.continuous import compare_paired_mean
-from gatekeeper.stats.fast import bootstrap_mean_difference, bootstrap_paired_binary
+from gatekeeper.stats.fast import bootstrap_mean_difference
 from gatekeeper.stats.pairing import match_ids
+from gatekeeper.stats.reference import bootstrap_paired_binary
 from gatekeeper.stats.types import Hypothesis
 
 MB = 1024.0 * 1024.0

@@ -30,8 +30,9 @@ import numpy as np
 from scipy import stats
 
 from bench.simlib import SimRow, format_table
-from gatekeeper.stats.binary import newcombe_arrays, tango_interval, wald_paired_interval
-from gatekeeper.stats.proportion import clopper_pearson_interval, wilson_arrays, z_two_sided
+from gatekeeper.stats.binary import newcombe_arrays, tango_interval
+from gatekeeper.stats.proportion import wilson_arrays, z_two_sided
+from gatekeeper.stats.reference import clopper_pearson_interval, wald_paired_interval
 
 CONFIDENCE = 0.95
 ALPHA_ONE_SIDED = (1.0 - CONFIDENCE) / 2.0

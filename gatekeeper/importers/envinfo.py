@@ -25,6 +25,16 @@ def parse_env_info(text: str) -> dict[str, Any]:
     platform = _field(text, "Python platform")
     if platform:
         env["platform"] = platform
+    hardware = _hardware(text)
+    if hardware:
+        env["hardware"] = hardware
+    packages = _packages(text)
+    if packages:
+        env["packages"] = packages
+    return env
+
+
+def _hardware(text: str) -> dict[str, Any]:
     hardware: dict[str, Any] = {}
     gpus = re.findall(r"^(?:GPU models and configuration:\s*)?GPU \d+: (.+)$", text,
                       flags=re.MULTILINE)
@@ -47,8 +57,10 @@ def parse_env_info(text: str) -> dict[str, Any]:
         cpu = match.group(1).strip() if match else None
     if cpu:
         hardware["cpu"] = cpu
-    if hardware:
-        env["hardware"] = hardware
+    return hardware
+
+
+def _packages(text: str) -> dict[str, str]:
     packages: dict[str, str] = {}
     torch = _field(text, "PyTorch version")
     if torch:
@@ -56,6 +68,4 @@ def parse_env_info(text: str) -> dict[str, Any]:
     for name, version in re.findall(r"^\[pip3?\] ([A-Za-z0-9_.\-]+)==(\S+)", text,
                                     flags=re.MULTILINE):
         packages.setdefault(name, version)
-    if packages:
-        env["packages"] = packages
-    return env
+    return packages

@@ -167,67 +167,16 @@ def _score_value(value: Any) -> float | None:
 
 def _draft(log: _Log, options: ImportOptions) -> Draft:
     path = log.path
-    per_id: dict[str, dict[str, list[float]]] = {}  # metric -> id -> epoch scores
-    seen: dict[tuple[str, int], str] = {}
-    traces: list[tuple[tuple[int, str, int], dict[str, Any]]] = []
-    notes: list[str] = []
+    scored = _Scored()
     for where, sample in log.samples:
-        if not isinstance(sample, dict):
-            raise fail("expected a sample object", path, field=where)
-        ident, epoch = _identity(sample, path, where)
-        if (ident, epoch) in seen:
-            raise fail(f"duplicate sample id {ident} epoch {epoch} (also in "
-                       f"{seen[(ident, epoch)]})", path, field=where)
-        seen[(ident, epoch)] = where
-        error = sample.get("error")
-        scores = sample.get("scores")
-        if not scores:
-            if error:
-                notes.append(f"sample {ident} epoch {epoch} errored and has no score; left out")
-            else:
-                raise fail(f"sample {ident} epoch {epoch}: missing score field 'scores'", path,
-                           field=where)
-        elif not isinstance(scores, dict):
-            raise fail(f"sample {ident}: 'scores' must be a mapping", path, field=where)
-        else:
-            for scorer, score in scores.items():
-                for metric, raw in _score_entries(str(scorer), score, path, where, ident):
-                    value = _score_value(raw)
-                    if value is None:
-                        raise fail(f"sample {ident} epoch {epoch}: score {metric!r} is "
-                                   f"{raw!r}, not a number or C/I/P/N", path, field=where)
-                    per_id.setdefault(metric, {}).setdefault(ident, []).append(value)
-        traces.append(((*_id_order(ident), epoch), _trace(sample, ident, epoch)))
-    if not per_id:
+        scored.add(sample, path, where)
+    if not scored.per_id:
         raise fail("the log holds no scored samples", path)
-    for metric, by_id in per_id.items():
-        missing = set(seen_id for seen_id, _ in seen) - set(by_id)
-        errored = {str(s.get("id")) for _w, s in log.samples if isinstance(s, dict)
-                   and s.get("error")}
-        unexplained = sorted(missing - errored)
-        if unexplained:
-            raise fail(f"sample {unexplained[0]}: missing score field {metric!r}", path)
-
-    files: dict[str, bytes] = {}
-    metrics: dict[str, Any] = {}
-    for metric in sorted(per_id):
-        rel = f"scores/{slug(metric)}.csv"
-        rows = sorted(((i, math.fsum(v) / len(v)) for i, v in per_id[metric].items()),
-                      key=lambda r: _id_order(r[0]))
-        files[rel] = score_csv(rows)
-        metrics[metric] = {"per_example": rel}
-    for score in (log.header.get("results") or {}).get("scores") or []:
-        if not isinstance(score, dict):
-            continue
-        for mname, m in (score.get("metrics") or {}).items():
-            value = m.get("value") if isinstance(m, dict) else None
-            if isinstance(value, int | float) and not isinstance(value, bool) \
-                    and math.isfinite(value):
-                metrics.setdefault(f"{score.get('name')}/{mname}", {"value": float(value)})
-    for scorer, judge in _graders(log.header).items():
-        for metric, spec in metrics.items():
-            if metric == scorer or metric.startswith(scorer + "/"):
-                spec["judge"] = judge
+    _check_every_sample_scored(log, scored)
+    files, metrics = _score_files(scored.per_id)
+    _add_reported_values(metrics, log.header)
+    _add_judges(metrics, log.header)
+    traces = scored.traces
     has_traces = bool(traces)
     if has_traces:
         files[TRACES] = jsonl(t for _k, t in sorted(traces, key=lambda kv: kv[0]))
@@ -240,9 +189,98 @@ def _draft(log: _Log, options: ImportOptions) -> Draft:
     if has_traces:
         run["llm"]["traces"] = [TRACES]
         run["llm"]["usage"] = _usage([t for _k, t in traces], log.header)
-    epochs = sorted({e for _i, e in seen})
+    epochs = sorted({e for _i, e in scored.seen})
     run["params"]["epochs"] = len(epochs)
-    return Draft(run=run, label=log.model or model, inputs=[path], files=files, notes=notes)
+    return Draft(run=run, label=log.model or model, inputs=[path], files=files,
+                 notes=scored.notes)
+
+
+@dataclass
+class _Scored:
+    """What the samples of one log say: per-epoch scores, where each sample was, its trace."""
+
+    # metric -> id -> the scores of its epochs
+    per_id: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    seen: dict[tuple[str, int], str] = field(default_factory=dict)  # (id, epoch) -> where
+    traces: list[tuple[tuple[int, str, int], dict[str, Any]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, sample: Any, path: Path, where: str) -> None:
+        if not isinstance(sample, dict):
+            raise fail("expected a sample object", path, field=where)
+        ident, epoch = _identity(sample, path, where)
+        if (ident, epoch) in self.seen:
+            raise fail(f"duplicate sample id {ident} epoch {epoch} (also in "
+                       f"{self.seen[(ident, epoch)]})", path, field=where)
+        self.seen[(ident, epoch)] = where
+        scores = sample.get("scores")
+        if not scores:
+            if sample.get("error"):
+                self.notes.append(f"sample {ident} epoch {epoch} errored and has no score; "
+                                  "left out")
+            else:
+                raise fail(f"sample {ident} epoch {epoch}: missing score field 'scores'", path,
+                           field=where)
+        elif not isinstance(scores, dict):
+            raise fail(f"sample {ident}: 'scores' must be a mapping", path, field=where)
+        else:
+            self._add_scores(scores, path, where, ident, epoch)
+        self.traces.append(((*_id_order(ident), epoch), _trace(sample, ident, epoch)))
+
+    def _add_scores(self, scores: dict[Any, Any], path: Path, where: str, ident: str,
+                    epoch: int) -> None:
+        for scorer, score in scores.items():
+            for metric, raw in _score_entries(str(scorer), score, path, where, ident):
+                value = _score_value(raw)
+                if value is None:
+                    raise fail(f"sample {ident} epoch {epoch}: score {metric!r} is "
+                               f"{raw!r}, not a number or C/I/P/N", path, field=where)
+                self.per_id.setdefault(metric, {}).setdefault(ident, []).append(value)
+
+
+def _check_every_sample_scored(log: _Log, scored: _Scored) -> None:
+    """Every metric scores every sample, except samples that errored."""
+    for metric, by_id in scored.per_id.items():
+        missing = set(seen_id for seen_id, _ in scored.seen) - set(by_id)
+        errored = {str(s.get("id")) for _w, s in log.samples if isinstance(s, dict)
+                   and s.get("error")}
+        unexplained = sorted(missing - errored)
+        if unexplained:
+            raise fail(f"sample {unexplained[0]}: missing score field {metric!r}", log.path)
+
+
+def _score_files(per_id: dict[str, dict[str, list[float]]]) \
+        -> tuple[dict[str, bytes], dict[str, Any]]:
+    """One score file per metric (the mean over epochs per id), and the metrics naming them."""
+    files: dict[str, bytes] = {}
+    metrics: dict[str, Any] = {}
+    for metric in sorted(per_id):
+        rel = f"scores/{slug(metric)}.csv"
+        rows = sorted(((i, math.fsum(v) / len(v)) for i, v in per_id[metric].items()),
+                      key=lambda r: _id_order(r[0]))
+        files[rel] = score_csv(rows)
+        metrics[metric] = {"per_example": rel}
+    return files, metrics
+
+
+def _add_reported_values(metrics: dict[str, Any], header: dict[str, Any]) -> None:
+    """The log's aggregate results, for metrics that have no per-example scores."""
+    for score in (header.get("results") or {}).get("scores") or []:
+        if not isinstance(score, dict):
+            continue
+        for mname, m in (score.get("metrics") or {}).items():
+            value = m.get("value") if isinstance(m, dict) else None
+            if isinstance(value, int | float) and not isinstance(value, bool) \
+                    and math.isfinite(value):
+                metrics.setdefault(f"{score.get('name')}/{mname}", {"value": float(value)})
+
+
+def _add_judges(metrics: dict[str, Any], header: dict[str, Any]) -> None:
+    """A model-graded scorer's judge on each of its metrics."""
+    for scorer, judge in _graders(header).items():
+        for metric, spec in metrics.items():
+            if metric == scorer or metric.startswith(scorer + "/"):
+                spec["judge"] = judge
 
 
 def _graders(header: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -306,14 +344,17 @@ def _trace(sample: dict[str, Any], ident: str, epoch: int) -> dict[str, Any]:
         "id": ident if epoch == 1 else f"{ident}/epoch-{epoch}",
         "latency_ms": round(float(total_time) * 1000.0, 3)
         if isinstance(total_time, int | float) and not isinstance(total_time, bool) else None,
-        "input_tokens": sum(inputs) if inputs and all(isinstance(x, int) for x in inputs)
-        else None,
-        "output_tokens": sum(outputs) if outputs and all(isinstance(x, int) for x in outputs)
-        else None,
+        "input_tokens": _int_sum(inputs),
+        "output_tokens": _int_sum(outputs),
         "cost_usd": None,  # Inspect logs do not record cost
         "success": not error,
         "error": str(message) if message else None,
     }
+
+
+def _int_sum(values: list[Any]) -> int | None:
+    """The sum of token counts when there are some and every one is an integer."""
+    return sum(values) if values and all(isinstance(x, int) for x in values) else None
 
 
 def _usage(traces: list[dict[str, Any]], header: dict[str, Any]) -> dict[str, Any]:
@@ -322,9 +363,9 @@ def _usage(traces: list[dict[str, Any]], header: dict[str, Any]) -> dict[str, An
     model_usage = (header.get("stats") or {}).get("model_usage")
     if isinstance(model_usage, dict) and model_usage:
         for ours, theirs in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens")):
-            values = [u.get(theirs) for u in model_usage.values() if isinstance(u, dict)]
-            if values and all(isinstance(v, int) for v in values):
-                usage[ours] = sum(values)
+            total = _int_sum([u.get(theirs) for u in model_usage.values() if isinstance(u, dict)])
+            if total is not None:
+                usage[ours] = total
     return usage
 
 
@@ -342,12 +383,34 @@ def _envelope(log: _Log, model: str) -> dict[str, Any]:
     run["source"] = {"tool": "inspect_ai", "version": packages.get("inspect_ai")}
     if packages:
         run["environment"] = {"packages": {str(k): str(v) for k, v in packages.items()}}
-    revision = ev.get("revision") if isinstance(ev.get("revision"), dict) else {}
+    code = _code(ev)
+    if code is not None:
+        run["code"] = code
+    generate = ev.get("model_generate_config") or {}
+    run["params"] = _params(ev, generate, log.header.get("plan"))
+    seed = generate.get("seed") if isinstance(generate, dict) else None
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        run["seeds"] = [seed]
+    dataset = ev.get("dataset") if isinstance(ev.get("dataset"), dict) else {}
+    if dataset.get("name"):
+        run["data"] = [_data_entry(dataset)]
+    run["llm"] = {"model": _llm_model(model, log.samples)}
+    if dataset.get("name"):
+        run["llm"]["dataset"] = {"name": str(dataset["name"])}
+    run["tags"] = _tags(log, ev)
+    return run
+
+
+def _code(ev: dict[str, Any]) -> dict[str, Any] | None:
+    revision = mapping(ev.get("revision"))
     commit = revision.get("commit")
     if isinstance(commit, str) and HEX_COMMIT.match(commit):
-        run["code"] = {"commit": commit, "repo": revision.get("origin")}
+        return {"commit": commit, "repo": revision.get("origin")}
+    return None
+
+
+def _params(ev: dict[str, Any], generate: Any, plan: Any) -> dict[str, Any]:
     config = ev.get("config") if isinstance(ev.get("config"), dict) else {}
-    generate = ev.get("model_generate_config") or {}
     params: dict[str, Any] = {
         "task": ev.get("task"),
         "task_args": plain(ev.get("task_args") or {}),
@@ -355,32 +418,31 @@ def _envelope(log: _Log, model: str) -> dict[str, Any]:
         "generate_config": plain(generate),
         "eval_config": plain(config),
     }
-    plan = log.header.get("plan")
     if isinstance(plan, dict) and plan.get("steps"):
         params["plan"] = plain(plan["steps"])
-    run["params"] = params
-    seed = generate.get("seed") if isinstance(generate, dict) else None
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        run["seeds"] = [seed]
-    dataset = ev.get("dataset") if isinstance(ev.get("dataset"), dict) else {}
-    if dataset.get("name"):
-        entry = {"name": str(dataset["name"]), "uri": dataset.get("location"),
-                 "rows": dataset.get("samples") if isinstance(dataset.get("samples"), int)
-                 else None}
-        run["data"] = [entry]
+    return params
+
+
+def _data_entry(dataset: dict[str, Any]) -> dict[str, Any]:
+    return {"name": str(dataset["name"]), "uri": dataset.get("location"),
+            "rows": dataset.get("samples") if isinstance(dataset.get("samples"), int) else None}
+
+
+def _llm_model(model: str, samples: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     provider, _, name = model.partition("/") if "/" in model else ("", "", model)
     llm_model: dict[str, Any] = {"name": name or model, "provider": provider or None}
-    served = {str((s.get("output") or {}).get("model")) for _w, s in log.samples
+    served = {str((s.get("output") or {}).get("model")) for _w, s in samples
               if isinstance(s, dict) and isinstance(s.get("output"), dict)
               and (s.get("output") or {}).get("model")}
     served.discard(llm_model["name"])
     if len(served) == 1:
         # The dated id the provider actually served (e.g. gpt-4o-mini-2024-07-18).
         llm_model["revision"] = served.pop()
-    run["llm"] = {"model": llm_model}
-    if dataset.get("name"):
-        run["llm"]["dataset"] = {"name": str(dataset["name"])}
-    run["tags"] = {k: str(v) for k, v in {
+    return llm_model
+
+
+def _tags(log: _Log, ev: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in {
         "inspect.status": log.header.get("status"),
         "inspect.eval_id": ev.get("eval_id"),
         "inspect.eval_set_id": ev.get("eval_set_id"),
@@ -388,4 +450,3 @@ def _envelope(log: _Log, model: str) -> dict[str, Any]:
         "inspect.task": ev.get("task"),
         "inspect.log_file": log.path.name,
     }.items() if v}
-    return run

@@ -65,12 +65,7 @@ class LmEvalImporter(Importer):
 
     def read(self, source: Path, options: ImportOptions) -> list[Draft]:
         results_file, sample_files = _discover(source)
-        header: dict[str, Any] = {}
-        if results_file is not None:
-            data = load_json(results_file)
-            if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
-                raise fail("not an lm-eval results file (no 'results' mapping)", results_file)
-            header = data
+        header = _read_header(results_file) if results_file is not None else {}
         reported = _reported_metrics(header, results_file) if results_file else {}
         tasks = _choose_tasks(options.tasks, header, reported, sample_files, source)
         notes: list[str] = []
@@ -84,21 +79,35 @@ class LmEvalImporter(Importer):
                 continue
             inputs.append(path)
             _read_samples(path, task, header, metrics, notes)
-        drafts_metrics: dict[str, dict[str, Any]] = {}
-        files: dict[str, bytes] = {}
-        for key in sorted(metrics):
-            m = metrics[key]
-            if m.scores:
-                files[m.file] = score_csv(sorted(m.scores.items(), key=_id_order))
-                drafts_metrics[m.name] = {"per_example": m.file}
-            elif m.value is not None:
-                drafts_metrics[m.name] = {"value": m.value}
+        drafts_metrics, files = _metric_specs(metrics)
         if not drafts_metrics:
             raise fail("no numeric metrics found for the chosen tasks", source)
         run = _envelope(header, tasks, metrics, options, results_file, source)
         run["metrics"] = drafts_metrics
         label = str(run["model"])
         return [Draft(run=run, label=label, inputs=inputs, files=files, notes=notes)]
+
+
+def _read_header(results_file: Path) -> dict[str, Any]:
+    data = load_json(results_file)
+    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+        raise fail("not an lm-eval results file (no 'results' mapping)", results_file)
+    return data
+
+
+def _metric_specs(metrics: dict[tuple[str, str, str], _Metric]) \
+        -> tuple[dict[str, dict[str, Any]], dict[str, bytes]]:
+    """run.yaml's metrics (per-example files where there are scores) and the score files."""
+    specs: dict[str, dict[str, Any]] = {}
+    files: dict[str, bytes] = {}
+    for key in sorted(metrics):
+        m = metrics[key]
+        if m.scores:
+            files[m.file] = score_csv(sorted(m.scores.items(), key=_id_order))
+            specs[m.name] = {"per_example": m.file}
+        elif m.value is not None:
+            specs[m.name] = {"value": m.value}
+    return specs, files
 
 
 # --- finding the files ---------------------------------------------------------------------
@@ -216,10 +225,24 @@ def _resolve_unnamed_samples(sample_files: dict[str, Path], tasks: set[str]) -> 
 
 def _read_samples(path: Path, task: str, header: dict[str, Any],
                   metrics: dict[tuple[str, str, str], _Metric], notes: list[str]) -> None:
-    write_out = path.name.endswith(WRITE_OUT_SUFFIX)
     reported_names = {m for (t, m, _f) in metrics if t == task}
     aggregation = _aggregations(header, task)
-    values: dict[tuple[str, str], dict[str, Any]] = {}  # (metric, filter) -> id -> raw value
+    values, where = _collect_samples(path, task, reported_names)
+    _check_count(header, task, values, path)
+    for (name, filt), raw in sorted(values.items()):
+        entry = metrics.setdefault((task, name, filt), _Metric(task, name, filt))
+        scores = _numeric_scores(raw, where[(name, filt)], task, name, path, notes)
+        if scores is not None and _per_example_mean(entry, scores, aggregation.get(name), path,
+                                                    notes):
+            entry.scores = scores
+            entry.source = path
+
+
+def _collect_samples(path: Path, task: str, reported_names: set[str]) \
+        -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str], dict[str, str]]]:
+    """(metric, filter) -> id -> raw value, and the record label each value came from."""
+    write_out = path.name.endswith(WRITE_OUT_SUFFIX)
+    values: dict[tuple[str, str], dict[str, Any]] = {}
     where: dict[tuple[str, str], dict[str, str]] = {}
     for label, line, record in iter_records(path):
         if not isinstance(record, dict):
@@ -228,14 +251,7 @@ def _read_samples(path: Path, task: str, header: dict[str, Any],
             raise fail(f"{label}: missing 'doc_id'", path, line=line)
         ident = _doc_id(record["doc_id"], path, label, line)
         filt = str(record.get("filter", "none"))
-        declared = record.get("metrics")
-        if write_out:
-            names = [k for k in record if not _WRITE_OUT_FIELDS.match(k)]
-        elif isinstance(declared, list):
-            names = [str(n) for n in declared]
-        else:
-            names = sorted(n for n in reported_names if n in record) or \
-                [k for k in record if k not in _SAMPLE_FIELDS]
+        names = _score_names(record, write_out, reported_names)
         if reported_names and not write_out:
             foreign = [n for n in names if n not in reported_names]
             if foreign:
@@ -252,39 +268,56 @@ def _read_samples(path: Path, task: str, header: dict[str, Any],
                            line=line)
             seen[ident] = record[name]
             where.setdefault((name, filt), {})[ident] = label
-    _check_count(header, task, values, path)
-    for (name, filt), raw in sorted(values.items()):
-        numbers = {k: as_number(v) for k, v in raw.items()}
-        bad = [k for k, v in numbers.items() if v is None]
-        key = (task, name, filt)
-        entry = metrics.setdefault(key, _Metric(task, name, filt))
-        if len(bad) == len(numbers):
-            example = raw[bad[0]]
-            notes.append(f"{task}/{name}: per-sample values are not numbers "
-                         f"(e.g. {_short(example)}); kept only the reported aggregate")
-            continue
-        if bad:
-            label = where[(name, filt)][bad[0]]
-            raise fail(f"{label} (doc_id {bad[0]}): score {name!r} is {_short(raw[bad[0]])}, "
-                       "not a number", path)
-        scores = {k: v for k, v in numbers.items() if v is not None}
-        agg = aggregation.get(name)
-        mean = math.fsum(scores.values()) / len(scores)
-        if entry.value is not None and not math.isclose(mean, entry.value, rel_tol=0,
-                                                        abs_tol=_MEAN_TOLERANCE):
-            if agg == "mean":
-                raise fail(f"the mean {name} of this samples file is {mean:.6g} but the results "
-                           f"file reports {entry.value:.6g} for task {task!r} (is this file "
-                           "from another task or run?)", path)
-            notes.append(f"{task}/{name}: aggregated as {_short(agg)}, not a per-example mean; "
-                         "kept only the reported aggregate")
-            continue
-        if agg not in (None, "mean"):
-            notes.append(f"{task}/{name}: aggregated as {_short(agg)}, not a per-example mean; "
-                         "kept only the reported aggregate")
-            continue
-        entry.scores = scores
-        entry.source = path
+    return values, where
+
+
+def _score_names(record: dict[str, Any], write_out: bool, reported_names: set[str]) -> list[str]:
+    """The score fields of one sample record: declared, reported, or whatever is left."""
+    if write_out:
+        return [k for k in record if not _WRITE_OUT_FIELDS.match(k)]
+    declared = record.get("metrics")
+    if isinstance(declared, list):
+        return [str(n) for n in declared]
+    return sorted(n for n in reported_names if n in record) or \
+        [k for k in record if k not in _SAMPLE_FIELDS]
+
+
+def _numeric_scores(raw: dict[str, Any], where: dict[str, str], task: str, name: str,
+                    path: Path, notes: list[str]) -> dict[str, float] | None:
+    """The scores as numbers; None (with a note) when none of them is a number."""
+    numbers = {k: as_number(v) for k, v in raw.items()}
+    bad = [k for k, v in numbers.items() if v is None]
+    if len(bad) == len(numbers):
+        example = raw[bad[0]]
+        notes.append(f"{task}/{name}: per-sample values are not numbers "
+                     f"(e.g. {_short(example)}); kept only the reported aggregate")
+        return None
+    if bad:
+        label = where[bad[0]]
+        raise fail(f"{label} (doc_id {bad[0]}): score {name!r} is {_short(raw[bad[0]])}, "
+                   "not a number", path)
+    return {k: v for k, v in numbers.items() if v is not None}
+
+
+def _per_example_mean(entry: _Metric, scores: dict[str, float], agg: str | None, path: Path,
+                      notes: list[str]) -> bool:
+    """Whether the reported value is the mean of ``scores``, so they can stand for it."""
+    task, name = entry.task, entry.metric
+    mean = math.fsum(scores.values()) / len(scores)
+    if entry.value is not None and not math.isclose(mean, entry.value, rel_tol=0,
+                                                    abs_tol=_MEAN_TOLERANCE):
+        if agg == "mean":
+            raise fail(f"the mean {name} of this samples file is {mean:.6g} but the results "
+                       f"file reports {entry.value:.6g} for task {task!r} (is this file "
+                       "from another task or run?)", path)
+        notes.append(f"{task}/{name}: aggregated as {_short(agg)}, not a per-example mean; "
+                     "kept only the reported aggregate")
+        return False
+    if agg not in (None, "mean"):
+        notes.append(f"{task}/{name}: aggregated as {_short(agg)}, not a per-example mean; "
+                     "kept only the reported aggregate")
+        return False
+    return True
 
 
 def _doc_id(value: Any, path: Path, label: str, line: int | None) -> str:
@@ -348,17 +381,49 @@ def _envelope(header: dict[str, Any], tasks: set[str],
     if not isinstance(config, dict):
         config = {}
     args = _model_args(config.get("model_args"))
+    model = _model_name(header, args, options, source)
+    run: dict[str, Any] = {"model": model}
+    version = header.get("lm_eval_version")
+    run["source"] = {"tool": "lm-evaluation-harness", "version": version}
+    created_at = _created_at(header.get("date"))
+    if created_at is not None:
+        run["created_at"] = created_at
+    params = _params(header, config, args, tasks)
+    recorded_seeds = params.get("seeds") or {}
+    if "random_seed" in recorded_seeds:
+        run["seeds"] = [recorded_seeds["random_seed"]]
+    run["params"] = params
+    git_hash = header.get("git_hash")
+    if isinstance(git_hash, str) and HEX_COMMIT.match(git_hash.strip()):
+        run["code"] = {"commit": git_hash.strip()}
+    run["tags"] = _tags(header, results_file)
+    env = _environment(header, version)
+    if env:
+        run["environment"] = env
+    run["data"] = _data_versions(header, tasks, metrics)
+    run["llm"] = {"model": _llm_model(model, config, args)}
+    return run
+
+
+def _model_name(header: dict[str, Any], args: dict[str, Any], options: ImportOptions,
+                source: Path) -> str:
     recorded_name = header.get("model_name") or args.get("pretrained") or args.get("model")
     model = options.model_name or (str(recorded_name) if recorded_name else None)
     if not model:
         raise fail("the tool did not record the model's name; pass --model-name", source)
-    run: dict[str, Any] = {"model": model}
-    version = header.get("lm_eval_version")
-    run["source"] = {"tool": "lm-evaluation-harness", "version": version}
-    date = header.get("date")
+    return model
+
+
+def _created_at(date: Any) -> str | None:
+    """The results file's ``date`` (a Unix time) as ISO 8601 UTC."""
     if isinstance(date, int | float) and not isinstance(date, bool) and math.isfinite(date):
-        run["created_at"] = datetime.fromtimestamp(float(date), tz=timezone.utc) \
+        return datetime.fromtimestamp(float(date), tz=timezone.utc) \
             .isoformat().replace("+00:00", "Z")
+    return None
+
+
+def _params(header: dict[str, Any], config: dict[str, Any], args: dict[str, Any],
+            tasks: set[str]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for key in ("model", "batch_size", "limit", "bootstrap_iters", "gen_kwargs", "use_cache",
                 "fewshot_as_multiturn", "apply_chat_template", "system_instruction"):
@@ -369,28 +434,35 @@ def _envelope(header: dict[str, Any], tasks: set[str],
             params[key] = plain(header[key])
     if args:
         params["model_args"] = args
+    _add_fewshot(params, header, config, tasks)
+    seed_keys = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
+    recorded_seeds = {k: config[k] for k in seed_keys if isinstance(config.get(k), int)}
+    if recorded_seeds:
+        params["seeds"] = recorded_seeds
+    return params
+
+
+def _add_fewshot(params: dict[str, Any], header: dict[str, Any], config: dict[str, Any],
+                 tasks: set[str]) -> None:
+    """``num_fewshot``: per task from ``n-shot`` when recorded, else the run-wide setting."""
     shots = header.get("n-shot") or {}
     if isinstance(shots, dict) and shots:
         params["num_fewshot"] = {t: plain(v) for t, v in sorted(shots.items()) if t in tasks}
     elif "num_fewshot" in config:
         params["num_fewshot"] = plain(config["num_fewshot"])
-    seed_keys = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
-    recorded_seeds = {k: config[k] for k in seed_keys if isinstance(config.get(k), int)}
-    if recorded_seeds:
-        params["seeds"] = recorded_seeds
-        if "random_seed" in recorded_seeds:
-            run["seeds"] = [recorded_seeds["random_seed"]]
-    run["params"] = params
-    git_hash = header.get("git_hash")
-    if isinstance(git_hash, str) and HEX_COMMIT.match(git_hash.strip()):
-        run["code"] = {"commit": git_hash.strip()}
+
+
+def _tags(header: dict[str, Any], results_file: Path | None) -> dict[str, str]:
     tags: dict[str, str] = {}
     upper = header.get("upper_git_hash")
     if isinstance(upper, str) and upper:
         tags["lm_eval.upper_git_hash"] = upper
     if results_file is not None:
         tags["lm_eval.results_file"] = results_file.name
-    run["tags"] = tags
+    return tags
+
+
+def _environment(header: dict[str, Any], version: Any) -> dict[str, Any]:
     env: dict[str, Any] = {}
     info = header.get("pretty_env_info")
     if isinstance(info, str):
@@ -402,17 +474,17 @@ def _envelope(header: dict[str, Any], tasks: set[str],
         packages["lm_eval"] = version
     if packages:
         env["packages"] = packages
-    if env:
-        run["environment"] = env
-    run["data"] = _data_versions(header, tasks, metrics)
+    return env
+
+
+def _llm_model(model: str, config: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
     llm_model: dict[str, Any] = {"name": model}
     if isinstance(config.get("model"), str):
         llm_model["provider"] = config["model"]
     revision = config.get("model_sha") or args.get("revision") or config.get("model_revision")
     if isinstance(revision, str) and revision:
         llm_model["revision"] = revision
-    run["llm"] = {"model": llm_model}
-    return run
+    return llm_model
 
 
 def _data_versions(header: dict[str, Any], tasks: set[str],
@@ -425,23 +497,35 @@ def _data_versions(header: dict[str, Any], tasks: set[str],
     for task in sorted(tasks):
         if task in groups:
             continue  # a group's data are its subtasks' data
-        entry: dict[str, Any] = {"name": task}
-        digest = hashes.get(task) if isinstance(hashes, dict) else None
-        if isinstance(digest, str) and SHA256.match(digest):
-            entry["sha256"] = digest
-        if task in versions:
-            entry["version"] = str(versions[task])
-        cfg = configs.get(task) if isinstance(configs, dict) else None
-        if isinstance(cfg, dict):
-            path = cfg.get("dataset_path")
-            if isinstance(path, str) and path:
-                name = cfg.get("dataset_name")
-                entry["uri"] = f"{path}/{name}" if isinstance(name, str) and name else path
-            split = cfg.get("test_split") or cfg.get("validation_split")
-            if isinstance(split, str):
-                entry["split"] = split
-        rows = {len(m.scores) for m in metrics.values() if m.task == task and m.scores}
-        if len(rows) == 1:
-            entry["rows"] = rows.pop()
-        out.append(entry)
+        out.append(_data_entry(task, hashes, versions, configs, metrics))
+    return out
+
+
+def _data_entry(task: str, hashes: Any, versions: Any, configs: Any,
+                metrics: dict[tuple[str, str, str], _Metric]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": task}
+    digest = hashes.get(task) if isinstance(hashes, dict) else None
+    if isinstance(digest, str) and SHA256.match(digest):
+        entry["sha256"] = digest
+    if task in versions:
+        entry["version"] = str(versions[task])
+    cfg = configs.get(task) if isinstance(configs, dict) else None
+    if isinstance(cfg, dict):
+        entry.update(_dataset_location(cfg))
+    rows = {len(m.scores) for m in metrics.values() if m.task == task and m.scores}
+    if len(rows) == 1:
+        entry["rows"] = rows.pop()
+    return entry
+
+
+def _dataset_location(cfg: dict[str, Any]) -> dict[str, Any]:
+    """``uri`` and ``split`` of a task's dataset, from its config."""
+    out: dict[str, Any] = {}
+    path = cfg.get("dataset_path")
+    if isinstance(path, str) and path:
+        name = cfg.get("dataset_name")
+        out["uri"] = f"{path}/{name}" if isinstance(name, str) and name else path
+    split = cfg.get("test_split") or cfg.get("validation_split")
+    if isinstance(split, str):
+        out["split"] = split
     return out

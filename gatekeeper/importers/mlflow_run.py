@@ -37,27 +37,10 @@ class MlflowRunImporter(Importer):
         if not source.is_dir():
             raise fail("expected an MLflow run folder (mlruns/<experiment>/<run_id>)", source)
         meta_path = source / "meta.yaml"
-        meta = _yaml(meta_path) if meta_path.is_file() else None
-        if not isinstance(meta, dict) or ("run_id" not in meta and "run_uuid" not in meta):
-            runs = sorted(p.name for p in source.iterdir()
-                          if p.is_dir() and (p / "meta.yaml").is_file())
-            hint = f"; runs here: {', '.join(runs)}" if runs else ""
-            raise fail("not an MLflow run folder (no meta.yaml with a run_id); pass "
-                       f"mlruns/<experiment>/<run_id>{hint}", source)
+        meta = _run_meta(source, meta_path)
         inputs: list[Path] = [meta_path]
         notes: list[str] = []
-        metrics: dict[str, Any] = {}
-        files: dict[str, bytes] = {}
-        for name, path in _entries(source / "metrics"):
-            inputs.append(path)
-            rows = _metric_rows(path)
-            if not rows:
-                notes.append(f"metric {name!r} has no finite values; left out")
-                continue
-            add_metric(metrics, files, name, rows, path)
-            skipped = _skipped_non_finite(path)
-            if skipped:
-                notes.append(f"metric {name!r}: {skipped} non-finite value(s) left out")
+        metrics, files = _read_metrics(source / "metrics", inputs, notes)
         params = {}
         for name, path in _entries(source / "params"):
             inputs.append(path)
@@ -70,22 +53,57 @@ class MlflowRunImporter(Importer):
 
         run_id = str(meta.get("run_id") or meta.get("run_uuid"))
         model = options.model_name or _experiment_name(source) or run_id
-        status = meta.get("status")
-        lifecycle = meta.get("lifecycle_stage")
-        experiment_id = meta.get("experiment_id")
-        start = meta.get("start_time")
-        run = run_document(
-            model=model, run_id=run_id, params=params, metrics=metrics, tags=tags,
-            run_name=meta.get("run_name") if isinstance(meta.get("run_name"), str) else None,
-            start_ms=start if isinstance(start, int) and not isinstance(start, bool) else None,
-            status=_STATUS.get(status) if isinstance(status, int) else None,
-            lifecycle_stage=lifecycle if isinstance(lifecycle, str) else None,
-            experiment_id=str(experiment_id) if isinstance(experiment_id, str | int) else None,
-        )
+        run = run_document(model=model, run_id=run_id, params=params, metrics=metrics, tags=tags,
+                           **_meta_fields(meta))
         if not metrics:
             notes.append("the run logged no metrics")
         return [Draft(run=run, label=model, inputs=inputs, files=files, copies=copies,
                       notes=notes)]
+
+
+def _run_meta(source: Path, meta_path: Path) -> dict[str, Any]:
+    """The run's meta.yaml; when it is not there, the error names the runs the folder holds."""
+    meta = _yaml(meta_path) if meta_path.is_file() else None
+    if not isinstance(meta, dict) or ("run_id" not in meta and "run_uuid" not in meta):
+        runs = sorted(p.name for p in source.iterdir()
+                      if p.is_dir() and (p / "meta.yaml").is_file())
+        hint = f"; runs here: {', '.join(runs)}" if runs else ""
+        raise fail("not an MLflow run folder (no meta.yaml with a run_id); pass "
+                   f"mlruns/<experiment>/<run_id>{hint}", source)
+    return meta
+
+
+def _read_metrics(folder: Path, inputs: list[Path], notes: list[str]) \
+        -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Each metric file as its latest value (and series), skipping the non-finite values."""
+    metrics: dict[str, Any] = {}
+    files: dict[str, bytes] = {}
+    for name, path in _entries(folder):
+        inputs.append(path)
+        rows = _metric_rows(path)
+        if not rows:
+            notes.append(f"metric {name!r} has no finite values; left out")
+            continue
+        add_metric(metrics, files, name, rows, path)
+        skipped = _skipped_non_finite(path)
+        if skipped:
+            notes.append(f"metric {name!r}: {skipped} non-finite value(s) left out")
+    return metrics, files
+
+
+def _meta_fields(meta: dict[str, Any]) -> dict[str, Any]:
+    """run_document's keyword arguments from meta.yaml; a field of the wrong type is None."""
+    status = meta.get("status")
+    lifecycle = meta.get("lifecycle_stage")
+    experiment_id = meta.get("experiment_id")
+    start = meta.get("start_time")
+    return {
+        "run_name": meta.get("run_name") if isinstance(meta.get("run_name"), str) else None,
+        "start_ms": start if isinstance(start, int) and not isinstance(start, bool) else None,
+        "status": _STATUS.get(status) if isinstance(status, int) else None,
+        "lifecycle_stage": lifecycle if isinstance(lifecycle, str) else None,
+        "experiment_id": str(experiment_id) if isinstance(experiment_id, str | int) else None,
+    }
 
 
 def add_metric(metrics: dict[str, Any], files: dict[str, bytes], name: str,

@@ -164,33 +164,15 @@ def _import_run(client: MlflowRestClient, run_id: str, run: dict[str, Any], root
     info = run.get("info", {}) or {}
     data = run.get("data", {}) or {}
     notes: list[str] = []
-    metrics: dict[str, Any] = {}
-    series: dict[str, bytes] = {}
-    where = f"{client.uri} run {run_id}"
-    for name in sorted({str(m.get("key")) for m in data.get("metrics", []) or []
-                        if isinstance(m, dict) and m.get("key")}):
-        rows, skipped = _history(client, run_id, name)
-        if skipped:
-            notes.append(f"metric {name!r}: {skipped} non-finite value(s) left out")
-        if not rows:
-            notes.append(f"metric {name!r} has no finite values; left out")
-            continue
-        add_metric(metrics, series, name, rows, where)
+    metrics, series = _server_metrics(client, run_id, data.get("metrics", []), notes)
     if not metrics:
         notes.append("the run logged no metrics")
     tags = _pairs(data.get("tags"))
     params = _pairs(data.get("params"))
     experiment_id = info.get("experiment_id")
     model = options.model_name or _experiment_name(client, experiment_id) or run_id
-    start = info.get("start_time")
-    document = run_document(
-        model=model, run_id=run_id, params=dict(params), metrics=metrics, tags=tags,
-        run_name=str(info["run_name"]) if info.get("run_name") else None,
-        start_ms=_int(start),
-        status=str(info["status"]) if info.get("status") else None,
-        lifecycle_stage=str(info["lifecycle_stage"]) if info.get("lifecycle_stage") else None,
-        experiment_id=str(experiment_id) if experiment_id is not None else None,
-    )
+    document = run_document(model=model, run_id=run_id, params=dict(params), metrics=metrics,
+                            tags=tags, **_info_fields(info))
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.", suffix=".download",
                                      dir=out.parent) as scratch:
@@ -202,6 +184,36 @@ def _import_run(client: MlflowRestClient, run_id: str, run: dict[str, Any], root
         # The bundle's run id is the MLflow run id: stable, and what the server calls it.
         written = write_drafts("mlflow", [draft], out, replace(options, run_id=run_id))
     return ServerImport(path=written[0], label=model, notes=tuple(notes), from_bundle=False)
+
+
+def _server_metrics(client: MlflowRestClient, run_id: str, logged: Any, notes: list[str]) \
+        -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Each logged metric's full history as its latest value (and series)."""
+    metrics: dict[str, Any] = {}
+    series: dict[str, bytes] = {}
+    where = f"{client.uri} run {run_id}"
+    for name in sorted({str(m.get("key")) for m in logged or []
+                        if isinstance(m, dict) and m.get("key")}):
+        rows, skipped = _history(client, run_id, name)
+        if skipped:
+            notes.append(f"metric {name!r}: {skipped} non-finite value(s) left out")
+        if not rows:
+            notes.append(f"metric {name!r} has no finite values; left out")
+            continue
+        add_metric(metrics, series, name, rows, where)
+    return metrics, series
+
+
+def _info_fields(info: dict[str, Any]) -> dict[str, Any]:
+    """run_document's keyword arguments from the run's ``info``."""
+    experiment_id = info.get("experiment_id")
+    return {
+        "run_name": str(info["run_name"]) if info.get("run_name") else None,
+        "start_ms": _int(info.get("start_time")),
+        "status": str(info["status"]) if info.get("status") else None,
+        "lifecycle_stage": str(info["lifecycle_stage"]) if info.get("lifecycle_stage") else None,
+        "experiment_id": str(experiment_id) if experiment_id is not None else None,
+    }
 
 
 def _history(client: MlflowRestClient, run_id: str,

@@ -53,36 +53,12 @@ class PromptfooImporter(Importer):
         prompts_meta = prompts_meta if isinstance(prompts_meta, list) else []
         config = mapping(data.get("config"))
 
-        providers: dict[str, dict[str, Any]] = {}
-        for i, rec in enumerate(records):
-            if not isinstance(rec, dict):
-                raise fail(f"result [{i}]: expected an object", path, field=f"results.results[{i}]")
-            providers.setdefault(_provider_key(rec, path, i), rec.get("provider") or {})
+        providers = _providers(records, path)
         chosen = _choose_provider(options.provider, providers, path)
         mine = [(i, r) for i, r in enumerate(records) if _provider_key(r, path, i) == chosen]
-
         prompt_keys = _prompt_keys(mine, prompts_meta, config, path)
-        rows: dict[str, _Row] = {}
-        for i, rec in mine:
-            row = _row(rec, i, prompt_keys, path)
-            if row.ident in rows:
-                raise fail(f"result [{i}]: duplicate example id {row.ident!r} for provider "
-                           f"{chosen!r}", path, field=f"results.results[{i}]")
-            rows[row.ident] = row
-        ordered = sorted(rows.values(), key=lambda r: r.order)
-
-        files = {
-            "scores/score.csv": score_csv((r.ident, r.score) for r in ordered),
-            "scores/success.csv": score_csv((r.ident, 1.0 if r.success else 0.0)
-                                            for r in ordered),
-            TRACES: jsonl(r.trace for r in ordered),
-        }
-        metrics: dict[str, Any] = {
-            "score": {"per_example": "scores/score.csv"},
-            "success": {"per_example": "scores/success.csv"},
-        }
-        if all(r.trace["latency_ms"] is not None for r in ordered):
-            metrics["latency_ms"] = {"samples": TRACES, "field": "latency_ms", "unit": "ms"}
+        ordered = _rows(mine, prompt_keys, chosen, path)
+        files, metrics = _score_files(ordered)
 
         provider = providers[chosen]
         model = options.model_name or chosen
@@ -98,39 +74,97 @@ class PromptfooImporter(Importer):
                 "usage": _usage(ordered),
                 "traces": [TRACES],
             },
-            "tags": {k: v for k, v in {
-                "promptfoo.eval_id": data.get("evalId"),
-                "promptfoo.provider_id": provider.get("id"),
-            }.items() if isinstance(v, str) and v},
+            "tags": _tags(data, provider),
         }
         judge, judge_notes = _grader([r for _i, r in mine], config, metadata)
         if judge is not None:
             run["llm"]["judge"] = judge
-        if isinstance(config.get("description"), str):
-            run["description"] = config["description"]
-        env: dict[str, Any] = {}
-        packages = {k: v for k, v in (("promptfoo", metadata.get("promptfooVersion")),
-                                      ("node", metadata.get("nodeVersion")))
-                    if isinstance(v, str)}
-        if packages:
-            env["packages"] = packages
-        if isinstance(metadata.get("platform"), str):
-            arch = metadata.get("arch")
-            env["platform"] = metadata["platform"] + (f"-{arch}" if isinstance(arch, str) else "")
-        if env:
-            run["environment"] = env
-        tests = config.get("tests")
-        if isinstance(tests, list) and tests:
-            # The tests are inline in the recorded config, so their hash is a fact, not a guess.
-            canonical = json.dumps(tests, sort_keys=True, ensure_ascii=False).encode()
-            digest = hashlib.sha256(canonical).hexdigest()
-            run["data"] = [{"name": "tests", "sha256": digest, "rows": len(tests)}]
-            run["llm"]["dataset"] = {"name": "tests", "sha256": digest}
+        _add_config_and_environment(run, config, metadata)
         run_options = data.get("runtimeOptions")
         if isinstance(run_options, dict):
-            run["params"] = {k: plain(run_options[k]) for k in ("repeat", "maxConcurrency",
-                                                                 "cache") if k in run_options}
+            run["params"] = _params(run_options)
         return [Draft(run=run, label=model, inputs=[path], files=files, notes=judge_notes)]
+
+
+def _tags(data: dict[str, Any], provider: dict[str, Any]) -> dict[str, str]:
+    return {k: v for k, v in {
+        "promptfoo.eval_id": data.get("evalId"),
+        "promptfoo.provider_id": provider.get("id"),
+    }.items() if isinstance(v, str) and v}
+
+
+def _params(run_options: dict[str, Any]) -> dict[str, Any]:
+    return {k: plain(run_options[k]) for k in ("repeat", "maxConcurrency", "cache")
+            if k in run_options}
+
+
+def _providers(records: list[Any], path: Path) -> dict[str, dict[str, Any]]:
+    """Provider key -> the provider as the first of its results records it."""
+    providers: dict[str, dict[str, Any]] = {}
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            raise fail(f"result [{i}]: expected an object", path, field=f"results.results[{i}]")
+        providers.setdefault(_provider_key(rec, path, i), rec.get("provider") or {})
+    return providers
+
+
+def _rows(mine: list[tuple[int, dict[str, Any]]], prompt_keys: dict[int, tuple[str, int]],
+          chosen: str, path: Path) -> list[_Row]:
+    """The chosen provider's results, one per example id, in prompt and test order."""
+    rows: dict[str, _Row] = {}
+    for i, rec in mine:
+        row = _row(rec, i, prompt_keys, path)
+        if row.ident in rows:
+            raise fail(f"result [{i}]: duplicate example id {row.ident!r} for provider "
+                       f"{chosen!r}", path, field=f"results.results[{i}]")
+        rows[row.ident] = row
+    return sorted(rows.values(), key=lambda r: r.order)
+
+
+def _score_files(ordered: list[_Row]) -> tuple[dict[str, bytes], dict[str, Any]]:
+    files = {
+        "scores/score.csv": score_csv((r.ident, r.score) for r in ordered),
+        "scores/success.csv": score_csv((r.ident, 1.0 if r.success else 0.0)
+                                        for r in ordered),
+        TRACES: jsonl(r.trace for r in ordered),
+    }
+    metrics: dict[str, Any] = {
+        "score": {"per_example": "scores/score.csv"},
+        "success": {"per_example": "scores/success.csv"},
+    }
+    if all(r.trace["latency_ms"] is not None for r in ordered):
+        metrics["latency_ms"] = {"samples": TRACES, "field": "latency_ms", "unit": "ms"}
+    return files, metrics
+
+
+def _add_config_and_environment(run: dict[str, Any], config: dict[str, Any],
+                                metadata: dict[str, Any]) -> None:
+    """The description and inline tests of the recorded config, and the tool's environment."""
+    if isinstance(config.get("description"), str):
+        run["description"] = config["description"]
+    env = _environment(metadata)
+    if env:
+        run["environment"] = env
+    tests = config.get("tests")
+    if isinstance(tests, list) and tests:
+        # The tests are inline in the recorded config, so their hash is a fact, not a guess.
+        canonical = json.dumps(tests, sort_keys=True, ensure_ascii=False).encode()
+        digest = hashlib.sha256(canonical).hexdigest()
+        run["data"] = [{"name": "tests", "sha256": digest, "rows": len(tests)}]
+        run["llm"]["dataset"] = {"name": "tests", "sha256": digest}
+
+
+def _environment(metadata: dict[str, Any]) -> dict[str, Any]:
+    env: dict[str, Any] = {}
+    packages = {k: v for k, v in (("promptfoo", metadata.get("promptfooVersion")),
+                                  ("node", metadata.get("nodeVersion")))
+                if isinstance(v, str)}
+    if packages:
+        env["packages"] = packages
+    if isinstance(metadata.get("platform"), str):
+        arch = metadata.get("arch")
+        env["platform"] = metadata["platform"] + (f"-{arch}" if isinstance(arch, str) else "")
+    return env
 
 
 def _provider_key(rec: dict[str, Any], path: Path, i: int) -> str:
@@ -166,15 +200,7 @@ def _choose_provider(wanted: str | None, providers: dict[str, dict[str, Any]], p
 def _prompt_keys(mine: list[tuple[int, dict[str, Any]]], prompts_meta: list[Any],
                  config: dict[str, Any], path: Path) -> dict[int, tuple[str, int]]:
     """promptIdx -> (prompt key, ordinal) for the chosen provider's prompts."""
-    indices: list[int] = []
-    for i, rec in mine:
-        idx = rec.get("promptIdx")
-        if isinstance(idx, bool) or not isinstance(idx, int) or idx < 0:
-            raise fail(f"result [{i}]: promptIdx must be a whole number, got {idx!r}", path,
-                       field=f"results.results[{i}].promptIdx")
-        if idx not in indices:
-            indices.append(idx)
-    indices.sort()
+    indices = _prompt_indices(mine, path)
     config_ids: dict[str, str] = {}
     for p in config.get("prompts") or []:
         if isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("raw"), str):
@@ -189,6 +215,20 @@ def _prompt_keys(mine: list[tuple[int, dict[str, Any]]], prompts_meta: list[Any]
         used.add(key)
         keys[idx] = (key, ordinal)
     return keys
+
+
+def _prompt_indices(mine: list[tuple[int, dict[str, Any]]], path: Path) -> list[int]:
+    """The distinct promptIdx values of the chosen provider's results, ascending."""
+    indices: list[int] = []
+    for i, rec in mine:
+        idx = rec.get("promptIdx")
+        if isinstance(idx, bool) or not isinstance(idx, int) or idx < 0:
+            raise fail(f"result [{i}]: promptIdx must be a whole number, got {idx!r}", path,
+                       field=f"results.results[{i}].promptIdx")
+        if idx not in indices:
+            indices.append(idx)
+    indices.sort()
+    return indices
 
 
 def _prompt_raw(prompts_meta: list[Any], idx: int) -> str | None:
@@ -332,21 +372,7 @@ def _grader(records: list[dict[str, Any]], config: dict[str, Any],
     judge is then left unrecorded rather than guessed.
     """
     default_provider = mapping(mapping(config.get("defaultTest")).get("options")).get("provider")
-    graders: set[tuple[str, float | None]] = set()
-    unnamed = 0
-    for rec in records:
-        test_options = mapping(mapping(rec.get("testCase")).get("options"))
-        for assertion in _assertions(rec):
-            if assertion.get("type") not in MODEL_GRADED:
-                continue
-            for given in (assertion.get("provider"), test_options.get("provider"),
-                          default_provider):
-                identity = _grader_identity(given)
-                if identity is not None:
-                    graders.add(identity)
-                    break
-            else:
-                unnamed += 1
+    graders, unnamed = _graders_named(records, default_provider)
     if not graders and not unnamed:
         return None, []
     if unnamed:
@@ -364,3 +390,24 @@ def _grader(records: list[dict[str, Any]], config: dict[str, Any],
     if temperature is not None:
         judge["temperature"] = temperature
     return judge, []
+
+
+def _graders_named(records: list[dict[str, Any]], default_provider: Any) \
+        -> tuple[set[tuple[str, float | None]], int]:
+    """The graders the model-graded assertions name, and how many name none."""
+    graders: set[tuple[str, float | None]] = set()
+    unnamed = 0
+    for rec in records:
+        test_options = mapping(mapping(rec.get("testCase")).get("options"))
+        for assertion in _assertions(rec):
+            if assertion.get("type") not in MODEL_GRADED:
+                continue
+            for given in (assertion.get("provider"), test_options.get("provider"),
+                          default_provider):
+                identity = _grader_identity(given)
+                if identity is not None:
+                    graders.add(identity)
+                    break
+            else:
+                unnamed += 1
+    return graders, unnamed

@@ -11,14 +11,6 @@ from gatekeeper.models.run import Run
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
 
-DEFAULT_REQUIRED = (
-    "code.commit",
-    "environment.lockfile.sha256",
-    "data[*].sha256",
-    "seeds",
-    "environment.hardware.accelerator",
-)
-
 
 def parse_path(path: str) -> list[str | int]:
     """``data[*].sha256`` → ['data', '*', 'sha256']; raises ValueError on a malformed path."""

@@ -8,6 +8,7 @@ import csv
 import json
 import math
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,54 +76,74 @@ def _duplicate_error(ids: list[str], lines: list[int], shown: str) -> None:
 
 def read_csv_scores(path: Path, shown: str, spec: MetricSpec) -> tuple[np.ndarray, np.ndarray,
                                                                       np.ndarray | None]:
+    with path.open("r", encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        cols = _csv_columns(reader, shown)
+        columns = _column_indices(cols, spec, shown)
+        ids, scores, clusters = _csv_rows(reader, shown, spec, columns, len(cols))
+    return _finish(ids, scores, clusters if spec.cluster_column else None, shown, header_lines=1)
+
+
+def _csv_columns(reader: Iterator[list[str]], shown: str) -> list[str]:
+    """The header's column names, stripped."""
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise BundleError("empty score file (expected a header such as 'id,score')",
+                          Location(shown, line=1)) from exc
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise BundleError(f"unreadable CSV: {exc}", Location(shown, line=1)) from exc
+    return [h.strip() for h in header]
+
+
+def _column_indices(cols: list[str], spec: MetricSpec, shown: str) -> tuple[int, int, int]:
+    """Where the id, score and cluster (-1: none) columns are."""
+    wanted = [spec.id_column, spec.score_column]
+    if spec.cluster_column:
+        wanted.append(spec.cluster_column)
+    for col in wanted:
+        if col not in cols:
+            raise BundleError(f"missing column {col!r} (header has {', '.join(cols)})",
+                              Location(shown, col, 1))
+    i_cluster = cols.index(spec.cluster_column) if spec.cluster_column else -1
+    return cols.index(spec.id_column), cols.index(spec.score_column), i_cluster
+
+
+def _csv_rows(reader: Iterator[list[str]], shown: str, spec: MetricSpec,
+              columns: tuple[int, int, int], width: int) \
+        -> tuple[list[str], list[float], list[str]]:
+    i_id, i_score, i_cluster = columns
     ids: list[str] = []
     scores: list[float] = []
     clusters: list[str] = []
-    with path.open("r", encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration as exc:
-            raise BundleError("empty score file (expected a header such as 'id,score')",
-                              Location(shown, line=1)) from exc
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise BundleError(f"unreadable CSV: {exc}", Location(shown, line=1)) from exc
-        cols = [h.strip() for h in header]
-        wanted = [spec.id_column, spec.score_column]
-        if spec.cluster_column:
-            wanted.append(spec.cluster_column)
-        for col in wanted:
-            if col not in cols:
-                raise BundleError(f"missing column {col!r} (header has {', '.join(cols)})",
-                                  Location(shown, col, 1))
-        i_id = cols.index(spec.id_column)
-        i_score = cols.index(spec.score_column)
-        i_cluster = cols.index(spec.cluster_column) if spec.cluster_column else -1
-        width = len(cols)
-        line = 1
-        try:
-            for line, row in enumerate(reader, start=2):
-                if len(row) != width:
-                    if not row:
-                        continue
-                    raise BundleError(f"row has {len(row)} fields, the header has {width}",
-                                      Location(shown, None, line))
-                ident = row[i_id]
-                if not ident:
-                    raise BundleError("empty id", Location(shown, spec.id_column, line))
-                ids.append(ident)
-                try:
-                    scores.append(float(row[i_score]))
-                except ValueError:
-                    scores.append(_finite(row[i_score], Location(shown, spec.score_column, line)))
-                if not math.isfinite(scores[-1]):
-                    raise BundleError(f"score {row[i_score]!r} is not a finite number",
-                                      Location(shown, spec.score_column, line))
-                if i_cluster >= 0:
-                    clusters.append(row[i_cluster])
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise BundleError(f"unreadable CSV: {exc}", Location(shown, None, line + 1)) from exc
-    return _finish(ids, scores, clusters if spec.cluster_column else None, shown, header_lines=1)
+    line = 1
+    try:
+        for line, row in enumerate(reader, start=2):
+            if len(row) != width:
+                if not row:
+                    continue
+                raise BundleError(f"row has {len(row)} fields, the header has {width}",
+                                  Location(shown, None, line))
+            ident = row[i_id]
+            if not ident:
+                raise BundleError("empty id", Location(shown, spec.id_column, line))
+            ids.append(ident)
+            scores.append(_csv_score(row[i_score], Location(shown, spec.score_column, line)))
+            if i_cluster >= 0:
+                clusters.append(row[i_cluster])
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise BundleError(f"unreadable CSV: {exc}", Location(shown, None, line + 1)) from exc
+    return ids, scores, clusters
+
+
+def _csv_score(text: str, where: Location) -> float:
+    try:
+        score = float(text)
+    except ValueError:
+        score = _finite(text, where)
+    if not math.isfinite(score):
+        raise BundleError(f"score {text!r} is not a finite number", where)
+    return score
 
 
 def _finish(ids: list[str], scores: list[float], clusters: list[str] | None, shown: str,
@@ -265,36 +286,50 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
     shown = f"{bundle.display.rstrip('/')}/{rel}"
     size_guard(path, shown)
     if kind == "per_example":
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            ids, scores, clusters = read_csv_scores(path, shown, spec)
-        elif suffix in {".jsonl", ".ndjson"}:
-            ids, scores, clusters = read_jsonl_scores(path, shown, spec)
-        elif suffix == ".npz":
-            ids, scores, clusters = read_npz_scores(path, shown)
-        elif path.name.endswith(".scores.npy"):
-            ids, scores, clusters = read_npy_pair(path, shown)
-        else:
-            raise BundleError(
-                f"unsupported score file type {suffix!r}: use .csv, .jsonl, .npz or an .npy "
-                "pair (X.scores.npy + X.ids.npy)",
-                bundle.location("metrics", name, kind),
-            )
+        ids, scores, clusters = _read_per_example(bundle, name, path, shown, spec)
         return LoadedMetric(name, kind, scores, ids=ids, clusters=clusters, file=shown)
     if kind == "samples":
-        field = spec.field or name
-        values: list[float] = []
-        ids_list: list[str] = []
-        for line, record in read_jsonl_records(path, shown):
-            if field not in record:
-                raise BundleError(f"missing field {field!r}", Location(shown, field, line))
-            values.append(_finite(record[field], Location(shown, field, line)))
-            ids_list.append(str(record.get("id", line)))
-        if not values:
-            raise BundleError("no samples in the file", Location(shown))
-        return LoadedMetric(name, kind, np.asarray(values, dtype=np.float64),
-                            ids=np.asarray(ids_list).astype(str), file=shown)
+        values, sample_ids = _read_samples(path, shown, spec.field or name)
+        return LoadedMetric(name, kind, values, ids=sample_ids, file=shown)
     # series: a step,value curve — validated here, shown in reports, not gated on.
+    return LoadedMetric(name, kind, _read_series(path, shown), file=shown)
+
+
+def _read_per_example(bundle: Bundle, name: str, path: Path, shown: str, spec: MetricSpec) \
+        -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(ids, scores, clusters) from a score file, read by its type."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv_scores(path, shown, spec)
+    if suffix in {".jsonl", ".ndjson"}:
+        return read_jsonl_scores(path, shown, spec)
+    if suffix == ".npz":
+        return read_npz_scores(path, shown)
+    if path.name.endswith(".scores.npy"):
+        return read_npy_pair(path, shown)
+    raise BundleError(
+        f"unsupported score file type {suffix!r}: use .csv, .jsonl, .npz or an .npy "
+        "pair (X.scores.npy + X.ids.npy)",
+        bundle.location("metrics", name, "per_example"),
+    )
+
+
+def _read_samples(path: Path, shown: str, field: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values, ids) of one numeric field of a JSONL file; an id defaults to the line."""
+    values: list[float] = []
+    ids_list: list[str] = []
+    for line, record in read_jsonl_records(path, shown):
+        if field not in record:
+            raise BundleError(f"missing field {field!r}", Location(shown, field, line))
+        values.append(_finite(record[field], Location(shown, field, line)))
+        ids_list.append(str(record.get("id", line)))
+    if not values:
+        raise BundleError("no samples in the file", Location(shown))
+    return np.asarray(values, dtype=np.float64), np.asarray(ids_list).astype(str)
+
+
+def _read_series(path: Path, shown: str) -> np.ndarray:
+    """The values of a ``step,value`` CSV."""
     steps: list[float] = []
     with path.open("r", encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
@@ -308,4 +343,4 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
             if len(row) < 2:
                 raise BundleError("expected 'step,value'", Location(shown, None, line))
             steps.append(_finite(row[1], Location(shown, "value", line)))
-    return LoadedMetric(name, kind, np.asarray(steps, dtype=np.float64), file=shown)
+    return np.asarray(steps, dtype=np.float64)

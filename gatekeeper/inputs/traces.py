@@ -65,12 +65,7 @@ def read_traces(bundle: Bundle) -> Traces | None:
     rels = bundle.run.llm.traces if bundle.run.llm else []
     if not rels:
         return None
-    ids: list[str] = []
-    success: list[bool] = []
-    errors: list[bool] = []
-    values: dict[str, list[float]] = {k: [] for k in NUMBER_FIELDS}
-    missing: dict[str, str] = {}
-    first_seen: dict[str, str] = {}
+    requests = _Requests()
     shown_files = []
     for i, rel in enumerate(rels):
         path = bundle.resolve(rel, "llm", "traces", i)
@@ -78,38 +73,60 @@ def read_traces(bundle: Bundle) -> Traces | None:
         shown_files.append(rel)
         size_guard(path, shown)
         for line, record in read_jsonl_records(path, shown):
-            where = f"{shown}:{line}"
-            ident = record.get("id")
-            if isinstance(ident, bool) or not isinstance(ident, str | int) or ident == "":
-                raise BundleError(f"a trace record needs an id (a string or an integer), got "
-                                  f"{ident!r}", Location(shown, "id", line))
-            key = str(ident)
-            if key in first_seen:
-                raise BundleError(f"duplicate request id {key!r} (first at {first_seen[key]})",
-                                  Location(shown, "id", line))
-            first_seen[key] = where
-            ids.append(key)
-            for name in NUMBER_FIELDS:
-                got = _number(record, name, Location(shown, name, line))
-                if got is None:
-                    missing.setdefault(name, where)
-                else:
-                    values[name].append(got)
-            flag = record.get("success")
-            if "error" not in record:
-                missing.setdefault("error", where)
-            erred = _has_error(record.get("error"))
-            errors.append(erred)
-            if flag is None:
-                success.append(not erred)
-            elif isinstance(flag, bool):
-                success.append(flag)
-            else:
-                raise BundleError(f"success must be true or false, got {flag!r}",
-                                  Location(shown, "success", line))
-    if not ids:
+            requests.add(record, shown, line)
+    if not requests.ids:
         raise BundleError("the trace files hold no requests",
                           Location(f"{bundle.display.rstrip('/')}/{rels[0]}"))
-    fields = {k: np.asarray(v, dtype=np.float64) for k, v in values.items() if k not in missing}
-    return Traces(tuple(shown_files), np.asarray(ids).astype(str), np.asarray(success, bool),
-                  np.asarray(errors, bool), fields, missing)
+    missing = requests.missing
+    fields = {k: np.asarray(v, dtype=np.float64) for k, v in requests.values.items()
+              if k not in missing}
+    return Traces(tuple(shown_files), np.asarray(requests.ids).astype(str),
+                  np.asarray(requests.success, bool), np.asarray(requests.errors, bool), fields,
+                  missing)
+
+
+@dataclass
+class _Requests:
+    """The trace records read so far, field by field."""
+
+    ids: list[str] = field(default_factory=list)
+    success: list[bool] = field(default_factory=list)
+    errors: list[bool] = field(default_factory=list)
+    values: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in NUMBER_FIELDS})
+    missing: dict[str, str] = field(default_factory=dict)  # field -> first record without it
+    first_seen: dict[str, str] = field(default_factory=dict)  # id -> file:line
+
+    def add(self, record: dict[str, Any], shown: str, line: int) -> None:
+        where = f"{shown}:{line}"
+        ident = record.get("id")
+        if isinstance(ident, bool) or not isinstance(ident, str | int) or ident == "":
+            raise BundleError(f"a trace record needs an id (a string or an integer), got "
+                              f"{ident!r}", Location(shown, "id", line))
+        key = str(ident)
+        if key in self.first_seen:
+            raise BundleError(f"duplicate request id {key!r} (first at {self.first_seen[key]})",
+                              Location(shown, "id", line))
+        self.first_seen[key] = where
+        self.ids.append(key)
+        for name in NUMBER_FIELDS:
+            got = _number(record, name, Location(shown, name, line))
+            if got is None:
+                self.missing.setdefault(name, where)
+            else:
+                self.values[name].append(got)
+        self._add_outcome(record, shown, line, where)
+
+    def _add_outcome(self, record: dict[str, Any], shown: str, line: int, where: str) -> None:
+        """``error`` and ``success``; without ``success``, a request succeeded unless it erred."""
+        flag = record.get("success")
+        if "error" not in record:
+            self.missing.setdefault("error", where)
+        erred = _has_error(record.get("error"))
+        self.errors.append(erred)
+        if flag is None:
+            self.success.append(not erred)
+        elif isinstance(flag, bool):
+            self.success.append(flag)
+        else:
+            raise BundleError(f"success must be true or false, got {flag!r}",
+                              Location(shown, "success", line))

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from gatekeeper.models.common import STATUS_ORDER
-from gatekeeper.models.policy import BaselineRef, Budget, MetricRule, Policy
+from gatekeeper.models.policy import BaselineRef, Budget, MetricRule, Policy, VsBaseline
 
 Rule = TypeVar("Rule", MetricRule, Budget)
 
@@ -85,6 +85,17 @@ def _envelope(base: Policy, head: Policy) -> list[str]:
 
 
 def _metric(rule: MetricRule, new: MetricRule) -> list[str]:
+    out = _metric_limits(rule, new)
+    bv, nv = rule.vs_baseline, new.vs_baseline
+    if bv is None:
+        return out
+    if nv is None:
+        return [*out, f"{rule.metric}: baseline comparison removed"]
+    return [*out, *_comparison(rule.metric, bv, nv)]
+
+
+def _metric_limits(rule: MetricRule, new: MetricRule) -> list[str]:
+    """Direction, floor, ceiling and what a failure costs."""
     out: list[str] = []
     name = rule.metric
     if rule.higher_is_better != new.higher_is_better:
@@ -98,11 +109,12 @@ def _metric(rule: MetricRule, new: MetricRule) -> list[str]:
     if _weaker_status(rule.on_inconclusive, new.on_inconclusive):
         out.append(f"{name}: on_inconclusive weakened from {rule.on_inconclusive} to "
                    f"{new.on_inconclusive}")
-    bv, nv = rule.vs_baseline, new.vs_baseline
-    if bv is None:
-        return out
-    if nv is None:
-        return [*out, f"{name}: baseline comparison removed"]
+    return out
+
+
+def _comparison(name: str, bv: VsBaseline, nv: VsBaseline) -> list[str]:
+    """The rule's comparison with the baseline: margin, confidence, what it requires, how."""
+    out: list[str] = []
     if nv.margin > bv.margin or (nv.margin_rel or 0) > (bv.margin_rel or 0):
         out.append(f"{name}: non-inferiority margin widened")
     if nv.confidence < bv.confidence:
@@ -157,6 +169,10 @@ def _budget(budget: Budget, new: Budget) -> list[str]:
 
 
 def _judge_and_llm(base: Policy, head: Policy) -> list[str]:
+    return [*_judge(base, head), *_llm(base, head)]
+
+
+def _judge(base: Policy, head: Policy) -> list[str]:
     out: list[str] = []
     base_pin = base.judge.pin if base.judge else None
     head_pin = head.judge.pin if head.judge else None
@@ -173,15 +189,19 @@ def _judge_and_llm(base: Policy, head: Policy) -> list[str]:
     head_mismatch = head.judge.on_mismatch if head.judge else "block"
     if _weaker_status(base_mismatch, head_mismatch):
         out.append(f"judge on_mismatch weakened from {base_mismatch} to {head_mismatch}")
+    return out
+
+
+def _llm(base: Policy, head: Policy) -> list[str]:
     base_one = bool(base.llm and base.llm.one_change_at_a_time)
     head_one = bool(head.llm and head.llm.one_change_at_a_time)
     if base_one and not head_one:
-        out.append("one_change_at_a_time switched off")
-    elif base_one and base.llm and head.llm and _weaker_status(base.llm.on_violation,
-                                                               head.llm.on_violation):
-        out.append(f"llm on_violation weakened from {base.llm.on_violation} to "
-                   f"{head.llm.on_violation}")
-    return out
+        return ["one_change_at_a_time switched off"]
+    if base_one and base.llm and head.llm and _weaker_status(base.llm.on_violation,
+                                                             head.llm.on_violation):
+        return [f"llm on_violation weakened from {base.llm.on_violation} to "
+                f"{head.llm.on_violation}"]
+    return []
 
 
 def _stats(base: Policy, head: Policy) -> list[str]:

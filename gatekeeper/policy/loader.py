@@ -12,6 +12,7 @@ import copy
 import fnmatch
 import hashlib
 import json
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,41 +53,10 @@ class LoadedPolicy:
 def _merge(base: Any, over: Any, base_src: SourceMap, over_src: SourceMap,
            path: tuple[str | int, ...], out_src: SourceMap) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):
-        result = dict(base)
-        for key, value in over.items():
-            child = (*path, str(key))
-            if key in base:
-                result[key] = _merge(base[key], value, base_src, over_src, child, out_src)
-            else:
-                result[key] = value
-                _copy_sources(over_src, child, child, out_src)
-        for key in base:
-            if key not in over:
-                _copy_sources(base_src, (*path, str(key)), (*path, str(key)), out_src)
-        if path in over_src:
-            out_src[path] = over_src[path]
-        return result
-    if (len(path) == 1 and path[0] in _KEYED_LISTS and isinstance(base, list)
-            and isinstance(over, list)):
-        ident = _KEYED_LISTS[str(path[0])]
-        result_list: list[Any] = []
-        index: dict[Any, int] = {}
-        for i, item in enumerate(base):
-            index[item.get(ident) if isinstance(item, dict) else None] = len(result_list)
-            _copy_sources(base_src, (*path, i), (*path, len(result_list)), out_src)
-            result_list.append(item)
-        for j, item in enumerate(over):
-            key = item.get(ident) if isinstance(item, dict) else None
-            if key is not None and key in index:
-                pos = index[key]
-                result_list[pos] = _merge_item(result_list[pos], item)
-                _copy_sources(over_src, (*path, j), (*path, pos), out_src)
-            else:
-                _copy_sources(over_src, (*path, j), (*path, len(result_list)), out_src)
-                result_list.append(item)
-        return result_list
-    if (len(path) == 1 and path[0] in _APPENDED_LISTS and isinstance(base, list)
-            and isinstance(over, list)):
+        return _merge_mappings(base, over, base_src, over_src, path, out_src)
+    if _top_level_lists(path, base, over, _KEYED_LISTS):
+        return _merge_keyed_lists(base, over, base_src, over_src, path, out_src)
+    if _top_level_lists(path, base, over, _APPENDED_LISTS):
         for i in range(len(base)):
             _copy_sources(base_src, (*path, i), (*path, i), out_src)
         for j in range(len(over)):
@@ -94,6 +64,56 @@ def _merge(base: Any, over: Any, base_src: SourceMap, over_src: SourceMap,
         return [*base, *over]
     _copy_sources(over_src, path, path, out_src)
     return over
+
+
+def _top_level_lists(path: tuple[str | int, ...], base: Any, over: Any,
+                     names: Container[Any]) -> bool:
+    """Whether ``base`` and ``over`` are both the top-level list ``path[0]``, one of ``names``."""
+    return (len(path) == 1 and path[0] in names and isinstance(base, list)
+            and isinstance(over, list))
+
+
+def _merge_mappings(base: dict[Any, Any], over: dict[Any, Any], base_src: SourceMap,
+                    over_src: SourceMap, path: tuple[str | int, ...],
+                    out_src: SourceMap) -> dict[Any, Any]:
+    """Key by key, later wins; a key in both merges recursively."""
+    result = dict(base)
+    for key, value in over.items():
+        child = (*path, str(key))
+        if key in base:
+            result[key] = _merge(base[key], value, base_src, over_src, child, out_src)
+        else:
+            result[key] = value
+            _copy_sources(over_src, child, child, out_src)
+    for key in base:
+        if key not in over:
+            _copy_sources(base_src, (*path, str(key)), (*path, str(key)), out_src)
+    if path in over_src:
+        out_src[path] = over_src[path]
+    return result
+
+
+def _merge_keyed_lists(base: list[Any], over: list[Any], base_src: SourceMap,
+                       over_src: SourceMap, path: tuple[str | int, ...],
+                       out_src: SourceMap) -> list[Any]:
+    """``metrics`` and ``budgets``: item by item on their identity key; new items append."""
+    ident = _KEYED_LISTS[str(path[0])]
+    result_list: list[Any] = []
+    index: dict[Any, int] = {}
+    for i, item in enumerate(base):
+        index[item.get(ident) if isinstance(item, dict) else None] = len(result_list)
+        _copy_sources(base_src, (*path, i), (*path, len(result_list)), out_src)
+        result_list.append(item)
+    for j, item in enumerate(over):
+        key = item.get(ident) if isinstance(item, dict) else None
+        if key is not None and key in index:
+            pos = index[key]
+            result_list[pos] = _merge_item(result_list[pos], item)
+            _copy_sources(over_src, (*path, j), (*path, pos), out_src)
+        else:
+            _copy_sources(over_src, (*path, j), (*path, len(result_list)), out_src)
+            result_list.append(item)
+    return result_list
 
 
 def _merge_item(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -132,14 +152,7 @@ def _read(path: Path, display: str, stack: tuple[Path, ...], root: Path
     if len(stack) >= MAX_EXTENDS_DEPTH:
         raise PolicyError(f"extends chain deeper than {MAX_EXTENDS_DEPTH}",
                           Location(display, "extends"))
-    data, lines, _ = read_document(path, display)
-    if not isinstance(data, dict):
-        raise PolicyError("a policy must be a YAML mapping", Location(display, line=1))
-    api = data.get("apiVersion")
-    if api != POLICY_API_VERSION:
-        line, col = lines.get(("apiVersion",), (1, 1))
-        raise PolicyError(f"apiVersion must be {POLICY_API_VERSION!r} (got {api!r})",
-                          Location(display, "apiVersion", line, col))
+    data, lines = _read_one(path, display)
     src = _sources(lines, display)
     parents = data.get("extends")
     if parents is None:
@@ -152,21 +165,11 @@ def _read(path: Path, display: str, stack: tuple[Path, ...], root: Path
     merged: dict[str, Any] = {}
     merged_src: SourceMap = {}
     for i, rel in enumerate(parents):
-        if Path(rel).is_absolute():
-            raise PolicyError(f"extends path {rel!r} must be relative to the policy file",
-                              _at(lines, display, ("extends",), "extends"))
-        parent_path = path.parent / rel
-        parent_display = str(Path(display).parent / rel)
         key: tuple[str | int, ...] = (("extends", i) if isinstance(data.get("extends"), list)
                                       else ("extends",))
-        if not parent_path.resolve().is_relative_to(root):
-            # A policy may build on policies of its own repository, not on any file the
-            # machine has (and a PR's policy could otherwise read files outside the checkout).
-            raise PolicyError(f"extends {rel!r} leaves {root}", _at(lines, display, key,
-                                                                    "extends"))
-        if not parent_path.is_file():
-            raise PolicyError(f"extended policy {rel!r} not found",
-                              _at(lines, display, key, "extends"))
+        parent_path = _parent_path(path, rel, root, _at(lines, display, ("extends",), "extends"),
+                                   _at(lines, display, key, "extends"))
+        parent_display = str(Path(display).parent / rel)
         pdata, psrc = _read(parent_path, parent_display, (*stack, resolved), root)
         new_src: SourceMap = {}
         merged = _merge(merged, pdata, merged_src, psrc, (), new_src) if merged else pdata
@@ -174,6 +177,35 @@ def _read(path: Path, display: str, stack: tuple[Path, ...], root: Path
     out_src: SourceMap = {}
     result = _merge(merged, data, merged_src, src, (), out_src)
     return result, out_src
+
+
+def _read_one(path: Path, display: str) -> tuple[dict[str, Any], LineMap]:
+    """One policy file, before its ``extends``: a mapping with the right apiVersion."""
+    data, lines, _ = read_document(path, display)
+    if not isinstance(data, dict):
+        raise PolicyError("a policy must be a YAML mapping", Location(display, line=1))
+    api = data.get("apiVersion")
+    if api != POLICY_API_VERSION:
+        line, col = lines.get(("apiVersion",), (1, 1))
+        raise PolicyError(f"apiVersion must be {POLICY_API_VERSION!r} (got {api!r})",
+                          Location(display, "apiVersion", line, col))
+    return data, lines
+
+
+def _parent_path(path: Path, rel: str, root: Path, extends_at: Location,
+                 item_at: Location) -> Path:
+    """The file an ``extends`` entry names: relative, inside ``root``, and there."""
+    if Path(rel).is_absolute():
+        raise PolicyError(f"extends path {rel!r} must be relative to the policy file",
+                          extends_at)
+    parent_path = path.parent / rel
+    if not parent_path.resolve().is_relative_to(root):
+        # A policy may build on policies of its own repository, not on any file the
+        # machine has (and a PR's policy could otherwise read files outside the checkout).
+        raise PolicyError(f"extends {rel!r} leaves {root}", item_at)
+    if not parent_path.is_file():
+        raise PolicyError(f"extended policy {rel!r} not found", item_at)
+    return parent_path
 
 
 def _override(data: dict[str, Any], sources: SourceMap, shown: str, pattern: str,
@@ -230,11 +262,7 @@ def load_policy(path: Path, *, target_branch: str | None = None,
         folder = path.resolve().parent
         root = git_toplevel(folder) or folder
     data, sources = _read(path, shown, (), root.resolve())
-    branches = data.get("branches") or {}
-    if not isinstance(branches, dict):
-        file, line, col = sources.get(("branches",), (shown, 0, 0))
-        raise PolicyError("branches must map branch patterns to overrides",
-                          Location(file, "branches", line or None, col or None))
+    branches = _branches(data, sources, shown)
     # Every override is checked now, whatever the target branch: a typo in a release override
     # must fail the PR that makes it, not the first release PR after it.
     overrides = [(str(pattern), override) for pattern, override in branches.items()]
@@ -261,6 +289,15 @@ def load_policy(path: Path, *, target_branch: str | None = None,
         target_branch=target_branch,
         branch_patterns=tuple(applied),
     )
+
+
+def _branches(data: dict[str, Any], sources: SourceMap, shown: str) -> dict[Any, Any]:
+    branches = data.get("branches") or {}
+    if not isinstance(branches, dict):
+        file, line, col = sources.get(("branches",), (shown, 0, 0))
+        raise PolicyError("branches must map branch patterns to overrides",
+                          Location(file, "branches", line or None, col or None))
+    return branches
 
 
 def _policy_validation_error(exc: ValidationError, sources: SourceMap, shown: str,

@@ -199,7 +199,3 @@ def check_repromotion(
             "--waiver TEXT"
         )
     return effective
-
-
-def registry_dir_default() -> Path:
-    return Path(".gatekeeper") / "registry"

@@ -559,26 +559,36 @@ def run_document(model: str, version: str, run: Mapping[str, Any] | None) -> dic
         doc["parent_run_id"] = tags["mlflow.parentRunId"]
     doc["params"] = params
     doc["tags"] = {k: v for k, v in tags.items() if not k.startswith(("mlflow.", TAG))}
-    doc["metrics"] = {m["key"]: {"value": float(m["value"])}
-                      for m in data.get("metrics", []) or []
-                      if math.isfinite(float(m["value"]))}
+    doc["metrics"] = _finite_metrics(data.get("metrics", []))
     code = code_from_tags(tags)
     if code:
         doc["code"] = code
     seeds = _seeds(params.get("seeds", params.get("seed")))
     if seeds:
         doc["seeds"] = seeds
+    datasets = _datasets(run.get("inputs", {}))
+    if datasets:
+        doc["data"] = datasets
+    return doc
+
+
+def _finite_metrics(metrics: Any) -> dict[str, dict[str, float]]:
+    """The run's latest metric values; NaN and infinities have no place in a run document."""
+    return {m["key"]: {"value": float(m["value"])} for m in metrics or []
+            if math.isfinite(float(m["value"]))}
+
+
+def _datasets(inputs: Any) -> list[dict[str, str]]:
+    """The run's named dataset inputs, with MLflow's digest as their version."""
     datasets = []
-    for item in (run.get("inputs", {}) or {}).get("dataset_inputs", []) or []:
+    for item in (inputs or {}).get("dataset_inputs", []) or []:
         dataset = item.get("dataset", {})
         if dataset.get("name"):
             entry = {"name": str(dataset["name"])}
             if dataset.get("digest"):
                 entry["version"] = str(dataset["digest"])  # MLflow's digest is not a sha256
             datasets.append(entry)
-    if datasets:
-        doc["data"] = datasets
-    return doc
+    return datasets
 
 
 def _seeds(raw: Any) -> list[int]:

@@ -66,58 +66,75 @@ def tokenize(expression: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(expression)
     while i < n:
-        c = expression[i]
-        col = i + 1
-        if c.isspace():
+        if expression[i].isspace():
             i += 1
-        elif c == "(":
-            tokens.append(Token("lparen", c, col))
-            i += 1
-        elif c == ")":
-            tokens.append(Token("rparen", c, col))
-            i += 1
-        elif expression.startswith(OPERATORS[:4], i) or c in "<>":
-            op = expression[i:i + 2] if expression[i:i + 2] in OPERATORS else c
-            tokens.append(Token("op", op, col))
-            i += len(op)
-        elif c == "=" or c == "!":
-            raise _error(expression, col, f"unknown operator {c!r}; use ==, !=, <, <=, >, >=")
-        elif c in "\"'":
-            value, i = _read_string(expression, i)
-            tokens.append(Token("string", expression[col - 1:i], col, value))
-        elif c.isdigit() or (c in "-+." and i + 1 < n and (expression[i + 1].isdigit()
-                                                          or expression[i + 1] == ".")):
-            j = i + 1
-            while j < n and (expression[j].isalnum() or expression[j] in ".+-"):
-                # stop a "1e-3" scan from eating a following operator-free token only
-                if expression[j] in "+-" and expression[j - 1] not in "eE":
-                    break
-                j += 1
-            text = expression[i:j]
-            try:
-                number = float(text)
-            except ValueError:
-                raise _error(expression, col, f"malformed number {text!r}") from None
-            if not math.isfinite(number):
-                raise _error(expression, col, f"number {text!r} is not finite")
-            tokens.append(Token("number", text, col, number))
-            i = j
-        elif c.isalpha() or c == "_" or c == "`":
-            segments, i = _read_path(expression, i)
-            text = expression[col - 1:i]
-            word = text.lower()
-            if len(segments) == 1 and not text.startswith("`") and word in KEYWORDS:
-                if word in {"true", "false", "null"}:
-                    const = {"true": True, "false": False, "null": None}[word]
-                    tokens.append(Token("const", text, col, const))
-                else:
-                    tokens.append(Token(word, text, col))
-            else:
-                tokens.append(Token("path", text, col, tuple(segments)))
-        else:
-            raise _error(expression, col, f"unexpected character {c!r}")
+            continue
+        token, i = _next_token(expression, i)
+        tokens.append(token)
     tokens.append(Token("end", "", n + 1))
     return tokens
+
+
+def _next_token(expression: str, i: int) -> tuple[Token, int]:
+    """The token that starts at ``i`` (not a space), and where the next one may start."""
+    c = expression[i]
+    col = i + 1
+    if c == "(":
+        return Token("lparen", c, col), i + 1
+    if c == ")":
+        return Token("rparen", c, col), i + 1
+    if expression.startswith(OPERATORS[:4], i) or c in "<>":
+        op = expression[i:i + 2] if expression[i:i + 2] in OPERATORS else c
+        return Token("op", op, col), i + len(op)
+    if c == "=" or c == "!":
+        raise _error(expression, col, f"unknown operator {c!r}; use ==, !=, <, <=, >, >=")
+    if c in "\"'":
+        value, end = _read_string(expression, i)
+        return Token("string", expression[i:end], col, value), end
+    if _starts_number(expression, i):
+        return _read_number(expression, i)
+    if c.isalpha() or c == "_" or c == "`":
+        return _read_word(expression, i)
+    raise _error(expression, col, f"unexpected character {c!r}")
+
+
+def _starts_number(expression: str, i: int) -> bool:
+    c = expression[i]
+    return c.isdigit() or (c in "-+." and i + 1 < len(expression)
+                           and (expression[i + 1].isdigit() or expression[i + 1] == "."))
+
+
+def _read_number(expression: str, i: int) -> tuple[Token, int]:
+    n = len(expression)
+    j = i + 1
+    while j < n and (expression[j].isalnum() or expression[j] in ".+-"):
+        # stop a "1e-3" scan from eating a following operator-free token only
+        if expression[j] in "+-" and expression[j - 1] not in "eE":
+            break
+        j += 1
+    text = expression[i:j]
+    col = i + 1
+    try:
+        number = float(text)
+    except ValueError:
+        raise _error(expression, col, f"malformed number {text!r}") from None
+    if not math.isfinite(number):
+        raise _error(expression, col, f"number {text!r} is not finite")
+    return Token("number", text, col, number), j
+
+
+def _read_word(expression: str, start: int) -> tuple[Token, int]:
+    """A keyword, a constant (true, false, null) or a path."""
+    segments, end = _read_path(expression, start)
+    text = expression[start:end]
+    col = start + 1
+    word = text.lower()
+    if len(segments) == 1 and not text.startswith("`") and word in KEYWORDS:
+        if word in {"true", "false", "null"}:
+            const = {"true": True, "false": False, "null": None}[word]
+            return Token("const", text, col, const), end
+        return Token(word, text, col), end
+    return Token("path", text, col, tuple(segments)), end
 
 
 def _read_string(expression: str, start: int) -> tuple[str, int]:
@@ -146,24 +163,28 @@ def _read_path(expression: str, start: int) -> tuple[list[str], int]:
     i = start
     n = len(expression)
     while True:
-        if i < n and expression[i] == "`":
-            end = expression.find("`", i + 1)
-            if end < 0 or end == i + 1:
-                raise _error(expression, i + 1, "quoted name needs a closing ` and some text")
-            segments.append(expression[i + 1:end])
-            i = end + 1
-        elif i < n and (expression[i].isalpha() or expression[i] == "_"):
-            j = i + 1
-            while j < n and (expression[j].isalnum() or expression[j] in "_-"):
-                j += 1
-            segments.append(expression[i:j])
-            i = j
-        else:
-            raise _error(expression, i + 1, "expected a name after '.'")
+        segment, i = _read_segment(expression, i)
+        segments.append(segment)
         if i < n and expression[i] == "." and i + 1 < n and not expression[i + 1].isspace():
             i += 1
             continue
         return segments, i
+
+
+def _read_segment(expression: str, i: int) -> tuple[str, int]:
+    """One name of a path: `any text` or [A-Za-z_][A-Za-z0-9_-]*."""
+    n = len(expression)
+    if i < n and expression[i] == "`":
+        end = expression.find("`", i + 1)
+        if end < 0 or end == i + 1:
+            raise _error(expression, i + 1, "quoted name needs a closing ` and some text")
+        return expression[i + 1:end], end + 1
+    if i < n and (expression[i].isalpha() or expression[i] == "_"):
+        j = i + 1
+        while j < n and (expression[j].isalnum() or expression[j] in "_-"):
+            j += 1
+        return expression[i:j], j
+    raise _error(expression, i + 1, "expected a name after '.'")
 
 
 # -- syntax tree -----------------------------------------------------------------------
@@ -404,31 +425,40 @@ def _compare(value: Any, op: str, literal: Any) -> bool:
         inside = any(_compare(item, "==", literal) for item in value)
         return inside if op == "==" else (not inside if op == "!=" else False)
     if isinstance(literal, bool):
-        same = isinstance(value, bool) and value == literal
-        if isinstance(value, str):
-            same = value.lower() == str(literal).lower()
-        return same if op == "==" else not same
-    a: Any
-    b: Any
-    if isinstance(literal, float):
-        number = _number(value)
-        if number is None:
-            return op == "!="
-        a, b = number, literal
-    else:
-        if isinstance(value, str):
-            a, b = value, literal
-        else:
-            number, other = _number(value), _number(literal)
-            if number is None or other is None:
-                a, b = str(value), literal
-            else:
-                a, b = number, other
+        return _compare_bool(value, op, literal)
+    operands = _operands(value, literal)
+    if operands is None:
+        return op == "!="
+    a, b = operands
     if op == "==":
         return bool(a == b)
     if op == "!=":
         return bool(a != b)
     return _ORDER[op](a, b)
+
+
+def _compare_bool(value: Any, op: str, literal: bool) -> bool:
+    """== / != with true or false; text such as MLflow's "True" counts, case-insensitively."""
+    same = isinstance(value, bool) and value == literal
+    if isinstance(value, str):
+        same = value.lower() == str(literal).lower()
+    return same if op == "==" else not same
+
+
+def _operands(value: Any, literal: Any) -> tuple[Any, Any] | None:
+    """The two sides as compared: numbers when both read as numbers, else text; None when the
+    literal is a number and the value is not."""
+    if isinstance(literal, float):
+        number = _number(value)
+        if number is None:
+            return None
+        return number, literal
+    if isinstance(value, str):
+        return value, literal
+    number, other = _number(value), _number(literal)
+    if number is None or other is None:
+        return str(value), literal
+    return number, other
 
 
 def evaluate(node: Node, rec: Mapping[str, Any]) -> bool:

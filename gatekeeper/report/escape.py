@@ -80,9 +80,3 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def xml_text(value: object) -> str:
     """Drop the characters XML 1.0 cannot carry at all; ElementTree escapes the rest."""
     return _XML_ILLEGAL.sub("", str(value))
-
-
-def html_comment_safe(value: object) -> str:
-    """Text that can sit inside ``<!-- ... -->`` without ending it."""
-    text = clean_text(value, 200)
-    return re.sub(r"-{2,}", "-", text).replace(">", "")

@@ -53,7 +53,17 @@ def render(verdict: Verdict, context: ReportContext) -> str:
         "errors": "0", "skipped": "0", "time": "0",
     })
     props = ET.SubElement(suite, "properties")
-    for key, value in (
+    for key, value in _suite_properties(verdict):
+        ET.SubElement(props, "property", {"name": key, "value": xml_text(value)})
+    for c in verdict.checks:
+        _testcase(suite, c, verdict.fail_on)
+    ET.indent(suites)
+    body = ET.tostring(suites, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def _suite_properties(verdict: Verdict) -> list[tuple[str, str]]:
+    return [
         ("gatekeeper.verdict", verdict.verdict),
         ("gatekeeper.exit_code", str(verdict.exit_code)),
         ("gatekeeper.waived", str(verdict.counts.waived)),
@@ -68,37 +78,40 @@ def render(verdict: Verdict, context: ReportContext) -> str:
          else (f"{verdict.rollback_target.model} v{verdict.rollback_target.version}"
                if verdict.rollback_target.version else "none")),
         ("gatekeeper.version", verdict.gate.gatekeeper_version),
-    ):
-        ET.SubElement(props, "property", {"name": key, "value": xml_text(value)})
-    for c in verdict.checks:
-        kind = c.id.split(":", 1)[0] if ":" in c.id else "check"
-        case = ET.SubElement(suite, "testcase", {
-            "classname": xml_text(f"gatekeeper.{kind}"), "name": xml_text(c.id), "time": "0",
-        })
-        if c.source and c.source.file:
-            case.set("file", xml_text(c.source.file))
-            if c.source.line is not None:
-                case.set("line", str(c.source.line))
-        cprops: list[tuple[str, str]] = [("gatekeeper.status", c.status)]
-        if c.original_status:
-            cprops.append(("gatekeeper.original_status", c.original_status))
-        if c.waiver is not None:
-            cprops += [("gatekeeper.waiver.approved_by", c.waiver.approved_by),
-                       ("gatekeeper.waiver.expires", c.waiver.expires),
-                       ("gatekeeper.waiver.reason", c.waiver.reason)]
-            if c.waiver.ticket:
-                cprops.append(("gatekeeper.waiver.ticket", c.waiver.ticket))
-        if c.status != "pass" or c.waiver is not None:
-            p = ET.SubElement(case, "properties")
-            for key, value in cprops:
-                ET.SubElement(p, "property", {"name": key, "value": xml_text(value)})
-        if _failing(c, verdict.fail_on):
-            fail = ET.SubElement(case, "failure", {"type": c.status,
-                                                   "message": xml_text(c.message)})
-            fail.text = _detail(c)
-        elif c.status == "warn" or c.waiver is not None:
-            out = ET.SubElement(case, "system-out")
-            out.text = f"{c.status.upper() if not c.waiver else 'WAIVED'}: {_detail(c)}"
-    ET.indent(suites)
-    body = ET.tostring(suites, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+    ]
+
+
+def _testcase(suite: ET.Element, c: Check, fail_on: str) -> None:
+    kind = c.family or "check"
+    case = ET.SubElement(suite, "testcase", {
+        "classname": xml_text(f"gatekeeper.{kind}"), "name": xml_text(c.id), "time": "0",
+    })
+    if c.source and c.source.file:
+        case.set("file", xml_text(c.source.file))
+        if c.source.line is not None:
+            case.set("line", str(c.source.line))
+    if c.status != "pass" or c.waiver is not None:
+        p = ET.SubElement(case, "properties")
+        for key, value in _check_properties(c):
+            ET.SubElement(p, "property", {"name": key, "value": xml_text(value)})
+    if _failing(c, fail_on):
+        fail = ET.SubElement(case, "failure", {"type": c.status,
+                                               "message": xml_text(c.message)})
+        fail.text = _detail(c)
+    elif c.status == "warn" or c.waiver is not None:
+        out = ET.SubElement(case, "system-out")
+        out.text = f"{c.status.upper() if not c.waiver else 'WAIVED'}: {_detail(c)}"
+
+
+def _check_properties(c: Check) -> list[tuple[str, str]]:
+    """The status, the status before a waiver, and the waiver's who, when, why and ticket."""
+    cprops: list[tuple[str, str]] = [("gatekeeper.status", c.status)]
+    if c.original_status:
+        cprops.append(("gatekeeper.original_status", c.original_status))
+    if c.waiver is not None:
+        cprops += [("gatekeeper.waiver.approved_by", c.waiver.approved_by),
+                   ("gatekeeper.waiver.expires", c.waiver.expires),
+                   ("gatekeeper.waiver.reason", c.waiver.reason)]
+        if c.waiver.ticket:
+            cprops.append(("gatekeeper.waiver.ticket", c.waiver.ticket))
+    return cprops

@@ -24,23 +24,25 @@ def _eval_dataset(ctx: ReportContext) -> dict[str, str]:
     out: dict[str, str] = {}
     if run is not None and run.llm is not None and run.llm.dataset is not None:
         ds = run.llm.dataset
-        out = {"name": ds.name, "type": ds.name}
-        if ds.sha256:
-            out["revision"] = ds.sha256
-        elif ds.version:
-            out["revision"] = ds.version
+        out = _hub_dataset(ds.name, ds.sha256, ds.version)
     elif run is not None:
         evals = [d for d in run.data if (d.split or "").lower() in EVAL_SPLITS]
         if evals:
             d = evals[0]
-            out = {"name": d.name, "type": d.name}
-            if d.sha256:
-                out["revision"] = d.sha256
-            elif d.version:
-                out["revision"] = d.version
+            out = _hub_dataset(d.name, d.sha256, d.version)
     if not out:
         out = {"name": "evaluation", "type": "custom"}
     return {k: clean_text(v, 200) for k, v in out.items()}
+
+
+def _hub_dataset(name: str, sha256: str | None, version: str | None) -> dict[str, str]:
+    """A ``model-index`` dataset: the sha256, else the version, is its revision."""
+    out = {"name": name, "type": name}
+    if sha256:
+        out["revision"] = sha256
+    elif version:
+        out["revision"] = version
+    return out
 
 
 def front_matter(verdict: Verdict, ctx: ReportContext) -> str:

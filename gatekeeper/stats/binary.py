@@ -7,8 +7,9 @@ Everything depends on the 2x2 table of (candidate, baseline) outcomes, written
 - Interval and non-inferiority p-value: Tango's (1998) score interval and test. They invert the
   same statistic, so "lower limit > threshold" and "p < alpha" always agree.
 - Newcombe's (1998) square-and-add interval (method 10) is the fallback.
-- Superiority: McNemar mid-p. Wald is kept only to show why it is not used: at n=100 with 3
-  discordant pairs per 100 it passes far more often than alpha at the margin.
+- Superiority: McNemar mid-p (one-sided). Wald is not used: at n=100 with 3 discordant pairs
+  per 100 it passes far more often than alpha at the margin; it and the two-sided McNemar tests
+  live in :mod:`gatekeeper.stats.reference` for the validation benches.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gatekeeper.stats.dist import binom_cdf, binom_pmf, binom_sf, bisect_root, norm_sf
+from gatekeeper.stats.dist import binom_pmf, binom_sf, bisect_root, norm_sf
 from gatekeeper.stats.power import mde as _mde
 from gatekeeper.stats.proportion import wilson_arrays, z_two_sided
 from gatekeeper.stats.types import Comparison, Hypothesis
@@ -163,44 +164,6 @@ def wald_se(n10: int, n01: int, n: int) -> float:
         return 0.0
     delta = (n10 - n01) / n
     return math.sqrt(max((n10 + n01) / n**2 - delta * delta / n, 0.0))
-
-
-def wald_paired_interval(n10: int, n01: int, n: int, confidence: float) -> tuple[float, float]:
-    """Wald interval; too liberal with few discordant pairs, kept for comparison only."""
-    z = z_two_sided(confidence)
-    if n == 0:
-        return (-1.0, 1.0)
-    delta = (n10 - n01) / n
-    half = z * wald_se(n10, n01, n)
-    return (max(-1.0, delta - half), min(1.0, delta + half))
-
-
-def mcnemar_asymptotic_p(n10: int, n01: int) -> float:
-    """Two-sided McNemar test without continuity correction; 1 without discordant pairs."""
-    discordant = n10 + n01
-    if discordant == 0:
-        return 1.0
-    z = (n10 - n01) / math.sqrt(discordant)
-    return float(min(1.0, 2.0 * norm_sf(abs(z))))
-
-
-def mcnemar_exact_p(n10: int, n01: int) -> float:
-    """Two-sided exact conditional McNemar test (doubled binomial tail)."""
-    discordant = n10 + n01
-    if discordant == 0:
-        return 1.0
-    tail = binom_cdf(min(n10, n01), discordant, 0.5)
-    return float(min(1.0, 2.0 * tail))
-
-
-def mcnemar_midp(n10: int, n01: int) -> float:
-    """Two-sided McNemar mid-p: the exact p minus the probability of the observed table."""
-    discordant = n10 + n01
-    if discordant == 0:
-        return 1.0
-    k = min(n10, n01)
-    tail = binom_cdf(k, discordant, 0.5) - 0.5 * binom_pmf(k, discordant, 0.5)
-    return float(min(1.0, 2.0 * tail))
 
 
 def mcnemar_midp_one_sided(n10: int, n01: int) -> float:

@@ -17,6 +17,7 @@ import numpy as np
 from gatekeeper.stats.dist import t_ppf, t_sf
 from gatekeeper.stats.moments import (
     ClusterSums,
+    Moments,
     as_float_array,
     cluster_sums,
     mean,
@@ -357,8 +358,7 @@ def compare_replicates(
         raise ValueError("replicates need at least one value on each side")
     seeds_c = _seed_list(candidate_seeds, kc, "candidate")
     seeds_b = _seed_list(baseline_seeds, kb, "baseline")
-    if pooled_sd is not None and (not math.isfinite(pooled_sd) or pooled_sd < 0):
-        raise ValueError(f"pooled_sd must be a finite number >= 0, got {pooled_sd}")
+    _check_pooled_sd(pooled_sd)
     mc_m, mb_m = moments(c), moments(b)
     mc, mb = mc_m.mean, mb_m.mean
     delta = mc - mb
@@ -368,26 +368,15 @@ def compare_replicates(
     if seeds_c is not None and seeds_b is not None and not paired:
         notes.append("seed sets differ between candidate and baseline: unpaired Welch t")
 
-    se = 0.0
-    df = 0.0
     if paired:
         assert seeds_c is not None and seeds_b is not None
         method = "paired-t"
         reason = "Seeds matched across models: paired t on per-seed differences, K-1 df."
-        order_c = np.argsort(np.asarray(seeds_c))
-        order_b = np.argsort(np.asarray(seeds_b))
-        md = moments(c[order_c] - b[order_b])
-        if kc >= 2 and not _negligible(md.sd, _scale(c, b)):
-            se, df = md.sd / math.sqrt(kc), float(kc - 1)
+        se, df = _paired_seed_se(c, b, seeds_c, seeds_b)
     else:
         method = "welch-t"
         reason = "Seeds not matched across models: Welch t with Welch-Satterthwaite df."
-        if kc >= 2 and kb >= 2:
-            a = mc_m.variance / kc
-            v = mb_m.variance / kb
-            if not _negligible(math.sqrt(a * kc + v * kb), _scale(c, b)):
-                se = math.sqrt(a + v)
-                df = (a + v) ** 2 / (a * a / (kc - 1) + v * v / (kb - 1))
+        se, df = _welch_se(c, b, mc_m, mb_m)
 
     if se > 0.0:
         ci, p, mde = t_summary(delta, se, df, hypothesis)
@@ -398,21 +387,62 @@ def compare_replicates(
         )
 
     if pooled_sd is not None and pooled_sd > 0.0:
-        se = pooled_sd * math.sqrt(1.0 / kc + 1.0 / kb)
-        df = float(max(kc + kb - 2, 1))
-        ci, p, mde = t_summary(delta, se, df, hypothesis)
-        notes.append(
-            f"the runs carry no variance information; the registry's pooled seed SD "
-            f"{pooled_sd:.6g} is used with {int(df)} df"
-        )
-        return Comparison(
-            method="pooled-sd-t",
-            reason="No seed variance in these runs: t interval from the registry's pooled seed SD.",
-            candidate=mc, baseline=mb, delta=delta, ci=ci, confidence=hypothesis.confidence,
-            n=(kc, kb), p_value=p, mde=mde, se=se, notes=tuple(notes),
-        )
+        return _pooled_sd_t(mc, mb, pooled_sd, hypothesis, (kc, kb), notes)
 
     return _degenerate(
         method, reason, mc, mb, hypothesis, (kc, kb), "no variance information",
         tuple(notes),
+    )
+
+
+def _check_pooled_sd(pooled_sd: float | None) -> None:
+    if pooled_sd is not None and (not math.isfinite(pooled_sd) or pooled_sd < 0):
+        raise ValueError(f"pooled_sd must be a finite number >= 0, got {pooled_sd}")
+
+
+def _paired_seed_se(
+    c: np.ndarray, b: np.ndarray, seeds_c: list[int], seeds_b: list[int]
+) -> tuple[float, float]:
+    """(SE, df) of the mean per-seed difference, paired by seed value; (0, 0) without spread."""
+    k = int(c.size)
+    order_c = np.argsort(np.asarray(seeds_c))
+    order_b = np.argsort(np.asarray(seeds_b))
+    md = moments(c[order_c] - b[order_b])
+    if k >= 2 and not _negligible(md.sd, _scale(c, b)):
+        return md.sd / math.sqrt(k), float(k - 1)
+    return 0.0, 0.0
+
+
+def _welch_se(c: np.ndarray, b: np.ndarray, mc_m: Moments, mb_m: Moments) -> tuple[float, float]:
+    """(SE, Welch-Satterthwaite df) of the difference of means; (0, 0) without spread."""
+    kc, kb = int(c.size), int(b.size)
+    if kc < 2 or kb < 2:
+        return 0.0, 0.0
+    a = mc_m.variance / kc
+    v = mb_m.variance / kb
+    if _negligible(math.sqrt(a * kc + v * kb), _scale(c, b)):
+        return 0.0, 0.0
+    return math.sqrt(a + v), (a + v) ** 2 / (a * a / (kc - 1) + v * v / (kb - 1))
+
+
+def _pooled_sd_t(
+    mc: float, mb: float, pooled_sd: float, hypothesis: Hypothesis, n: tuple[int, int],
+    notes: list[str],
+) -> Comparison:
+    """The t interval from the registry's pooled seed SD, for runs without variance of their
+    own."""
+    kc, kb = n
+    delta = mc - mb
+    se = pooled_sd * math.sqrt(1.0 / kc + 1.0 / kb)
+    df = float(max(kc + kb - 2, 1))
+    ci, p, mde = t_summary(delta, se, df, hypothesis)
+    notes.append(
+        f"the runs carry no variance information; the registry's pooled seed SD "
+        f"{pooled_sd:.6g} is used with {int(df)} df"
+    )
+    return Comparison(
+        method="pooled-sd-t",
+        reason="No seed variance in these runs: t interval from the registry's pooled seed SD.",
+        candidate=mc, baseline=mb, delta=delta, ci=ci, confidence=hypothesis.confidence,
+        n=(kc, kb), p_value=p, mde=mde, se=se, notes=tuple(notes),
     )

@@ -4,7 +4,8 @@ A plain bootstrap (scipy.stats.bootstrap) costs O(B * n) time and memory: about 
 n = 10^7. These paths resample a few sufficient statistics instead:
 
 - paired binary: the 4 cells of the 2x2 table, ``rng.multinomial(n, cells / n, size=B)``
-  (exact: it *is* the bootstrap distribution of the table);
+  (exact: it *is* the bootstrap distribution of the table; only the benches time it, so it is
+  :func:`gatekeeper.stats.reference.bootstrap_paired_binary`);
 - a mean of continuous differences d: 256 equal-width bins of (count, sum d, sum of squared
   deviations); a multinomial over the bins plus one within-bin normal term per resample. The
   between-bin part is exact, the within-bin part is its CLT limit (each bin holds many
@@ -28,27 +29,6 @@ N_BINS = 256
 _WEIGHT_BLOCK = 1 << 23
 
 
-def bootstrap_paired_binary(
-    candidate: np.ndarray, baseline: np.ndarray, *, resamples: int, seed: int
-) -> np.ndarray:
-    """Bootstrap distribution (length ``resamples``) of Δ = (n10 - n01) / n for 0/1 pairs."""
-    c = np.asarray(candidate)
-    b = np.asarray(baseline)
-    if c.shape != b.shape or c.ndim != 1:
-        raise ValueError("candidate and baseline must be 1-D arrays of equal length")
-    if not (np.isin(c, (0, 1)).all() and np.isin(b, (0, 1)).all()):
-        raise ValueError("binary bootstrap needs 0/1 scores")
-    _check_resamples(resamples)
-    n = int(c.size)
-    if n == 0:
-        raise ValueError("no paired examples to resample")
-    cells = np.bincount(2 * c.astype(np.int64) + b.astype(np.int64), minlength=4)
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n, cells / n, size=resamples)
-    # cell 2 = candidate right / baseline wrong (n10), cell 1 = the reverse (n01)
-    return (draws[:, 2] - draws[:, 1]) / n
-
-
 def bootstrap_mean_difference(
     d: np.ndarray,
     *,
@@ -62,7 +42,7 @@ def bootstrap_mean_difference(
     With clusters: Poisson(1) weights per cluster (B x G, generated in blocks).
     """
     arr = as_float_array(d, "differences")
-    _check_resamples(resamples)
+    check_resamples(resamples)
     if arr.size == 0:
         raise ValueError("no differences to resample")
     rng = np.random.default_rng(seed)
@@ -71,7 +51,7 @@ def bootstrap_mean_difference(
     return _binned(arr, resamples, rng)
 
 
-def _check_resamples(resamples: int) -> None:
+def check_resamples(resamples: int) -> None:
     if resamples < 1:
         raise ValueError(f"resamples must be >= 1, got {resamples}")
 

@@ -124,22 +124,3 @@ def cluster_sums(values: np.ndarray, clusters: np.ndarray) -> ClusterSums:
     counts = np.bincount(inverse, minlength=g).astype(np.float64)
     sums = np.bincount(inverse, weights=arr, minlength=g)
     return ClusterSums(labels=labels, counts=counts, sums=sums, inverse=inverse)
-
-
-def cluster_robust_variance(
-    values: np.ndarray, clusters: ClusterSums, center: float | None = None
-) -> float:
-    """Variance of the mean with clustering (Miller 2024, eq. 8).
-
-    (1/n^2) * sum_c (sum_{i in c} (x_ic - mean))^2 * G/(G-1). The values are centred before
-    they are summed per cluster, so no large common offset cancels inside the cluster sums.
-    """
-    arr = np.asarray(values, dtype=np.float64)
-    n = arr.size
-    g = clusters.n_clusters
-    if n == 0 or g < 2:
-        return 0.0
-    mu = moments(arr).mean if center is None else center
-    # Centre the values first so that the cluster sums carry no large common offset.
-    centred = np.bincount(clusters.inverse, weights=arr - mu, minlength=g)
-    return float(np.dot(centred, centred)) / (n * n) * g / (g - 1)

@@ -2,7 +2,8 @@
 
 Wilson's score interval is the default because it keeps coverage near 0 and 1, where budgets
 live: exact coverage at n=100, p=.99 is .921 for Wilson and .633 for Wald (STATISTICS.md §2).
-Clopper-Pearson is offered for callers that need a guaranteed (conservative) interval.
+Clopper-Pearson, the conservative alternative the benches compare it with, is in
+:mod:`gatekeeper.stats.reference`.
 """
 
 from __future__ import annotations
@@ -11,23 +12,23 @@ import math
 
 import numpy as np
 
-from gatekeeper.stats.dist import beta_ppf, norm_ppf, norm_sf
+from gatekeeper.stats.dist import norm_ppf, norm_sf
 from gatekeeper.stats.types import Comparison
 
 
-def _check_counts(k: int, n: int) -> None:
+def check_counts(k: int, n: int) -> None:
     if n < 0 or k < 0 or k > n:
         raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
 
 
-def _check_confidence(confidence: float) -> None:
+def check_confidence(confidence: float) -> None:
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
 
 
 def z_two_sided(confidence: float) -> float:
     """The normal quantile for a two-sided interval at ``confidence``."""
-    _check_confidence(confidence)
+    check_confidence(confidence)
     return float(norm_ppf(0.5 + confidence / 2.0))
 
 
@@ -48,24 +49,12 @@ def wilson_arrays(k: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, n
 
 def wilson_interval(k: int, n: int, confidence: float) -> tuple[float, float]:
     """Wilson score interval for k successes out of n; (0, 1) when n == 0 (no information)."""
-    _check_counts(k, n)
+    check_counts(k, n)
     z = z_two_sided(confidence)
     if n == 0:
         return (0.0, 1.0)
     low, high = wilson_arrays(np.asarray(k), np.asarray(n), z)
     return (float(low), float(high))
-
-
-def clopper_pearson_interval(k: int, n: int, confidence: float) -> tuple[float, float]:
-    """Exact (conservative) interval from beta quantiles; (0, 1) when n == 0."""
-    _check_counts(k, n)
-    _check_confidence(confidence)
-    if n == 0:
-        return (0.0, 1.0)
-    tail = (1.0 - confidence) / 2.0
-    low = 0.0 if k == 0 else float(beta_ppf(tail, k, n - k + 1))
-    high = 1.0 if k == n else float(beta_ppf(1.0 - tail, k + 1, n - k))
-    return (low, high)
 
 
 def _score_pvalue_below(k: int, n: int, limit: float) -> float:
@@ -94,8 +83,8 @@ def compare_proportion_to_limit(
     The interval is Wilson's for p shifted by -limit. ``higher_is_better`` only orients the
     one-sided p-value: False (the default, for budgets such as an error rate) tests
     H0: p >= limit; True tests H0: p <= limit. The interval is the same either way."""
-    _check_counts(k, n)
-    _check_confidence(confidence)
+    check_counts(k, n)
+    check_confidence(confidence)
     if not 0.0 <= limit <= 1.0:
         raise ValueError(f"a proportion limit must be in [0, 1], got {limit}")
     reason = (

@@ -180,32 +180,13 @@ def compare_ratio(
     size = (int(xc.size), int(xb.size))
     sums = (float(np.sum(xc)), float(np.sum(yc)), float(np.sum(xb)), float(np.sum(yb)))
     if min(sums) <= 0.0:
-        r_c = sums[0] / sums[1] if sums[1] > 0 else math.inf
-        r_b = sums[2] / sums[3] if sums[3] > 0 else math.inf
-        return Comparison(
-            method="delta-method-log-ratio",
-            reason="ratio of means compared on the log scale",
-            candidate=r_c, baseline=r_b, delta=0.0, ci=(0.0, 0.0),
-            confidence=hypothesis.confidence, n=size, p_value=None, mde=None, se=0.0,
-            scale="log_ratio",
-            notes=("a ratio is zero or undefined (no cost or no successes): the log ratio "
-                   "cannot be compared",),
-            degenerate=True,
-        )
+        return _undefined_ratio(sums, size, hypothesis)
     r_c, se_c, z_c = _ratio_se(xc, yc)
     r_b, se_b, z_b = _ratio_se(xb, yb)
     delta = math.log(r_c) - math.log(r_b)
     se = math.hypot(se_c / r_c, se_b / r_b)
     worst = max(abs(skewness(z_c)) / math.sqrt(xc.size), abs(skewness(z_b)) / math.sqrt(xb.size))
-    tails = [(side, hill_tail_index(x)) for side, x in (("candidate", xc), ("baseline", xb))]
-    too_heavy = [
-        f"the {side}'s costs look too heavy-tailed for a mean (Hill tail index {est[0]:.2g} < "
-        f"{MIN_TAIL_INDEX:g} from the top {est[1]} values): rare large costs missing from "
-        f"{size[0] if side == 'candidate' else size[1]} requests dominate the mean, so no "
-        "interval of it is reliable; gather more requests or cap costs"
-        for side, est in tails
-        if est is not None and est[0] < MIN_TAIL_INDEX
-    ]
+    too_heavy = _too_heavy_notes(xc, xb, size)
     use_t = method == "bootstrap-t" or (
         method == "auto" and worst > SKEW_PER_ROOT_N and not too_heavy
     )
@@ -245,32 +226,85 @@ def compare_ratio(
             f"ratio of means: bootstrap-t of log(R_c/R_b) studentised by the delta-method SE "
             f"({resamples} resamples), used {why}."
         )
-        if resamples < 100:
-            raise ValueError(f"need at least 100 resamples, got {resamples}")
-        rng = np.random.default_rng(seed)
-        log_c, sl_c = _bootstrap_log_ratio_t(xc, yc, rng, resamples)
-        log_b, sl_b = _bootstrap_log_ratio_t(xb, yb, rng, resamples)
-        with np.errstate(invalid="ignore"):
-            t_star = (log_c - log_b - delta) / np.hypot(sl_c, sl_b)
-        usable = t_star[np.isfinite(t_star)]
-        dropped = resamples - usable.size
-        if dropped:
-            notes = (*notes, f"{dropped} resamples without successes or spread were dropped")
-        if usable.size < 100:
-            raise ValueError("too few usable bootstrap resamples for a bootstrap-t interval")
-        if worst > SEVERE_SKEW_PER_ROOT_N:
-            notes = (
-                *notes,
-                f"very heavy-tailed costs (|skewness|/√n = {worst:.3g}): even the bootstrap-t "
-                "interval tends to be too narrow here; more requests help",
-            )
-        q_low, q_high = np.quantile(usable, [alpha, 1.0 - alpha])
-        ci = (delta - float(q_high) * se, delta - float(q_low) * se)
-        oriented_t = usable if hypothesis.higher_is_better else -usable
-        p_value = (1.0 + float(np.count_nonzero(oriented_t >= t_obs))) / (usable.size + 1.0)
+        ci, p_value, notes = _bootstrap_t(
+            (xc, yc), (xb, yb), delta, se, t_obs, worst, hypothesis,
+            resamples=resamples, seed=seed, notes=notes,
+        )
     return Comparison(
         method=name, reason=reason, candidate=r_c, baseline=r_b, delta=delta, ci=ci,
         confidence=hypothesis.confidence, n=size, p_value=p_value,
         mde=power_mde(se, alpha), se=se, scale="log_ratio", notes=notes,
         degenerate=bool(too_heavy),
     )
+
+
+def _undefined_ratio(
+    sums: tuple[float, float, float, float], size: tuple[int, int], hypothesis: Hypothesis
+) -> Comparison:
+    """No cost or no successes on a side: the log ratio does not exist."""
+    r_c = sums[0] / sums[1] if sums[1] > 0 else math.inf
+    r_b = sums[2] / sums[3] if sums[3] > 0 else math.inf
+    return Comparison(
+        method="delta-method-log-ratio",
+        reason="ratio of means compared on the log scale",
+        candidate=r_c, baseline=r_b, delta=0.0, ci=(0.0, 0.0),
+        confidence=hypothesis.confidence, n=size, p_value=None, mde=None, se=0.0,
+        scale="log_ratio",
+        notes=("a ratio is zero or undefined (no cost or no successes): the log ratio "
+               "cannot be compared",),
+        degenerate=True,
+    )
+
+
+def _too_heavy_notes(xc: np.ndarray, xb: np.ndarray, size: tuple[int, int]) -> list[str]:
+    """A note for each side whose costs are too heavy-tailed for a mean to be estimated."""
+    tails = [(side, hill_tail_index(x)) for side, x in (("candidate", xc), ("baseline", xb))]
+    return [
+        f"the {side}'s costs look too heavy-tailed for a mean (Hill tail index {est[0]:.2g} < "
+        f"{MIN_TAIL_INDEX:g} from the top {est[1]} values): rare large costs missing from "
+        f"{size[0] if side == 'candidate' else size[1]} requests dominate the mean, so no "
+        "interval of it is reliable; gather more requests or cap costs"
+        for side, est in tails
+        if est is not None and est[0] < MIN_TAIL_INDEX
+    ]
+
+
+def _bootstrap_t(
+    candidate: tuple[np.ndarray, np.ndarray],
+    baseline: tuple[np.ndarray, np.ndarray],
+    delta: float,
+    se: float,
+    t_obs: float,
+    worst: float,
+    hypothesis: Hypothesis,
+    *,
+    resamples: int,
+    seed: int,
+    notes: tuple[str, ...],
+) -> tuple[tuple[float, float], float, tuple[str, ...]]:
+    """(interval, p-value, notes) of the bootstrap-t of log(R_c/R_b)."""
+    if resamples < 100:
+        raise ValueError(f"need at least 100 resamples, got {resamples}")
+    alpha = hypothesis.alpha_one_sided
+    rng = np.random.default_rng(seed)
+    log_c, sl_c = _bootstrap_log_ratio_t(*candidate, rng, resamples)
+    log_b, sl_b = _bootstrap_log_ratio_t(*baseline, rng, resamples)
+    with np.errstate(invalid="ignore"):
+        t_star = (log_c - log_b - delta) / np.hypot(sl_c, sl_b)
+    usable = t_star[np.isfinite(t_star)]
+    dropped = resamples - usable.size
+    if dropped:
+        notes = (*notes, f"{dropped} resamples without successes or spread were dropped")
+    if usable.size < 100:
+        raise ValueError("too few usable bootstrap resamples for a bootstrap-t interval")
+    if worst > SEVERE_SKEW_PER_ROOT_N:
+        notes = (
+            *notes,
+            f"very heavy-tailed costs (|skewness|/√n = {worst:.3g}): even the bootstrap-t "
+            "interval tends to be too narrow here; more requests help",
+        )
+    q_low, q_high = np.quantile(usable, [alpha, 1.0 - alpha])
+    ci = (delta - float(q_high) * se, delta - float(q_low) * se)
+    oriented_t = usable if hypothesis.higher_is_better else -usable
+    p_value = (1.0 + float(np.count_nonzero(oriented_t >= t_obs))) / (usable.size + 1.0)
+    return ci, p_value, notes

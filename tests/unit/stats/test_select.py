@@ -9,11 +9,8 @@ from scipy import stats
 from gatekeeper.stats import binary
 from gatekeeper.stats.continuous import compare_paired_mean
 from gatekeeper.stats.decision import decide
-from gatekeeper.stats.fast import (
-    bootstrap_mean_difference,
-    bootstrap_paired_binary,
-    percentile_interval,
-)
+from gatekeeper.stats.fast import bootstrap_mean_difference
+from gatekeeper.stats.reference import bootstrap_paired_binary
 from gatekeeper.stats.select import MetricData, compare
 from gatekeeper.stats.types import Hypothesis, Outcome
 
@@ -245,18 +242,3 @@ def test_cluster_bootstrap_matches_cluster_robust_se() -> None:
     # The plain (unclustered) bootstrap is far too narrow here: the clusters matter.
     naive = bootstrap_mean_difference(d, resamples=4000, seed=0)
     assert naive.std() < 0.6 * res.se
-
-
-def test_binary_bootstrap_matches_the_paired_table() -> None:
-    c = np.repeat([1, 1, 0, 0], [59, 6, 16, 80])
-    b = np.repeat([1, 0, 1, 0], [59, 6, 16, 80])
-    dist = bootstrap_paired_binary(c, b, resamples=20_000, seed=2)
-    n = c.size
-    p10, p01 = 6 / n, 16 / n
-    var = (p10 + p01 - (p10 - p01) ** 2) / n
-    assert dist.mean() == pytest.approx(-10 / n, abs=5e-4)
-    assert dist.var() == pytest.approx(var, rel=0.05)
-    low, high = percentile_interval(dist, 0.95)
-    assert low < -10 / n < high
-    with pytest.raises(ValueError, match="0/1"):
-        bootstrap_paired_binary(c * 2, b, resamples=10, seed=0)
