@@ -118,31 +118,38 @@ def _table(rows: list[dict[str, Any]], args: argparse.Namespace, a: str, b: str)
     md = args.format == "markdown"
     level = f"{args.confidence:.0%}"
     head = ["metric", "baseline", "candidate", "Δ", f"{level} CI", "method", "n", "MDE", "result"]
+    body = [_cells(r) for r in rows]
     lines = [f"{a} vs {b}", ""]
-    body: list[list[str]] = []
-    for r in rows:
-        if "error" in r:
-            body.append([r["metric"], "", "", "", "", "", "", "", r["error"]])
-            continue
-        log = r["scale"] == "log_ratio"
-        delta = (f"×{math.exp(r['delta']):.3f}" if log else f"{r['delta']:+.4f}")
-        ci = (f"[×{math.exp(r['ci'][0]):.3f}, ×{math.exp(r['ci'][1]):.3f}]" if log
-              else f"[{r['ci'][0]:+.4f}, {r['ci'][1]:+.4f}]")
-        if r["result"] == "no information":
-            ci = "—"  # no usable interval: the reason is printed under the table
-        mde = "" if r["mde"] is None else (f"×{math.exp(r['mde']):.3f}" if log
-                                           else f"{r['mde']:.4f}")
-        body.append([r["metric"], f"{r['baseline']:.4g}", f"{r['candidate']:.4g}", delta, ci,
-                     r["method"], f"{r['n'][0]:,}/{r['n'][1]:,}", mde, r["result"]])
-    if md:
-        lines.append("| " + " | ".join(head) + " |")
-        lines.append("|" + " --- |" * len(head))
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in body]
-    else:
-        widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(head)]
-        lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
+    lines += _markdown_table(head, body) if md else _text_table(head, body)
     for r in rows:
         if r.get("result") == "no information" and r.get("notes"):
             lines.append(f"{'- ' if md else ''}{r['metric']}: no information — {r['notes'][0]}")
     return "\n".join(lines) + "\n"
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
+    if "error" in r:
+        return [r["metric"], "", "", "", "", "", "", "", r["error"]]
+    log = r["scale"] == "log_ratio"
+    delta = (f"×{math.exp(r['delta']):.3f}" if log else f"{r['delta']:+.4f}")
+    ci = (f"[×{math.exp(r['ci'][0]):.3f}, ×{math.exp(r['ci'][1]):.3f}]" if log
+          else f"[{r['ci'][0]:+.4f}, {r['ci'][1]:+.4f}]")
+    if r["result"] == "no information":
+        ci = "—"  # no usable interval: the reason is printed under the table
+    mde = "" if r["mde"] is None else (f"×{math.exp(r['mde']):.3f}" if log
+                                       else f"{r['mde']:.4f}")
+    return [r["metric"], f"{r['baseline']:.4g}", f"{r['candidate']:.4g}", delta, ci,
+            r["method"], f"{r['n'][0]:,}/{r['n'][1]:,}", mde, r["result"]]
+
+
+def _markdown_table(head: list[str], body: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    return lines + ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
+                    for row in body]
+
+
+def _text_table(head: list[str], body: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    return lines + ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+                    for row in body]

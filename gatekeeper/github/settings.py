@@ -76,44 +76,12 @@ class GitHubSettings:
         repository = _repository(environ)
         event_name = _get(environ, "GITHUB_EVENT_NAME")
         event = _load_event(environ)
-        pr_number: int | None = None
-        head_sha = _sha(_get(environ, "GITHUB_SHA"), "GITHUB_SHA")
-        base_ref = _get(environ, "GITHUB_BASE_REF")
-        base_sha: str | None = None
-        pushed_branch: str | None = None
-        is_fork = False
-
-        pull = event.get("pull_request") if event_name in PULL_REQUEST_EVENTS else None
-        if event_name in PULL_REQUEST_EVENTS and not isinstance(pull, Mapping):
-            raise GitHubError(
-                f"GITHUB_EVENT_PATH: a {event_name} event without a 'pull_request' object"
-            )
-        if isinstance(pull, Mapping):
-            pr_number = _pr_number(pull.get("number", event.get("number")))
-            head = _mapping(pull.get("head"), "pull_request.head")
-            base = _mapping(pull.get("base"), "pull_request.base")
-            head_sha = _sha(head.get("sha"), "GITHUB_EVENT_PATH: pull_request.head.sha")
-            base_sha = _sha(base.get("sha"), "GITHUB_EVENT_PATH: pull_request.base.sha")
-            base_ref = _str_or_none(base.get("ref")) or base_ref
-            base_repo = _mapping(base.get("repo"), "pull_request.base.repo").get("full_name")
-            head_repo = head.get("repo")
-            # A deleted fork has head.repo == null: treat it as a fork (least privilege).
-            head_name = head_repo.get("full_name") if isinstance(head_repo, Mapping) else None
-            is_fork = head_name is None or head_name != (base_repo or repository)
-        elif event_name == "merge_group":
-            group = _mapping(event.get("merge_group"), "merge_group")
-            head_sha = _sha(group.get("head_sha"), "GITHUB_EVENT_PATH: merge_group.head_sha")
-            base_sha = _sha(group.get("base_sha"), "GITHUB_EVENT_PATH: merge_group.base_sha")
-            ref = _str_or_none(group.get("base_ref"))
-            base_ref = ref.removeprefix("refs/heads/") if ref else base_ref
-        elif event_name == "push":
-            before = _str_or_none(event.get("before"))
-            # A push that creates the branch has no earlier commit: "before" is all zeros.
-            if before is not None and not _NO_COMMIT.fullmatch(before):
-                base_sha = _sha(before, "GITHUB_EVENT_PATH: before")
-            ref = _str_or_none(event.get("ref"))
-            if ref is not None and ref.startswith("refs/heads/"):
-                base_ref = pushed_branch = ref.removeprefix("refs/heads/")
+        found = _event_fields(event_name, event, repository, _EventFields(
+            head_sha=_sha(_get(environ, "GITHUB_SHA"), "GITHUB_SHA"),
+            base_ref=_get(environ, "GITHUB_BASE_REF")))
+        pr_number, head_sha, base_ref, base_sha = (found.pr_number, found.head_sha,
+                                                   found.base_ref, found.base_sha)
+        is_fork, pushed_branch = found.is_fork, found.pushed_branch
 
         return cls(
             token=_token(environ),
@@ -201,6 +169,72 @@ def report_server_url(environ: Mapping[str, str]) -> str:
     """``GITHUB_SERVER_URL`` as given, for the commit links of every report (GHES), with or
     without ``--github``; only ever a link target, so it is not validated like the API URL."""
     return environ.get("GITHUB_SERVER_URL", DEFAULT_SERVER_URL)
+
+
+
+@dataclass(frozen=True)
+class _EventFields:
+    """What the event payload says about the change being gated."""
+
+    head_sha: str | None
+    base_ref: str | None
+    pr_number: int | None = None
+    base_sha: str | None = None
+    is_fork: bool = False
+    pushed_branch: str | None = None
+
+
+def _event_fields(event_name: str | None, event: Mapping[str, Any], repository: str | None,
+                  env: _EventFields) -> _EventFields:
+    """The payload's fields for each gating event; ``env`` holds what the runner's variables
+    say, which the payload overrides."""
+    if event_name in PULL_REQUEST_EVENTS:
+        return _pull_request_fields(event_name, event, repository, env)
+    if event_name == "merge_group":
+        group = _mapping(event.get("merge_group"), "merge_group")
+        ref = _str_or_none(group.get("base_ref"))
+        return _EventFields(
+            head_sha=_sha(group.get("head_sha"), "GITHUB_EVENT_PATH: merge_group.head_sha"),
+            base_sha=_sha(group.get("base_sha"), "GITHUB_EVENT_PATH: merge_group.base_sha"),
+            base_ref=ref.removeprefix("refs/heads/") if ref else env.base_ref)
+    if event_name == "push":
+        return _push_fields(event, env)
+    return env
+
+
+def _pull_request_fields(event_name: str, event: Mapping[str, Any], repository: str | None,
+                         env: _EventFields) -> _EventFields:
+    pull = event.get("pull_request")
+    if not isinstance(pull, Mapping):
+        raise GitHubError(
+            f"GITHUB_EVENT_PATH: a {event_name} event without a 'pull_request' object"
+        )
+    head = _mapping(pull.get("head"), "pull_request.head")
+    base = _mapping(pull.get("base"), "pull_request.base")
+    base_repo = _mapping(base.get("repo"), "pull_request.base.repo").get("full_name")
+    head_repo = head.get("repo")
+    # A deleted fork has head.repo == null: treat it as a fork (least privilege).
+    head_name = head_repo.get("full_name") if isinstance(head_repo, Mapping) else None
+    return _EventFields(
+        pr_number=_pr_number(pull.get("number", event.get("number"))),
+        head_sha=_sha(head.get("sha"), "GITHUB_EVENT_PATH: pull_request.head.sha"),
+        base_sha=_sha(base.get("sha"), "GITHUB_EVENT_PATH: pull_request.base.sha"),
+        base_ref=_str_or_none(base.get("ref")) or env.base_ref,
+        is_fork=head_name is None or head_name != (base_repo or repository))
+
+
+def _push_fields(event: Mapping[str, Any], env: _EventFields) -> _EventFields:
+    before = _str_or_none(event.get("before"))
+    base_sha = None
+    # A push that creates the branch has no earlier commit: "before" is all zeros.
+    if before is not None and not _NO_COMMIT.fullmatch(before):
+        base_sha = _sha(before, "GITHUB_EVENT_PATH: before")
+    ref = _str_or_none(event.get("ref"))
+    if ref is None or not ref.startswith("refs/heads/"):
+        return _EventFields(head_sha=env.head_sha, base_ref=env.base_ref, base_sha=base_sha)
+    branch = ref.removeprefix("refs/heads/")
+    return _EventFields(head_sha=env.head_sha, base_ref=branch, base_sha=base_sha,
+                        pushed_branch=branch)
 
 
 def _get(environ: Mapping[str, str], name: str) -> str | None:
