@@ -85,6 +85,9 @@ def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
                         baseline=baseline.bundle)
     checks = [*policy.checks, *baseline.checks, *evaluate(evidence)]
     checks = apply_waivers(checks, policy.loaded.policy.waivers, inputs.as_of)
+    if policy.annotation is not None:
+        head = policy.annotation
+        checks = [c.model_copy(update={"source": head.source(c.source)}) for c in checks]
     verdict = build_verdict(
         checks=checks,
         fail_on=inputs.fail_on,
@@ -93,7 +96,10 @@ def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
                                bundle_sha256=bundle.sha256(), path=str(inputs.bundle)),
         baseline=baseline.info,
         rollback_target=baseline.rollback_target,
-        rng_seed=policy.loaded.policy.stats.seed,
+        gate=GateInfo(gatekeeper_version=__version__, rng_seed=policy.loaded.policy.stats.seed,
+                      python=f"{sys.version_info.major}.{sys.version_info.minor}",
+                      as_of=inputs.as_of.isoformat(), base_ref=inputs.base_ref,
+                      registry=inputs.registry),
     )
     return GateResult(verdict, policy.loaded, bundle, baseline.bundle)
 
@@ -152,7 +158,7 @@ def build_verdict(
     candidate: CandidateRef,
     baseline: BaselineInfo | None,
     rollback_target: RollbackTarget | None,
-    rng_seed: int,
+    gate: GateInfo,
 ) -> Verdict:
     status = worst([c.status for c in checks])
     counts = Counts.model_validate({
@@ -171,6 +177,5 @@ def build_verdict(
         baseline=baseline,
         rollback_target=rollback_target,
         checks=list(checks),
-        gate=GateInfo(gatekeeper_version=__version__, rng_seed=rng_seed,
-                      python=f"{sys.version_info.major}.{sys.version_info.minor}"),
+        gate=gate,
     )

@@ -134,6 +134,12 @@ class GateInfo(Strict):
     gatekeeper_version: str
     rng_seed: int
     python: str | None = None
+    # What else decided this verdict, so that it can be replayed byte for byte: the day it was
+    # judged on, the commit the policy and registry record were read at, and a --registry given
+    # on the command line (None: the policy's own).
+    as_of: str | None = None
+    base_ref: str | None = None
+    registry: str | None = None
 
 
 class Counts(Strict):

@@ -14,7 +14,7 @@ from pathlib import Path
 from gatekeeper.checks import ids
 from gatekeeper.checks.base import check
 from gatekeeper.errors import InputError
-from gatekeeper.models.verdict import Check
+from gatekeeper.models.verdict import Check, Source
 from gatekeeper.policy.loader import LoadedPolicy, load_policy
 from gatekeeper.policy.source import Fetch
 
@@ -25,6 +25,21 @@ MAX_DIFF_LINES = 80
 class PolicyOutcome:
     loaded: LoadedPolicy
     checks: list[Check] = field(default_factory=list)
+    # On a PR the base version is shown as "path@ref" in messages; annotations must name a path
+    # of the head commit instead, and a line only where the head's file still has it.
+    annotation: HeadPath | None = None
+
+
+@dataclass(frozen=True)
+class HeadPath:
+    shown: str  # how the base version's file is named in messages ("policies/x.yaml@ab12…")
+    path: str  # the repository path
+    same_text: bool  # the head's file is the base's, line for line
+
+    def source(self, source: Source | None) -> Source | None:
+        if source is None or source.file != self.shown:
+            return source
+        return Source(file=self.path, line=source.line if self.same_text else None)
 
 
 @dataclass(frozen=True)
@@ -50,13 +65,15 @@ def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSourc
             ids.policy("changed"), "warn",
             f"{rel} does not exist on the base ({base.ref}): this PR adds the policy that "
             "gates it, so it needs approval")])
-    base_policy = load_policy(base_path, target_branch=target_branch,
-                              display=f"{rel}@{base.ref[:12]}", root=workdir / "base-policy")
+    shown = f"{rel}@{base.ref[:12]}"
+    base_policy = load_policy(base_path, target_branch=target_branch, display=shown,
+                              root=workdir / "base-policy")
     diff = _text_diff(base_path, policy_path, rel)
+    annotation = HeadPath(shown=shown, path=rel, same_text=not diff)
     if not diff:
-        return PolicyOutcome(base_policy)
+        return PolicyOutcome(base_policy, annotation=annotation)
     return PolicyOutcome(base_policy, [_change_check(policy_path, target_branch, base_policy,
-                                                     rel, diff)])
+                                                     rel, diff)], annotation)
 
 
 def _text_diff(base_path: Path, policy_path: Path, rel: str) -> list[str]:

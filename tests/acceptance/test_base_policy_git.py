@@ -147,3 +147,18 @@ def test_a_push_that_creates_a_branch_stops_rather_than_trusting_itself(
                          "--as-of", AS_OF, cwd=repo, env=env)
     assert res.code == 2 and "push that creates a branch has none" in res.err
     assert "Traceback" not in res.err
+
+
+def test_annotations_on_a_pr_name_a_head_path_and_only_lines_that_exist_there(
+        repo: Path) -> None:
+    """The base version gates, but an annotation must attach to a file of the head commit:
+    'policies/gate.yaml@<sha>' is no path, and a line of a changed file may point elsewhere."""
+    same = check(repo, "--base-ref", "main")
+    floor = {c["id"]: c for c in same["checks"]}["metric:accuracy:min"]  # type: ignore[union-attr]
+    assert floor["source"] == {"file": "policies/gate.yaml", "line": 7}
+    assert same["gate"]["base_ref"] == "main"  # type: ignore[index]
+    (repo / "policies" / "gate.yaml").write_text("# moved down\n" + POLICY.replace("FLOOR", "0.95"))
+    git(repo, "commit", "-qam", "PR moves the lines")
+    moved = check(repo, "--base-ref", "main")
+    floor = {c["id"]: c for c in moved["checks"]}["metric:accuracy:min"]  # type: ignore[union-attr]
+    assert floor["source"] == {"file": "policies/gate.yaml"}  # no line that would mislead

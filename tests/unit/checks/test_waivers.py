@@ -92,7 +92,8 @@ def _verdict(checks: list[Check]) -> Verdict:
     return build_verdict(checks=checks, fail_on="block",
                          policy=PolicyRef(name="p", version=1, sha256="0" * 64),
                          candidate=CandidateRef(run_id="r", model="m", bundle_sha256="1" * 64),
-                         baseline=None, rollback_target=None, rng_seed=0)
+                         baseline=None, rollback_target=None,
+                         gate=GateInfo(gatekeeper_version="0", rng_seed=0))
 
 
 def test_waived_checks_are_counted_and_shown_in_every_headline() -> None:
