@@ -63,6 +63,7 @@ from gatekeeper.models.common import Status
 from gatekeeper.models.policy import Budget
 from gatekeeper.models.run import Run
 from gatekeeper.models.verdict import Check, Source
+from gatekeeper.stats.types import Comparison
 
 DERIVED = ("cost_usd", "cost_per_request_usd", "cost_per_success_usd", "tokens_per_request",
            "input_tokens", "output_tokens", "requests", "error_rate")
@@ -172,89 +173,123 @@ def _latency_metric(run: Run) -> str | None:
 def _sample(src: _Sources, which: str, name: str) -> Sample | str:
     """Per-request data for a derived budget quantity, or why the run cannot give it."""
     traces = src.traces(which)
-    run = src.bundle(which).run
-    shown = ", ".join(traces.files) if traces else ""
-    why: list[str] = []
     if name in QUANTILES:
-        if traces is not None:
-            lack = traces.need("latency_ms")
-            if lack is None:
-                return Sample("quantile", shown, x=traces.fields["latency_ms"], ids=traces.ids)
-            why.append(f"needs {lack}")
-        metric = _latency_metric(run)
-        if metric is not None:
-            loaded = src.ctx.metric(which, metric)
-            return Sample("quantile", loaded.file or metric, x=loaded.values, ids=loaded.ids)
-        why.append("no llm.traces and no samples metric of latency_ms" if traces is None
-                   else "no samples metric of latency_ms")
-        return "; ".join(why)
+        return _latency_sample(src, which, traces)
+    if traces is None:
+        return "no llm.traces"
+    lack = traces.need(*_TRACE_FIELDS[name])
+    if lack is not None:
+        return f"traces: needs {lack}"
+    return _trace_sample(traces, name)
+
+
+def _latency_sample(src: _Sources, which: str, traces: Traces | None) -> Sample | str:
+    """Latencies from the traces, else from a samples metric of latency_ms."""
+    why: list[str] = []
     if traces is not None:
-        ones = np.ones(traces.n)
-        erred = traces.errors.astype(np.float64)
-        needs: dict[str, tuple[tuple[str, ...], Sample | None]] = {
-            "cost_per_request_usd": (("cost_usd",), None),
-            "cost_per_success_usd": (("cost_usd",), None),
-            "tokens_per_request": (("input_tokens", "output_tokens"), None),
-            "error_rate": (("error",), Sample("proportion", shown, num=erred, den=ones)),
-            "requests": ((), Sample("total", shown, num=ones)),
-            "cost_usd": (("cost_usd",), None),
-            "input_tokens": (("input_tokens",), None),
-            "output_tokens": (("output_tokens",), None),
-        }
-        fields, ready = needs[name]
-        lack = traces.need(*fields)
-        if ready is not None and lack is None:
-            return ready
+        lack = traces.need("latency_ms")
         if lack is None:
-            f = traces.fields
-            if name == "cost_per_request_usd":
-                return Sample("ratio", shown, num=f["cost_usd"], den=ones)
-            if name == "cost_per_success_usd":
-                return Sample("ratio", shown, num=f["cost_usd"],
-                              den=traces.success.astype(np.float64))
-            if name == "tokens_per_request":
-                return Sample("ratio", shown, num=f["input_tokens"] + f["output_tokens"],
-                              den=ones)
-            return Sample("total", shown, num=f[name])
-        why.append(f"traces: needs {lack}")
-    return "; ".join(why) if why else "no llm.traces"
+            return Sample("quantile", ", ".join(traces.files), x=traces.fields["latency_ms"],
+                          ids=traces.ids)
+        why.append(f"needs {lack}")
+    metric = _latency_metric(src.bundle(which).run)
+    if metric is not None:
+        loaded = src.ctx.metric(which, metric)
+        return Sample("quantile", loaded.file or metric, x=loaded.values, ids=loaded.ids)
+    why.append("no llm.traces and no samples metric of latency_ms" if traces is None
+               else "no samples metric of latency_ms")
+    return "; ".join(why)
+
+
+# The trace fields every request must carry for each non-latency quantity.
+_TRACE_FIELDS: dict[str, tuple[str, ...]] = {
+    "cost_per_request_usd": ("cost_usd",),
+    "cost_per_success_usd": ("cost_usd",),
+    "tokens_per_request": ("input_tokens", "output_tokens"),
+    "error_rate": ("error",),
+    "requests": (),
+    "cost_usd": ("cost_usd",),
+    "input_tokens": ("input_tokens",),
+    "output_tokens": ("output_tokens",),
+}
+
+
+def _trace_sample(traces: Traces, name: str) -> Sample:
+    """A non-latency quantity from traces that carry every field it needs."""
+    shown = ", ".join(traces.files)
+    ones = np.ones(traces.n)
+    f = traces.fields
+    if name == "error_rate":
+        return Sample("proportion", shown, num=traces.errors.astype(np.float64), den=ones)
+    if name == "requests":
+        return Sample("total", shown, num=ones)
+    if name == "cost_per_request_usd":
+        return Sample("ratio", shown, num=f["cost_usd"], den=ones)
+    if name == "cost_per_success_usd":
+        return Sample("ratio", shown, num=f["cost_usd"], den=traces.success.astype(np.float64))
+    if name == "tokens_per_request":
+        return Sample("ratio", shown, num=f["input_tokens"] + f["output_tokens"], den=ones)
+    return Sample("total", shown, num=f[name])
 
 
 def _measure(src: _Sources, which: str, name: str, confidence: float,
              resamples: int, seed: int) -> Measured | str:
     """The budget quantity of one bundle with its interval, or why it cannot be computed."""
-    from gatekeeper.stats.proportion import wilson_interval
-    from gatekeeper.stats.quantile import quantile_with_interval, tail_note
-    from gatekeeper.stats.ratio import ratio_of_means
-
     sample = _sample(src, which, name)
     if isinstance(sample, str):
-        if name in QUANTILES:
-            return sample
-        value, missing = derived_value(src.bundle(which).run, name)
-        if value is None:
-            return f"{sample}; usage: {missing}"
-        return Measured(value, None, "llm.usage totals", None, "llm.usage",
-                        notes=("from llm.usage totals: no per-request data, so no interval",))
+        return _from_usage(src.bundle(which).run, name, sample)
     if sample.kind == "quantile":
-        assert sample.x is not None
-        q = QUANTILES[name]
-        try:
-            est, ci = quantile_with_interval(sample.x, q, confidence, resamples, seed)
-        except ValueError as exc:
-            raise BundleError(f"{name}: {exc}", Location(sample.source)) from exc
-        guard = tail_note(sample.x.size, q)
-        return Measured(est, ci, "harrell-davis-percentile-bootstrap", int(sample.x.size),
-                        sample.source, notes=(guard,) if guard else (), untrusted=bool(guard))
+        return _quantile_measure(sample, name, confidence, resamples, seed)
     assert sample.num is not None
     n = int(sample.num.size)
     if sample.kind == "total":
         return Measured(float(np.sum(sample.num)), None, "sum over requests", n, sample.source)
     if sample.kind == "proportion":
-        k = int(np.sum(sample.num))
-        return Measured(k / n, wilson_interval(k, n, confidence), "wilson", n, sample.source,
-                        notes=(f"{k:,} of {n:,} requests recorded an error",))
-    assert sample.den is not None
+        return _proportion_measure(sample, confidence)
+    return _ratio_measure(sample, name, confidence)
+
+
+def _from_usage(run: Run, name: str, no_sample: str) -> Measured | str:
+    """The llm.usage total when the run has no per-request data (never for a quantile)."""
+    if name in QUANTILES:
+        return no_sample
+    value, missing = derived_value(run, name)
+    if value is None:
+        return f"{no_sample}; usage: {missing}"
+    return Measured(value, None, "llm.usage totals", None, "llm.usage",
+                    notes=("from llm.usage totals: no per-request data, so no interval",))
+
+
+def _quantile_measure(sample: Sample, name: str, confidence: float, resamples: int,
+                      seed: int) -> Measured:
+    from gatekeeper.stats.quantile import quantile_with_interval, tail_note
+
+    assert sample.x is not None
+    q = QUANTILES[name]
+    try:
+        est, ci = quantile_with_interval(sample.x, q, confidence, resamples, seed)
+    except ValueError as exc:
+        raise BundleError(f"{name}: {exc}", Location(sample.source)) from exc
+    guard = tail_note(sample.x.size, q)
+    return Measured(est, ci, "harrell-davis-percentile-bootstrap", int(sample.x.size),
+                    sample.source, notes=(guard,) if guard else (), untrusted=bool(guard))
+
+
+def _proportion_measure(sample: Sample, confidence: float) -> Measured:
+    from gatekeeper.stats.proportion import wilson_interval
+
+    assert sample.num is not None
+    n = int(sample.num.size)
+    k = int(np.sum(sample.num))
+    return Measured(k / n, wilson_interval(k, n, confidence), "wilson", n, sample.source,
+                    notes=(f"{k:,} of {n:,} requests recorded an error",))
+
+
+def _ratio_measure(sample: Sample, name: str, confidence: float) -> Measured | str:
+    from gatekeeper.stats.ratio import ratio_of_means
+
+    assert sample.num is not None and sample.den is not None
+    n = int(sample.num.size)
     if n < 2:
         den = float(np.sum(sample.den))
         value = float(np.sum(sample.num)) / den if den else math.inf
@@ -264,14 +299,20 @@ def _measure(src: _Sources, which: str, name: str, confidence: float,
         est, ci, _se = ratio_of_means(sample.num, sample.den, confidence)
     except ValueError as exc:
         return f"{name} is undefined: {exc}"
-    notes: tuple[str, ...] = ()
-    if name == "cost_per_success_usd":
-        succ = int(np.sum(sample.den))
-        notes = (f"total cost {fmt(float(np.sum(sample.num)))} USD over {succ:,} successful of "
-                 f"{n:,} requests",)
-        if succ == 0:
-            notes = (*notes, "no request succeeded: the cost per success is infinite")
+    notes = _success_notes(sample) if name == "cost_per_success_usd" else ()
     return Measured(est, ci, "delta-method ratio of means", n, sample.source, notes=notes)
+
+
+def _success_notes(sample: Sample) -> tuple[str, ...]:
+    """What a cost per success stands on: the total cost and how many requests succeeded."""
+    assert sample.num is not None and sample.den is not None
+    n = int(sample.num.size)
+    succ = int(np.sum(sample.den))
+    notes: tuple[str, ...] = (f"total cost {fmt(float(np.sum(sample.num)))} USD over "
+                              f"{succ:,} successful of {n:,} requests",)
+    if succ == 0:
+        notes = (*notes, "no request succeeded: the cost per success is infinite")
+    return notes
 
 
 # ---------------------------------------------------------------- checks
@@ -283,45 +324,73 @@ def _ci_text(ci: tuple[float, float] | None, confidence: float) -> str:
     return f", {round(confidence * 100)}% CI [{fmt(ci[0])}, {fmt(ci[1])}]"
 
 
-def _absolute(budget: Budget, m: Measured, confidence: float, src: Source | None
-              ) -> Check:
-    cid = ids.budget(budget.name)
-    limit = budget.max if budget.max is not None else budget.min
+def _recorded_ci(ci: tuple[float, float] | None) -> tuple[float, float] | None:
+    """The interval as the check records it: only when both ends are finite."""
+    if ci is None or not all(math.isfinite(v) for v in ci):
+        return None
+    return (clean(ci[0]) or 0.0, clean(ci[1]) or 0.0)
+
+
+def _reading(m: Measured, confidence: float) -> dict[str, Any]:
+    """The check fields that record one measurement (value, interval, method, n)."""
+    ci = _recorded_ci(m.ci)
+    return {"observed": clean(m.value) if math.isfinite(m.value) else str(m.value), "ci": ci,
+            "confidence": confidence if ci is not None else None, "method": m.method,
+            "n": (m.n, 0) if m.n is not None else None}
+
+
+def _limit(budget: Budget) -> float | None:
+    return budget.max if budget.max is not None else budget.min
+
+
+def _breaches(budget: Budget, value: float) -> list[str]:
     problems = []
-    if budget.max is not None and m.value > budget.max:
+    if budget.max is not None and value > budget.max:
         problems.append(f"over the budget of {fmt(budget.max)}")
-    if budget.min is not None and m.value < budget.min:
+    if budget.min is not None and value < budget.min:
         problems.append(f"under the minimum of {fmt(budget.min)}")
+    return problems
+
+
+def _bounds_text(budget: Budget) -> str:
+    """'<= 2 and >= 1': the limits the value is within."""
     bounds = [f"<= {fmt(budget.max)}" if budget.max is not None else "",
               f">= {fmt(budget.min)}" if budget.min is not None else ""]
-    notes = list(m.notes)
-    if m.ci is not None:
-        for bound in (budget.max, budget.min):
-            if bound is not None and m.ci[0] <= bound <= m.ci[1]:
-                notes.append(f"the interval straddles the limit {fmt(bound)}: the point "
-                             "estimate decides")
+    return " and ".join(b for b in bounds if b)
+
+
+def _straddle_notes(budget: Budget, m: Measured) -> list[str]:
+    if m.ci is None:
+        return []
+    ci = m.ci
+    return [f"the interval straddles the limit {fmt(bound)}: the point estimate decides"
+            for bound in (budget.max, budget.min)
+            if bound is not None and ci[0] <= bound <= ci[1]]
+
+
+def _absolute_status(budget: Budget, m: Measured, head: str) -> tuple[Status, str]:
+    """The point estimate against the limits; a tail quantile on too little data warns."""
+    problems = _breaches(budget, m.value)
+    if problems:
+        return budget.on_exceed, f"{head}: {' and '.join(problems)}"
+    if m.untrusted:
+        return "warn", (f"{head}: within {_bounds_text(budget)}, but too few requests lie "
+                        "beyond the quantile to trust it")
+    return "pass", f"{head}: within {_bounds_text(budget)}"
+
+
+def _absolute(budget: Budget, m: Measured, confidence: float, src: Source | None
+              ) -> Check:
     n_txt = f", n = {m.n:,}" if m.n is not None else ""
     head = f"{budget.name} = {fmt(m.value)}{_ci_text(m.ci, confidence)} by {m.method}{n_txt}"
-    status: Status
-    if problems:
-        status, text = budget.on_exceed, f"{head}: {' and '.join(problems)}"
-    elif m.untrusted:
-        status = "warn"
-        text = (f"{head}: within {' and '.join(b for b in bounds if b)}, but too few requests "
-                "lie beyond the quantile to trust it")
-    else:
-        status, text = "pass", f"{head}: within {' and '.join(b for b in bounds if b)}"
-    ci = None
-    if m.ci is not None and all(math.isfinite(v) for v in m.ci):
-        ci = (clean(m.ci[0]) or 0.0, clean(m.ci[1]) or 0.0)
-    return check(cid, status, text, observed=clean(m.value) if math.isfinite(m.value)
-                 else str(m.value), threshold=limit, ci=ci,
-                 confidence=confidence if ci is not None else None, method=m.method,
-                 n=(m.n, 0) if m.n is not None else None, notes=notes, source=src)
+    status, text = _absolute_status(budget, m, head)
+    return check(ids.budget(budget.name), status, text, threshold=_limit(budget),
+                 notes=[*m.notes, *_straddle_notes(budget, m)], source=src,
+                 **_reading(m, confidence))
 
 
 def _compare(name: str, cand: Sample, base: Sample, confidence: float,
-             resamples: int, seed: int) -> Any:
+             resamples: int, seed: int) -> Comparison:
     """A stats Comparison of candidate vs baseline on the log-ratio scale."""
     from gatekeeper.stats import quantile, ratio
     from gatekeeper.stats.types import Hypothesis
@@ -381,16 +450,9 @@ def _disagreement(name: str, claimed: float, measured: float,
 
 def _conflict_check(budget: Budget, claimed: float, m: Measured, text: str, cid: CheckKey,
                     confidence: float, src: Source | None) -> Check:
-    ci = None
-    if m.ci is not None and all(math.isfinite(v) for v in m.ci):
-        ci = (clean(m.ci[0]) or 0.0, clean(m.ci[1]) or 0.0)
-    limit = budget.max if budget.max is not None else budget.min
-    return check(cid, "block", text,
-                 observed=clean(m.value) if math.isfinite(m.value) else str(m.value),
-                 threshold=limit, ci=ci,
-                 confidence=confidence if ci is not None else None, method=m.method,
-                 n=(m.n, 0) if m.n is not None else None,
-                 notes=[*m.notes, f"reported by the run: {fmt(claimed)}"], source=src)
+    return check(cid, "block", text, threshold=_limit(budget),
+                 notes=[*m.notes, f"reported by the run: {fmt(claimed)}"], source=src,
+                 **_reading(m, confidence))
 
 
 def _run_metric_sample(ctx: Evidence, which: str, name: str) -> Sample | str:
@@ -403,71 +465,137 @@ def _run_metric_sample(ctx: Evidence, which: str, name: str) -> Sample | str:
                   den=np.ones(loaded.values.size))
 
 
+@dataclass(frozen=True)
+class _RatioLimit:
+    """A vs_baseline budget's ``max_ratio``, as shown and on the log scale it is decided on."""
+
+    max_ratio: float
+
+    @property
+    def text(self) -> str:
+        return f"×{self.max_ratio:g}"
+
+    @property
+    def log(self) -> float:
+        return math.log(self.max_ratio)
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """Both sides' per-request data for a ratio, and whether the candidate's is only its own
+    run metric standing in for missing evidence (then nothing contradicts it)."""
+
+    candidate: Sample
+    baseline: Sample
+    candidate_stands_in: bool
+
+
+def _side(ctx: Evidence, src: _Sources, which: str, name: str) -> tuple[Sample | str, bool]:
+    """One side's data for a ratio, and whether the run's own metric stands in for it."""
+    if name not in RESERVED:
+        return _run_metric_sample(ctx, which, name), False
+    got = _sample(src, which, name)
+    if isinstance(got, str) and _usage_missing(src, which, name) \
+            and name in src.bundle(which).run.metrics:
+        # No per-request evidence and no usage total: the run's own metric stands in.
+        return _run_metric_sample(ctx, which, name), True
+    return got, False
+
+
+def _pair(ctx: Evidence, src: _Sources, budget: Budget, limit: _RatioLimit, cid: CheckKey,
+          where: Source | None) -> _Pair | Check:
+    """Both sides' data, or the check saying which side cannot be compared and why."""
+    sides: dict[str, tuple[Sample, bool]] = {}
+    for which in ("candidate", "baseline"):
+        got, stands_in = _side(ctx, src, which, budget.name)
+        if isinstance(got, str) or got.kind == "total":
+            why = got if isinstance(got, str) else "a total has no per-request interval"
+            return check(cid, budget.on_exceed,
+                         f"{budget.name} of the {which} cannot be compared with a ratio "
+                         f"interval: {why}", threshold=clean(limit.log), source=where)
+        sides[which] = (got, stands_in)
+    (cand, cand_stands_in), (base, _) = sides["candidate"], sides["baseline"]
+    return _Pair(cand, base, cand_stands_in)
+
+
+def _ratio_comparison(ctx: Evidence, i: int, budget: Budget, pair: _Pair) -> Comparison:
+    """candidate ÷ baseline with its interval; a rule the data cannot serve is an input error."""
+    assert budget.vs_baseline is not None
+    stats_cfg = ctx.policy.policy.stats
+    try:
+        return _compare(budget.name, pair.candidate, pair.baseline,
+                        budget.vs_baseline.confidence, stats_cfg.resamples, stats_cfg.seed)
+    except ValueError as exc:
+        raise InputError(f"budget {budget.name!r}: {exc}",
+                         ctx.policy.location("budgets", i, "vs_baseline")) from exc
+
+
+def _usable(comp: Comparison) -> bool:
+    # A degenerate comparison's interval is not usable: it is neither shown nor recorded.
+    lo, hi = comp.ci
+    return not comp.degenerate and all(math.isfinite(v) for v in (lo, hi, comp.delta))
+
+
+def _ratio_head(name: str, comp: Comparison, confidence: float, limit: _RatioLimit) -> str:
+    lo, hi = comp.ci
+    interval = (f", ratio ×{math.exp(comp.delta):.3f}, {round(confidence * 100)}% CI "
+                f"×[{math.exp(lo):.3f}, {math.exp(hi):.3f}]" if _usable(comp) else "")
+    return (f"{name}: candidate {fmt(comp.candidate)} vs baseline {fmt(comp.baseline)}"
+            + interval
+            + f" by {comp.method} (n = {comp.n[0]:,} vs {comp.n[1]:,}); limit {limit.text}")
+
+
+def _ratio_status(comp: Comparison, limit: _RatioLimit, on_exceed: Status,
+                  conflict: str | None) -> tuple[Status, str]:
+    """The interval of the log ratio against the limit: the status and the verdict's words."""
+    if conflict is not None:
+        return "block", f"; {conflict}"
+    if not _usable(comp):
+        return "warn", ": cannot tell (no usable interval)"
+    lo, hi = comp.ci
+    if lo > limit.log:
+        return on_exceed, f": the whole interval is above {limit.text}"
+    if hi < limit.log:
+        return "pass", f": the whole interval is below {limit.text}"
+    return "warn", f": the interval straddles {limit.text}"
+
+
+def _ratio_check(cid: CheckKey, budget: Budget, limit: _RatioLimit, comp: Comparison,
+                 conflict: str | None, where: Source | None) -> Check:
+    vs = budget.vs_baseline
+    assert vs is not None
+    status, verdict = _ratio_status(comp, limit, budget.on_exceed, conflict)
+    usable = _usable(comp)
+    lo, hi = comp.ci
+    return check(
+        cid, status, _ratio_head(budget.name, comp, vs.confidence, limit) + verdict,
+        observed=clean(comp.candidate), baseline=clean(comp.baseline),
+        delta=clean(comp.delta) if usable else None,
+        ci=(clean(lo) or 0.0, clean(hi) or 0.0) if usable else None,
+        confidence=vs.confidence, threshold=clean(limit.log), method=comp.method,
+        reason=comp.reason, n=comp.n, scale="log_ratio", notes=[
+            *comp.notes, "Δ, interval and threshold are log ratios (candidate ÷ baseline)"],
+        source=where)
+
+
 def _vs_baseline(ctx: Evidence, src: _Sources, i: int, budget: Budget) -> Check:
     vs = budget.vs_baseline
     assert vs is not None
     cid = ids.budget(budget.name, vs_baseline=True)
     where = source_of(ctx.policy.location("budgets", i, "vs_baseline"))
-    limit_txt = f"×{vs.max_ratio:g}"
-    log_limit = math.log(vs.max_ratio)
     if ctx.baseline is None:
         status: Status = ("block" if ctx.policy.policy.baseline is None
                           else ctx.policy.policy.baseline.on_missing)
         return check(cid, status, "no baseline to compare with (see baseline:resolve)",
                      source=where)
-    reserved = budget.name in RESERVED
-    sides: dict[str, Sample] = {}
-    stand_in: set[str] = set()
-    for which in ("candidate", "baseline"):
-        got = (_sample(src, which, budget.name) if reserved
-               else _run_metric_sample(ctx, which, budget.name))
-        if isinstance(got, str) and reserved and _usage_missing(src, which, budget.name) \
-                and budget.name in src.bundle(which).run.metrics:
-            # No per-request evidence and no usage total: the run's own metric stands in.
-            got = _run_metric_sample(ctx, which, budget.name)
-            stand_in.add(which)
-        if isinstance(got, str) or got.kind == "total":
-            why = got if isinstance(got, str) else "a total has no per-request interval"
-            return check(cid, budget.on_exceed,
-                         f"{budget.name} of the {which} cannot be compared with a ratio "
-                         f"interval: {why}", threshold=clean(log_limit), source=where)
-        sides[which] = got
-    stats_cfg = ctx.policy.policy.stats
-    try:
-        comp = _compare(budget.name, sides["candidate"], sides["baseline"], vs.confidence,
-                        stats_cfg.resamples, stats_cfg.seed)
-    except ValueError as exc:
-        raise InputError(f"budget {budget.name!r}: {exc}",
-                         ctx.policy.location("budgets", i, "vs_baseline")) from exc
-    lo, hi = comp.ci
-    # A degenerate comparison's interval is not usable: it is neither shown nor recorded.
-    finite = not comp.degenerate and all(math.isfinite(v) for v in (lo, hi, comp.delta))
-    level = round(vs.confidence * 100)
-    head = (f"{budget.name}: candidate {fmt(comp.candidate)} vs baseline {fmt(comp.baseline)}"
-            + (f", ratio ×{math.exp(comp.delta):.3f}, {level}% CI "
-               f"×[{math.exp(lo):.3f}, {math.exp(hi):.3f}]" if finite else "")
-            + f" by {comp.method} (n = {comp.n[0]:,} vs {comp.n[1]:,}); limit {limit_txt}")
+    limit = _RatioLimit(vs.max_ratio)
+    pair = _pair(ctx, src, budget, limit, cid, where)
+    if isinstance(pair, Check):
+        return pair
+    comp = _ratio_comparison(ctx, i, budget, pair)
     conflict = (_vs_conflict(ctx, src, budget, vs.confidence)
-                if reserved and "candidate" not in stand_in else None)
-    if conflict is not None:
-        status, verdict = "block", f"; {conflict}"
-    elif comp.degenerate or not finite:
-        status, verdict = "warn", ": cannot tell (no usable interval)"
-    elif lo > log_limit:
-        status, verdict = budget.on_exceed, f": the whole interval is above {limit_txt}"
-    elif hi < log_limit:
-        status, verdict = "pass", f": the whole interval is below {limit_txt}"
-    else:
-        status, verdict = "warn", f": the interval straddles {limit_txt}"
-    return check(
-        cid, status, head + verdict,
-        observed=clean(comp.candidate), baseline=clean(comp.baseline),
-        delta=clean(comp.delta) if finite else None,
-        ci=(clean(lo) or 0.0, clean(hi) or 0.0) if finite else None,
-        confidence=vs.confidence, threshold=clean(log_limit), method=comp.method,
-        reason=comp.reason, n=comp.n, scale="log_ratio", notes=[
-            *comp.notes, "Δ, interval and threshold are log ratios (candidate ÷ baseline)"],
-        source=where)
+                if budget.name in RESERVED and not pair.candidate_stands_in else None)
+    return _ratio_check(cid, budget, limit, comp, conflict, where)
 
 
 def _usage_missing(src: _Sources, which: str, name: str) -> bool:

@@ -190,24 +190,34 @@ def _baseline_checks(ctx: Evidence, not_comparable: dict[str, NotComparable]) ->
             continue  # an exact-match metric: no judge on either side
         src = source_of(ctx.policy.location("metrics", i, "vs_baseline"))
         if identity(cand) != identity(old):
-            why = (f"Δ is not comparable: the judge changed from {describe(old)} to "
-                   f"{describe(cand)}")
-            not_comparable[name] = NotComparable(status, why)
-            out.append(check(ids.judge("baseline", name), status, f"{name}: {why}",
-                             observed=cand.model if cand else None,
-                             baseline=old.model if old else None, source=src))
-            continue
-        assert cand is not None and old is not None
-        notes = []
-        if (cand.library, cand.library_version) != (old.library, old.library_version):
-            notes.append(f"the judge library changed from {old.library or '?'} "
-                         f"{old.library_version or '?'} to {cand.library or '?'} "
-                         f"{cand.library_version or '?'}; model, prompt and temperature match")
-        out.append(check(ids.judge("baseline", name), "pass",
-                         f"{name}: candidate and baseline were scored by the same judge "
-                         f"{describe(cand)}", observed=cand.model, baseline=old.model,
-                         notes=notes, source=src))
+            found = NotComparable(status, f"Δ is not comparable: the judge changed from "
+                                  f"{describe(old)} to {describe(cand)}")
+            not_comparable[name] = found
+            out.append(_judge_changed(name, cand, old, found, src))
+        else:
+            assert cand is not None and old is not None
+            out.append(_same_judge(name, cand, old, src))
     return out
+
+
+def _judge_changed(name: str, cand: JudgeIdentity | None, old: JudgeIdentity | None,
+                   found: NotComparable, src: Source | None) -> Check:
+    return check(ids.judge("baseline", name), found.status, f"{name}: {found.why}",
+                 observed=cand.model if cand else None, baseline=old.model if old else None,
+                 source=src)
+
+
+def _same_judge(name: str, cand: JudgeIdentity, old: JudgeIdentity,
+                src: Source | None) -> Check:
+    notes = []
+    if (cand.library, cand.library_version) != (old.library, old.library_version):
+        notes.append(f"the judge library changed from {old.library or '?'} "
+                     f"{old.library_version or '?'} to {cand.library or '?'} "
+                     f"{cand.library_version or '?'}; model, prompt and temperature match")
+    return check(ids.judge("baseline", name), "pass",
+                 f"{name}: candidate and baseline were scored by the same judge "
+                 f"{describe(cand)}", observed=cand.model, baseline=old.model,
+                 notes=notes, source=src)
 
 
 def run(ctx: Evidence) -> JudgeFindings:

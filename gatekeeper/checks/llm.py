@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, source_of
 from gatekeeper.checks.evidence import Evidence
+from gatekeeper.models.common import Status
 from gatekeeper.models.run import EvalDataset, LlmModel, Prompt, Run
-from gatekeeper.models.verdict import Check
-
-PARTS = ("dataset", "model", "prompt")
+from gatekeeper.models.verdict import Check, Source
 
 
 @dataclass(frozen=True)
@@ -89,21 +88,24 @@ def _prompts(old: list[Prompt], new: list[Prompt]) -> PartChange:
                                                              new or None))
     before = {p.id: p for p in old}
     after = {p.id: p for p in new}
-    details = []
-    for pid in sorted(before.keys() | after.keys()):
-        a, b = before.get(pid), after.get(pid)
-        if a is None and b is not None:
-            details.append(f"prompt {pid} added ({_prompt_text(b)})")
-        elif b is None and a is not None:
-            details.append(f"prompt {pid} removed")
-        elif a is not None and b is not None:
-            if str(a.version) != str(b.version):
-                details.append(f"prompt {pid} {_prompt_text(a)}→{_prompt_text(b)}")
-            elif a.sha256 != b.sha256:
-                # Same version number, other text: the version was not bumped.
-                details.append(f"prompt {pid} {_prompt_text(b)} text changed (sha256 "
-                               f"{_short(a.sha256)}→{_short(b.sha256)})")
+    details = [d for d in (_prompt_change(pid, before.get(pid), after.get(pid))
+                           for pid in sorted(before.keys() | after.keys())) if d is not None]
     return PartChange("prompt", "changed" if details else "unchanged", "; ".join(details))
+
+
+def _prompt_change(pid: str, a: Prompt | None, b: Prompt | None) -> str | None:
+    """How one prompt differs between baseline ``a`` and candidate ``b`` (None: it does not)."""
+    if a is None:
+        return f"prompt {pid} added ({_prompt_text(b)})" if b is not None else None
+    if b is None:
+        return f"prompt {pid} removed"
+    if str(a.version) != str(b.version):
+        return f"prompt {pid} {_prompt_text(a)}→{_prompt_text(b)}"
+    if a.sha256 != b.sha256:
+        # Same version number, other text: the version was not bumped.
+        return (f"prompt {pid} {_prompt_text(b)} text changed (sha256 "
+                f"{_short(a.sha256)}→{_short(b.sha256)})")
+    return None
 
 
 def _not_recorded(field: str, old: object, new: object) -> str:
@@ -152,32 +154,41 @@ def run(ctx: Evidence) -> list[Check]:
     if ctx.baseline is None:
         if rule is None and policy.baseline is None:
             return []  # nothing to compare with and nothing required
-        msg = ("no baseline: cannot tell which of dataset, model and prompt changed"
-               + (", so a single change cannot be confirmed" if strict else ""))
-        return [check(ids.llm("one_change_at_a_time" if strict else "triple"), "warn", msg,
-                      source=src)]
+        return [_no_baseline(strict, src)]
     changes = triple_changes(ctx.baseline.run, ctx.bundle.run)
     text = summary(changes)
     out = [check(ids.llm("triple"), "pass", text, observed=", ".join(
         c.part for c in changes if c.state == "changed") or "none", source=src)]
-    if not strict:
-        return out
-    assert rule is not None
+    if strict:
+        assert rule is not None
+        out.append(_one_change(changes, text, rule.on_violation, src))
+    return out
+
+
+def _no_baseline(strict: bool, src: Source | None) -> Check:
+    msg = ("no baseline: cannot tell which of dataset, model and prompt changed"
+           + (", so a single change cannot be confirmed" if strict else ""))
+    return check(ids.llm("one_change_at_a_time" if strict else "triple"), "warn", msg,
+                 source=src)
+
+
+def _one_change(changes: list[PartChange], text: str, on_violation: Status,
+                src: Source | None) -> Check:
+    """``llm:one_change_at_a_time``: two changes cannot be told apart; an unknown part that
+    could be the second one only warns."""
     changed = [c.part for c in changes if c.state == "changed"]
     unknown = [c.part for c in changes if c.state == "unknown"]
     cid = ids.llm("one_change_at_a_time")
     if len(changed) > 1:
-        out.append(check(cid, rule.on_violation,
-                         f"cannot attribute the difference: {_and(changed)} "
-                         f"{'both' if len(changed) == 2 else 'all'} changed ({text})",
-                         observed=len(changed), threshold=1, source=src))
-    elif unknown and len(changed) + len(unknown) > 1:
-        out.append(check(cid, "warn",
-                         f"cannot confirm a single change: {_and(unknown)} "
-                         f"{'is' if len(unknown) == 1 else 'are'} not identified by both runs "
-                         f"({text})", observed=len(changed), threshold=1, source=src))
-    else:
-        what = f"only the {changed[0]} changed" if changed else "nothing changed"
-        out.append(check(cid, "pass", f"{what}: the difference can be attributed ({text})",
-                         observed=len(changed), threshold=1, source=src))
-    return out
+        return check(cid, on_violation,
+                     f"cannot attribute the difference: {_and(changed)} "
+                     f"{'both' if len(changed) == 2 else 'all'} changed ({text})",
+                     observed=len(changed), threshold=1, source=src)
+    if unknown and len(changed) + len(unknown) > 1:
+        return check(cid, "warn",
+                     f"cannot confirm a single change: {_and(unknown)} "
+                     f"{'is' if len(unknown) == 1 else 'are'} not identified by both runs "
+                     f"({text})", observed=len(changed), threshold=1, source=src)
+    what = f"only the {changed[0]} changed" if changed else "nothing changed"
+    return check(cid, "pass", f"{what}: the difference can be attributed ({text})",
+                 observed=len(changed), threshold=1, source=src)

@@ -8,6 +8,7 @@ the line it is. Comparisons *with uncertainty* are ``vs_baseline`` rules (checks
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -15,9 +16,11 @@ import numpy as np
 from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.evidence import Evidence
+from gatekeeper.models.policy import MetricRule
 from gatekeeper.models.verdict import Check
 
-BOUNDS: tuple[Literal["min", "max"], ...] = ("min", "max")
+Bound = Literal["min", "max"]
+BOUNDS: tuple[Bound, ...] = ("min", "max")
 
 
 def point_estimate(values: np.ndarray) -> tuple[float, float | None]:
@@ -28,40 +31,56 @@ def point_estimate(values: np.ndarray) -> tuple[float, float | None]:
     return mean, float(np.std(values, ddof=1) / math.sqrt(values.size))
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """The candidate's point estimate of one metric, as a floor or ceiling judges it."""
+
+    metric: str
+    mean: float
+    se: float | None
+    n: int
+
+    def message(self, bound: Bound, limit: float, ok: bool) -> str:
+        se_txt = f" ± {fmt(self.se)} SE" if self.se is not None else ""
+        head = f"{self.metric} = {fmt(self.mean)}{se_txt} (n={self.n})"
+        if ok:
+            word, rel = ("floor", ">=") if bound == "min" else ("ceiling", "<=")
+            return f"{head}; {word} {rel} {fmt(limit)}"
+        side = "below the floor" if bound == "min" else "above the ceiling"
+        return f"{head} is {side} {fmt(limit)}"
+
+
 def run(ctx: Evidence) -> list[Check]:
     out: list[Check] = []
     for i, rule in enumerate(ctx.policy.policy.metrics):
         if rule.min is None and rule.max is None:
             continue
         if rule.metric not in ctx.bundle.run.metrics:
-            for bound in BOUNDS:
-                if getattr(rule, bound) is None:
-                    continue
-                out.append(check(
-                    ids.metric(rule.metric, bound), rule.on_fail,
-                    f"metric {rule.metric!r} is not in the bundle, so its {bound} cannot be "
-                    "checked", source=source_of(ctx.policy.location("metrics", i, bound)),
-                ))
+            out.extend(_missing(ctx, i, rule))
             continue
-        loaded = ctx.metric("candidate", rule.metric)
-        mean, se = point_estimate(loaded.values)
-        n = int(loaded.values.size)
-        for bound in BOUNDS:
-            limit = getattr(rule, bound)
-            if limit is None:
-                continue
-            ok = mean >= limit if bound == "min" else mean <= limit
-            word = "floor" if bound == "min" else "ceiling"
-            rel = ">=" if bound == "min" else "<="
-            se_txt = f" ± {fmt(se)} SE" if se is not None else ""
-            message = (f"{rule.metric} = {fmt(mean)}{se_txt} (n={n}); {word} {rel} {fmt(limit)}"
-                       if ok else
-                       f"{rule.metric} = {fmt(mean)}{se_txt} (n={n}) is "
-                       f"{'below the floor' if bound == 'min' else 'above the ceiling'} "
-                       f"{fmt(limit)}")
-            out.append(check(
-                ids.metric(rule.metric, bound), "pass" if ok else rule.on_fail, message,
-                observed=clean(mean), threshold=float(limit), n=(n, 0),
-                source=source_of(ctx.policy.location("metrics", i, bound)),
-            ))
+        values = ctx.metric("candidate", rule.metric).values
+        mean, se = point_estimate(values)
+        reading = _Reading(rule.metric, mean, se, int(values.size))
+        out.extend(_bound_check(ctx, i, rule, reading, bound) for bound in BOUNDS
+                   if getattr(rule, bound) is not None)
     return out
+
+
+def _missing(ctx: Evidence, i: int, rule: MetricRule) -> list[Check]:
+    """A metric the bundle lacks fails each of its bounds: nothing shows it within them."""
+    return [check(ids.metric(rule.metric, bound), rule.on_fail,
+                  f"metric {rule.metric!r} is not in the bundle, so its {bound} cannot be "
+                  "checked", source=source_of(ctx.policy.location("metrics", i, bound)))
+            for bound in BOUNDS if getattr(rule, bound) is not None]
+
+
+def _bound_check(ctx: Evidence, i: int, rule: MetricRule, reading: _Reading,
+                 bound: Bound) -> Check:
+    limit = getattr(rule, bound)
+    ok = reading.mean >= limit if bound == "min" else reading.mean <= limit
+    return check(
+        ids.metric(rule.metric, bound), "pass" if ok else rule.on_fail,
+        reading.message(bound, limit, ok), observed=clean(reading.mean),
+        threshold=float(limit), n=(reading.n, 0),
+        source=source_of(ctx.policy.location("metrics", i, bound)),
+    )

@@ -37,6 +37,7 @@ from gatekeeper.stats.types import Comparison, Hypothesis, Outcome
 
 if TYPE_CHECKING:
     from gatekeeper.checks.judge import NotComparable
+    from gatekeeper.stats.multiplicity import AdjustMethod
     from gatekeeper.stats.select import MetricData
 
 # Share of either side's example ids that may find no partner before a comparison cannot pass.
@@ -74,11 +75,26 @@ def _baseline_point(loaded: LoadedMetric) -> float:
 
 def _compare(ctx: Evidence, i: int, rule: MetricRule,
              not_comparable: Mapping[str, NotComparable]) -> _Result | Check:
-    from gatekeeper.stats import quantile, select
     from gatekeeper.stats.decision import decide
 
-    vs = rule.vs_baseline
-    assert vs is not None
+    refused = _refusal(ctx, i, rule, not_comparable)
+    if refused is not None:
+        return refused
+    cand = ctx.metric("candidate", rule.metric)
+    base = ctx.metric("baseline", rule.metric)
+    hyp = _hypothesis(rule, cand.kind == "samples", _baseline_point(base))
+    comp = _comparison(ctx, i, rule, hyp, cand, base)
+    unmatched = _unmatched(comp, cand, base)
+    overlap = _overlap(ctx, rule.metric, unmatched, cand, base) if unmatched else None
+    outcome = decide(comp, hyp)
+    p_worse = _p_worse(comp, hyp)
+    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap, unmatched)
+
+
+def _refusal(ctx: Evidence, i: int, rule: MetricRule,
+             not_comparable: Mapping[str, NotComparable]) -> Check | None:
+    """Why the comparison cannot be made at all (no baseline, the judge changed, a side lacks
+    the metric), as its check; None when it can."""
     src = source_of(ctx.policy.location("metrics", i, "vs_baseline"))
     cid = ids.metric(rule.metric, "vs_baseline")
     if ctx.baseline is None:
@@ -96,10 +112,14 @@ def _compare(ctx: Evidence, i: int, rule: MetricRule,
         return check(cid, rule.on_fail,
                      f"metric {rule.metric!r} is missing from the {' and '.join(missing)} "
                      "bundle, so the comparison cannot be made", source=src)
-    cand = ctx.metric("candidate", rule.metric)
-    base = ctx.metric("baseline", rule.metric)
-    base_point = _baseline_point(base)
-    samples = cand.kind == "samples"
+    return None
+
+
+def _hypothesis(rule: MetricRule, samples: bool, base_point: float) -> Hypothesis:
+    """The rule as a hypothesis; for samples (compared by a quantile on the log-ratio scale)
+    relative margins and gains are log ratios too."""
+    vs = rule.vs_baseline
+    assert vs is not None
     if vs.margin_rel is not None:
         margin = math.log1p(vs.margin_rel) if samples else vs.margin_rel * abs(base_point)
     else:
@@ -107,32 +127,35 @@ def _compare(ctx: Evidence, i: int, rule: MetricRule,
     gain = vs.min_gain or 0.0
     if samples and vs.min_gain:
         gain = math.log1p(vs.min_gain)
-    hyp = Hypothesis(confidence=vs.confidence, margin=margin, gain=gain,
-                     require_improvement=vs.require == "superior" or bool(vs.min_gain),
-                     higher_is_better=rule.higher_is_better)
+    return Hypothesis(confidence=vs.confidence, margin=margin, gain=gain,
+                      require_improvement=vs.require == "superior" or bool(vs.min_gain),
+                      higher_is_better=rule.higher_is_better)
+
+
+def _comparison(ctx: Evidence, i: int, rule: MetricRule, hyp: Hypothesis, cand: LoadedMetric,
+                base: LoadedMetric) -> Comparison:
+    """The method the data's shape calls for; a rule the data cannot serve is an input error."""
+    from gatekeeper.stats import quantile, select
+
+    vs = rule.vs_baseline
+    assert vs is not None
     stats_cfg = ctx.policy.policy.stats
     try:
-        if samples:
+        if cand.kind == "samples":
             if vs.quantile is None:
                 raise ValueError("samples are compared by a quantile: set vs_baseline.quantile "
                                  "(e.g. 0.95)")
-            comp = quantile.compare_quantile(cand.values, base.values, vs.quantile, hyp,
+            return quantile.compare_quantile(cand.values, base.values, vs.quantile, hyp,
                                              resamples=min(stats_cfg.resamples, 4000),
                                              seed=stats_cfg.seed)
-        else:
-            data_c, data_b = metric_data_pair(cand, base)
-            comp = select.compare(data_c, data_b, hyp,
-                                  method=vs.method, aggregate=vs.aggregate, seed=stats_cfg.seed,
-                                  require_full_overlap=vs.require_full_overlap,
-                                  resamples=stats_cfg.resamples)
+        data_c, data_b = metric_data_pair(cand, base)
+        return select.compare(data_c, data_b, hyp,
+                              method=vs.method, aggregate=vs.aggregate, seed=stats_cfg.seed,
+                              require_full_overlap=vs.require_full_overlap,
+                              resamples=stats_cfg.resamples)
     except ValueError as exc:
         raise InputError(f"metric {rule.metric!r}: {exc}",
                          ctx.policy.location("metrics", i, "vs_baseline")) from exc
-    unmatched = _unmatched(comp, cand, base)
-    overlap = _overlap(ctx, rule.metric, unmatched, cand, base) if unmatched else None
-    outcome = decide(comp, hyp)
-    p_worse = _p_worse(comp, hyp)
-    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap, unmatched)
 
 
 def _unmatched(comp: Comparison, cand: LoadedMetric, base: LoadedMetric) -> Unmatched | None:
@@ -222,57 +245,96 @@ def _wholly_worse(comp: Comparison, hyp: Hypothesis) -> bool:
     return hi < -hyp.margin
 
 
-def _to_check(ctx: Evidence, r: _Result, adjusted: float | None, adj_method: str,
-              family: int) -> Check:
+@dataclass(frozen=True)
+class _Adjustment:
+    """Where one rule's "worse" finding stands in the family of block tests."""
+
+    p: float | None  # its adjusted p-value; None when no adjustment applies to it
+    method: str  # holm | bh | bonferroni | none
+    family: int  # how many block tests the adjustment runs over
+
+    def demotes(self, r: _Result) -> bool:
+        """A "worse" finding that does not survive the adjustment."""
+        return (r.outcome == Outcome.WORSE and self.p is not None
+                and self.p >= r.hypothesis.alpha_one_sided)
+
+
+def _demotion_note(adjusted: float, hyp: Hypothesis) -> str:
+    return (f"the interval lies wholly on the worse side of the margin, but the adjusted p = "
+            f"{adjusted:.3g} is not below {hyp.alpha_one_sided:g}: on_inconclusive applies, not "
+            "on_fail (multiplicity: {method: none} turns the adjustment off)")
+
+
+def _underpowered_note(ctx: Evidence, r: _Result, outcome: Outcome) -> str | None:
+    """How many more examples (or seeds) per side would resolve an undecided comparison whose
+    minimum detectable effect exceeds the margin; None when that is not the story."""
     from gatekeeper.stats.decision import more_samples_needed
 
-    comp, rule, hyp = r.comparison, r.rule, r.hypothesis
-    outcome = r.outcome
-    notes = list(comp.notes)
-    demoted = (outcome == Outcome.WORSE and adjusted is not None
-               and adjusted >= hyp.alpha_one_sided)
-    if demoted:
-        assert adjusted is not None
-        outcome = Outcome.INCONCLUSIVE
-        notes.append(f"the interval lies wholly on the worse side of the margin, but the "
-                     f"adjusted p = "
-                     f"{adjusted:.3g} is not below {hyp.alpha_one_sided:g}: on_inconclusive "
-                     "applies, not on_fail (multiplicity: {method: none} turns the adjustment "
-                     "off)")
-    status = _status(outcome, rule)
-    if r.overlap is not None:
-        floor: Status = "block" if rule.on_inconclusive == "block" else "warn"
-        status = max(status, floor, key=lambda x: STATUS_ORDER[x])
-    log = comp.scale == "log_ratio"
-    n_side = comp.n[0] if comp.n else 0
+    comp, hyp = r.comparison, r.hypothesis
     undecided = outcome in (Outcome.INCONCLUSIVE, Outcome.NOT_IMPROVED, Outcome.NO_INFORMATION)
-    if comp.mde is not None and hyp.margin > 0 and comp.mde > hyp.margin and undecided \
-            and not _wholly_worse(comp, hyp):
-        more = more_samples_needed(n_side, comp.mde, hyp.margin)
-        unit = "seeds" if comp.method in ("welch-t", "paired-t") and \
-            ctx.bundle.run.metrics[rule.metric].kind == "replicates" else "examples"
-        if more is not None:
-            notes.append(f"underpowered: the minimum detectable effect {fmt(comp.mde)} exceeds "
-                         f"the margin {fmt(hyp.margin)}; about {more:,} more {unit} per side "
-                         "would resolve it")
-    level = round(comp.confidence * 100)
-    delta_txt = (f"log ratio {comp.delta:+.4f} (×{math.exp(comp.delta):.3f})" if log
-                 else f"Δ = {comp.delta:+.4f}")
+    if comp.mde is None or hyp.margin <= 0 or comp.mde <= hyp.margin or not undecided \
+            or _wholly_worse(comp, hyp):
+        return None
+    more = more_samples_needed(comp.n[0] if comp.n else 0, comp.mde, hyp.margin)
+    if more is None:
+        return None
+    unit = "seeds" if comp.method in ("welch-t", "paired-t") and \
+        ctx.bundle.run.metrics[r.rule.metric].kind == "replicates" else "examples"
+    return (f"underpowered: the minimum detectable effect {fmt(comp.mde)} exceeds the margin "
+            f"{fmt(hyp.margin)}; about {more:,} more {unit} per side would resolve it")
+
+
+def _usable_ci(comp: Comparison) -> bool:
     # A zero-width interval of a degenerate comparison (single values) says nothing: omit it.
-    usable_ci = not (comp.degenerate and comp.ci[0] == comp.ci[1])
-    ci_txt = (f"{level}% CI [{comp.ci[0]:+.4f}, {comp.ci[1]:+.4f}]" if usable_ci
+    return not (comp.degenerate and comp.ci[0] == comp.ci[1])
+
+
+def _words(r: _Result, outcome: Outcome, adj: _Adjustment) -> str:
+    """What the interval says about the margin, after the multiplicity adjustment."""
+    hyp = r.hypothesis
+    if adj.demotes(r):
+        return (f"worse than the margin {fmt(hyp.margin)} before the {adj.method} adjustment "
+                f"over {adj.family} block tests (adjusted p = {adj.p:.3g}), not after it")
+    return WORDS[outcome] + (f" {fmt(hyp.margin)}" if outcome in (
+        Outcome.NON_INFERIOR, Outcome.WORSE) else "")
+
+
+def _message(r: _Result, words: str) -> str:
+    comp = r.comparison
+    level = round(comp.confidence * 100)
+    delta_txt = (f"log ratio {comp.delta:+.4f} (×{math.exp(comp.delta):.3f})"
+                 if comp.scale == "log_ratio" else f"Δ = {comp.delta:+.4f}")
+    ci_txt = (f"{level}% CI [{comp.ci[0]:+.4f}, {comp.ci[1]:+.4f}]" if _usable_ci(comp)
               else "no interval")
+    return (f"{r.rule.metric}: {delta_txt}, {ci_txt} by {comp.method} "
+            f"(n = {comp.n[0]:,} vs {comp.n[1]:,}): {words}"
+            + (f"; but {r.overlap}" if r.overlap is not None else ""))
+
+
+def _final_status(r: _Result, outcome: Outcome) -> Status:
+    status = _status(outcome, r.rule)
+    if r.overlap is None:
+        return status
+    # Not the same examples: the comparison cannot pass, however it came out.
+    floor: Status = "block" if r.rule.on_inconclusive == "block" else "warn"
+    return max(status, floor, key=lambda x: STATUS_ORDER[x])
+
+
+def _to_check(ctx: Evidence, r: _Result, adj: _Adjustment) -> Check:
+    comp, rule, hyp = r.comparison, r.rule, r.hypothesis
+    demoted = adj.demotes(r)
+    outcome = Outcome.INCONCLUSIVE if demoted else r.outcome
+    notes = list(comp.notes)
     if demoted:
-        words = (f"worse than the margin {fmt(hyp.margin)} before the {adj_method} adjustment "
-                 f"over {family} block tests (adjusted p = {adjusted:.3g}), not after it")
-    else:
-        words = WORDS[outcome] + (f" {fmt(hyp.margin)}" if outcome in (
-            Outcome.NON_INFERIOR, Outcome.WORSE) else "")
-    message = (f"{rule.metric}: {delta_txt}, {ci_txt} by {comp.method} "
-               f"(n = {comp.n[0]:,} vs {comp.n[1]:,}): {words}"
-               + (f"; but {r.overlap}" if r.overlap is not None else ""))
+        assert adj.p is not None
+        notes.append(_demotion_note(adj.p, hyp))
+    underpowered = _underpowered_note(ctx, r, outcome)
+    if underpowered is not None:
+        notes.append(underpowered)
+    usable_ci = _usable_ci(comp)
     return check(
-        ids.metric(rule.metric, "vs_baseline"), status, message,
+        ids.metric(rule.metric, "vs_baseline"), _final_status(r, outcome),
+        _message(r, _words(r, outcome, adj)),
         observed=clean(comp.candidate), baseline=clean(comp.baseline), delta=clean(comp.delta),
         ci=(clean(comp.ci[0]) or 0.0, clean(comp.ci[1]) or 0.0) if usable_ci else None,
         confidence=comp.confidence,
@@ -280,36 +342,39 @@ def _to_check(ctx: Evidence, r: _Result, adjusted: float | None, adj_method: str
         n=comp.n, p_value=clean(comp.p_value), mde=clean(comp.mde),
         outcome=WORSE_BEFORE_ADJUSTMENT if demoted else outcome.value,
         notes=notes, source=source_of(ctx.policy.location("metrics", r.index, "vs_baseline")),
-        scale="log_ratio" if log else "absolute", unmatched=r.unmatched,
+        scale="log_ratio" if comp.scale == "log_ratio" else "absolute", unmatched=r.unmatched,
     )
 
 
 def run(ctx: Evidence, not_comparable: Mapping[str, NotComparable]) -> list[Check]:
     """``not_comparable``: metrics the judge family found incomparable (checks/judge.py)."""
-    from gatekeeper.stats.multiplicity import adjust
-
-    results: list[_Result | Check] = []
-    for i, rule in enumerate(ctx.policy.policy.metrics):
-        if rule.vs_baseline is not None:
-            results.append(_compare(ctx, i, rule, not_comparable))
-    comps = [r for r in results if isinstance(r, _Result)]
+    results = [_compare(ctx, i, rule, not_comparable)
+               for i, rule in enumerate(ctx.policy.policy.metrics)
+               if rule.vs_baseline is not None]
     method = ctx.policy.policy.multiplicity.method
-    family = [r for r in comps if r.p_worse is not None]
-    adjusted: dict[int, float] = {}
-    if len(family) > 1 and method != "none":
-        values = adjust([r.p_worse for r in family if r.p_worse is not None], method)
-        adjusted = {r.index: float(v) for r, v in zip(family, values, strict=True)}
+    family = [r for r in results if isinstance(r, _Result) and r.p_worse is not None]
+    adjusted = _adjusted(family, method)
     out: list[Check] = []
     for r in results:
         if isinstance(r, Check):
             out.append(r)
-        else:
-            c = _to_check(ctx, r, adjusted.get(r.index), method, len(family))
-            if adjusted:
-                c = c.model_copy(update={"notes": [
-                    *c.notes, f"{method} adjustment over {len(family)} block tests, on "
-                    "one-sided p-values for 'worse than the margin' from the normal "
-                    "approximation (Δ and its standard error); pass needs every rule: no "
-                    "correction"]})
-            out.append(c)
+            continue
+        c = _to_check(ctx, r, _Adjustment(adjusted.get(r.index), method, len(family)))
+        if adjusted:
+            c = c.model_copy(update={"notes": [
+                *c.notes, f"{method} adjustment over {len(family)} block tests, on "
+                "one-sided p-values for 'worse than the margin' from the normal "
+                "approximation (Δ and its standard error); pass needs every rule: no "
+                "correction"]})
+        out.append(c)
     return out
+
+
+def _adjusted(family: list[_Result], method: AdjustMethod) -> dict[int, float]:
+    """The family's adjusted p-values by rule index; none for a single test or method none."""
+    from gatekeeper.stats.multiplicity import adjust
+
+    if len(family) <= 1 or method == "none":
+        return {}
+    values = adjust([r.p_worse for r in family if r.p_worse is not None], method)
+    return {r.index: float(v) for r, v in zip(family, values, strict=True)}

@@ -63,26 +63,19 @@ def _higher_is_better(ctx: ReportContext, metric: str) -> bool | None:
 
 def comparisons(verdict: Verdict, ctx: ReportContext) -> list[ComparisonRow]:
     """One row per check that compared the candidate with the baseline (a Δ and an interval)."""
-    out: list[ComparisonRow] = []
-    for c in verdict.checks:
-        if c.ci is None or c.delta is None:
-            continue
-        metric = c.metric or c.id
-        log = c.scale == "log_ratio"
-        margin_line: float | None = None
-        if c.family == "budget":
-            # Budgets are costs and latencies: lower is better, and the threshold is the limit
-            # itself on the natural (log-ratio) scale, not an oriented margin.
-            hib = False
-            if isinstance(c.threshold, float):
-                margin_line = c.threshold
-            level = round((c.confidence or 0.95) * 100)
-            out.append(ComparisonRow(c, metric, log, margin_line, level, hib))
-            continue
-        hib = _higher_is_better(ctx, metric) is not False  # unknown policy: assume higher
-        if isinstance(c.threshold, float):
-            # the check's threshold is on the oriented scale (Δ for higher-is-better)
-            margin_line = c.threshold if hib else -c.threshold
-        level = round((c.confidence or 0.95) * 100)
-        out.append(ComparisonRow(c, metric, log, margin_line, level, hib))
-    return out
+    return [_row(c, ctx) for c in verdict.checks if c.ci is not None and c.delta is not None]
+
+
+def _row(c: Check, ctx: ReportContext) -> ComparisonRow:
+    metric = c.metric or c.id
+    log = c.scale == "log_ratio"
+    level = round((c.confidence or 0.95) * 100)
+    threshold = c.threshold if isinstance(c.threshold, float) else None
+    if c.family == "budget":
+        # Budgets are costs and latencies: lower is better, and the threshold is the limit
+        # itself on the natural (log-ratio) scale, not an oriented margin.
+        return ComparisonRow(c, metric, log, threshold, level, False)
+    hib = _higher_is_better(ctx, metric) is not False  # unknown policy: assume higher
+    # the check's threshold is on the oriented scale (Δ for higher-is-better)
+    margin_line = threshold if hib or threshold is None else -threshold
+    return ComparisonRow(c, metric, log, margin_line, level, hib)

@@ -141,18 +141,17 @@ def _metric_points(verdict: Verdict, comps: list[ComparisonRow]) -> list[dict[st
     return [by_metric[k] for k in sorted(by_metric)]
 
 
-def build_view(verdict: Verdict, ctx: ReportContext) -> View:
-    order = {"block": 0, "warn": 1}
-    attention = sorted((c for c in verdict.checks if c.status != "pass"),
-                       key=lambda c: order[c.status])
-    attention += [c for c in verdict.checks if c.status == "pass" and c.waiver is not None]
-    passing = [c for c in verdict.checks if c.status == "pass" and c.waiver is None]
-    comps = comparisons(verdict, ctx)
-    changes = what_changed(ctx, ctx.server_url)
-    changed_fields = [f"{s.title.lower()}: {r.field}" for s in changes for r in s.rows
-                      if r.changed]
-    envelope = [c for c in verdict.checks if c.family in ("envelope", "seeds")]
-    artifacts = [c for c in verdict.checks if c.family == "artifact"]
+@dataclass(frozen=True)
+class _CardFacts:
+    """What the run and the policy say about the model's use and data, for the model card."""
+
+    intended_use: list[tuple[str, str]]
+    limitations: list[tuple[str, str]]
+    data: list[dict[str, Any]]
+
+
+def _card_facts(ctx: ReportContext) -> _CardFacts:
+    """Intended use and limitations from the run, then the policy; the run's data sources."""
     intended: list[tuple[str, str]] = []
     limits: list[tuple[str, str]] = []
     data: list[dict[str, Any]] = []
@@ -169,25 +168,41 @@ def build_view(verdict: Verdict, ctx: ReportContext) -> View:
             intended.append(("policy", meta.intended_use))
         if meta.limitations:
             limits.append(("policy", meta.limitations))
+    return _CardFacts(intended, limits, data)
+
+
+def _attention(verdict: Verdict) -> list[Check]:
+    """Blocks, then warnings, then passes that a waiver made (each group in check order)."""
+    order = {"block": 0, "warn": 1}
+    attention = sorted((c for c in verdict.checks if c.status != "pass"),
+                       key=lambda c: order[c.status])
+    return attention + [c for c in verdict.checks if c.status == "pass" and c.waiver is not None]
+
+
+def build_view(verdict: Verdict, ctx: ReportContext) -> View:
+    comps = comparisons(verdict, ctx)
+    changes = what_changed(ctx, ctx.server_url)
+    card = _card_facts(ctx)
     return View(
         policy_diff=policy_diff_lines(verdict),
         verdict=verdict,
         icon=ICON[verdict.verdict],
-        attention=attention,
-        passing=passing,
+        attention=_attention(verdict),
+        passing=[c for c in verdict.checks if c.status == "pass" and c.waiver is None],
         comparisons=comps,
         forest=forest_lines(comps),
         changes=changes,
-        changed_fields=changed_fields,
-        envelope=envelope,
-        artifacts=artifacts,
+        changed_fields=[f"{s.title.lower()}: {r.field}" for s in changes for r in s.rows
+                        if r.changed],
+        envelope=[c for c in verdict.checks if c.family in ("envelope", "seeds")],
+        artifacts=[c for c in verdict.checks if c.family == "artifact"],
         gate=_gate_rows(verdict, ctx),
         replay=_replay(verdict, ctx),
         rollback=_rollback(verdict),
         has_baseline_bundle=ctx.baseline is not None,
         details_url=ctx.details_url,
-        intended_use=intended,
-        limitations=limits,
-        data=data,
+        intended_use=card.intended_use,
+        limitations=card.limitations,
+        data=card.data,
         metric_points=_metric_points(verdict, comps),
     )
