@@ -65,7 +65,7 @@ def resolve_baseline(policy: LoadedPolicy, candidate: Bundle, as_of: date,
                  f"baseline {model} v{resolved.version.version}{alias_txt} from "
                  f"{source.registry_uri}", source=src)]
     problem = integrity_problem(resolved, ref.alias if ref.version is None else None,
-                                source.base_fetch, source.repo_root)
+                                source.base_fetch, source.repo_root, ref.on_unverified)
     if problem is not None:
         status, message = problem
         out.append(check(ids.baseline("integrity"), status, message, source=src))

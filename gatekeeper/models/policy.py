@@ -36,6 +36,9 @@ class BaselineRef(Strict):
     max_age_days: NonNegativeFloat | None = None  # older baseline → warn (stale)
     on_missing: Status = "block"
     on_registry_error: Literal["error", "block"] = "error"
+    # A baseline whose registry entry records no bundle sha256 cannot be verified: warn by
+    # default, block where the policy says so (release branches).
+    on_unverified: Status = "warn"
 
 
 class EnvelopeRule(Strict):

@@ -24,6 +24,9 @@ def _run(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
     base_sha = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e"
     github.contents[(base_sha, "policies/default.yaml")] = (
         ROOT / "policies" / "default.yaml").read_text()
+    # ... and so does the registry entry of the baseline (a change cannot bring its own).
+    index = "examples/registry/sentiment-clf/index.json"
+    github.contents[(base_sha, index)] = (ROOT / index).read_text()
     for key in list(os.environ):
         if key.startswith("GITHUB_") or key.startswith("GATEKEEPER_GITHUB"):
             monkeypatch.delenv(key, raising=False)
