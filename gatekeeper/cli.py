@@ -8,24 +8,27 @@ Each subcommand lives in ``gatekeeper/commands/<name>.py`` and exposes ``registe
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from gatekeeper import __version__
 from gatekeeper.errors import EXIT_INTERRUPTED, EXIT_UNEXPECTED, GatekeeperError
+from gatekeeper.plugins import LazyTable
 from gatekeeper.safe_text import one_line
 
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
 # Imported lazily by name so `gatekeeper check` never pays for the registry/GitHub/importer code.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("check", "gatekeeper.commands.check"),
-    ("compare", "gatekeeper.commands.compare"),
-    ("schema", "gatekeeper.commands.schema"),
-    ("registry", "gatekeeper.commands.registry"),
-    ("import", "gatekeeper.commands.importer"),
-    ("protect", "gatekeeper.commands.protect"),
-    ("relay", "gatekeeper.commands.relay"),
-)
+# The order is the order of `gatekeeper --help`.
+COMMANDS: LazyTable[Register] = LazyTable("command", {
+    "check": "gatekeeper.commands.check:register",
+    "compare": "gatekeeper.commands.compare:register",
+    "schema": "gatekeeper.commands.schema:register",
+    "registry": "gatekeeper.commands.registry:register",
+    "import": "gatekeeper.commands.importer:register",
+    "protect": "gatekeeper.commands.protect:register",
+    "relay": "gatekeeper.commands.relay:register",
+})
 
 
 def _command_for(argv: Sequence[str]) -> str | None:
@@ -46,18 +49,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, module_name in COMMANDS:
+    for name in COMMANDS.names():
         if only is not None and name != only:
             # Keep `--help` complete while loading only the module that will run.
             sub.add_parser(name, help=f"(see: gatekeeper {name} --help)")
             continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.register(sub)
+        COMMANDS.load(name)(sub)
     return parser
 
 
@@ -67,8 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in args_list
     args_list = [a for a in args_list if a != "--debug"]
     command = _command_for(args_list)
-    known = {name for name, _ in COMMANDS}
-    parser = build_parser(only=command if command in known else None)
+    parser = build_parser(only=command if command in COMMANDS else None)
     args = parser.parse_args(args_list)
     args.debug = debug
     try:

@@ -1,6 +1,7 @@
 """Importers: turn an evaluation tool's own output into a run bundle.
 
-``IMPORTERS`` maps a tool name to its importer class; a new tool is one module and one entry.
+``IMPORTERS`` maps a tool name to its importer class, imported on use; a new tool is one module
+and one entry.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from gatekeeper.errors import ImporterError, Location
+from gatekeeper.plugins import LazyTable, UnknownName
 
 
 @dataclass(frozen=True)
@@ -49,23 +49,22 @@ class Importer(ABC):
         return written[0] if len(written) == 1 and "{model}" not in str(out) else out.parent
 
 
-# name -> "module:Class", imported on use so one tool's parser never loads the others.
-IMPORTERS: dict[str, str] = {
+# Imported on use so one tool's parser never loads the others.
+IMPORTERS: LazyTable[type[Importer]] = LazyTable("tool", {
     "lm-eval": "gatekeeper.importers.lm_eval:LmEvalImporter",
     "promptfoo": "gatekeeper.importers.promptfoo:PromptfooImporter",
     "inspect": "gatekeeper.importers.inspect_ai:InspectImporter",
     "mlflow": "gatekeeper.importers.mlflow_run:MlflowRunImporter",
-}
+})
 
 
 def get_importer(name: str) -> Importer:
-    target = IMPORTERS.get(name)
-    if target is None:
-        raise ImporterError(f"unknown tool {name!r}; choose one of {', '.join(sorted(IMPORTERS))}")
-    module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    importer: Importer = cls()
-    return importer
+    try:
+        cls = IMPORTERS.load(name)
+    except UnknownName as exc:
+        # An ImporterError, so the CLI reports it as a usage problem, not a crash.
+        raise ImporterError(str(exc)) from None
+    return cls()
 
 
 def slug(text: str) -> str:

@@ -191,18 +191,9 @@ def compare_paired_binary(
     n = n11 + n10 + n01 + n00
     confidence = hypothesis.confidence
     if n == 0:
-        return Comparison(
-            method="tango",
-            reason=_REASON,
-            candidate=0.0,
-            baseline=0.0,
-            delta=0.0,
-            ci=(-1.0, 1.0),
-            confidence=confidence,
-            n=(0, 0),
-            p_value=1.0,
-            notes=("no paired examples: nothing to compare",),
-            degenerate=True,
+        return Comparison.degenerate_result(
+            "tango", _REASON, candidate=0.0, baseline=0.0, n=(0, 0), confidence=confidence,
+            ci=(-1.0, 1.0), p_value=1.0, notes=("no paired examples: nothing to compare",),
         )
     delta = (n10 - n01) / n
     notes: list[str] = []

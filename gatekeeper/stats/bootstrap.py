@@ -285,21 +285,11 @@ def compare_paired_bootstrap(
     delta = cand - base
     size = (units, units)
     if units < 2 or not np.all(np.isfinite(draws_delta)) or np.ptp(draws_delta) == 0.0:
-        return Comparison(
-            method=method,
-            reason=reason,
-            candidate=cand,
-            baseline=base,
-            delta=delta,
-            ci=(delta, delta),
-            confidence=hypothesis.confidence,
-            n=size,
-            p_value=None,
-            mde=None,
-            se=0.0,
+        return Comparison.degenerate_result(
+            method, reason, candidate=cand, baseline=base, delta=delta, n=size,
+            confidence=hypothesis.confidence, se=0.0,
             notes=(*notes, f"every resample gives the same Δ over {n} examples: no variance "
                    "information"),
-            degenerate=True,
         )
     ci, p_value, se, mde = percentile_summary(delta, draws_delta, hypothesis)
     return Comparison(

@@ -84,21 +84,9 @@ def _degenerate(
     note: str,
     extra_notes: tuple[str, ...] = (),
 ) -> Comparison:
-    delta = candidate - baseline
-    return Comparison(
-        method=method,
-        reason=reason,
-        candidate=candidate,
-        baseline=baseline,
-        delta=delta,
-        ci=(delta, delta),
-        confidence=hypothesis.confidence,
-        n=n,
-        p_value=None,
-        mde=None,
-        se=0.0,
-        notes=(*extra_notes, note),
-        degenerate=True,
+    return Comparison.degenerate_result(
+        method, reason, candidate=candidate, baseline=baseline, n=n,
+        confidence=hypothesis.confidence, se=0.0, notes=(*extra_notes, note),
     )
 
 

@@ -92,18 +92,11 @@ def compare_proportion_to_limit(
         "coverage near 0 and 1 where Wald collapses"
     )
     if n == 0:
-        return Comparison(
-            method="wilson",
-            reason=reason,
-            candidate=0.0,
-            baseline=limit,
-            delta=-limit,
-            ci=(-limit, 1.0 - limit),
-            confidence=confidence,
-            n=(0, 0),
-            p_value=1.0,
+        # delta is -limit, not 0.0 - limit: a limit of 0 gives -0.0, as it always has.
+        return Comparison.degenerate_result(
+            "wilson", reason, candidate=0.0, baseline=limit, delta=-limit,
+            ci=(-limit, 1.0 - limit), n=(0, 0), confidence=confidence, p_value=1.0,
             notes=("no observations: the proportion is unknown",),
-            degenerate=True,
         )
     p = k / n
     low, high = wilson_interval(k, n, confidence)

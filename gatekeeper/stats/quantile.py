@@ -303,13 +303,11 @@ def compare_quantile(
     guard = tail_note(min(c.size, b.size), q)
     notes: tuple[str, ...] = () if guard is None else (guard,)
     if np.ptp(draws) == 0.0:
-        return Comparison(
-            method=method, reason=reason, candidate=hd_c, baseline=hd_b, delta=delta,
-            ci=(delta, delta), confidence=hypothesis.confidence, n=(c.size, b.size),
-            p_value=None, mde=None, se=0.0, scale="log_ratio",
+        return Comparison.degenerate_result(
+            method, reason, candidate=hd_c, baseline=hd_b, delta=delta, n=(c.size, b.size),
+            confidence=hypothesis.confidence, se=0.0, scale="log_ratio",
             notes=(*notes, "every resample gives the same quantile ratio: no variance "
                    "information"),
-            degenerate=True,
         )
     ci, p_value, se, mde = percentile_summary(delta, draws, hypothesis)
     return Comparison(

@@ -192,14 +192,11 @@ def compare_ratio(
     )
     notes: tuple[str, ...] = tuple(too_heavy)
     if se == 0.0:
-        return Comparison(
-            method="delta-method-log-ratio",
-            reason="ratio of means compared on the log scale",
-            candidate=r_c, baseline=r_b, delta=delta, ci=(delta, delta),
-            confidence=hypothesis.confidence, n=size, p_value=None, mde=None, se=0.0,
-            scale="log_ratio",
+        return Comparison.degenerate_result(
+            "delta-method-log-ratio", "ratio of means compared on the log scale",
+            candidate=r_c, baseline=r_b, delta=delta, n=size,
+            confidence=hypothesis.confidence, se=0.0, scale="log_ratio",
             notes=("the per-request contributions do not vary: no variance information",),
-            degenerate=True,
         )
     alpha = hypothesis.alpha_one_sided
     oriented = delta if hypothesis.higher_is_better else -delta
@@ -244,15 +241,12 @@ def _undefined_ratio(
     """No cost or no successes on a side: the log ratio does not exist."""
     r_c = sums[0] / sums[1] if sums[1] > 0 else math.inf
     r_b = sums[2] / sums[3] if sums[3] > 0 else math.inf
-    return Comparison(
-        method="delta-method-log-ratio",
-        reason="ratio of means compared on the log scale",
-        candidate=r_c, baseline=r_b, delta=0.0, ci=(0.0, 0.0),
-        confidence=hypothesis.confidence, n=size, p_value=None, mde=None, se=0.0,
-        scale="log_ratio",
+    return Comparison.degenerate_result(
+        "delta-method-log-ratio", "ratio of means compared on the log scale",
+        candidate=r_c, baseline=r_b, delta=0.0, n=size, confidence=hypothesis.confidence,
+        se=0.0, scale="log_ratio",
         notes=("a ratio is zero or undefined (no cost or no successes): the log ratio "
                "cannot be compared",),
-        degenerate=True,
     )
 
 

@@ -104,19 +104,10 @@ def _single_values(c: MetricData, b: MetricData, hypothesis: Hypothesis) -> Comp
     vb = as_float_array(np.atleast_1d(b.values), "baseline value")
     if vc.size != 1 or vb.size != 1:
         raise ValueError("a 'value' metric holds exactly one number per run")
-    cv, bv = float(vc[0]), float(vb[0])
-    delta = cv - bv
-    return Comparison(
-        method="none",
-        reason="Each run reports a single value, so no interval can be formed.",
-        candidate=cv,
-        baseline=bv,
-        delta=delta,
-        ci=(delta, delta),
-        confidence=hypothesis.confidence,
-        n=(1, 1),
-        notes=("single values carry no uncertainty",),
-        degenerate=True,
+    return Comparison.degenerate_result(
+        "none", "Each run reports a single value, so no interval can be formed.",
+        candidate=float(vc[0]), baseline=float(vb[0]), n=(1, 1),
+        confidence=hypothesis.confidence, notes=("single values carry no uncertainty",),
     )
 
 
@@ -186,19 +177,13 @@ def _per_example(
     unmatched = (match.n_only_candidate, match.n_only_baseline)
     examples = (match.examples_only_candidate, match.examples_only_baseline)
     if sc.size == 0:
-        return Comparison(
-            method="none",
-            reason="The two runs share no example ids.",
+        return Comparison.degenerate_result(
+            "none", "The two runs share no example ids.",
             candidate=float(vc.mean()) if vc.size else 0.0,
             baseline=float(vb.mean()) if vb.size else 0.0,
-            delta=0.0,
-            ci=(0.0, 0.0),
-            confidence=hypothesis.confidence,
-            n=(0, 0),
+            delta=0.0, n=(0, 0), confidence=hypothesis.confidence,
             notes=(*pair_notes, "no example ids in common: nothing to compare"),
-            degenerate=True,
-            unmatched=unmatched,
-            unmatched_examples=examples,
+            unmatched=unmatched, unmatched_examples=examples,
         )
 
     if non_decomposable:
@@ -339,12 +324,10 @@ def _bootstrap_mean(
     unit = "clusters" if clusters is not None else "examples"
     reason = f"Percentile bootstrap of the mean difference over {unit} (requested)."
     if se == 0.0:
-        return Comparison(
-            method="bootstrap", reason=reason, candidate=float(sc.mean()),
-            baseline=float(sb.mean()), delta=delta, ci=(delta, delta),
-            confidence=hypothesis.confidence, n=(n, n), se=0.0,
+        return Comparison.degenerate_result(
+            "bootstrap", reason, candidate=float(sc.mean()), baseline=float(sb.mean()),
+            delta=delta, n=(n, n), confidence=hypothesis.confidence, se=0.0,
             notes=("bootstrap distribution has no spread: no variance information",),
-            degenerate=True,
         )
     ci = percentile_interval(dist, hypothesis.confidence)
     oriented = dist if hypothesis.higher_is_better else -dist

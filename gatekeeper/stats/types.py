@@ -73,3 +73,49 @@ class Comparison:
     unmatched: tuple[int, int] | None = None
     # A few of those ids from each side, (candidate, baseline), for the report.
     unmatched_examples: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+    @classmethod
+    def degenerate_result(
+        cls,
+        method: str,
+        reason: str,
+        *,
+        candidate: float,
+        baseline: float,
+        n: tuple[int, int],
+        confidence: float,
+        notes: tuple[str, ...],
+        delta: float | None = None,
+        ci: tuple[float, float] | None = None,
+        p_value: float | None = None,
+        se: float | None = None,
+        scale: str = "difference",
+        unmatched: tuple[int, int] | None = None,
+        unmatched_examples: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+    ) -> Comparison:
+        """A comparison that gives no trustworthy verdict (``degenerate=True``, no ``mde``).
+
+        ``delta`` defaults to ``candidate - baseline`` and ``ci`` to the zero-width interval
+        ``(delta, delta)``: with no variance information there is no spread to show. Pass
+        ``delta`` where Δ is not that difference (log ratios, a mean of paired differences,
+        or 0 where a side is undefined) and ``ci`` where the method still has a range to report.
+        """
+        d = candidate - baseline if delta is None else delta
+        return cls(
+            method=method,
+            reason=reason,
+            candidate=candidate,
+            baseline=baseline,
+            delta=d,
+            ci=(d, d) if ci is None else ci,
+            confidence=confidence,
+            n=n,
+            p_value=p_value,
+            mde=None,
+            se=se,
+            scale=scale,
+            notes=notes,
+            degenerate=True,
+            unmatched=unmatched,
+            unmatched_examples=unmatched_examples,
+        )

@@ -8,7 +8,7 @@ from gatekeeper.cli import COMMANDS
 from tests.conftest import run_subprocess
 
 
-@pytest.mark.parametrize("command", [name for name, _ in COMMANDS])
+@pytest.mark.parametrize("command", list(COMMANDS.names()))
 def test_help_of_every_command(command: str) -> None:
     res = run_subprocess(command, "--help")
     assert res.code == 0, res.err
@@ -19,7 +19,7 @@ def test_help_of_every_command(command: str) -> None:
 def test_top_level_help() -> None:
     res = run_subprocess("--help")
     assert res.code == 0
-    for name, _ in COMMANDS:
+    for name in COMMANDS.names():
         assert name in res.out
 
 
