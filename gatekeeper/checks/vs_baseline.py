@@ -28,6 +28,7 @@ import numpy as np
 from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.evidence import Evidence
+from gatekeeper.checks.missing import Filled, fill_missing, implausible
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.scores import LoadedMetric, comparable_ids
 from gatekeeper.models.common import STATUS_ORDER, Status
@@ -56,6 +57,7 @@ class _Result:
     p_worse: float | None
     overlap: str | None = None  # why the pairing by id leaves too many examples out
     unmatched: Unmatched | None = None
+    missing_note: str | None = None  # how examples the candidate lacks were scored
 
 
 def metric_data_pair(cand: LoadedMetric, base: LoadedMetric) -> tuple[MetricData, MetricData]:
@@ -82,13 +84,36 @@ def _compare(ctx: Evidence, i: int, rule: MetricRule,
         return refused
     cand = ctx.metric("candidate", rule.metric)
     base = ctx.metric("baseline", rule.metric)
+    evidence = _scored_evidence(ctx, i, rule, cand, base)
+    if isinstance(evidence, Check):
+        return evidence
+    cand = evidence.candidate
     hyp = _hypothesis(rule, cand.kind == "samples", _baseline_point(base))
     comp = _comparison(ctx, i, rule, hyp, cand, base)
     unmatched = _unmatched(comp, cand, base)
-    overlap = _overlap(ctx, rule.metric, unmatched, cand, base) if unmatched else None
+    overlap = _overlap(ctx, rule, unmatched, cand, base) if unmatched else None
     outcome = decide(comp, hyp)
     p_worse = _p_worse(comp, hyp)
-    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap, unmatched)
+    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap, unmatched, evidence.note)
+
+
+def _scored_evidence(ctx: Evidence, i: int, rule: MetricRule, cand: LoadedMetric,
+                     base: LoadedMetric) -> Filled | Check:
+    """The candidate's scores as the comparison takes them: plausible for the metric, and
+    with the examples it lacks scored as failures unless the policy says ``missing: drop``."""
+    vs = rule.vs_baseline
+    assert vs is not None
+    src = source_of(ctx.policy.location("metrics", i, "vs_baseline"))
+    cid = ids.metric(rule.metric, "vs_baseline")
+    why = implausible(rule, cand, base)
+    if why is not None:
+        return check(cid, "block", f"{rule.metric}: {why}", source=src)
+    if vs.missing == "drop":
+        return Filled(cand, 0, None)
+    filled = fill_missing(rule, cand, base)
+    if isinstance(filled, str):
+        return check(cid, "block", f"{rule.metric}: {filled}", source=src)
+    return filled
 
 
 def _refusal(ctx: Evidence, i: int, rule: MetricRule,
@@ -168,15 +193,19 @@ def _unmatched(comp: Comparison, cand: LoadedMetric, base: LoadedMetric) -> Unma
                      baseline_examples=comp.unmatched_examples[1])
 
 
-def _overlap(ctx: Evidence, metric: str, u: Unmatched, cand: LoadedMetric,
+def _overlap(ctx: Evidence, rule: MetricRule, u: Unmatched, cand: LoadedMetric,
              base: LoadedMetric) -> str | None:
     """What the pairing by id left out, when it is too much to trust the comparison.
 
     No common id at all is an input error: the two runs were scored on different eval sets.
-    More than ``MAX_UNMATCHED`` of either side left out means the comparison is not of the same
+    More than ``MAX_UNMATCHED`` of the candidate's ids, or (under ``missing: drop``) more than
+    ``max_missing_fraction`` of the baseline's, left out means the comparison is not of the same
     examples — a candidate that drops the examples it fails would look better — so the rule
     cannot pass; a few ids lost (a flaky example, a rename) only get a note.
     """
+    metric = rule.metric
+    assert rule.vs_baseline is not None
+    limits = {"candidate": MAX_UNMATCHED, "baseline": rule.vs_baseline.max_missing_fraction}
     only_c, only_b = u.candidate_only, u.baseline_only
     total_c, total_b = u.candidate_total, u.baseline_total
     if total_c - only_c == 0:
@@ -190,7 +219,7 @@ def _overlap(ctx: Evidence, metric: str, u: Unmatched, cand: LoadedMetric,
              f"{examples.get(side, '')}) are not in the {other}"
              for k, total, side, other in ((only_c, total_c, "candidate", "baseline"),
                                            (only_b, total_b, "baseline", "candidate"))
-             if k > MAX_UNMATCHED * total]
+             if k > limits[side] * total]
     if not parts:
         return None
     return (f"{' and '.join(parts)}: the two runs were not scored on the same examples, so "
@@ -325,6 +354,8 @@ def _to_check(ctx: Evidence, r: _Result, adj: _Adjustment) -> Check:
     demoted = adj.demotes(r)
     outcome = Outcome.INCONCLUSIVE if demoted else r.outcome
     notes = list(comp.notes)
+    if r.missing_note is not None:
+        notes.insert(0, r.missing_note)
     if demoted:
         assert adj.p is not None
         notes.append(_demotion_note(adj.p, hyp))

@@ -104,6 +104,9 @@ def _metric_limits(rule: MetricRule, new: MetricRule) -> list[str]:
         out.append(f"{name}: floor lowered from {rule.min} to {new.min}")
     if rule.max is not None and (new.max is None or new.max > rule.max):
         out.append(f"{name}: ceiling raised from {rule.max} to {new.max}")
+    if rule.range is not None and new.range != rule.range:
+        out.append(f"{name}: range changed from {list(rule.range)} to "
+                   f"{list(new.range) if new.range else None}")
     if _weaker_status(rule.on_fail, new.on_fail):
         out.append(f"{name}: on_fail weakened from {rule.on_fail} to {new.on_fail}")
     if _weaker_status(rule.on_inconclusive, new.on_inconclusive):
@@ -125,12 +128,23 @@ def _comparison(name: str, bv: VsBaseline, nv: VsBaseline) -> list[str]:
         out.append(f"{name}: required gain lowered")
     if bv.require_full_overlap and not nv.require_full_overlap:
         out.append(f"{name}: require_full_overlap switched off")
+    out.extend(_missing(name, bv, nv))
     for what in ("method", "aggregate", "quantile"):
         old, new_value = getattr(bv, what), getattr(nv, what)
         if old != new_value:
             out.append(f"{name}: comparison {what} changed from {_show(old)} to "
                        f"{_show(new_value)}")
     return out
+
+
+def _missing(name: str, bv: VsBaseline, nv: VsBaseline) -> list[str]:
+    """Examples the candidate lacks: scoring them as failures is the strict reading."""
+    if bv.missing == "fail" and nv.missing == "drop":
+        return [f"{name}: missing examples dropped instead of scored as failures"]
+    if nv.missing == "drop" and nv.max_missing_fraction > bv.max_missing_fraction:
+        return [f"{name}: max_missing_fraction raised from {bv.max_missing_fraction} to "
+                f"{nv.max_missing_fraction}"]
+    return []
 
 
 def _rules(base: Sequence[Rule], head: Sequence[Rule], key: Callable[[Rule], str],

@@ -81,13 +81,46 @@ def test_scores_on_a_different_eval_set_are_an_input_error(
 
 def test_dropping_the_failed_examples_does_not_pass(cli: Callable[..., Result],
                                                     demo_copy: Callable[[str], Path]) -> None:
+    """Every example the candidate failed is dropped: each counts as a failure again, so the
+    comparison is exactly the one of the full score file."""
+    honest = demo_copy("pass")
+    honest = honest.rename(honest.parent / "honest")
     bundle = demo_copy("pass")
     _rewrite_scores(bundle, lambda ident, score: ident if score == "1" else None)
-    res = cli("check", str(bundle), "--policy", POLICY, "--format", "json", "--as-of", AS_OF)
-    assert res.code == 0, res.err
-    cmp_ = _checks(res)["metric:exact_match:vs_baseline"]
-    assert cmp_["status"] == "warn"
-    assert "baseline example ids" in cmp_["message"] and "cannot pass" in cmp_["message"]
+    before, after = (_checks(cli("check", str(b), "--policy", POLICY, "--format", "json",
+                                 "--as-of", AS_OF))["metric:exact_match:vs_baseline"]
+                     for b in (honest, bundle))
+    assert (after["delta"], after["ci"], after["status"]) == (
+        before["delta"], before["ci"], before["status"])
+    assert after["notes"][0].endswith("is scored as a failure (0, the worst value of the "
+                                      "metric) — missing: fail")
+
+
+def test_removing_40_failed_rows_no_longer_turns_a_warn_into_a_pass(
+        cli: Callable[..., Result], demo_copy: Callable[[str], Path]) -> None:
+    """The reproduction from the issue: 40 of 2,000 rows the candidate failed removed from the
+    warn demo turned Δ 0 (inconclusive) into a pass with Δ +0.0204. Now the verdict and Δ are
+    those of the full file."""
+    whole = demo_copy("warn")
+    whole = whole.rename(whole.parent / "whole")
+    full = cli("check", str(whole), "--policy", POLICY, "--format", "json", "--as-of", AS_OF)
+    bundle = demo_copy("warn")
+    left = [40]
+
+    def drop_forty(ident: str, score: str) -> str | None:
+        if score == "0" and left[0] > 0:
+            left[0] -= 1
+            return None
+        return ident
+
+    _rewrite_scores(bundle, drop_forty)
+    assert left[0] == 0
+    dropped = cli("check", str(bundle), "--policy", POLICY, "--format", "json", "--as-of", AS_OF)
+    before, after = (_checks(r)["metric:exact_match:vs_baseline"] for r in (full, dropped))
+    assert json.loads(dropped.out)["verdict"] == json.loads(full.out)["verdict"] == "warn"
+    assert after["delta"] == before["delta"] == 0.0
+    assert after["ci"] == before["ci"] and after["status"] == "warn"
+    assert after["notes"][0].startswith("40 of 2,000 baseline examples have no candidate score")
 
 
 def _policy_with_waiver(tmp_path: Path, pattern: str) -> Path:

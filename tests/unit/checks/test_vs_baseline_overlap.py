@@ -1,7 +1,9 @@
 """Per-example scores of two runs that do not cover the same examples.
 
-A candidate scored on a different eval set is an input error; one that leaves out more than 2%
-of the examples (the ones it fails, say) cannot pass its comparison.
+A candidate scored on a different eval set is an input error. An example the baseline has and
+the candidate lacks counts as a failure (``missing: fail``, the default), so dropping the
+examples it fails gains nothing; under ``missing: drop`` they are left out, and a candidate that
+leaves out more than ``max_missing_fraction`` of them cannot pass.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ N = 1000
 
 def _bundle(root: Path, ids: list[str], scores: np.ndarray) -> Path:
     (root / "scores").mkdir(parents=True)
-    lines = ["id,score"] + [f"{i},{int(v)}" for i, v in zip(ids, scores, strict=True)]
+    lines = ["id,score"] + [f"{i},{float(v)!r}" for i, v in zip(ids, scores, strict=True)]
     (root / "scores" / "em.csv").write_text("\n".join(lines) + "\n")
     (root / "run.yaml").write_text(yaml.safe_dump({
         "schema": "gatekeeper.run/v1", "run_id": root.name, "model": "m",
@@ -36,12 +38,14 @@ def _bundle(root: Path, ids: list[str], scores: np.ndarray) -> Path:
 
 
 def _run(tmp: Path, cand_ids: list[str], cand: np.ndarray, base_ids: list[str],
-         base: np.ndarray, strict: bool = False) -> Check:
+         base: np.ndarray, strict: bool = False, missing: str = "fail",
+         rule: str = "") -> Check:
+    tmp.mkdir(parents=True, exist_ok=True)
     policy = tmp / "policy.yaml"
     policy.write_text(
         "apiVersion: gatekeeper/v1\nkind: Policy\nmetadata: {name: p, version: 1}\n"
-        "metrics:\n  - {metric: em, vs_baseline: {margin: 0.02}, on_inconclusive: "
-        f"{'block' if strict else 'warn'}}}\n")
+        f"metrics:\n  - {{metric: em, vs_baseline: {{margin: 0.02, missing: {missing}}}, "
+        f"on_inconclusive: {'block' if strict else 'warn'}{rule}}}\n")
     ctx = Evidence(policy=load_policy(policy), as_of=date(2026, 1, 1),
                   bundle=load_bundle(_bundle(tmp / "cand", cand_ids, cand)),
                   baseline=load_bundle(_bundle(tmp / "base", base_ids, base)))
@@ -66,13 +70,46 @@ def test_no_common_ids_is_an_input_error_naming_both_files(tmp_path: Path) -> No
     assert info.value.exit_code == 2
 
 
+def test_dropping_the_failed_examples_gains_nothing(tmp_path: Path) -> None:
+    """The candidate equals the baseline; dropping the rows it fails must not make it better."""
+    base = _scores(3)
+    kept = [i for i in range(N) if base[i] == 1 or i % 2 == 0]  # half of its failures dropped
+    dropped = N - len(kept)
+    c = _run(tmp_path, [IDS[i] for i in kept], base[kept], IDS, base)
+    assert c.delta == 0.0 and c.observed == c.baseline  # scored as failures: the same runs
+    assert c.outcome == "non_inferior" and c.status == "pass"
+    assert c.notes[0] == (f"{dropped:,} of {N:,} baseline examples have no candidate score: each "
+                          "is scored as a failure (0, the worst value of the metric) — "
+                          "missing: fail")
+
+
+def test_a_missing_example_of_an_unbounded_metric_blocks(tmp_path: Path) -> None:
+    base = np.linspace(0.0, 5.0, N)  # not 0/1, and the policy declares no range
+    c = _run(tmp_path, IDS[10:], base[10:], IDS, base)
+    assert c.status == "block"
+    assert "10 of 1,000 baseline examples have no candidate score" in c.message
+    assert "no bounded range" in c.message
+    ranged = _run(tmp_path / "r", IDS[10:], base[10:], IDS, base, rule=", range: [0, 5]")
+    assert ranged.notes[0].startswith("10 of 1,000 baseline examples have no candidate score")
+
+
+def test_scores_outside_the_declared_range_or_not_binary_block(tmp_path: Path) -> None:
+    base = _scores(5)
+    inflated = base.astype(float)
+    inflated[:3] = 7.0  # "binary" scores above 1 inflate the mean
+    c = _run(tmp_path, IDS, inflated, IDS, base)
+    assert c.status == "block" and "baseline's scores are all 0 or 1" in c.message
+    c = _run(tmp_path / "r", IDS, inflated, IDS, base, rule=", range: [0, 1]")
+    assert c.status == "block" and "outside the metric's range [0, 1]" in c.message
+
+
 @pytest.mark.parametrize(("strict", "status"), [(False, "warn"), (True, "block")])
-def test_dropping_the_failed_examples_cannot_pass(tmp_path: Path, strict: bool,
-                                                  status: str) -> None:
+def test_dropping_the_failed_examples_cannot_pass_under_missing_drop(
+        tmp_path: Path, strict: bool, status: str) -> None:
     base = _scores(3)
     cand = base.copy()
     kept = [i for i in range(N) if cand[i] == 1 or i % 2 == 0]  # half of its failures dropped
-    c = _run(tmp_path, [IDS[i] for i in kept], cand[kept], IDS, base, strict)
+    c = _run(tmp_path, [IDS[i] for i in kept], cand[kept], IDS, base, strict, missing="drop")
     dropped = N - len(kept)
     assert dropped > 0.02 * N
     assert c.status == status
@@ -83,10 +120,10 @@ def test_dropping_the_failed_examples_cannot_pass(tmp_path: Path, strict: bool,
     assert any(f"{dropped} example id(s) only in the baseline" in n for n in c.notes)
 
 
-def test_a_few_lost_ids_only_get_a_note(tmp_path: Path) -> None:
+def test_a_few_lost_ids_only_get_a_note_under_missing_drop(tmp_path: Path) -> None:
     base = _scores(4)
     kept = list(range(15, N))  # 1.5% lost
-    c = _run(tmp_path, [IDS[i] for i in kept], base[kept], IDS, base)
+    c = _run(tmp_path, [IDS[i] for i in kept], base[kept], IDS, base, missing="drop")
     assert c.status == "pass"
     assert "cannot pass" not in c.message
     assert any("15 example id(s) only in the baseline" in n for n in c.notes)
