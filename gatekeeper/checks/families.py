@@ -12,6 +12,7 @@ from __future__ import annotations
 from gatekeeper.checks import (
     artifacts,
     budgets,
+    data,
     envelope,
     judge,
     llm,
@@ -32,6 +33,7 @@ def evaluate(ev: Evidence) -> list[Check]:
         *envelope.run(ev),
         *seeds.run(ev),
         *artifacts.run(ev),
+        *data.run(ev),
         *thresholds.run(ev),
         *llm.run(ev),
         *judged.checks,

@@ -36,6 +36,11 @@ def artifact(path: str) -> CheckKey:
     return CheckKey(f"artifact:{path}", "artifact", path)
 
 
+def data_rows(metric: str) -> CheckKey:
+    """A per-example metric's example count against its data entry's declared rows."""
+    return CheckKey(f"data:{metric}:rows", "data", metric, metric)
+
+
 def metric(name: str, aspect: Literal["min", "max", "vs_baseline"]) -> CheckKey:
     return CheckKey(f"metric:{name}:{aspect}", "metric", name, name)
 

@@ -22,8 +22,8 @@ class WaiverRef(Strict):
 
 
 # What a check is about. Built with its id by ``checks/ids.py``, the one place ids are made.
-CheckFamily = Literal["envelope", "seeds", "replicates", "artifact", "metric", "budget", "llm",
-                      "judge", "baseline", "policy", "waiver", "leaderboard", "replay"]
+CheckFamily = Literal["envelope", "seeds", "replicates", "artifact", "data", "metric", "budget",
+                      "llm", "judge", "baseline", "policy", "waiver", "leaderboard", "replay"]
 # How Δ and its interval are expressed: natural units, or the log of candidate/baseline
 # (latency quantiles and cost ratios), which reports show as a factor ×exp(Δ).
 Scale = Literal["absolute", "log_ratio"]

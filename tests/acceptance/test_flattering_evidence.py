@@ -99,8 +99,8 @@ def test_dropping_the_failed_examples_does_not_pass(cli: Callable[..., Result],
 def test_removing_40_failed_rows_no_longer_turns_a_warn_into_a_pass(
         cli: Callable[..., Result], demo_copy: Callable[[str], Path]) -> None:
     """The reproduction from the issue: 40 of 2,000 rows the candidate failed removed from the
-    warn demo turned Δ 0 (inconclusive) into a pass with Δ +0.0204. Now the verdict and Δ are
-    those of the full file."""
+    warn demo turned Δ 0 (inconclusive) into a pass with Δ +0.0204. Now the comparison is the
+    one of the full file, and the score file no longer matches the eval set's declared rows."""
     whole = demo_copy("warn")
     whole = whole.rename(whole.parent / "whole")
     full = cli("check", str(whole), "--policy", POLICY, "--format", "json", "--as-of", AS_OF)
@@ -117,7 +117,11 @@ def test_removing_40_failed_rows_no_longer_turns_a_warn_into_a_pass(
     assert left[0] == 0
     dropped = cli("check", str(bundle), "--policy", POLICY, "--format", "json", "--as-of", AS_OF)
     before, after = (_checks(r)["metric:exact_match:vs_baseline"] for r in (full, dropped))
-    assert json.loads(dropped.out)["verdict"] == json.loads(full.out)["verdict"] == "warn"
+    assert json.loads(full.out)["verdict"] == "warn"
+    assert json.loads(dropped.out)["verdict"] == "block"
+    rows = _checks(dropped)["data:exact_match:rows"]
+    assert rows["status"] == "block" and "1,960 examples" in rows["message"]
+    assert "declares rows: 2,000 (fewer)" in rows["message"]
     assert after["delta"] == before["delta"] == 0.0
     assert after["ci"] == before["ci"] and after["status"] == "warn"
     assert after["notes"][0].startswith("40 of 2,000 baseline examples have no candidate score")
