@@ -562,18 +562,11 @@ def _disk_revision(index_path: Path) -> int | None:
 
 
 def _atomic_write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    payload = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    _fsync_dir(path.parent)
+    """Temp file beside the index, fsync, ``os.replace``, fsync of the folder: the shared
+    helper every output goes through (a failure is an ``OutputError`` naming the index)."""
+    from gatekeeper.inputs.atomic import write_atomic
+
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _fsync_dir(path: Path) -> None:
