@@ -195,3 +195,39 @@ def test_a_download_cut_off_every_time_leaves_no_file(
         client(fault_server, FakeClock(), max_attempts=3).download("run/model.bin", target)
     assert target.read_bytes() == b"the previous, complete file"
     assert leftovers(tmp_path) == ["model.bin"]
+
+
+# -- the gate on a registry that misbehaves: never a pass -----------------------------------
+
+def gate_against(server: FaultServer, tmp_path: Path, on_registry_error: str) -> tuple[int, str]:
+    from tests.conftest import AS_OF, ROOT, run_subprocess
+
+    policy = tmp_path / "policy.yaml"
+    text = (ROOT / "policies" / "default.yaml").read_text(encoding="utf-8")
+    policy.write_text(text.replace("baseline:\n", "baseline:\n"
+                                   f"  on_registry_error: {on_registry_error}\n", 1),
+                      encoding="utf-8")
+    assert f"on_registry_error: {on_registry_error}" in policy.read_text(encoding="utf-8")
+    res = run_subprocess("check", "examples/bundles/pass", "--policy", str(policy),
+                         "--registry", "mlflow+" + server.url, "--as-of", AS_OF)
+    return res.code, res.out + res.err
+
+
+@pytest.mark.parametrize("on_registry_error", ["error", "block"])
+def test_a_registry_that_answers_503_never_lets_the_gate_pass(
+        fault_server: FaultServer, tmp_path: Path, on_registry_error: str) -> None:
+    fault_server.default = answer(503, headers={"Retry-After": "0"})
+    code, out = gate_against(fault_server, tmp_path, on_registry_error)
+    assert code == (2 if on_registry_error == "error" else 1), out
+    assert f"MLflow registry mlflow+{fault_server.url} unreachable" in out
+    assert "HTTP 503 (after 4 attempts)" in out
+    assert "Traceback" not in out
+
+
+def test_a_registry_that_cuts_its_answers_short_never_lets_the_gate_pass(
+        fault_server: FaultServer, tmp_path: Path) -> None:
+    fault_server.default = cut_json({"model_version": {"name": "sentiment-clf", "version": "3"}})
+    code, out = gate_against(fault_server, tmp_path, "block")
+    assert code == 1, out
+    assert "BLOCK" in out and "baseline:resolve" in out
+    assert "is not a JSON object: cut short" in out
