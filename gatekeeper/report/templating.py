@@ -96,8 +96,8 @@ class UserTemplateLoader(BaseLoader):
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise InputError(f"--template-dir: {path} is not UTF-8 text") from None
-        # A new environment renders each report, so a template is never reused stale.
-        return text, str(path), lambda: False
+        # A new environment renders each report: what it cached cannot be stale.
+        return text, str(path), lambda: True
 
 
 def make_env(flavour: Flavour, template_dir: Path | None = None) -> SandboxedEnvironment:
