@@ -1,11 +1,16 @@
 """A small GitHub REST client: auth headers, timeouts, retries with backoff, rate limits,
 pagination through the Link header. Works against GHES (``<host>/api/v3``) as well.
+
+Retried: no connection, no answer within the timeout, an answer cut off mid-body, 5xx, 429 and
+rate-limit 403s (``retry-after`` in seconds or as an HTTP date, or ``x-ratelimit-reset``).
+Every failure is a ``GitHubError`` saying what failed; none is a traceback.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +25,11 @@ PER_PAGE = 100
 MAX_RATE_LIMIT_WAIT = 60.0
 MAX_BACKOFF = 30.0
 MAX_PAGES = 1000
+# No answer, or half of one: worth another attempt (a short body raises ChunkedEncodingError).
+CUT_SHORT = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, *CUT_SHORT)
+# Methods whose repetition changes nothing more (gatekeeper's PATCH and PUT set whole values).
+REPEATABLE = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 
 
 class GitHubAPIError(GitHubError):
@@ -94,7 +104,11 @@ class GitHubClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
     ) -> requests.Response:
-        """Send one request, retrying what is worth retrying; raise GitHubAPIError on >= 400."""
+        """Send one request, retrying what is worth retrying; raise GitHubAPIError on >= 400.
+
+        A success whose body is not JSON (cut short) is retried for a request that may be sent
+        twice; a POST (a comment, a check run) is not repeated: it may already have been applied.
+        """
         url = self._url(path)
         label = f"{method} {urlsplit(url).path}"
         for attempt in range(1, self._max_attempts + 1):
@@ -108,41 +122,54 @@ class GitHubClient:
                     headers=self._headers(),
                     timeout=self._timeout,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if last:
+            except TRANSPORT_ERRORS as exc:
+                if last or (method not in REPEATABLE and isinstance(exc, CUT_SHORT)):
                     raise GitHubError(
                         self.redact(
-                            f"{label}: no answer from {self.api_url} after {attempt} attempts "
-                            f"({type(exc).__name__})"
+                            f"{label}: no answer from {self.api_url} after {_times(attempt)} "
+                            f"({_transport_failure(exc)})"
                         )
                     ) from None
                 self._sleep(self._backoff(attempt))
                 continue
-
-            wait = self._rate_limit_wait(response)
-            if wait is not None:
-                if wait > self._max_wait:
-                    raise GitHubAPIError(
-                        self.redact(
-                            f"{label}: rate limited by GitHub, which asks to wait {wait:.0f} s "
-                            f"(more than the {self._max_wait:.0f} s gatekeeper waits); "
-                            f"{_github_message(response)}"
-                        ),
-                        response.status_code,
-                    )
-                if last:
-                    raise self._error(label, response, f" after {attempt} attempts")
-                self._sleep(wait)
-                continue
-            if response.status_code >= 500 or response.status_code == 429:
-                if last:
-                    raise self._error(label, response, f" after {attempt} attempts")
-                self._sleep(self._backoff(attempt))
-                continue
-            if response.status_code >= 400:
-                raise self._error(label, response, "")
-            return response
+            wait = self._retry_wait(method, label, response, attempt, last)
+            if wait is None:
+                return response
+            self._sleep(wait)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _retry_wait(
+        self, method: str, label: str, response: requests.Response, attempt: int, last: bool
+    ) -> float | None:
+        """How long to wait before trying again; None: ``response`` is the answer. Raises when
+        the answer is an error, or retrying is pointless or over."""
+        wait = self._rate_limit_wait(response)
+        if wait is not None:
+            if wait > self._max_wait:
+                raise GitHubAPIError(
+                    self.redact(
+                        f"{label}: rate limited by GitHub, which asks to wait {wait:.0f} s "
+                        f"(more than the {self._max_wait:.0f} s gatekeeper waits); "
+                        f"{_github_message(response)}"
+                    ),
+                    response.status_code,
+                )
+        elif response.status_code >= 500 or response.status_code == 429:
+            wait = self._backoff(attempt)
+        elif response.status_code >= 400:
+            raise self._error(label, response, "")
+        elif _body_is_broken(response):
+            if last or method not in REPEATABLE:
+                raise GitHubError(self.redact(
+                    f"{label}: the answer (HTTP {response.status_code}, "
+                    f"{len(response.content):,} bytes) is not JSON: cut short "
+                    f"(after {_times(attempt)})"))
+            return self._backoff(attempt)
+        else:
+            return None
+        if last:
+            raise self._error(label, response, f" after {_times(attempt)}")
+        return wait
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return _json(self.request("GET", path, params=params), path)
@@ -179,10 +206,7 @@ class GitHubClient:
             return None
         retry_after = response.headers.get("retry-after")
         if retry_after is not None:
-            try:
-                return max(0.0, float(retry_after))
-            except ValueError:
-                return None
+            return _seconds_until(retry_after, self._clock())
         if response.headers.get("x-ratelimit-remaining") == "0":
             reset = response.headers.get("x-ratelimit-reset")
             try:
@@ -210,8 +234,48 @@ def _github_message(response: requests.Response) -> str:
     return str(data)[:300]
 
 
+def _seconds_until(retry_after: str, now: float) -> float | None:
+    """``retry-after`` as seconds, or as an HTTP date (RFC 9110 allows both)."""
+    try:
+        return max(0.0, float(retry_after))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(retry_after)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - now) if when.tzinfo is not None else None
+
+
+def _times(attempt: int) -> str:
+    return f"{attempt} attempt{'s' if attempt != 1 else ''}"
+
+
+def _body_is_broken(response: requests.Response) -> bool:
+    """Every successful answer gatekeeper asks for is JSON, except "204 No Content"."""
+    if not 200 <= response.status_code < 300 or response.status_code == 204:
+        return False
+    try:
+        response.json()
+    except ValueError:
+        return True
+    return False
+
+
+def _transport_failure(exc: Exception) -> str:
+    if isinstance(exc, requests.Timeout):
+        return f"timed out: {type(exc).__name__}"
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError)):
+        return f"the connection closed in the middle of the answer: {type(exc).__name__}"
+    return type(exc).__name__
+
+
 def _json(response: requests.Response, path: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise GitHubError(f"{path}: GitHub answered with something that is not JSON") from None
+        raise GitHubError(
+            f"{path}: GitHub answered HTTP {response.status_code} with "
+            f"{len(response.content):,} bytes that are not JSON (cut short, or not the API)"
+        ) from None

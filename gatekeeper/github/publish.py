@@ -28,11 +28,12 @@ from gatekeeper.github.runner import (
     write_outputs,
 )
 from gatekeeper.github.settings import GitHubSettings
+from gatekeeper.inputs.atomic import OutputError, write_all_atomic
 
 RELAY_SCHEMA = "gatekeeper.relay/v1"
 RELAY_FILE = "relay.json"
 # What publish cannot do must not hide the verdict: these are the failures it reports as warnings.
-_REPORTING_ERRORS = (GitHubError, OSError, requests.RequestException, ValueError)
+_REPORTING_ERRORS = (GitHubError, OutputError, OSError, requests.RequestException, ValueError)
 FORK_NO_CHECK = (
     "fork pull request: no check is posted for a fork PR (its token is read-only, and the "
     "workflow_run relay posts only the comment); a trusted run must set the required check"
@@ -94,17 +95,15 @@ class PublishResult:
 
 
 def write_relay_files(request: PublishRequest, pr_number: int, head_sha: str) -> tuple[Path, Path]:
-    """Write the comment and ``relay.json`` beside it for the ``workflow_run`` relay."""
+    """Write the comment and ``relay.json`` beside it for the ``workflow_run`` relay: both or
+    neither, each replaced atomically (never written through a symlink)."""
     if request.comment_file is None:
         raise ValueError("no comment_file to write")
     path = request.comment_file
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        truncate_comment(with_marker(request.comment_markdown, request.policy_name)),
-        encoding="utf-8",
-    )
     relay = path.parent / RELAY_FILE
-    relay.write_text(
+    comment = truncate_comment(with_marker(request.comment_markdown, request.policy_name))
+    relay_text = (
         json.dumps(
             {
                 "schema": RELAY_SCHEMA,
@@ -119,9 +118,9 @@ def write_relay_files(request: PublishRequest, pr_number: int, head_sha: str) ->
             indent=2,
             sort_keys=True,
         )
-        + "\n",
-        encoding="utf-8",
+        + "\n"
     )
+    write_all_atomic({path: comment, relay: relay_text})
     return path, relay
 
 

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.errors import GitHubError
+from gatekeeper.errors import GitHubError, InputError
 from gatekeeper.github.checks import CHECK_CONCLUSIONS
 from gatekeeper.github.client import GitHubClient
 from gatekeeper.github.comment import COMMENT_LIMIT, marker, truncate_comment, upsert_comment
 from gatekeeper.github.publish import RELAY_FILE, RELAY_SCHEMA, PublishResult
 from gatekeeper.github.settings import GitHubSettings
+from gatekeeper.inputs.nofollow import SymlinkRefused, TooLarge, read_below
 
 MAX_RELAY_BYTES = 64 * 1024
 MAX_COMMENT_BYTES = 4 * COMMENT_LIMIT  # UTF-8 is at most 4 bytes per character
@@ -56,15 +57,22 @@ class RelayData:
     comment: str
 
 
-def _read_bounded(path: Path, limit: int) -> str:
+def _read_bounded(comment_dir: Path, name: str, limit: int) -> str:
+    """``comment_dir/name``, opened without following a symlink (the artifact is the fork's
+    doing: a symlink in it could make the relay post a file of the runner's)."""
+    path = comment_dir / name
     try:
-        if path.is_symlink() or not path.is_file():
-            raise GitHubError(f"{path}: missing or not a regular file")
-        if path.stat().st_size > limit:
-            raise GitHubError(f"{path}: larger than {limit} bytes")
-        return path.read_text(encoding="utf-8")
+        data = read_below(comment_dir, [name], limit=limit)
+    except SymlinkRefused:
+        raise GitHubError(f"{path}: is a symlink; the relay reads only regular files") from None
+    except TooLarge:
+        raise GitHubError(f"{path}: larger than {limit} bytes") from None
+    except (InputError, FileNotFoundError):
+        raise GitHubError(f"{path}: missing or not a regular file") from None
     except OSError as exc:
         raise GitHubError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise GitHubError(f"{path}: not UTF-8 text") from None
 
@@ -82,7 +90,7 @@ def load_relay(comment_dir: Path) -> RelayData:
     """Read and validate ``relay.json`` and the comment file it names."""
     path = comment_dir / RELAY_FILE
     try:
-        data = json.loads(_read_bounded(path, MAX_RELAY_BYTES))
+        data = json.loads(_read_bounded(comment_dir, RELAY_FILE, MAX_RELAY_BYTES))
     except json.JSONDecodeError as exc:
         raise GitHubError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(data, dict):
@@ -106,7 +114,7 @@ def load_relay(comment_dir: Path) -> RelayData:
     comment_name = _field(data, "comment_file", str, path)
     if not _FILE_RE.fullmatch(comment_name) or comment_name == RELAY_FILE:
         raise GitHubError(f"{path}: 'comment_file' must be a plain file name in {comment_dir}")
-    comment = _read_bounded(comment_dir / comment_name, MAX_COMMENT_BYTES)
+    comment = _read_bounded(comment_dir, comment_name, MAX_COMMENT_BYTES)
     if not comment.startswith(marker(names["policy_name"])):
         raise GitHubError(f"{comment_dir / comment_name}: does not start with gatekeeper's marker")
     return RelayData(

@@ -1,5 +1,9 @@
 """Files and workflow commands of the GitHub Actions runner: step outputs, the job summary,
 annotations and masks. Functions return command strings; the CLI prints them.
+
+The outputs and summary files are appended to, each block in one write that is cut back if it
+fails part way (``gatekeeper.inputs.atomic.append_block``): the runner never reads half a
+heredoc. A failure is a ``GitHubError`` naming the file, which publishing reports as a warning.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gatekeeper.errors import GitHubError
+from gatekeeper.inputs.atomic import OutputError, append_block, file_size
 
 SUMMARY_LIMIT = 1024 * 1024  # bytes per step, enforced by the runner
 SUMMARY_NOTE = (
@@ -49,8 +54,10 @@ def write_outputs(
         else:
             raise GitHubError(f"could not find a heredoc delimiter for output {name!r}")
         chunks.append(f"{name}<<{delimiter}\n{text}\n{delimiter}\n")
-    with path.open("a", encoding="utf-8", newline="\n") as handle:
-        handle.write("".join(chunks))
+    try:
+        append_block(path, "".join(chunks))
+    except OutputError as exc:
+        raise GitHubError(f"step outputs ($GITHUB_OUTPUT): {exc}") from exc
 
 
 def append_summary(path: Path, markdown: str, *, limit: int = SUMMARY_LIMIT) -> bool:
@@ -58,7 +65,10 @@ def append_summary(path: Path, markdown: str, *, limit: int = SUMMARY_LIMIT) -> 
 
     Returns True when the markdown had to be truncated.
     """
-    existing = path.stat().st_size if path.exists() else 0
+    try:
+        existing = file_size(path)
+    except OutputError as exc:
+        raise GitHubError(f"job summary ($GITHUB_STEP_SUMMARY): {exc}") from exc
     data = markdown.encode("utf-8")
     if not data.endswith(b"\n"):
         data += b"\n"
@@ -70,8 +80,10 @@ def append_summary(path: Path, markdown: str, *, limit: int = SUMMARY_LIMIT) -> 
         data = data[:room].decode("utf-8", errors="ignore").encode("utf-8") + note
         if existing + len(data) > limit:
             data = b""
-    with path.open("ab") as handle:
-        handle.write(data)
+    try:
+        append_block(path, data)
+    except OutputError as exc:
+        raise GitHubError(f"job summary ($GITHUB_STEP_SUMMARY): {exc}") from exc
     return truncated
 
 

@@ -1,20 +1,21 @@
 """Write drafts as run bundles: deterministic bytes, all-or-nothing, never over a stranger's folder.
 
-A bundle is first written into a temporary sibling folder and renamed into place, so a failed
-import leaves nothing half-written. The same input gives the same bytes: keys are sorted, numbers
-use their shortest round-trip text, and nothing reads the wall clock.
+A bundle is first written into a temporary sibling folder and renamed into place
+(``gatekeeper.inputs.atomic``), so a failed import leaves nothing half-written; a write that
+fails (a full disk, a read-only folder) is an ``OutputError`` (exit 2) naming the bundle file.
+The same input gives the same bytes: keys are sorted, numbers use their shortest round-trip
+text, and nothing reads the wall clock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
-import os
 import shutil
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 
 from gatekeeper.importers.interface import Draft, ImportOptions, fail, slug
 from gatekeeper.importers.sources import format_score
+from gatekeeper.inputs.atomic import OutputError, replace_folder, stage_folder
 from gatekeeper.inputs.fileio import CHUNK, sha256_file
 from gatekeeper.models.run import RUN_SCHEMA, Run
 
@@ -85,22 +87,19 @@ def write_drafts(tool: str, drafts: list[Draft], out: Path, options: ImportOptio
 
 def write_bundle(draft: Draft, out: Path, *, run_id: str, force: bool = False) -> Path:
     _check_target(out, force)
-    parent = out.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    tmp = staging_folder(out)
     try:
         run = _prune(dict(draft.run))
         run["schema"] = RUN_SCHEMA
         run["run_id"] = run_id
         for rel, content in sorted(draft.files.items()):
             target = _inside(tmp, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+            with _writing(out, rel):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
         artifacts = list(run.get("artifacts", []))
         for rel, source in sorted(draft.copies.items()):
-            target = _inside(tmp, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            digest, size = _copy_hashed(source, target)
+            digest, size = _copy_hashed(source, _inside(tmp, rel), out, rel)
             artifacts.append({"path": rel, "sha256": digest, "size": size, "kind": "artifact"})
         if artifacts:
             run["artifacts"] = sorted(artifacts, key=lambda a: str(a["path"]))
@@ -113,9 +112,9 @@ def write_bundle(draft: Draft, out: Path, *, run_id: str, force: bool = False) -
                        field=where) from exc
         text = yaml.safe_dump(run, sort_keys=True, allow_unicode=True, default_flow_style=False,
                               width=100)
-        (tmp / RUN_FILE).write_text(text, encoding="utf-8")
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a bundle is meant to be shared
-        _swap_into_place(tmp, out)
+        with _writing(out, RUN_FILE):
+            (tmp / RUN_FILE).write_text(text, encoding="utf-8")
+        replace_folder(tmp, out, what=f"the bundle to {out}")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -129,17 +128,24 @@ def check_target(out: Path, *, force: bool = False) -> None:
 
 def staging_folder(out: Path) -> Path:
     """A fresh temporary sibling of ``out`` to fill with a finished bundle."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    return stage_folder(out, what=f"the bundle to {out}")
 
 
 def install_folder(tmp: Path, out: Path, *, force: bool = False) -> Path:
     """Move a finished bundle from its staging folder into place, all or nothing: for a bundle
     that is copied as it is (its bytes, and so its sha256, must not change)."""
     _check_target(out, force)
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a bundle is meant to be shared
-    _swap_into_place(tmp, out)
+    replace_folder(tmp, out, what=f"the bundle to {out}")
     return out
+
+
+@contextlib.contextmanager
+def _writing(out: Path, rel: str) -> Iterator[None]:
+    """Name the bundle file (not its staging copy) when writing it fails."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(out / rel, exc, what=f"the bundle to {out} ({rel})") from exc
 
 
 def _check_target(out: Path, force: bool) -> None:
@@ -156,21 +162,6 @@ def _check_target(out: Path, force: bool) -> None:
         raise fail("--out is not empty and holds no run bundle; refusing to replace it", out)
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    if not out.exists():
-        os.rename(tmp, out)
-        return
-    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-    os.rename(out, trash / "old")
-    try:
-        os.rename(tmp, out)
-    except OSError:
-        os.rename(trash / "old", out)
-        raise
-    finally:
-        shutil.rmtree(trash, ignore_errors=True)
-
-
 def _inside(root: Path, rel: str) -> Path:
     parts = Path(rel).parts
     if Path(rel).is_absolute() or ".." in parts or not parts:
@@ -178,14 +169,21 @@ def _inside(root: Path, rel: str) -> Path:
     return root.joinpath(*parts)
 
 
-def _copy_hashed(source: Path, target: Path) -> tuple[str, int]:
+def _copy_hashed(source: Path, target: Path, out: Path, rel: str) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
-    with source.open("rb") as src, target.open("wb") as dst:
-        while chunk := src.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            dst.write(chunk)
+    with source.open("rb") as src:
+        with _writing(out, rel):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            dst = target.open("wb")
+        with dst:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                with _writing(out, rel):
+                    dst.write(chunk)
+            with _writing(out, rel):
+                dst.flush()
     return digest.hexdigest(), size
 
 

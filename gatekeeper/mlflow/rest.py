@@ -6,9 +6,13 @@ URI: ``mlflow+http://HOST:PORT[/prefix]`` or ``mlflow+https://...``. Auth from t
 ``MLFLOW_TRACKING_TOKEN`` (Bearer), else ``MLFLOW_TRACKING_USERNAME``/``MLFLOW_TRACKING_PASSWORD``
 (basic), else ``user:password@`` in the URI. ``uri`` (what messages show) never holds them.
 
-Every request has explicit (connect, read) timeouts; connection errors, timeouts, 429 and 5xx
-are retried with exponential backoff (``Retry-After`` honoured up to 30 s) and then raise
-``Unreachable`` naming the URI, the endpoint and the last failure.
+Every request has explicit (connect, read) timeouts; connection errors, timeouts, an answer cut
+off mid-body, 429 and 5xx are retried with exponential backoff (``Retry-After``, in seconds or
+as an HTTP date, honoured up to 30 s) and then raise ``Unreachable`` naming the URI, the
+endpoint and the last failure. A successful API answer that is not a JSON object (an empty body,
+one cut short, or not an MLflow server at all) is retried the same way, never taken as a result.
+Downloads go to a temporary file that replaces the target only when complete; a download cut off
+part way is fetched again.
 """
 
 from __future__ import annotations
@@ -17,18 +21,27 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
 
 from gatekeeper.errors import RegistryError
+from gatekeeper.inputs.atomic import OutputError, atomic_stream
 
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
 RETRY_STATUS = frozenset({429}) | frozenset(range(500, 600))
 SCHEMES = ("mlflow+http://", "mlflow+https://")
+MAX_RETRY_WAIT = 30.0
+# What the transport can do wrong, all worth another attempt: no connection, no answer in time,
+# an answer cut off mid-body (requests raises ChunkedEncodingError for a short body too).
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError)
 
 
 class MlflowApiError(RegistryError):
@@ -75,6 +88,7 @@ class MlflowRestClient:
         max_attempts: int = 4,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
         label: str = "MLflow server",
     ) -> None:
         if not is_mlflow_uri(uri):
@@ -108,6 +122,7 @@ class MlflowRestClient:
         self.max_attempts = max(1, max_attempts)
         self.backoff = backoff
         self.sleep = sleep
+        self.clock = clock
 
     def __repr__(self) -> str:
         return f"MlflowRestClient({self.uri!r})"
@@ -128,44 +143,72 @@ class MlflowRestClient:
         upload: Path | None = None,
         stream: bool = False,
         attempts: int | None = None,
+        json_answer: bool = False,
     ) -> requests.Response:
+        """One call, retried on transport failures, 429 and 5xx; with ``json_answer`` a success
+        whose body is not a JSON object (an empty or cut-off body) is retried as well."""
         tries = attempts or self.max_attempts
         last = ""
         for attempt in range(tries):
-            try:
-                if upload is not None:
-                    with upload.open("rb") as fh:
-                        response = self._session.request(
-                            method, self.base + url_path, params=params, data=fh,
-                            headers={**self._headers, "Content-Type": "application/octet-stream"},
-                            auth=self._auth, timeout=self.timeout,
-                        )
-                else:
-                    response = self._session.request(
-                        method, self.base + url_path, params=params, json=body,
-                        headers=self._headers, auth=self._auth, timeout=self.timeout,
-                        stream=stream,
-                    )
-            except requests.Timeout:
-                last = f"timed out (connect {self.timeout[0]:g} s, read {self.timeout[1]:g} s)"
-                delay = None
-            except requests.ConnectionError:
-                # The exception text repeats the URL and socket details; the URI says enough.
-                last = "connection failed (is the server running and reachable?)"
-                delay = None
-            else:
-                if response.status_code not in RETRY_STATUS:
-                    return response
-                last = f"HTTP {response.status_code}"
-                delay = retry_after(response)
-                response.close()
+            response, last, delay = self._attempt(method, url_path, params, body, upload, stream,
+                                                  json_answer)
+            if response is not None:
+                return response
             if attempt + 1 < tries:
-                wait = self.backoff * (2 ** attempt)
-                self.sleep(min(30.0, delay if delay is not None else wait))
+                self.sleep(self._wait(attempt, delay))
         raise Unreachable(
             f"{self.where} unreachable: {method} {url_path}: {last} "
             f"(after {tries} attempt{'s' if tries != 1 else ''})"
         )
+
+    def _attempt(self, method: str, url_path: str, params: Mapping[str, Any] | None, body: Any,
+                 upload: Path | None, stream: bool, json_answer: bool,
+                 ) -> tuple[requests.Response | None, str, float | None]:
+        """The answer worth returning, or None with what failed and the server's wait."""
+        try:
+            response = self._send(method, url_path, params, body, upload, stream)
+        except TRANSPORT_ERRORS as exc:
+            return None, self._transport_failure(exc), None
+        if response.status_code in RETRY_STATUS:
+            response.close()
+            return None, f"HTTP {response.status_code}", retry_after(response, self.clock)
+        if json_answer and response.ok and not _is_json_object(response):
+            # An empty body or a cut-off one (a header block cut short reads as an empty
+            # answer): never taken as a result.
+            return None, (f"the answer (HTTP {response.status_code}, "
+                          f"{len(response.content):,} bytes) is not a JSON object: cut short, "
+                          "or not an MLflow server"), None
+        return response, "", None
+
+    def _send(self, method: str, url_path: str, params: Mapping[str, Any] | None, body: Any,
+              upload: Path | None, stream: bool) -> requests.Response:
+        if upload is None:
+            return self._session.request(
+                method, self.base + url_path, params=params, json=body,
+                headers=self._headers, auth=self._auth, timeout=self.timeout, stream=stream,
+            )
+        with upload.open("rb") as fh:
+            return self._session.request(
+                method, self.base + url_path, params=params, data=fh,
+                headers={**self._headers, "Content-Type": "application/octet-stream"},
+                auth=self._auth, timeout=self.timeout,
+            )
+
+    def _wait(self, attempt: int, delay: float | None) -> float:
+        """The server's ``Retry-After`` if it gave one, else exponential backoff; at most 30 s."""
+        wait = self.backoff * (2 ** attempt) if delay is None else delay
+        return min(MAX_RETRY_WAIT, wait)
+
+    def _transport_failure(self, exc: Exception) -> str:
+        """What went wrong, in words: the exception text repeats URLs and socket details."""
+        timed_out = isinstance(exc, requests.Timeout) or any(
+            isinstance(arg, ReadTimeoutError) for arg in exc.args)
+        if timed_out:
+            return f"timed out (connect {self.timeout[0]:g} s, read {self.timeout[1]:g} s)"
+        if isinstance(exc, (requests.exceptions.ChunkedEncodingError,
+                            requests.exceptions.ContentDecodingError)):
+            return "the connection closed in the middle of the answer"
+        return "connection failed (is the server running and reachable?)"
 
     def api(
         self,
@@ -178,7 +221,7 @@ class MlflowRestClient:
     ) -> dict[str, Any]:
         """One call of the tracking API; an MLflow error answer raises ``MlflowApiError``."""
         response = self.request(method, f"{API}/{endpoint}", params=params, body=body,
-                                attempts=attempts)
+                                attempts=attempts, json_answer=True)
         try:
             payload = response.json() if response.content else {}
         except ValueError:
@@ -206,7 +249,7 @@ class MlflowRestClient:
         return parts.path.strip("/")
 
     def list_dir(self, remote: str) -> list[dict[str, Any]]:
-        response = self.request("GET", ARTIFACTS_API, params={"path": remote})
+        response = self.request("GET", ARTIFACTS_API, params={"path": remote}, json_answer=True)
         if not response.ok:
             raise RegistryError(f"{self.where}: cannot list artifacts {remote}: "
                                 f"HTTP {response.status_code}")
@@ -243,22 +286,42 @@ class MlflowRestClient:
 
     def download(self, remote: str, local: Path, *, max_bytes: int | None = None) -> int:
         """Stream one artifact to ``local``; returns its size. ``max_bytes`` is enforced while
-        streaming: a listed ``file_size`` is only the server's claim."""
-        local.parent.mkdir(parents=True, exist_ok=True)
+        streaming: a listed ``file_size`` is only the server's claim. ``local`` appears only
+        complete; a transfer cut off part way is started again (``max_attempts`` in all)."""
+        try:
+            local.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(local.parent, exc) from exc
+        url_path = f"{ARTIFACTS_API}/{quote(remote)}"
+        last = ""
+        for attempt in range(self.max_attempts):
+            got = self.request("GET", url_path, stream=True)
+            with got:
+                if not got.ok:
+                    raise RegistryError(f"{self.where}: cannot download {remote}: "
+                                        f"HTTP {got.status_code}")
+                try:
+                    return self._stream_to(got, remote, local, max_bytes)
+                except TRANSPORT_ERRORS as exc:
+                    last = self._transport_failure(exc)
+            if attempt + 1 < self.max_attempts:
+                self.sleep(self._wait(attempt, None))
+        raise Unreachable(
+            f"{self.where} unreachable: downloading {remote}: {last} "
+            f"(after {self.max_attempts} attempt{'s' if self.max_attempts != 1 else ''})"
+        )
+
+    def _stream_to(self, got: requests.Response, remote: str, local: Path,
+                   max_bytes: int | None) -> int:
         written = 0
-        got = self.request("GET", f"{ARTIFACTS_API}/{quote(remote)}", stream=True)
-        with got:
-            if not got.ok:
-                raise RegistryError(f"{self.where}: cannot download {remote}: "
-                                    f"HTTP {got.status_code}")
-            with local.open("wb") as fh:
-                for chunk in got.iter_content(1 << 20):
-                    written += len(chunk)
-                    if max_bytes is not None and written > max_bytes:
-                        raise DownloadLimitError(
-                            f"{self.where}: downloading {remote} went over the download limit "
-                            f"of {max_bytes:,} bytes")
-                    fh.write(chunk)
+        with atomic_stream(local) as out:
+            for chunk in got.iter_content(1 << 20):
+                written += len(chunk)
+                if max_bytes is not None and written > max_bytes:
+                    raise DownloadLimitError(
+                        f"{self.where}: downloading {remote} went over the download limit "
+                        f"of {max_bytes:,} bytes")
+                out.write(chunk)
         return written
 
     def download_tree(self, remote: str, local: Path, *, max_files: int,
@@ -283,11 +346,27 @@ class MlflowRestClient:
         return out
 
 
-def retry_after(response: requests.Response) -> float | None:
+def _is_json_object(response: requests.Response) -> bool:
+    try:
+        return isinstance(response.json(), dict)
+    except ValueError:
+        return False
+
+
+def retry_after(response: requests.Response,
+                clock: Callable[[], float] = time.time) -> float | None:
+    """Seconds the server asks to wait: ``Retry-After`` as seconds or as an HTTP date."""
     raw = response.headers.get("Retry-After")
     if raw is None:
         return None
     try:
         return max(0.0, float(raw))
     except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT
+        return None
+    return max(0.0, when.timestamp() - clock())

@@ -170,7 +170,14 @@ def exit_code_for(status: Status, fail_on: Literal["warn", "block"]) -> int:
     return EXIT_PASS
 
 
+# Characters some readers take as a line break (NEL, LINE/PARAGRAPH SEPARATOR) and the other C1
+# controls: json.dumps leaves them raw with ensure_ascii=False. They only occur inside strings,
+# so writing them as \u escapes keeps the JSON equal and every line of it gatekeeper's.
+_RAW_BREAKS = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029]}
+
+
 def verdict_json(verdict: Verdict) -> str:
     """Sorted keys, fixed separators and a trailing newline: byte-identical for equal input."""
     data = verdict.model_dump(mode="json", by_alias=True)
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False)
+    return text.translate(_RAW_BREAKS) + "\n"

@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from gatekeeper.errors import ConcurrencyError, Location, RegistryError, RegistryNotFoundError
+from gatekeeper.inputs.atomic import OutputError, write_atomic
 from gatekeeper.registry.interface import (
     AliasEvent,
     Approval,
@@ -236,7 +237,10 @@ class FileRegistry(Registry):
         model_dir = self._model_dir(model)
         if alias is not None:
             _check_alias(alias)
-        model_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            model_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(model_dir, exc, what=f"the registry folder {model_dir}") from exc
         staging = model_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
         try:
             _copy_bundle(bundle_dir, staging)
@@ -391,10 +395,16 @@ class FileRegistry(Registry):
         except FileExistsError:
             yield False
             return
+        except OSError as exc:  # a read-only registry folder, say
+            raise OutputError(lock_path, exc) from exc
         try:
             holder = f"pid {os.getpid()} on {socket.gethostname()} since {iso(self._clock())}"
-            os.write(fd, holder.encode())
-            os.close(fd)
+            try:
+                os.write(fd, holder.encode())
+            except OSError as exc:
+                raise OutputError(lock_path, exc) from exc
+            finally:
+                os.close(fd)
             yield True
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -526,17 +536,37 @@ def _copy_bundle(source: Path, dest: Path) -> None:
                 raise RegistryError(
                     f"bundle {source} holds a symlink leaving it: {p.relative_to(root)}"
                 )
-    shutil.copytree(root, dest, symlinks=False, copy_function=_copy_synced)
-    _fsync_dir(dest)
+    where = f"the bundle into the registry folder {dest.parent}"
+    try:
+        shutil.copytree(root, dest, symlinks=False, copy_function=_copy_synced)
+        _fsync_dir(dest)
+    except _CopyFailed as failed:
+        rel = Path(failed.dst).relative_to(dest).as_posix()
+        raise OutputError(dest.parent, failed.exc, what=f"{where} ({rel})") from failed.exc
+    except OSError as exc:  # creating the staging folder (copytree gathers file errors)
+        raise OutputError(dest.parent, exc, what=where) from exc
+
+
+class _CopyFailed(Exception):
+    """Not an OSError, so that copytree stops at the first file it cannot write (a full disk)
+    instead of collecting every failure into one unreadable message."""
+
+    def __init__(self, dst: str, exc: OSError) -> None:
+        super().__init__(dst)
+        self.dst = dst
+        self.exc = exc
 
 
 def _copy_synced(src: str, dst: str) -> str:
-    shutil.copy2(src, dst)
-    fd = os.open(dst, os.O_RDONLY)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        shutil.copy2(src, dst)
+        fd = os.open(dst, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _CopyFailed(dst, exc) from exc
     return dst
 
 
@@ -562,18 +592,9 @@ def _disk_revision(index_path: Path) -> int | None:
 
 
 def _atomic_write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    payload = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    _fsync_dir(path.parent)
+    """Temp file beside the index, fsync, ``os.replace``, fsync of the folder: the shared
+    helper every output goes through (a failure is an ``OutputError`` naming the index)."""
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _fsync_dir(path: Path) -> None:

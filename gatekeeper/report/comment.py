@@ -40,12 +40,12 @@ def marker(policy_name: str) -> str:
 
 
 def _where(ctx: ReportContext) -> str:
-    from gatekeeper.report.escape import md
+    from gatekeeper.report.escape import link_url
 
     url = ctx.details_url
     if url and url.startswith(("https://", "http://")):
-        target = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-        return f"[the full report]({md(target, 2000)})" if len(target) < 2000 else \
+        target = link_url(url)
+        return f"[the full report]({target})" if len(target) < 2000 else \
             "the full report in the job summary and the `gatekeeper-report` artifact"
     return "the full report in the job summary and the `gatekeeper-report` artifact"
 

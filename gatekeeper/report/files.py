@@ -1,16 +1,17 @@
 """Write every report format into one folder (``check --output-dir``), atomically.
 
-Each file is written to a temporary name beside its target and moved into place with
-``os.replace``, so a reader (the upload-artifact step, the relay) never sees half a file.
-Nothing here reads the clock: identical input gives byte-identical files.
+All six files are rendered first, then written to temporary names beside their targets
+(``gatekeeper.inputs.atomic``) and only then moved into place with ``os.replace``: a reader (the
+upload-artifact step, the relay) never sees half a file, and a write that fails (a full disk, a
+read-only folder) leaves the folder as it was and raises ``OutputError`` (exit 2) naming the
+file. Nothing here reads the clock: identical input gives byte-identical files.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from gatekeeper.inputs.atomic import OutputError, write_all_atomic
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report.context import ReportContext
 
@@ -22,17 +23,6 @@ def comment_marker(policy_name: str) -> str:
     from gatekeeper.report.comment import marker
 
     return marker(policy_name)
-
-
-def atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_report_files(out_dir: Path, verdict: Verdict, ctx: ReportContext) -> dict[str, Path]:
@@ -52,10 +42,10 @@ def write_report_files(out_dir: Path, verdict: Verdict, ctx: ReportContext) -> d
         "model_card.md": render_model_card(verdict, ctx, front=True),
         "comment.md": render_comment(verdict, ctx, marker=comment_marker(verdict.policy.name)),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for name in FILES:
-        path = out_dir / name
-        atomic_write(path, contents[name])
-        written[name] = path
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(out_dir, exc) from exc
+    written = {name: out_dir / name for name in FILES}
+    write_all_atomic({written[name]: contents[name] for name in FILES})
     return written

@@ -10,6 +10,11 @@ name = the check id). Mapping, chosen because these tools only surface failures 
 - a waived check → passing, with ``gatekeeper.waiver.*`` properties (who, ticket, expiry).
 
 No timestamps or durations (``time="0"``): identical input gives identical bytes.
+
+The XML may be printed to a CI log (``--format junit``), where a line starting with ``::`` is a
+workflow command. Every value is therefore written on one line, with line breaks and other
+control characters shown as escapes (as the text report does); the only line breaks are the ones
+gatekeeper puts between the lines of a check's details, and each such line starts with a key.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ import xml.etree.ElementTree as ET
 from gatekeeper.models.verdict import Check, Verdict
 from gatekeeper.report.context import ReportContext
 from gatekeeper.report.escape import xml_text
+from gatekeeper.safe_text import one_line
+
+
+def _text(value: object) -> str:
+    """One line of XML-safe text: no bundle string can start a line of the output."""
+    return xml_text(one_line(value))
 
 
 def _failing(c: Check, fail_on: str) -> bool:
@@ -38,7 +49,7 @@ def _detail(c: Check) -> str:
         if c.source.line is not None:
             where += f":{c.source.line}"
         lines.append(f"source: {where}")
-    return "\n".join(xml_text(x) for x in lines)
+    return "\n".join(_text(x) for x in lines)
 
 
 def render(verdict: Verdict, context: ReportContext) -> str:
@@ -49,12 +60,12 @@ def render(verdict: Verdict, context: ReportContext) -> str:
         "failures": str(failures), "errors": "0", "skipped": "0", "time": "0",
     })
     suite = ET.SubElement(suites, "testsuite", {
-        "name": xml_text(name), "tests": str(len(verdict.checks)), "failures": str(failures),
+        "name": _text(name), "tests": str(len(verdict.checks)), "failures": str(failures),
         "errors": "0", "skipped": "0", "time": "0",
     })
     props = ET.SubElement(suite, "properties")
     for key, value in _suite_properties(verdict):
-        ET.SubElement(props, "property", {"name": key, "value": xml_text(value)})
+        ET.SubElement(props, "property", {"name": key, "value": _text(value)})
     for c in verdict.checks:
         _testcase(suite, c, verdict.fail_on)
     ET.indent(suites)
@@ -84,19 +95,19 @@ def _suite_properties(verdict: Verdict) -> list[tuple[str, str]]:
 def _testcase(suite: ET.Element, c: Check, fail_on: str) -> None:
     kind = c.family or "check"
     case = ET.SubElement(suite, "testcase", {
-        "classname": xml_text(f"gatekeeper.{kind}"), "name": xml_text(c.id), "time": "0",
+        "classname": _text(f"gatekeeper.{kind}"), "name": _text(c.id), "time": "0",
     })
     if c.source and c.source.file:
-        case.set("file", xml_text(c.source.file))
+        case.set("file", _text(c.source.file))
         if c.source.line is not None:
             case.set("line", str(c.source.line))
     if c.status != "pass" or c.waiver is not None:
         p = ET.SubElement(case, "properties")
         for key, value in _check_properties(c):
-            ET.SubElement(p, "property", {"name": key, "value": xml_text(value)})
+            ET.SubElement(p, "property", {"name": key, "value": _text(value)})
     if _failing(c, fail_on):
         fail = ET.SubElement(case, "failure", {"type": c.status,
-                                               "message": xml_text(c.message)})
+                                               "message": _text(c.message)})
         fail.text = _detail(c)
     elif c.status == "warn" or c.waiver is not None:
         out = ET.SubElement(case, "system-out")

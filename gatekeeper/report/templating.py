@@ -7,20 +7,36 @@ Trusted fragments built by gatekeeper itself (code spans, links, the forest plot
 
 Templates are looked up in the user's ``--template-dir`` first, then in the built-in folder;
 the built-in ones are also reachable as ``gatekeeper/<name>`` so a user template can
-``{% extends "gatekeeper/report.md.j2" %}`` and override single blocks.
+``{% extends "gatekeeper/report.md.j2" %}`` and override single blocks. A user template is read
+without following symlinks (a symlinked file or sub-folder of ``--template-dir`` is refused, exit
+2), so a template folder prepared by someone else cannot pull in a file from elsewhere on the
+machine; an error in a user template is an input error naming it, not a crash.
 
 This module imports jinja2; only the Markdown, HTML and model-card reporters import it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+)
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from gatekeeper.errors import InputError
+from gatekeeper.inputs.nofollow import read_below
 from gatekeeper.report import escape, formatting, view
 
 BUILTIN = Path(__file__).resolve().parent / "templates"
@@ -56,15 +72,39 @@ def _md_link(text: Any, url: str | None, code: bool = True, table: bool = True) 
     label = escape.md_code(text, table=table) if code else escape.md(text)
     if not url or not url.startswith(("https://", "http://")):
         return Markup(label)
-    target = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-    return Markup(f"[{label}]({target})")
+    return Markup(f"[{label}]({escape.link_url(url)})")
+
+
+class UserTemplateLoader(BaseLoader):
+    """Templates from ``--template-dir``, opened without following symlinks."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        parts = split_template_path(template)  # refuses "..": TemplateNotFound
+        path = self.root.joinpath(*parts)
+        try:
+            data = read_below(self.root, parts)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise TemplateNotFound(template) from None
+        except OSError as exc:
+            raise InputError(f"--template-dir: cannot read {path}: {exc.strerror}") from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"--template-dir: {path} is not UTF-8 text") from None
+        # A new environment renders each report: what it cached cannot be stale.
+        return text, str(path), lambda: True
 
 
 def make_env(flavour: Flavour, template_dir: Path | None = None) -> SandboxedEnvironment:
     builtin = FileSystemLoader(str(BUILTIN))
     loaders: list[Any] = []
     if template_dir is not None:
-        loaders.append(FileSystemLoader(str(template_dir)))
+        loaders.append(UserTemplateLoader(template_dir))
     loaders += [PrefixLoader({"gatekeeper": builtin}), builtin]
     env = SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
@@ -90,4 +130,14 @@ def make_env(flavour: Flavour, template_dir: Path | None = None) -> SandboxedEnv
 
 def render(flavour: Flavour, name: str, template_dir: Path | None, **data: Any) -> str:
     env = make_env(flavour, template_dir)
-    return env.get_template(name).render(**data)
+    if template_dir is None:
+        return env.get_template(name).render(**data)
+    try:
+        return env.get_template(name).render(**data)
+    except TemplateError as exc:
+        # With user templates in play, a broken one is a bad input (exit 2), named.
+        where = getattr(exc, "filename", None) or name
+        line = getattr(exc, "lineno", None)
+        at = f"{where}:{line}" if line else where
+        raise InputError(f"--template-dir: template {at}: {type(exc).__name__}: "
+                         f"{escape.clean_text(exc.message or exc, 300)}") from None

@@ -92,14 +92,16 @@ def test_template_dir_overrides_a_block(tmp_path: Path) -> None:
 
 
 def test_user_templates_are_sandboxed(tmp_path: Path) -> None:
-    import jinja2.exceptions
     import pytest
+
+    from gatekeeper.errors import InputError
 
     (tmp_path / "report.md.j2").write_text(
         "{{ v.__class__.__init__.__globals__ }}", encoding="utf-8")
     verdict, _ = demo("pass")
     custom = ReportContext(template_dir=tmp_path)
-    with pytest.raises(jinja2.exceptions.SecurityError):
+    # The sandbox refuses; a broken user template is bad input (exit 2), named.
+    with pytest.raises(InputError, match=r"report\.md\.j2: SecurityError: access to attribute"):
         render_markdown(verdict, custom)
 
 
