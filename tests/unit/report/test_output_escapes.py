@@ -47,7 +47,8 @@ def hostile_bundle(tmp: Path) -> Path:
     run["params"] = {COMMANDS[3]: hostile_text(3), "lr": 0.0003,
                      "notes": {"nested": hostile_text(4)}}
     run["data"][0]["uri"] = URLS[0]
-    run["data"][0]["rows"] += 5  # the five hostile ids below are part of this eval set
+    [eval_set] = [d for d in run["data"] if d.get("split") == "test"]
+    eval_set["rows"] += 5  # the five hostile ids below are part of this eval set
     run["data"].append({"name": f"{COMMANDS[4]} {URLS[2]}", "uri": URLS[3], "split": "train",
                         "sha256": "0" * 64})
     run["code"]["branch"] = f"{COMMANDS[2]}-{URLS[2]}"
