@@ -14,7 +14,16 @@ from pydantic import (
     StringConstraints,
 )
 
-from gatekeeper.safe_text import has_control
+from gatekeeper.safe_text import credential_kind, has_control
+
+
+def _no_credential(value: str) -> str:
+    # Bundle text is printed in logs, reports and PR comments: a credential there is leaked.
+    kind = credential_kind(value)
+    if kind is not None:
+        raise ValueError(f"looks like a {kind}: credentials never belong in a bundle or a "
+                         "policy (the value is not shown); remove it and rotate it")
+    return value
 
 
 def _no_control(value: str) -> str:
@@ -22,6 +31,20 @@ def _no_control(value: str) -> str:
     # by "::" is a workflow command: identifiers stay on one line.
     if has_control(value):
         raise ValueError("must not contain control characters (line breaks, tabs, escapes)")
+    return _no_credential(value)
+
+
+def no_credentials(value: object) -> object:
+    """Every string inside ``value`` (params and other free-form mappings) is credential-free."""
+    if isinstance(value, str):
+        _no_credential(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            no_credentials(key)
+            no_credentials(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            no_credentials(item)
     return value
 
 
@@ -38,6 +61,8 @@ GitCommit = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{7,64}$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1), AfterValidator(_no_control)]
 # One-line text: ids, names, versions, paths. Free text (descriptions) stays plain ``str``.
 Line = Annotated[str, AfterValidator(_no_control)]
+# Free text (descriptions, reasons): line breaks allowed, credentials not.
+Text = Annotated[str, AfterValidator(_no_credential)]
 Status = Literal["pass", "warn", "block"]
 # A finite real number: not NaN or ±inf, and not a boolean.
 Number = Annotated[FiniteFloat, BeforeValidator(_not_bool)]

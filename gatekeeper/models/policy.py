@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from gatekeeper.models.common import NonEmpty, Number, Sha256, Status, Strict
+from gatekeeper.models.common import NonEmpty, Number, Sha256, Status, Strict, Text
 
 POLICY_API_VERSION = "gatekeeper/v1"
 
@@ -22,10 +22,10 @@ POLICY_API_VERSION = "gatekeeper/v1"
 class Metadata(Strict):
     name: NonEmpty
     version: int | NonEmpty
-    owner: str | None = None
-    description: str | None = None
-    intended_use: str | None = None
-    limitations: str | None = None
+    owner: Text | None = None
+    description: Text | None = None
+    intended_use: Text | None = None
+    limitations: Text | None = None
 
 
 class BaselineRef(Strict):
@@ -222,7 +222,7 @@ class Waiver(Strict):
     reason: NonEmpty
     approved_by: NonEmpty
     expires: date
-    ticket: str | None = None
+    ticket: Text | None = None
 
     @model_validator(mode="after")
     def _narrow_and_waivable(self) -> Waiver:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, NonNegativeFloat, NonNegativeInt, model_validator
+from pydantic import AfterValidator, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
-from gatekeeper.models.common import GitCommit, Line, NonEmpty, Number, Sha256, Strict
+from gatekeeper.models.common import (
+    GitCommit,
+    Line,
+    NonEmpty,
+    Number,
+    Sha256,
+    Strict,
+    Text,
+    no_credentials,
+)
 
 RUN_SCHEMA = "gatekeeper.run/v1"
 
@@ -186,7 +195,8 @@ class Run(Strict):
     created_at: datetime | None = None
     parent_run_id: Line | None = None  # sweeps: a trial names its parent sweep run
     tags: dict[Line, Line] = Field(default_factory=dict)
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: Annotated[dict[str, Any], AfterValidator(no_credentials)] = Field(
+        default_factory=dict)
     seeds: list[int] | None = None
     code: CodeVersion | None = None
     environment: Environment | None = None
@@ -195,6 +205,6 @@ class Run(Strict):
     artifacts: list[Artifact] = Field(default_factory=list)
     llm: Llm | None = None
     source: Source | None = None
-    description: str | None = None
-    intended_use: str | None = None
-    limitations: str | None = None
+    description: Text | None = None
+    intended_use: Text | None = None
+    limitations: Text | None = None

@@ -172,7 +172,23 @@ CASES = [
          ("run.yaml:", "metrics.accuracy", "outside the metric's range [0, 1]")),
     Case("boolean floor in the policy", lambda b, p: _edit(p, "min: 0.85", "min: true"),
          ("default.yaml", "metrics[0].min", "not a boolean")),
+    # Credentials: refused wherever they appear, and never echoed (see the test below).
+    Case("token in a param", lambda b, p: _edit(_run_yaml(b), "params:\n",
+                                                 "params:\n  api_key: ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8\n"),
+         ("run.yaml:", "params", "looks like a GitHub token", "not shown")),
+    Case("token in a tag", lambda b, p: _edit(_run_yaml(b), "tags:\n",
+                                               f"tags:\n  ci: 'Bearer {TOKEN}'\n"),
+         ("run.yaml:", "tags", "looks like a GitHub token")),
+    Case("AWS key in a description", lambda b, p: _add_to_run(
+        b, "description: 'uses AKIAABCDEFGHIJKLMNOP'\n"),
+         ("run.yaml:", "description", "looks like a AWS access key")),
+    Case("token in a waiver ticket", lambda b, p: p.write_text(p.read_text() + (
+        "waivers:\n  - {check: 'metric:accuracy:min', reason: r, approved_by: a, "
+        "expires: 2099-01-01, ticket: ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8}\n")),
+         ("default.yaml", "waivers[0].ticket", "looks like a GitHub token")),
 ]
+
+TOKEN = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -214,3 +230,12 @@ def test_no_traceback_in_a_real_process(tmp_path: Path) -> None:
     assert "Traceback" not in res.err and "leaves the bundle" in res.err
     res = run_subprocess("check", str(bundle), "--policy", "policies/default.yaml", "--debug")
     assert "Traceback" in res.err  # --debug is the one way to see it
+
+
+def test_a_credential_is_never_echoed(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(ROOT / "examples" / "bundles" / "pass", bundle)
+    _edit(bundle / "run.yaml", "params:\n", f"params:\n  nested: {{key: 'x {TOKEN} y'}}\n")
+    res = cli("check", str(bundle), "--policy", "policies/default.yaml", "--format", "json")
+    assert res.code == 2 and "params" in res.err and "looks like a GitHub token" in res.err
+    assert TOKEN not in res.err and TOKEN not in res.out and TOKEN[:12] not in res.err
