@@ -109,19 +109,30 @@ def _gate_rows(verdict: Verdict, ctx: ReportContext) -> list[GateRow]:
     return rows
 
 
-def _replay(verdict: Verdict, ctx: ReportContext) -> str:
-    import shlex
-
+def replay_command(verdict: Verdict, as_of: str | None = None) -> list[str]:
+    """The command that gives this verdict again, byte for byte: every input the gate recorded
+    (the policy, target branch, base commit, a --registry override, the day)."""
     parts = ["gatekeeper", "check", verdict.candidate.path or "BUNDLE"]
     if verdict.policy.path:
         parts += ["--policy", verdict.policy.path]
     if verdict.policy.target_branch:
         parts += ["--target-branch", verdict.policy.target_branch]
+    if verdict.gate.base_ref:
+        parts += ["--base-ref", verdict.gate.base_ref]
+    if verdict.gate.registry:
+        parts += ["--registry", verdict.gate.registry]
     if verdict.fail_on != "block":
         parts += ["--fail-on", verdict.fail_on]
-    if ctx.as_of:
-        parts += ["--as-of", ctx.as_of]
-    parts += ["--format", "json"]
+    day = verdict.gate.as_of or as_of
+    if day:
+        parts += ["--as-of", day]
+    return [*parts, "--format", "json"]
+
+
+def _replay(verdict: Verdict, ctx: ReportContext) -> str:
+    import shlex
+
+    parts = replay_command(verdict, ctx.as_of)
     return code_block_text(" ".join(shlex.quote(x) for x in parts), 600)
 
 

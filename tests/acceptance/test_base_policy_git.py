@@ -162,3 +162,27 @@ def test_annotations_on_a_pr_name_a_head_path_and_only_lines_that_exist_there(
     moved = check(repo, "--base-ref", "main")
     floor = {c["id"]: c for c in moved["checks"]}["metric:accuracy:min"]  # type: ignore[union-attr]
     assert floor["source"] == {"file": "policies/gate.yaml"}  # no line that would mislead
+
+
+def test_the_printed_replay_command_gives_the_same_bytes_in_pr_mode(
+        repo: Path, tmp_path: Path) -> None:
+    """A verdict on a PR (base ref, a --registry override, a target branch) names every input
+    in its replay command; running that command gives verdict.json again, byte for byte."""
+    import shlex
+
+    shutil.copytree(EXAMPLES / "registry", repo / "registry")
+    (repo / "policies" / "gate.yaml").write_text(POLICY.replace("FLOOR", "0.5"))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "PR")
+    out = tmp_path / "out"
+    res = run_subprocess("check", "bundle", "--policy", "policies/gate.yaml", "--as-of", AS_OF,
+                         "--base-ref", "main", "--registry", "file:registry",
+                         "--target-branch", "main", "--output-dir", str(out), cwd=repo)
+    assert res.code in (0, 1), res.err
+    report = (out / "report.md").read_text()
+    [line] = [x for x in report.splitlines() if x.startswith("gatekeeper check ")]
+    argv = shlex.split(line)
+    assert ["--base-ref", "main"] == argv[argv.index("--base-ref"):argv.index("--base-ref") + 2]
+    assert "--registry" in argv and "--as-of" in argv
+    again = run_subprocess(*argv[1:], cwd=repo)
+    assert again.out == (out / "verdict.json").read_text()
