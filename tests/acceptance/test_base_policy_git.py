@@ -182,7 +182,7 @@ def test_the_printed_replay_command_gives_the_same_bytes_in_pr_mode(
     report = (out / "report.md").read_text()
     [line] = [x for x in report.splitlines() if x.startswith("gatekeeper check ")]
     argv = shlex.split(line)
-    assert ["--base-ref", "main"] == argv[argv.index("--base-ref"):argv.index("--base-ref") + 2]
+    assert argv[argv.index("--base-ref"):argv.index("--base-ref") + 2] == ["--base-ref", "main"]
     assert "--registry" in argv and "--as-of" in argv
     again = run_subprocess(*argv[1:], cwd=repo)
     assert again.out == (out / "verdict.json").read_text()
