@@ -45,6 +45,7 @@ what is missing. Malformed trace lines are bundle errors naming the file and lin
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +130,7 @@ class Sample:
     ids: np.ndarray | None = None
     num: np.ndarray | None = None
     den: np.ndarray | None = None
+    dropped: int = 0  # requests llm.usage counts and the traces lack, included as failed
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,38 @@ class _Sources:
 
     def traces(self, which: str) -> Traces | None:
         if which not in self._traces:
-            self._traces[which] = read_traces(self.bundle(which))
+            self._traces[which] = with_dropped(self.bundle(which).run,
+                                               read_traces(self.bundle(which)))
         return self._traces[which]
+
+
+# Traces.missing key under which with_dropped records how many requests it added.
+DROPPED = "dropped requests"
+
+
+def with_dropped(run: Run, traces: Traces | None) -> Traces | None:
+    """The traces, plus a failed request for each one llm.usage counts and no trace records.
+
+    A run that keeps only the traces of requests that went well would show a lower error rate
+    and a better cost per success: the requests it dropped count as failures (errored, not
+    successful, no cost recorded). A latency quantile cannot be computed without them, so the
+    latency field is reported missing and a latency budget cannot pass.
+    """
+    usage = run.llm.usage if run.llm is not None else None
+    if traces is None or usage is None or usage.requests is None or usage.requests <= traces.n:
+        return traces
+    extra = usage.requests - traces.n
+    fields = {k: np.concatenate([v, np.zeros(extra)]) for k, v in traces.fields.items()
+              if k != "latency_ms"}
+    missing = {**traces.missing, DROPPED: str(extra)}
+    if "latency_ms" in traces.fields:
+        missing["latency_ms"] = (f"llm.usage counts {usage.requests:,} requests, the traces "
+                                 f"{traces.n:,}: {extra:,} dropped requests")
+    ids = np.concatenate([traces.ids, np.asarray([f"dropped-{i}" for i in range(extra)])])
+    return dataclasses.replace(
+        traces, ids=ids, fields=fields, missing=missing,
+        success=np.concatenate([traces.success, np.zeros(extra, dtype=bool)]),
+        errors=np.concatenate([traces.errors, np.ones(extra, dtype=bool)]))
 
 
 def _latency_metric(run: Run) -> str | None:
@@ -186,6 +218,9 @@ def _sample(src: _Sources, which: str, name: str) -> Sample | str:
 def _latency_sample(src: _Sources, which: str, traces: Traces | None) -> Sample | str:
     """Latencies from the traces, else from a samples metric of latency_ms."""
     why: list[str] = []
+    if traces is not None and DROPPED in traces.missing:
+        # Not even from a latency metric of the same requests: the dropped ones are missing.
+        return f"the latency of {traces.missing[DROPPED]} dropped requests is unknown"
     if traces is not None:
         lack = traces.need("latency_ms")
         if lack is None:
@@ -217,16 +252,19 @@ _TRACE_FIELDS: dict[str, tuple[str, ...]] = {
 def _trace_sample(traces: Traces, name: str) -> Sample:
     """A non-latency quantity from traces that carry every field it needs."""
     shown = ", ".join(traces.files)
+    dropped = int(traces.missing.get(DROPPED, "0"))
     ones = np.ones(traces.n)
     f = traces.fields
     if name == "error_rate":
-        return Sample("proportion", shown, num=traces.errors.astype(np.float64), den=ones)
+        return Sample("proportion", shown, num=traces.errors.astype(np.float64), den=ones,
+                      dropped=dropped)
     if name == "requests":
         return Sample("total", shown, num=ones)
     if name == "cost_per_request_usd":
         return Sample("ratio", shown, num=f["cost_usd"], den=ones)
     if name == "cost_per_success_usd":
-        return Sample("ratio", shown, num=f["cost_usd"], den=traces.success.astype(np.float64))
+        return Sample("ratio", shown, num=f["cost_usd"], den=traces.success.astype(np.float64),
+                      dropped=dropped)
     if name == "tokens_per_request":
         return Sample("ratio", shown, num=f["input_tokens"] + f["output_tokens"], den=ones)
     return Sample("total", shown, num=f[name])
@@ -281,8 +319,16 @@ def _proportion_measure(sample: Sample, confidence: float) -> Measured:
     assert sample.num is not None
     n = int(sample.num.size)
     k = int(np.sum(sample.num))
+    notes: tuple[str, ...] = (f"{k:,} of {n:,} requests recorded an error",)
+    if sample.dropped:
+        notes = (*notes, _dropped_note(sample.dropped))
     return Measured(k / n, wilson_interval(k, n, confidence), "wilson", n, sample.source,
-                    notes=(f"{k:,} of {n:,} requests recorded an error",))
+                    notes=notes)
+
+
+def _dropped_note(count: int) -> str:
+    return (f"{count:,} requests counted by llm.usage have no trace: each counts as a failed "
+            "request")
 
 
 def _ratio_measure(sample: Sample, name: str, confidence: float) -> Measured | str:
@@ -310,6 +356,8 @@ def _success_notes(sample: Sample) -> tuple[str, ...]:
     succ = int(np.sum(sample.den))
     notes: tuple[str, ...] = (f"total cost {fmt(float(np.sum(sample.num)))} USD over "
                               f"{succ:,} successful of {n:,} requests",)
+    if sample.dropped:
+        notes = (*notes, _dropped_note(sample.dropped))
     if succ == 0:
         notes = (*notes, "no request succeeded: the cost per success is infinite")
     return notes

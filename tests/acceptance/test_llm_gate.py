@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gatekeeper.importers import ImportOptions, get_importer
 from gatekeeper.inputs.bundle import load_bundle
@@ -105,6 +106,28 @@ def test_malformed_trace_exits_2_naming_file_and_line(cli: Callable[..., Result]
     assert res.code == 2
     assert "Traceback" not in res.err
     assert "traces/requests.jsonl:7" in res.err and "latency_ms" in res.err
+
+
+def test_dropped_requests_count_as_failed(cli: Callable[..., Result], tmp_path: Path) -> None:
+    """Keeping only the traces of requests that went well: the requests llm.usage counts and the
+    traces lack are errors, and no latency quantile is computed without them."""
+    bundle = tmp_path / "b"
+    shutil.copytree(DEMO / "pass", bundle)
+    trace = bundle / "traces" / "requests.jsonl"
+    lines = trace.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if '"error": null' in line or '"error"' not in line][:380]
+    trace.write_text("".join(kept))
+    run = bundle / "run.yaml"
+    data = yaml.safe_load(run.read_text())
+    data["llm"]["usage"] = {"requests": 400}
+    run.write_text(yaml.safe_dump(data))
+    _, checks = check_json(cli, bundle)
+    errors = checks["budget:error_rate"]
+    assert errors["status"] == "block" and errors["observed"] >= 20 / 400
+    assert "20 requests counted by llm.usage have no trace: each counts as a failed request" \
+        in errors["notes"]
+    latency = checks["budget:latency_p95_ms"]
+    assert latency["status"] == "block" and "dropped requests" in latency["message"]
 
 
 # ---------------------------------------------------------------- real eval-tool outputs
