@@ -172,6 +172,10 @@ CASES = [
          ("run.yaml:", "metrics.accuracy", "outside the metric's range [0, 1]")),
     Case("boolean floor in the policy", lambda b, p: _edit(p, "min: 0.85", "min: true"),
          ("default.yaml", "metrics[0].min", "not a boolean")),
+    # The bundle is evidence, not configuration: it cannot name what it is compared with.
+    Case("bundle names its own registry", lambda b, p: _add_to_run(
+        b, "baseline: {registry: 'file:/tmp/weak', alias: production}\n"),
+         ("run.yaml:", "baseline", "unknown field")),
     # Credentials: refused wherever they appear, and never echoed (see the test below).
     Case("token in a param", lambda b, p: _edit(_run_yaml(b), "params:\n",
                                                  f"params:\n  api_key: {TOKEN}\n"),
