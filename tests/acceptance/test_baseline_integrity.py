@@ -46,15 +46,7 @@ def test_verdict_is_the_same_from_any_directory(tmp_path: Path) -> None:
 
 
 def test_pr_that_moves_the_baseline_alias_is_blocked(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    shutil.copytree(EXAMPLES / "registry", repo / "registry")
-    shutil.copytree(EXAMPLES / "bundles" / "block", repo / "bundle")
-    _policy(repo, "file:registry")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "main")
-    git(repo, "checkout", "-qb", "pr")
+    repo = _repo_with_registry(tmp_path)
     index = repo / "registry" / "sentiment-clf" / "index.json"
     data = json.loads(index.read_text())
     data["aliases"]["production"] = "1"  # a weaker baseline makes the candidate look better
