@@ -7,6 +7,7 @@ bundles give the same view, byte for byte once rendered.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -110,8 +111,6 @@ def _gate_rows(verdict: Verdict, ctx: ReportContext) -> list[GateRow]:
 
 
 def _replay(verdict: Verdict, ctx: ReportContext) -> str:
-    import shlex
-
     parts = ["gatekeeper", "check", verdict.candidate.path or "BUNDLE"]
     if verdict.policy.path:
         parts += ["--policy", verdict.policy.path]
