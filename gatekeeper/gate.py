@@ -42,6 +42,8 @@ from gatekeeper.models.verdict import (
 )
 from gatekeeper.policy.changes import BaseSource, resolve_policy
 from gatekeeper.policy.loader import LoadedPolicy
+from gatekeeper.policy.source import fetcher_for
+from gatekeeper.repo.git import git_toplevel
 
 if TYPE_CHECKING:
     from gatekeeper.github.settings import GitHubSettings
@@ -108,9 +110,6 @@ def base_source(inputs: GateInputs) -> BaseSource | None:
     """How to read files at the PR's base commit (git, else the contents API); None off PRs."""
     if inputs.base_ref is None:
         return None
-    from gatekeeper.policy.source import fetcher_for
-    from gatekeeper.repo.git import git_toplevel
-
     repo = git_toplevel(Path.cwd())
     if repo is None:
         raise InputError(f"--base-ref {inputs.base_ref} needs a git checkout "
@@ -138,8 +137,6 @@ def baseline_step(inputs: GateInputs, loaded: LoadedPolicy, bundle: Bundle,
 
 
 def _policy_root(policy_path: Path) -> Path:
-    from gatekeeper.repo.git import git_toplevel
-
     folder = policy_path.resolve().parent
     return git_toplevel(folder) or folder
 

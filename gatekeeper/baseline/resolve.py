@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gatekeeper.baseline.integrity import Fetch, integrity_problem
 from gatekeeper.baseline.lookup import ResolvedBaseline, age_days, lookup
+from gatekeeper.baseline.rollback import find_rollback_target
 from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, source_of
 from gatekeeper.errors import RegistryError, RegistryNotFoundError
@@ -99,8 +100,6 @@ def _staleness(policy: LoadedPolicy, resolved: ResolvedBaseline, as_of: date,
 
 def _rollback(policy: LoadedPolicy, resolved: ResolvedBaseline, model: str, workdir: Path,
               src: Source | None) -> tuple[RollbackTarget | None, list[Check]]:
-    from gatekeeper.baseline.rollback import find_rollback_target
-
     ref = policy.policy.baseline
     assert ref is not None
     required = policy.policy.envelope.required

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.inputs.bundle import Bundle, load_bundle
+from gatekeeper.inputs.envelope import missing_fields
 from gatekeeper.models.verdict import RollbackCandidate, RollbackTarget
 from gatekeeper.registry.interface import ModelVersion, Registry
-
-if TYPE_CHECKING:
-    from gatekeeper.inputs.bundle import Bundle
 
 DEFAULT_ROLLBACK_REQUIRED: tuple[str, ...] = (
     "code.commit",
@@ -42,6 +40,8 @@ def find_rollback_target(
 
     ``loaded`` maps version numbers to bundles the caller already has (the baseline, as a rule,
     which usually is the target): they are neither downloaded nor hashed a second time."""
+    # lazy: the file backend stays off checks whose policy names no registry (this module is
+    # on every check's import path; only the file backend's version order is used here)
     from gatekeeper.registry.file import version_key
 
     history = registry.alias_history(model, alias)
@@ -102,9 +102,6 @@ def _bundle_reasons(
     registry: Registry, version: ModelVersion, workdir: Path, required: Sequence[str],
     bundle: Bundle | None = None,
 ) -> list[str]:
-    from gatekeeper.inputs.bundle import load_bundle
-    from gatekeeper.inputs.envelope import missing_fields
-
     if bundle is None:
         try:
             path = registry.bundle_path(version, workdir)

@@ -64,7 +64,7 @@ from gatekeeper.models.common import Status
 from gatekeeper.models.policy import Budget
 from gatekeeper.models.run import Run
 from gatekeeper.models.verdict import Check, Source
-from gatekeeper.stats.types import Comparison
+from gatekeeper.stats.types import Comparison, Hypothesis
 
 DERIVED = ("cost_usd", "cost_per_request_usd", "cost_per_success_usd", "tokens_per_request",
            "input_tokens", "output_tokens", "requests", "error_rate")
@@ -300,6 +300,7 @@ def _from_usage(run: Run, name: str, no_sample: str) -> Measured | str:
 
 def _quantile_measure(sample: Sample, name: str, confidence: float, resamples: int,
                       seed: int) -> Measured:
+    # lazy: scipy.special (stats.quantile) stays off checks without a percentile budget
     from gatekeeper.stats.quantile import quantile_with_interval, tail_note
 
     assert sample.x is not None
@@ -314,6 +315,7 @@ def _quantile_measure(sample: Sample, name: str, confidence: float, resamples: i
 
 
 def _proportion_measure(sample: Sample, confidence: float) -> Measured:
+    # lazy: scipy.special (stats.proportion) stays off checks without an error_rate budget
     from gatekeeper.stats.proportion import wilson_interval
 
     assert sample.num is not None
@@ -332,6 +334,7 @@ def _dropped_note(count: int) -> str:
 
 
 def _ratio_measure(sample: Sample, name: str, confidence: float) -> Measured | str:
+    # lazy: scipy.special (stats.ratio) stays off checks without a per-request budget
     from gatekeeper.stats.ratio import ratio_of_means
 
     assert sample.num is not None and sample.den is not None
@@ -440,8 +443,9 @@ def _absolute(budget: Budget, m: Measured, confidence: float, src: Source | None
 def _compare(name: str, cand: Sample, base: Sample, confidence: float,
              resamples: int, seed: int) -> Comparison:
     """A stats Comparison of candidate vs baseline on the log-ratio scale."""
+    # lazy: scipy.special (stats.quantile, stats.ratio) stays off checks whose budgets are not
+    # compared with a baseline
     from gatekeeper.stats import quantile, ratio
-    from gatekeeper.stats.types import Hypothesis
 
     hyp = Hypothesis(confidence=confidence, higher_is_better=False)
     if cand.kind == "quantile":

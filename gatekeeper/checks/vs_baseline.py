@@ -34,11 +34,12 @@ from gatekeeper.inputs.scores import LoadedMetric, comparable_ids
 from gatekeeper.models.common import STATUS_ORDER, Status
 from gatekeeper.models.policy import MetricRule
 from gatekeeper.models.verdict import Check, Unmatched
+from gatekeeper.stats.decision import decide, more_samples_needed
+from gatekeeper.stats.multiplicity import AdjustMethod, adjust
 from gatekeeper.stats.types import Comparison, Hypothesis, Outcome
 
 if TYPE_CHECKING:
     from gatekeeper.checks.judge import NotComparable
-    from gatekeeper.stats.multiplicity import AdjustMethod
     from gatekeeper.stats.select import MetricData
 
 # Share of either side's example ids that may find no partner before a comparison cannot pass.
@@ -62,6 +63,7 @@ class _Result:
 
 def metric_data_pair(cand: LoadedMetric, base: LoadedMetric) -> tuple[MetricData, MetricData]:
     """Both sides as the stats engine takes them, with ids of one type so they can pair."""
+    # lazy: scipy (stats.select's methods) stays off checks with no vs_baseline rule
     from gatekeeper.stats.select import MetricData
 
     ids_c, ids_b = comparable_ids(cand.ids, base.ids)
@@ -77,8 +79,6 @@ def _baseline_point(loaded: LoadedMetric) -> float:
 
 def _compare(ctx: Evidence, i: int, rule: MetricRule,
              not_comparable: Mapping[str, NotComparable]) -> _Result | Check:
-    from gatekeeper.stats.decision import decide
-
     refused = _refusal(ctx, i, rule, not_comparable)
     if refused is not None:
         return refused
@@ -160,6 +160,7 @@ def _hypothesis(rule: MetricRule, samples: bool, base_point: float) -> Hypothesi
 def _comparison(ctx: Evidence, i: int, rule: MetricRule, hyp: Hypothesis, cand: LoadedMetric,
                 base: LoadedMetric) -> Comparison:
     """The method the data's shape calls for; a rule the data cannot serve is an input error."""
+    # lazy: scipy (stats.quantile, stats.select) stays off checks with no vs_baseline rule
     from gatekeeper.stats import quantile, select
 
     vs = rule.vs_baseline
@@ -236,6 +237,7 @@ def _examples_text(count: int, shown: tuple[str, ...]) -> str:
 def _p_worse(comp: Comparison, hyp: Hypothesis) -> float | None:
     """One-sided p-value for 'Δ_oriented < -m' from the normal approximation, used only to
     adjust a family of block decisions; the interval itself comes from the chosen method."""
+    # lazy: scipy.special (stats.dist) stays off checks with no vs_baseline rule
     from gatekeeper.stats.dist import norm_cdf
 
     if comp.se is None or comp.se <= 0 or comp.degenerate:
@@ -297,8 +299,6 @@ def _demotion_note(adjusted: float, hyp: Hypothesis) -> str:
 def _underpowered_note(ctx: Evidence, r: _Result, outcome: Outcome) -> str | None:
     """How many more examples (or seeds) per side would resolve an undecided comparison whose
     minimum detectable effect exceeds the margin; None when that is not the story."""
-    from gatekeeper.stats.decision import more_samples_needed
-
     comp, hyp = r.comparison, r.hypothesis
     undecided = outcome in (Outcome.INCONCLUSIVE, Outcome.NOT_IMPROVED, Outcome.NO_INFORMATION)
     if comp.mde is None or hyp.margin <= 0 or comp.mde <= hyp.margin or not undecided \
@@ -403,8 +403,6 @@ def run(ctx: Evidence, not_comparable: Mapping[str, NotComparable]) -> list[Chec
 
 def _adjusted(family: list[_Result], method: AdjustMethod) -> dict[int, float]:
     """The family's adjusted p-values by rule index; none for a single test or method none."""
-    from gatekeeper.stats.multiplicity import adjust
-
     if len(family) <= 1 or method == "none":
         return {}
     values = adjust([r.p_worse for r in family if r.p_worse is not None], method)

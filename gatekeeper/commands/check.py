@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import InputError
-from gatekeeper.gate import GateInputs, run_gate
 from gatekeeper.github.settings import report_server_url, settings_for_check
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report import REPORTERS, get_reporter
 from gatekeeper.report.context import ReportContext
 
 if TYPE_CHECKING:
+    from gatekeeper.gate import GateInputs
     from gatekeeper.github.settings import GitHubSettings
 
 DEFAULT_POLICY = Path("policies/default.yaml")
@@ -62,6 +62,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: numpy and the check families (the gate) stay off `gatekeeper --help` and
+    # `--version`, which import every command module to list it
+    from gatekeeper.gate import run_gate
+
     if args.template_dir is not None and not args.template_dir.is_dir():
         raise InputError(f"--template-dir {args.template_dir}: no such folder")
     environ = os.environ  # read here only; everything below gets what it needs passed in
@@ -78,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         if args.output_dir is not None:
             _write_outputs(args.output_dir, result.verdict, report_ctx)
         if settings is not None:
+            # lazy: requests and the GitHub publishing code stay off checks without --github
             from gatekeeper.commands.check_github import publish_verdict
 
             # Reporting problems are printed as warnings; they never change the exit code.
@@ -88,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
 
 def gate_inputs(args: argparse.Namespace, settings: GitHubSettings | None) -> GateInputs:
     """The command line (and, with --github, the event) as the gate's inputs."""
+    # lazy: numpy and the check families stay off `gatekeeper --help` and `--version`
+    from gatekeeper.gate import GateInputs
+
     base_ref = args.base_ref
     if base_ref is None and settings is not None:
         # Pull requests, merge groups and pushes are gated by the commit they land on.
@@ -113,6 +121,8 @@ def _print(report: str, *, github: bool) -> None:
 
 
 def _write_outputs(out_dir: Path, verdict: Verdict, report_ctx: ReportContext) -> None:
+    # lazy: jinja2 and the html, markdown, junit and model-card renderers stay off checks
+    # without --output-dir
     from gatekeeper.report.files import write_report_files
 
     try:

@@ -9,8 +9,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gatekeeper.github.publish import PublishRequest, client_for, publish
+from gatekeeper.github.runner import Annotation
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report import get_reporter
+from gatekeeper.report.comment import marker, render_comment
 from gatekeeper.report.context import ReportContext
 from gatekeeper.safe_text import one_line
 
@@ -21,14 +24,10 @@ MAX_ANNOTATIONS = 50  # more is noise on a PR; the report has every check
 
 
 def _comment_body(verdict: Verdict, ctx: ReportContext, policy_name: str) -> str:
-    from gatekeeper.report.comment import marker, render_comment
-
     return render_comment(verdict, ctx, marker=marker(policy_name))
 
 
 def annotations_for(verdict: Verdict) -> tuple[object, ...]:
-    from gatekeeper.github.runner import Annotation
-
     out = []
     for c in verdict.checks:
         if c.status == "pass" or not c.source or not c.source.file:
@@ -47,8 +46,6 @@ def publish_verdict(verdict: Verdict, ctx: ReportContext, settings: GitHubSettin
                     comment: bool, check_name: str, output_dir: Path | None) -> None:
     """Publish on the route ``settings`` allow; problems are printed as warnings, never raised
     for reporting, so they cannot change the gate's exit code."""
-    from gatekeeper.github.publish import PublishRequest, client_for, publish
-
     name = verdict.policy.name
     out_dir: Path = output_dir or Path(tempfile.mkdtemp(prefix="gatekeeper-report-"))
     rollback = ""

@@ -15,7 +15,7 @@ from typing import Any
 
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.bundle import load_bundle
-from gatekeeper.inputs.scores import load_metric
+from gatekeeper.stats.decision import decide
 from gatekeeper.stats.types import Hypothesis, Outcome
 
 LATENCY_QUANTILE = 0.5
@@ -36,8 +36,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _row(name: str, a: Any, b: Any, confidence: float, lower: bool, seed: int) -> dict[str, Any]:
+    # lazy: scipy and numpy (the stats methods, checks.vs_baseline) stay off `gatekeeper --help`
+    # and `--version`, which import every command module to list it
+    from gatekeeper.checks.vs_baseline import metric_data_pair
     from gatekeeper.stats import quantile, select
-    from gatekeeper.stats.decision import decide
 
     hyp = Hypothesis(confidence=confidence, margin=0.0, gain=0.0, require_improvement=True,
                      higher_is_better=not lower)
@@ -48,8 +50,6 @@ def _row(name: str, a: Any, b: Any, confidence: float, lower: bool, seed: int) -
             comp = quantile.compare_quantile(a.values, b.values, LATENCY_QUANTILE, hyp,
                                              resamples=2000, seed=seed)
         else:
-            from gatekeeper.checks.vs_baseline import metric_data_pair
-
             data_a, data_b = metric_data_pair(a, b)
             comp = select.compare(
                 data_a, data_b,
@@ -88,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"the bundles share no metric ({args.candidate}: "
                          f"{', '.join(sorted(a.run.metrics)) or 'none'}; {args.baseline}: "
                          f"{', '.join(sorted(b.run.metrics)) or 'none'})")
+    # lazy: numpy (inputs.scores, and checks.judge through checks.evidence) stays off
+    # `gatekeeper --help` and `--version`, which import every command module to list it
     from gatekeeper.checks.judge import describe, identity, judge_of
+    from gatekeeper.inputs.scores import load_metric
 
     rows = []
     for name in shared:

@@ -13,7 +13,6 @@ from typing import Any
 from gatekeeper.errors import ImporterError
 from gatekeeper.importers.interface import IMPORTERS, ImportOptions, get_importer
 from gatekeeper.importers.writer import write_drafts
-from gatekeeper.mlflow.rest import is_mlflow_uri
 
 
 def register(subparsers: Any) -> None:
@@ -55,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # lazy: requests (under mlflow.rest) stays off `gatekeeper --help` and `--version`, which
+    # import every command module to list it
+    from gatekeeper.mlflow.rest import is_mlflow_uri
+
     options = ImportOptions(
         model_name=args.model_name,
         run_id=args.run_id,
@@ -64,6 +67,7 @@ def _run(args: argparse.Namespace) -> int:
         force=args.force,
     )
     if args.tool == "mlflow" and is_mlflow_uri(args.source):
+        # lazy: the MLflow server importer stays off imports of local files
         from gatekeeper.importers.mlflow_server import import_server_run
 
         result = import_server_run(args.source, args.run_id, args.out, options)

@@ -8,8 +8,6 @@ import sys
 from typing import Any
 
 from gatekeeper.errors import GitHubError
-from gatekeeper.github.client import GitHubClient
-from gatekeeper.github.protect import ensure_release_ruleset
 from gatekeeper.github.runner import add_mask
 from gatekeeper.github.settings import GitHubSettings
 
@@ -34,6 +32,11 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: requests (the GitHub REST client) stays off `gatekeeper --help` and `--version`,
+    # which import every command module to list it
+    from gatekeeper.github.client import GitHubClient
+    from gatekeeper.github.protect import ensure_release_ruleset
+
     settings = GitHubSettings.from_environ(os.environ)
     token = settings.require_token()
     repo = args.repo or settings.require_repository()

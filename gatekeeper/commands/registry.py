@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.errors import InputError, Location
+from gatekeeper.errors import InputError, Location, RegistryError
+from gatekeeper.registry import open_registry
 from gatekeeper.registry.interface import Approval, ModelVersion, PromotionRefused, Registry
 
 DEFAULT_REGISTRY = "file:.gatekeeper/registry"
@@ -85,8 +86,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gatekeeper.registry import open_registry
-
     registry = open_registry(args.registry, base_dir=Path.cwd())
     handler = _ACTIONS.get(args.action)
     if handler is None:  # pragma: no cover - argparse allows only the actions below
@@ -133,6 +132,8 @@ def _search(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _rollback_target(args: argparse.Namespace, registry: Registry) -> int:
+    # lazy: pydantic, yaml and the models stay off `registry list`, `show`, `history`,
+    # `set-alias` and `archive`, which read and write only the registry's own records
     from gatekeeper.baseline.rollback import find_rollback_target
 
     alias, required = _rollback_rules(args)
@@ -149,13 +150,14 @@ def _rollback_rules(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
     """The alias and required envelope fields, as ``gatekeeper check`` would use them: the
     policy's ``envelope.required`` plus every ``--require`` (the default list when both are
     empty), and ``--alias``, else the policy's ``baseline.alias``, else production."""
+    # lazy: pydantic, yaml and the models stay off the registry commands that read and write
+    # only the registry's own records (list, show, history, set-alias, archive)
     from gatekeeper.baseline.rollback import DEFAULT_ROLLBACK_REQUIRED
+    from gatekeeper.policy.loader import load_policy
 
     required: list[str] = []
     alias = args.alias
     if args.policy is not None:
-        from gatekeeper.policy.loader import load_policy
-
         policy = load_policy(args.policy).policy
         required.extend(policy.envelope.required)
         if alias is None and policy.baseline is not None:
@@ -169,6 +171,8 @@ def _rollback_rules(args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
 
 
 def _promote(args: argparse.Namespace, registry: Registry) -> int:
+    # lazy: pydantic, yaml and the run model stay off the registry commands that read and write
+    # only the registry's own records (list, show, history, set-alias, archive)
     from gatekeeper.inputs.bundle import load_bundle
 
     bundle = load_bundle(args.bundle)
@@ -211,8 +215,6 @@ def _require_recorded_verdict(args: argparse.Namespace, registry: Registry, run_
                               sha: str) -> None:
     """Promotion moves what serves users: it needs a passing verdict for *this* bundle, given
     now (--verdict-file) or recorded when the same bundle was registered before."""
-    from gatekeeper.errors import RegistryError
-
     model = args.model or run_model
     try:
         versions = registry.list_versions(model)

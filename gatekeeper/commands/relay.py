@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.github.client import GitHubClient
-from gatekeeper.github.relay import relay
 from gatekeeper.github.runner import add_mask
 from gatekeeper.github.settings import GitHubSettings
 
@@ -30,6 +28,11 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # lazy: requests (the GitHub REST client) stays off `gatekeeper --help` and `--version`,
+    # which import every command module to list it
+    from gatekeeper.github.client import GitHubClient
+    from gatekeeper.github.relay import relay
+
     settings = GitHubSettings.from_environ(os.environ)
     token = settings.require_token()
     if settings.on_runner:

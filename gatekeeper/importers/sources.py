@@ -8,11 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.importers.interface import fail
+from gatekeeper.errors import ImporterError, Location
 
 # Tool outputs are parsed whole (JSON) or line by line (JSONL); refuse what cannot be sane.
 MAX_JSON_BYTES = 2 * 1024**3
 MAX_LINE_BYTES = 256 * 1024**2
+
+
+def fail(message: str, file: Path | str | None = None, *, line: int | None = None,
+         field: str | None = None) -> ImporterError:
+    return ImporterError(message, Location(file=str(file) if file is not None else None,
+                                           line=line, field=field))
 
 
 def check_size(path: Path, limit: int = MAX_JSON_BYTES) -> int:

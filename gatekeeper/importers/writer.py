@@ -14,22 +14,51 @@ import csv
 import hashlib
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from gatekeeper.importers.interface import Draft, ImportOptions, fail, slug
-from gatekeeper.importers.sources import format_score
+from gatekeeper.importers.sources import fail, format_score
 from gatekeeper.inputs.atomic import OutputError, replace_folder, stage_folder
 from gatekeeper.inputs.fileio import CHUNK, sha256_file
 from gatekeeper.models.run import RUN_SCHEMA, Run
 
 RUN_FILE = "run.yaml"
 _BUNDLE_MARKERS = ("run.yaml", "run.yml", "run.json")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    model_name: str | None = None  # overrides the model name the tool recorded
+    run_id: str | None = None  # default: derived from a sha256 of the input files
+    provider: str | None = None  # promptfoo: which provider's results
+    tasks: tuple[str, ...] = ()  # lm-eval: which tasks (default: all)
+    model: str | None = None  # Inspect eval-set: which model's log
+    force: bool = False  # replace an existing bundle at --out
+
+
+@dataclass
+class Draft:
+    """One bundle before it is written: run.yaml content plus the files it names."""
+
+    run: dict[str, Any]  # run.yaml without run_id (the writer fills it in)
+    label: str  # the model, for `--out DIR/{model}`
+    inputs: list[Path]  # source files whose bytes identify the run
+    files: dict[str, bytes] = field(default_factory=dict)  # bundle-relative path -> content
+    copies: dict[str, Path] = field(default_factory=dict)  # bundle-relative path -> source file
+    notes: list[str] = field(default_factory=list)  # what was skipped, and why
+
+
+def slug(text: str) -> str:
+    """A file-name-safe rendering of a tool's name for a task, metric or model."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")
+    return cleaned or "_"
 
 
 def score_csv(rows: Iterable[tuple[str, float]], clusters: Sequence[str] | None = None) -> bytes:

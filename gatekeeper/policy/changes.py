@@ -15,8 +15,10 @@ from gatekeeper.checks import ids
 from gatekeeper.checks.base import check
 from gatekeeper.errors import InputError
 from gatekeeper.models.verdict import Check, Source
+from gatekeeper.policy.diff import loosenings
 from gatekeeper.policy.loader import LoadedPolicy, load_policy
-from gatekeeper.policy.source import Fetch
+from gatekeeper.policy.source import Fetch, materialize, repo_relative
+from gatekeeper.policy.textdiff import unified_diff
 
 MAX_DIFF_LINES = 80
 
@@ -55,8 +57,6 @@ def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSourc
                    workdir: Path) -> PolicyOutcome:
     if base is None:
         return PolicyOutcome(load_policy(policy_path, target_branch=target_branch))
-    from gatekeeper.policy.source import materialize, repo_relative
-
     rel = repo_relative(policy_path, base.repo)
     base_path = materialize(rel, base.fetch, workdir / "base-policy")
     if base_path is None:
@@ -77,8 +77,6 @@ def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSourc
 
 
 def _text_diff(base_path: Path, policy_path: Path, rel: str) -> list[str]:
-    from gatekeeper.policy.textdiff import unified_diff
-
     base_text = base_path.read_text(encoding="utf-8")
     try:
         head_text: str | None = policy_path.read_text(encoding="utf-8")
@@ -89,8 +87,6 @@ def _text_diff(base_path: Path, policy_path: Path, rel: str) -> list[str]:
 
 def _change_check(policy_path: Path, target_branch: str | None, base_policy: LoadedPolicy,
                   rel: str, diff: list[str]) -> Check:
-    from gatekeeper.policy.diff import loosenings
-
     notes = [f"diff of {rel} (the base version gates this PR):", *diff]
     shown = {"notes": notes, "policy_diff": tuple(diff)}
     try:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from gatekeeper.errors import InputError, Location, PolicyError
+from gatekeeper.repo.git import text_at_ref
 
 if TYPE_CHECKING:
     from gatekeeper.github.settings import GitHubSettings
@@ -78,12 +79,13 @@ def materialize(policy_rel: str, fetch: Fetch, dest: Path) -> Path | None:
 def fetcher_for(repo_dir: Path, ref: str, settings: GitHubSettings | None) -> Fetch:
     """``git show`` when the base commit is in the checkout; else GitHub's contents API (a
     shallow ``actions/checkout`` has only the PR's merge commit)."""
-    from gatekeeper.github.contents import text_at_ref as api_text_at_ref
-
     git = git_fetcher(repo_dir, ref)
     if settings is None or not settings.token or not settings.repository:
         return git
+    # lazy: requests and the GitHub API client stay off checks without --base-ref and off those
+    # that read the base commit with git alone (no GitHub token or repository)
     from gatekeeper.github.client import GitHubClient
+    from gatekeeper.github.contents import text_at_ref as api_text_at_ref
 
     client = GitHubClient(settings.api_url, settings.token)
     repository = settings.repository
@@ -98,8 +100,6 @@ def fetcher_for(repo_dir: Path, ref: str, settings: GitHubSettings | None) -> Fe
 
 
 def git_fetcher(repo_dir: Path, ref: str) -> Fetch:
-    from gatekeeper.repo.git import text_at_ref
-
     def fetch(rel: str) -> str | None:
         return text_at_ref(repo_dir, ref, rel)
 

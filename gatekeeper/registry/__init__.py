@@ -15,6 +15,8 @@ from gatekeeper.registry.interface import Registry
 def open_registry(uri: str, *, base_dir: Path | None = None) -> Registry:
     """``base_dir`` resolves a relative ``file:`` path (the policy's folder, or the cwd)."""
     if uri.startswith("file:"):
+        # lazy: the file backend stays off checks whose policy names no registry and off
+        # `registry list`, `show`, `history` and `search` on an MLflow registry
         from gatekeeper.registry.file import FileRegistry
 
         raw = uri[len("file:"):]
@@ -26,6 +28,8 @@ def open_registry(uri: str, *, base_dir: Path | None = None) -> Registry:
         return FileRegistry(path, uri=uri)
     if uri.startswith(("mlflow+http://", "mlflow+https://")):
         try:
+            # lazy: the MLflow backend (requests, the REST client) stays off every check and
+            # registry command on a file registry
             from gatekeeper.registry.mlflow import MlflowRegistry
         except ModuleNotFoundError as exc:  # pragma: no cover - shipped with the package
             raise RegistryError(f"MLflow backend unavailable: {exc}") from exc

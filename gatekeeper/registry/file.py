@@ -38,7 +38,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from gatekeeper.errors import ConcurrencyError, Location, RegistryError, RegistryNotFoundError
+from gatekeeper.errors import (
+    ConcurrencyError,
+    GatekeeperError,
+    Location,
+    RegistryError,
+    RegistryNotFoundError,
+)
 from gatekeeper.inputs.atomic import OutputError, write_atomic
 from gatekeeper.registry.interface import (
     AliasEvent,
@@ -208,7 +214,8 @@ class FileRegistry(Registry):
         return self._model_dir(version.model) / "versions" / version.version
 
     def run_info(self, version: ModelVersion) -> RunInfo:
-        from gatekeeper.errors import GatekeeperError
+        # lazy: pydantic, yaml and the run model stay off `registry list`, `show`, `history`,
+        # `set-alias` and `archive`; search reads each version's run
         from gatekeeper.inputs.bundle import load_bundle
 
         path = self.bundle_path(version, Path("."))
@@ -470,7 +477,8 @@ def run_info_from_run(run: Any, bundle: Any = None) -> RunInfo:
 
 def per_example_mean(bundle: Any, name: str) -> float | None:
     """The mean per-example score of metric ``name``; None when its file cannot be read."""
-    from gatekeeper.errors import GatekeeperError
+    # lazy: numpy (inputs.scores) stays off every registry command but search and a promote to
+    # MLflow, the two that summarise a run's scores
     from gatekeeper.inputs.scores import load_metric
 
     try:
@@ -571,6 +579,8 @@ def _copy_synced(src: str, dst: str) -> str:
 
 
 def _check_staged_hash(staging: Path, expected: str) -> None:
+    # lazy: pydantic, yaml and the run model stay off `registry list`, `show`, `history`,
+    # `set-alias` and `archive`; promote re-reads the staged bundle
     from gatekeeper.inputs.bundle import load_bundle
 
     actual = load_bundle(staging).sha256()

@@ -163,6 +163,8 @@ class Registry(ABC):
     ) -> list[ModelVersion]:
         """Versions matching ``expression`` (see ``gatekeeper.registry.search``), optionally
         only those whose run names ``parent_run_id`` (a sweep's trials)."""
+        # lazy: the expression parser (4 ms of dataclasses, as much as a backend) stays off
+        # every check and every registry command but search
         from gatekeeper.registry.search import search_versions
 
         return search_versions(self, expression, model=model, parent_run_id=parent_run_id)

@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+import yaml
 
 from gatekeeper.errors import RegistryError, RegistryNotFoundError
 from gatekeeper.mlflow.rest import (
@@ -246,8 +247,6 @@ class MlflowRegistry(Registry):
             if self._client.download_tree(f"{root}/{BUNDLE_DIR}", dest, max_files=MAX_FILES):
                 return dest
         # A version registered by MLflow itself: describe its run as a bundle (run.yaml only).
-        import yaml
-
         document = run_document(version.model, str(version.version), run)
         (dest / "run.yaml").write_text(yaml.safe_dump(document, sort_keys=True),
                                        encoding="utf-8")
@@ -266,6 +265,8 @@ class MlflowRegistry(Registry):
         run_id: str,
         tags: Mapping[str, str] | None = None,
     ) -> ModelVersion:
+        # lazy: pydantic and the run model stay off MLflow registry reads (list, show, history,
+        # search) and alias moves; only promote reads a bundle
         from gatekeeper.inputs.bundle import load_bundle
 
         _check_name(model)
@@ -387,6 +388,8 @@ class MlflowRegistry(Registry):
         return dict(payload["run"])
 
     def _log_run_data(self, run_uuid: str, bundle: Any) -> None:
+        # lazy: the file backend stays off `registry list`, `show`, `history` and `search` on
+        # an MLflow registry; only promote logs its run summary
         from gatekeeper.registry.file import run_info_from_run
 
         run = bundle.run

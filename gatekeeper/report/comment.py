@@ -12,6 +12,8 @@ import re
 
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report.context import ReportContext
+from gatekeeper.report.escape import link_url, md
+from gatekeeper.report.view import ICON
 
 COMMENT_LIMIT = 65_536  # characters: GitHub's limit for an issue comment body
 MARKER_PREFIX = "<!-- gatekeeper:comment"
@@ -40,8 +42,6 @@ def marker(policy_name: str) -> str:
 
 
 def _where(ctx: ReportContext) -> str:
-    from gatekeeper.report.escape import link_url
-
     url = ctx.details_url
     if url and url.startswith(("https://", "http://")):
         target = link_url(url)
@@ -59,6 +59,8 @@ def render_comment(
     verdict: Verdict, ctx: ReportContext, *, marker: str, limit: int = COMMENT_LIMIT
 ) -> str:
     """``marker`` + newline + the report, at most ``limit`` characters whatever the bundle."""
+    # lazy: jinja2 (the markdown renderer) stays off `gatekeeper relay`, which imports this
+    # module (through github.comment) for the marker only
     from gatekeeper.report.markdown import render_markdown
 
     if "\n" in marker or not marker.startswith("<!--") or not marker.endswith("-->"):
@@ -86,9 +88,6 @@ def render_comment(
 
 def _minimal(verdict: Verdict, ctx: ReportContext, room: int) -> str:
     """Headline and counts only; every value is capped, so this fits any sane limit."""
-    from gatekeeper.report.escape import md
-    from gatekeeper.report.view import ICON
-
     c = verdict.counts
     text = (
         f"## {ICON[verdict.verdict]} gatekeeper: **{verdict.verdict}** · policy "

@@ -12,28 +12,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from gatekeeper.inputs.atomic import OutputError, write_all_atomic
-from gatekeeper.models.verdict import Verdict
+from gatekeeper.models.verdict import Verdict, verdict_json
+from gatekeeper.report import html, junit
+from gatekeeper.report.comment import marker, render_comment
 from gatekeeper.report.context import ReportContext
+from gatekeeper.report.markdown import render_markdown
+from gatekeeper.report.model_card import render_model_card
 
 FILES = ("verdict.json", "report.md", "report.html", "junit.xml", "model_card.md", "comment.md")
 
 
 def comment_marker(policy_name: str) -> str:
     """The sticky comment's marker, as the GitHub client looks for it."""
-    from gatekeeper.report.comment import marker
-
     return marker(policy_name)
 
 
 def write_report_files(out_dir: Path, verdict: Verdict, ctx: ReportContext) -> dict[str, Path]:
     """verdict.json, report.md, report.html, junit.xml, model_card.md (with Hugging Face front
     matter) and comment.md (marker + report, within GitHub's comment limit)."""
-    from gatekeeper.models.verdict import verdict_json
-    from gatekeeper.report import html, junit
-    from gatekeeper.report.comment import render_comment
-    from gatekeeper.report.markdown import render_markdown
-    from gatekeeper.report.model_card import render_model_card
-
     contents = {
         "verdict.json": verdict_json(verdict),
         "report.md": render_markdown(verdict, ctx),

@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from gatekeeper.models.verdict import Verdict
+from gatekeeper.report import templating
+from gatekeeper.report.comparisons import ComparisonRow
 from gatekeeper.report.context import ReportContext
+from gatekeeper.report.forest import ForestRow, forest_svg_rows
+from gatekeeper.report.view import build_view
 
 TEMPLATE = "report.html.j2"
 SVG_WIDTH, PLOT_X0, PLOT_W = 900, 200, 420
 
 
 def render(verdict: Verdict, context: ReportContext) -> str:
-    from gatekeeper.report import templating
-    from gatekeeper.report.comparisons import ComparisonRow
-    from gatekeeper.report.forest import ForestRow, forest_svg_rows
-    from gatekeeper.report.view import build_view
-
     def forest(comps: list[ComparisonRow]) -> list[ForestRow]:
         return forest_svg_rows(comps, PLOT_X0, PLOT_W)
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from markupsafe import Markup
+
 from gatekeeper.models.verdict import Verdict
+from gatekeeper.report import templating
 from gatekeeper.report.context import ReportContext
+from gatekeeper.report.view import build_view
 
 TEMPLATE = "report.md.j2"
 SECTIONS = ("forest", "changes", "reproducibility", "passing")  # the ones a comment may drop
@@ -24,11 +28,6 @@ def render_markdown(
     cut_note: str | None = None,
 ) -> str:
     """The report; ``omit`` leaves out whole sections and ``max_items`` caps listed checks."""
-    from markupsafe import Markup
-
-    from gatekeeper.report import templating
-    from gatekeeper.report.view import build_view
-
     unknown = set(omit) - set(SECTIONS)
     if unknown:
         raise ValueError(f"unknown report sections: {sorted(unknown)}")

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 from gatekeeper.models.verdict import Verdict
+from gatekeeper.report import templating
 from gatekeeper.report.context import ReportContext
+from gatekeeper.report.escape import clean_text
+from gatekeeper.report.markdown import _tidy
+from gatekeeper.report.view import build_view
 
 TEMPLATE = "model_card.md.j2"
 EVAL_SPLITS = ("test", "eval", "evaluation", "validation", "val", "dev")
 
 
 def _eval_dataset(ctx: ReportContext) -> dict[str, str]:
-    from gatekeeper.report.escape import clean_text
-
     run = ctx.candidate.run if ctx.candidate is not None else None
     out: dict[str, str] = {}
     if run is not None and run.llm is not None and run.llm.dataset is not None:
@@ -47,11 +51,6 @@ def _hub_dataset(name: str, sha256: str | None, version: str | None) -> dict[str
 
 def front_matter(verdict: Verdict, ctx: ReportContext) -> str:
     """``---``-fenced YAML: Hugging Face ``model-index`` (plus a few card fields)."""
-    import yaml
-
-    from gatekeeper.report.escape import clean_text
-    from gatekeeper.report.view import build_view
-
     view = build_view(verdict, ctx)
     run = ctx.candidate.run if ctx.candidate is not None else None
     task = "other"
@@ -78,10 +77,6 @@ def front_matter(verdict: Verdict, ctx: ReportContext) -> str:
 
 
 def render_model_card(verdict: Verdict, ctx: ReportContext, *, front: bool = False) -> str:
-    from gatekeeper.report import templating
-    from gatekeeper.report.markdown import _tidy
-    from gatekeeper.report.view import build_view
-
     text = _tidy(templating.render("markdown", TEMPLATE, ctx.template_dir,
                                    v=build_view(verdict, ctx)))
     return (front_matter(verdict, ctx) if front else "") + text

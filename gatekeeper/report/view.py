@@ -7,6 +7,7 @@ bundles give the same view, byte for byte once rendered.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -130,8 +131,6 @@ def replay_command(verdict: Verdict, as_of: str | None = None) -> list[str]:
 
 
 def _replay(verdict: Verdict, ctx: ReportContext) -> str:
-    import shlex
-
     parts = replay_command(verdict, ctx.as_of)
     return code_block_text(" ".join(shlex.quote(x) for x in parts), 600)
 

@@ -6,18 +6,30 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+from gatekeeper.cli import COMMANDS
 from tests.conftest import ROOT
 
 HEAVY = ("scipy.stats", "scipy.optimize", "jinja2", "requests", "mlflow")
+# What `--help`, `--version` and the registry's bookkeeping commands never need.
+NEVER_FOR_HELP = ("numpy", "scipy", "jinja2", "requests")
+MODELS = ("pydantic", "yaml", "numpy")
 
 
-def _loaded(policy: str, fmt: str) -> set[str]:
+def _loaded_by(argv: list[str], watch: tuple[str, ...]) -> set[str]:
+    """The modules of ``watch`` in sys.modules after ``gatekeeper ARGV`` in a fresh process."""
     code = (
-        "import sys\n"
+        "import contextlib, io, sys\n"
         "from gatekeeper.cli import main\n"
-        f"main(['check', 'examples/bundles/pass', '--policy', {policy!r}, '--format', {fmt!r},"
-        " '--as-of', '2026-11-26'])\n"
-        f"print('LOADED:' + ' '.join(m for m in {HEAVY!r} + ('scipy',) if m in sys.modules))\n"
+        "out = io.StringIO()\n"
+        "try:\n"
+        "    with contextlib.redirect_stdout(out):\n"
+        f"        code = main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "assert code == 0, (code, out.getvalue())\n"
+        f"print('LOADED:' + ' '.join(m for m in {watch!r} if m in sys.modules))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
@@ -25,6 +37,11 @@ def _loaded(policy: str, fmt: str) -> set[str]:
     last = proc.stdout.rstrip("\n").splitlines()[-1]
     assert last.startswith("LOADED:")
     return set(last[len("LOADED:"):].split())
+
+
+def _loaded(policy: str, fmt: str) -> set[str]:
+    return _loaded_by(["check", "examples/bundles/pass", "--policy", policy, "--format", fmt,
+                       "--as-of", "2026-11-26"], (*HEAVY, "scipy"))
 
 
 def test_floors_only_policy_loads_no_scipy_jinja_or_requests() -> None:
@@ -35,3 +52,27 @@ def test_baseline_comparison_loads_scipy_special_only() -> None:
     loaded = _loaded("policies/default.yaml", "json")
     assert "scipy" in loaded
     assert loaded.isdisjoint(HEAVY)
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"]],
+                         ids=["--version", "--help"])
+def test_version_and_help_load_no_numpy_or_requests(argv: list[str]) -> None:
+    # Both build the parser of every command: each command module keeps its heavy imports in
+    # the function that runs it.
+    assert _loaded_by(argv, NEVER_FOR_HELP) == set()
+
+
+@pytest.mark.parametrize("command", COMMANDS.names())
+def test_help_of_a_command_loads_no_numpy_or_requests(command: str) -> None:
+    assert _loaded_by([command, "--help"], NEVER_FOR_HELP) == set()
+
+
+@pytest.mark.parametrize("action", [["list"], ["list", "--model", "sentiment-clf"],
+                                    ["show", "3", "--model", "sentiment-clf"],
+                                    ["history", "--model", "sentiment-clf"]],
+                         ids=lambda a: " ".join(a))
+def test_registry_bookkeeping_loads_no_models(action: list[str]) -> None:
+    # Listing and showing read the registry's own records: no bundle, so no pydantic models,
+    # YAML or score arrays.
+    argv = ["registry", *action, "--registry", "file:examples/registry"]
+    assert _loaded_by(argv, (*MODELS, *NEVER_FOR_HELP)) == set()
