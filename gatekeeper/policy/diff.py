@@ -352,6 +352,34 @@ def _walk(before: Any, after: Any, path: Path_, out: list[tuple[Path_, Any, Any]
     out.append((path, before, after))
 
 
+def _project(top: Any, over: Any) -> Any:
+    """The part of ``top`` that the override ``over`` sets."""
+    if isinstance(top, dict) and isinstance(over, dict):
+        return {k: _project(top.get(k, _MISSING), v) for k, v in over.items()}
+    return top
+
+
+def _override_effect(path: Path_, before: Any, after: Any, top_old: dict[str, Any],
+                     top_new: dict[str, Any]) -> list[tuple[Path_, Any, Any]]:
+    """An override added (or removed) changes, for its branches, what it sets: judged against
+    the policy without it, leaf by leaf."""
+    out: list[tuple[Path_, Any, Any]] = []
+    if before is _MISSING and isinstance(after, dict):
+        _walk(_project(top_new, after), after, path, out)
+    elif after is _MISSING and isinstance(before, dict):
+        _walk(before, _project(top_old, before), path, out)
+    return out or [(path, before, after)]
+
+
+# A missing judge or llm section is read as these (checks/judge.py, checks/llm.py).
+_ABSENT_SECTIONS = {"judge": {"pin": None, "metrics": [], "on_mismatch": "block"},
+                    "llm": {"one_change_at_a_time": False, "on_violation": "block"}}
+
+
+def _with_sections(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, **{k: v for k, v in _ABSENT_SECTIONS.items() if data.get(k) is None}}
+
+
 def _num(value: Any, default: float) -> float:
     return default if value is None or value is _MISSING else float(value)
 
@@ -500,10 +528,13 @@ RULES: dict[Path_, Classify] = {
     ("llm",): _presence("llm section"),
     ("llm", "one_change_at_a_time"): _flag("one change at a time", True),
     ("llm", "on_violation"): _status("llm on_violation"),
-    ("multiplicity", "method"): _ranked("multiplicity method", MULTIPLICITY_STRICTNESS),
+    ("multiplicity", "method"): _ranked(
+        "multiplicity method", {k: -v for k, v in MULTIPLICITY_STRICTNESS.items()}),
     ("stats", "resamples"): _higher_is_stricter("resamples", 0),
     ("stats", "seed"): _always("seed changed", "loosened"),
-    ("branches", "*"): _presence("branch override", loosen_when_removed=True),
+    # Reached only when an added or removed override sets nothing the policy does not.
+    ("branches", "*"): lambda before, after: (
+        "branch override removed" if after is _MISSING else "branch override added", "neutral"),
 }
 
 
@@ -551,9 +582,15 @@ def structured_diff(old: dict[str, Any], new: dict[str, Any],
     old_raws: dict[Path_, tuple[str | int, ...]] = {}
     new_raws: dict[Path_, tuple[str | int, ...]] = {}
     found: list[tuple[Path_, Any, Any]] = []
-    _walk(normalize(old, old_raws), normalize(new, new_raws), (), found)
+    old_n = normalize(_with_sections(old), old_raws)
+    new_n = normalize(_with_sections(new), new_raws)
+    _walk(old_n, new_n, (), found)
+    expanded = [item for path, before, after in found
+                for item in (_override_effect(path, before, after, old_n, new_n)
+                             if len(path) == 2 and path[0] == "branches"
+                             else [(path, before, after)])]
     changes: list[Change] = []
-    for path, before, after in found:
+    for path, before, after in expanded:
         if path == ("metadata", "version"):
             continue
         rule, direction = classify(path, before, after)
