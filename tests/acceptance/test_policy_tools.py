@@ -213,3 +213,28 @@ def test_a_case_that_cannot_run_is_a_failure(cli: Cli, tmp_path: Path) -> None:
     res = cli("test", str(case))
     assert res.code == 1
     assert "error:" in res.out and res.out.splitlines()[-1] == "0 passed, 1 failed"
+
+
+@pytest.mark.parametrize("name", ["default", "llm-app", "release"])
+def test_show_loads_back_to_the_effective_policy(cli: Cli, name: str) -> None:
+    from gatekeeper.policy.loader import load_policy
+
+    res = cli("policy", "show", f"policies/{name}.yaml")
+    effective = load_policy(POLICIES / f"{name}.yaml").policy
+    assert yaml.safe_load(res.out) == effective.model_dump(mode="json", by_alias=True,
+                                                           exclude={"extends"})
+    leaves = [line for line in res.out.splitlines() if not line.endswith((":", "-"))]
+    assert leaves and all("  # " in line for line in leaves)
+
+
+def test_validate_names_the_parent_file_for_a_problem_in_a_parent(cli: Cli,
+                                                                  tmp_path: Path) -> None:
+    (tmp_path / "parent.yaml").write_text(BAD)
+    child = tmp_path / "child.yaml"
+    child.write_text("apiVersion: gatekeeper/v1\nkind: Policy\nmetadata: {name: c, version: 1}\n"
+                     "extends: parent.yaml\n")
+    res = cli("policy", "validate", str(child))
+    assert res.code == 2
+    parent = tmp_path / "parent.yaml"
+    assert f"{parent}:8: baseline.on_mising: unknown field: did you mean `on_missing`?" in \
+        res.out.splitlines()
