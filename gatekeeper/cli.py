@@ -24,6 +24,8 @@ COMMANDS: LazyTable[Register] = LazyTable("command", {
     "check": "gatekeeper.commands.check:register",
     "compare": "gatekeeper.commands.compare:register",
     "schema": "gatekeeper.commands.schema:register",
+    "policy": "gatekeeper.commands.policy:register",
+    "test": "gatekeeper.commands.test:register",
     "registry": "gatekeeper.commands.registry:register",
     "import": "gatekeeper.commands.importer:register",
     "protect": "gatekeeper.commands.protect:register",

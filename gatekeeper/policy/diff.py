@@ -20,6 +20,7 @@ never above Holm's, and Holm's never above Bonferroni's). A move down that ranki
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gatekeeper.models.common import STATUS_ORDER
@@ -257,3 +258,353 @@ def loosenings(base: Policy, head: Policy) -> list[str]:
         *_branches(base, head),
         *_waivers(base, head),
     ]
+
+
+# --- The structured diff of two effective policies (``gatekeeper policy diff``) ----------------
+#
+# Both policies are dumped to plain data, their keyed lists turned into mappings (metrics and
+# budgets by name, waivers by check, required fields and judged metrics as sets), and walked
+# together: each differing leaf, or each section present on one side only, is one change,
+# classified by the rule it touches. ``loosenings()`` above stays the gate's own list.
+
+_MISSING: Any = object()
+Path_ = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str  # dotted, list items by name: metrics.accuracy.min
+    rule: str  # what kind of change, e.g. "floor lowered"
+    before: Any
+    after: Any
+    direction: str  # "loosened" | "tightened" | "neutral"
+    file: str | None = None
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "rule": self.rule, "before": _plain(self.before),
+                "after": _plain(self.after), "direction": self.direction,
+                "file": self.file, "line": self.line}
+
+
+@dataclass(frozen=True)
+class PolicyDiff:
+    version_bumped: bool
+    changes: tuple[Change, ...]
+
+    @property
+    def meaning_changed(self) -> bool:
+        return any(not c.path.startswith("metadata.") for c in self.changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"version_bumped": self.version_bumped,
+                "changes": [c.as_dict() for c in self.changes]}
+
+
+def _plain(value: Any) -> Any:
+    return None if value is _MISSING else value
+
+
+def _keyed(items: list[Any], key: str, raw: tuple[str | int, ...],
+           raws: dict[Path_, tuple[str | int, ...]], path: Path_) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i, item in enumerate(items):
+        name = str(item.get(key)) if isinstance(item, dict) else str(item)
+        while name in out:  # two waivers for one check: keep both
+            name += "'"
+        out[name] = True if not isinstance(item, dict) else item
+        raws[(*path, name)] = (*raw, i)
+    return out
+
+
+_KEYS = {"metrics": "metric", "budgets": "name", "waivers": "check"}
+_SETS = {("envelope", "required"), ("judge", "metrics")}
+
+
+def normalize(data: dict[str, Any], raws: dict[Path_, tuple[str | int, ...]],
+              path: Path_ = (), raw: tuple[str | int, ...] = ()) -> dict[str, Any]:
+    """Lists keyed by identity; ``raws`` maps a keyed path back to its list index."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        here, here_raw = (*path, str(key)), (*raw, key)
+        rel = here[-2:] if len(here) >= 2 else here
+        if isinstance(value, list) and (len(here) == 1 or (path[:1] == ("branches",)
+                                        and len(here) == 3)) and key in _KEYS:
+            items = _keyed(value, _KEYS[key], here_raw, raws, here)
+            out[key] = {k: normalize(v, raws, (*here, k), raws[(*here, k)])
+                        if isinstance(v, dict) else v for k, v in items.items()}
+        elif isinstance(value, list) and rel in _SETS:
+            out[key] = _keyed(value, "", here_raw, raws, here)
+        elif isinstance(value, dict):
+            out[key] = normalize(value, raws, here, here_raw)
+        else:
+            out[key] = value
+    return out
+
+
+def _walk(before: Any, after: Any, path: Path_, out: list[tuple[Path_, Any, Any]]) -> None:
+    if before == after:
+        return
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in [*before, *(k for k in after if k not in before)]:
+            _walk(before.get(key, _MISSING), after.get(key, _MISSING), (*path, key), out)
+        return
+    out.append((path, before, after))
+
+
+def _project(top: Any, over: Any) -> Any:
+    """The part of ``top`` that the override ``over`` sets."""
+    if isinstance(top, dict) and isinstance(over, dict):
+        return {k: _project(top.get(k, _MISSING), v) for k, v in over.items()}
+    return top
+
+
+def _override_effect(path: Path_, before: Any, after: Any, top_old: dict[str, Any],
+                     top_new: dict[str, Any]) -> list[tuple[Path_, Any, Any]]:
+    """An override added (or removed) changes, for its branches, what it sets: judged against
+    the policy without it, leaf by leaf."""
+    out: list[tuple[Path_, Any, Any]] = []
+    if before is _MISSING and isinstance(after, dict):
+        _walk(_project(top_new, after), after, path, out)
+    elif after is _MISSING and isinstance(before, dict):
+        _walk(before, _project(top_old, before), path, out)
+    return out or [(path, before, after)]
+
+
+# A missing judge or llm section is read as these (checks/judge.py, checks/llm.py).
+_ABSENT_SECTIONS = {"judge": {"pin": None, "metrics": [], "on_mismatch": "block"},
+                    "llm": {"one_change_at_a_time": False, "on_violation": "block"}}
+
+
+def _with_sections(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, **{k: v for k, v in _ABSENT_SECTIONS.items() if data.get(k) is None}}
+
+
+def _num(value: Any, default: float) -> float:
+    return default if value is None or value is _MISSING else float(value)
+
+
+def _status(rule: str) -> Callable[[Any, Any], tuple[str, str]]:
+    def classify(before: Any, after: Any) -> tuple[str, str]:
+        b, a = STATUS_ORDER.get(before, 2), STATUS_ORDER.get(after, 2)
+        if a < b:
+            return f"{rule} softened", "loosened"
+        return (f"{rule} hardened", "tightened") if a > b else (f"{rule} changed", "neutral")
+    return classify
+
+
+def _higher_is_stricter(rule: str, missing: float) -> Callable[[Any, Any], tuple[str, str]]:
+    """Floors, min_seeds, confidence, resamples: raising one tightens."""
+    def classify(before: Any, after: Any) -> tuple[str, str]:
+        b, a = _num(before, missing), _num(after, missing)
+        if a < b:
+            return f"{rule} lowered", "loosened"
+        return (f"{rule} raised", "tightened") if a > b else (f"{rule} changed", "neutral")
+    return classify
+
+
+def _lower_is_stricter(rule: str, missing: float,
+                       words: tuple[str, str] = ("raised", "lowered")
+                       ) -> Callable[[Any, Any], tuple[str, str]]:
+    """Ceilings, budgets, margins, ages: raising one loosens."""
+    def classify(before: Any, after: Any) -> tuple[str, str]:
+        b, a = _num(before, missing), _num(after, missing)
+        if a > b:
+            return f"{rule} {words[0]}", "loosened"
+        return ((f"{rule} {words[1]}", "tightened") if a < b
+                else (f"{rule} changed", "neutral"))
+    return classify
+
+
+def _flag(rule: str, strict: Any) -> Callable[[Any, Any], tuple[str, str]]:
+    """A switch or choice whose ``strict`` value is the strict one."""
+    def classify(before: Any, after: Any) -> tuple[str, str]:
+        if before == strict:
+            return f"{rule} dropped", "loosened"
+        return (f"{rule} required", "tightened") if after == strict else (f"{rule} changed",
+                                                                         "neutral")
+    return classify
+
+
+def _always(rule: str, direction: str) -> Callable[[Any, Any], tuple[str, str]]:
+    return lambda before, after: (rule, direction)
+
+
+def _ranked(rule: str, strictness: dict[str, int]) -> Callable[[Any, Any], tuple[str, str]]:
+    def classify(before: Any, after: Any) -> tuple[str, str]:
+        b, a = strictness.get(before, 0), strictness.get(after, 0)
+        if a > b:
+            return f"{rule} softened", "loosened"
+        return (f"{rule} hardened", "tightened") if a < b else (f"{rule} changed", "neutral")
+    return classify
+
+
+def _presence(noun: str, loosen_when_removed: bool = True
+              ) -> Callable[[Any, Any], tuple[str, str]]:
+    """A rule, section or entry present on one side only."""
+    def classify(before: Any, after: Any) -> tuple[str, str]:
+        removed = after is _MISSING or after is None
+        if removed:
+            return f"{noun} removed", "loosened" if loosen_when_removed else "tightened"
+        if before is _MISSING or before is None:
+            return f"{noun} added", "tightened" if loosen_when_removed else "loosened"
+        return f"{noun} changed", "neutral"
+    return classify
+
+
+def _waiver_expiry(before: Any, after: Any) -> tuple[str, str]:
+    if str(after) > str(before):
+        return "waiver extended", "loosened"
+    return "waiver shortened", "tightened"
+
+
+def _range(before: Any, after: Any) -> tuple[str, str]:
+    if before is None:
+        return "range added", "tightened"
+    return "range changed", "loosened"  # it decides how a missing example scores
+
+
+# The classification table: a path pattern ("*" is one name) → how a change there is judged.
+Classify = Callable[[Any, Any], tuple[str, str]]
+RULES: dict[Path_, Classify] = {
+    ("metadata", "*"): _always("metadata changed", "neutral"),
+    ("extends",): _always("extends changed", "neutral"),
+    ("baseline",): _presence("baseline section"),
+    ("baseline", "registry"): _always("baseline registry changed", "loosened"),
+    ("baseline", "model"): _always("baseline model changed", "loosened"),
+    ("baseline", "alias"): _always("baseline alias changed", "loosened"),
+    ("baseline", "version"): _always("baseline version pin changed", "loosened"),
+    ("baseline", "max_age_days"): _lower_is_stricter("baseline max age", float("inf")),
+    ("baseline", "on_missing"): _status("baseline on_missing"),
+    ("baseline", "on_unverified"): _status("baseline on_unverified"),
+    ("baseline", "on_registry_error"): _ranked("baseline on_registry_error",
+                                               {"block": 0, "error": 1}),
+    ("envelope", "required", "*"): _presence("required field"),
+    ("envelope", "min_seeds"): _higher_is_stricter("min_seeds", 0),
+    ("envelope", "require_clean_code"): _flag("clean code", True),
+    ("envelope", "on_missing"): _status("envelope on_missing"),
+    ("metrics", "*"): _presence("rule"),
+    ("metrics", "*", "min"): _higher_is_stricter("floor", float("-inf")),
+    ("metrics", "*", "max"): _lower_is_stricter("ceiling", float("inf")),
+    ("metrics", "*", "range"): _range,
+    ("metrics", "*", "higher_is_better"): _always("direction changed", "loosened"),
+    ("metrics", "*", "on_fail"): _status("on_fail"),
+    ("metrics", "*", "on_inconclusive"): _status("on_inconclusive"),
+    ("metrics", "*", "vs_baseline"): _presence("baseline comparison"),
+    ("metrics", "*", "vs_baseline", "confidence"): _higher_is_stricter("confidence", 0),
+    ("metrics", "*", "vs_baseline", "margin"): _lower_is_stricter("margin", 0,
+                                                                  ("widened", "narrowed")),
+    ("metrics", "*", "vs_baseline", "margin_rel"): _lower_is_stricter(
+        "relative margin", 0, ("widened", "narrowed")),
+    ("metrics", "*", "vs_baseline", "min_gain"): _higher_is_stricter("required gain", 0),
+    ("metrics", "*", "vs_baseline", "require"): _flag("improvement", "superior"),
+    ("metrics", "*", "vs_baseline", "require_full_overlap"): _flag("full overlap", True),
+    ("metrics", "*", "vs_baseline", "missing"): _ranked("missing examples",
+                                                        {"fail": 0, "drop": 1}),
+    ("metrics", "*", "vs_baseline", "max_missing_fraction"): _lower_is_stricter(
+        "max_missing_fraction", 0),
+    ("metrics", "*", "vs_baseline", "method"): _always("comparison method changed", "loosened"),
+    ("metrics", "*", "vs_baseline", "aggregate"): _always("comparison aggregate changed",
+                                                          "loosened"),
+    ("metrics", "*", "vs_baseline", "quantile"): _always("comparison quantile changed",
+                                                         "loosened"),
+    ("budgets", "*"): _presence("rule"),
+    ("budgets", "*", "max"): _lower_is_stricter("budget", float("inf")),
+    ("budgets", "*", "min"): _higher_is_stricter("budget minimum", float("-inf")),
+    ("budgets", "*", "on_exceed"): _status("on_exceed"),
+    ("budgets", "*", "vs_baseline"): _presence("budget ratio limit"),
+    ("budgets", "*", "vs_baseline", "max_ratio"): _lower_is_stricter("budget ratio",
+                                                                     float("inf")),
+    ("budgets", "*", "vs_baseline", "confidence"): _higher_is_stricter("confidence", 0),
+    ("judge",): _presence("judge section"),
+    ("judge", "pin"): _presence("judge pin"),
+    ("judge", "pin", "*"): _always("judge pin changed", "loosened"),
+    ("judge", "metrics", "*"): _presence("judged metric"),
+    ("judge", "on_mismatch"): _status("judge on_mismatch"),
+    ("waivers", "*"): _presence("waiver", loosen_when_removed=False),
+    ("waivers", "*", "expires"): _waiver_expiry,
+    ("waivers", "*", "approved_by"): _always("waiver approver changed", "loosened"),
+    ("waivers", "*", "*"): _always("waiver changed", "neutral"),
+    ("llm",): _presence("llm section"),
+    ("llm", "one_change_at_a_time"): _flag("one change at a time", True),
+    ("llm", "on_violation"): _status("llm on_violation"),
+    ("multiplicity", "method"): _ranked(
+        "multiplicity method", {k: -v for k, v in MULTIPLICITY_STRICTNESS.items()}),
+    ("stats", "resamples"): _higher_is_stricter("resamples", 0),
+    ("stats", "seed"): _always("seed changed", "loosened"),
+    # Reached only when an added or removed override sets nothing the policy does not.
+    ("branches", "*"): lambda before, after: (
+        "branch override removed" if after is _MISSING else "branch override added", "neutral"),
+}
+
+
+def _match(path: Path_) -> Classify | None:
+    exact = [p for p in RULES if len(p) == len(path)
+             and all(a in ("*", b) for a, b in zip(p, path, strict=True))]
+    # The most specific pattern wins: fewer wildcards.
+    exact.sort(key=lambda p: p.count("*"))
+    return RULES[exact[0]] if exact else None
+
+
+def classify(path: Path_, before: Any, after: Any) -> tuple[str, str]:
+    """The rule a change touches and its direction."""
+    if len(path) > 2 and path[0] == "branches":
+        rule, direction = classify(path[2:], before, after)
+        return f"{rule} (branch override {path[1]!r})", direction
+    found = _match(path)
+    if found is None:
+        return "changed", "neutral"
+    return found(before, after)
+
+
+def version_grew(before: Any, after: Any) -> bool:
+    if isinstance(before, int) and isinstance(after, int):
+        return after > before
+    def parts(v: Any) -> tuple[int, ...] | None:
+        try:
+            return tuple(int(p) for p in str(v).split("."))
+        except ValueError:
+            return None
+    b, a = parts(before), parts(after)
+    if b is not None and a is not None:
+        return a > b
+    return str(after) != str(before)
+
+
+Locate = Callable[[tuple[str | int, ...]], "tuple[str | None, int | None]"]
+
+
+def structured_diff(old: dict[str, Any], new: dict[str, Any],
+                    old_locate: Locate | None = None,
+                    new_locate: Locate | None = None) -> PolicyDiff:
+    """``old``/``new``: effective policies as ``Policy.model_dump(mode="json", by_alias=True)``;
+    the ``locate`` functions map a raw field path to (file, line)."""
+    old_raws: dict[Path_, tuple[str | int, ...]] = {}
+    new_raws: dict[Path_, tuple[str | int, ...]] = {}
+    found: list[tuple[Path_, Any, Any]] = []
+    old_n = normalize(_with_sections(old), old_raws)
+    new_n = normalize(_with_sections(new), new_raws)
+    _walk(old_n, new_n, (), found)
+    expanded = [item for path, before, after in found
+                for item in (_override_effect(path, before, after, old_n, new_n)
+                             if len(path) == 2 and path[0] == "branches"
+                             else [(path, before, after)])]
+    changes: list[Change] = []
+    for path, before, after in expanded:
+        if path == ("metadata", "version"):
+            continue
+        rule, direction = classify(path, before, after)
+        removed = after is _MISSING
+        locate = old_locate if removed else new_locate
+        file, line = (locate(_raw(path, old_raws if removed else new_raws))
+                      if locate else (None, None))
+        changes.append(Change(".".join(path), rule, before, after, direction, file, line))
+    bumped = version_grew(old["metadata"]["version"], new["metadata"]["version"])
+    return PolicyDiff(bumped, tuple(changes))
+
+
+def _raw(path: Path_, raws: dict[Path_, tuple[str | int, ...]]) -> tuple[str | int, ...]:
+    for n in range(len(path), 0, -1):
+        if path[:n] in raws:
+            return (*raws[path[:n]], *path[n:])
+    return path

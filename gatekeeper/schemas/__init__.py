@@ -31,9 +31,16 @@ def schema_text(name: str) -> str:
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
+# The same files at a stable path of the repository, for editors' `$schema=` links; only in a
+# checkout (a wheel has no such folder).
+PUBLISHED = HERE.parent.parent / "schemas"
+
+
 def write_all() -> None:
+    targets = [HERE, PUBLISHED] if PUBLISHED.is_dir() else [HERE]
     for name, (_, _, filename) in SCHEMAS.items():
-        (HERE / filename).write_text(schema_text(name), encoding="utf-8")
+        for folder in targets:
+            (folder / filename).write_text(schema_text(name), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -250,3 +251,248 @@ def test_unlisting_a_judged_metric_loosens() -> None:
     assert loosenings(pol("helpfulness tone"), pol("tone")) == [
         "helpfulness is no longer listed as judged (its judge is not checked)"]
     assert loosenings(pol("tone"), pol("helpfulness tone")) == []
+
+
+# --- The structured diff (`gatekeeper policy diff`) ----------------------------------------------
+
+def _structured(base: Data, head: Data) -> list[tuple[str, str, str]]:
+    from gatekeeper.policy.diff import structured_diff
+
+    dump = lambda d: _policy(d).model_dump(mode="json", by_alias=True)  # noqa: E731
+    return [(c.path, c.rule, c.direction)
+            for c in structured_diff(dump(base), dump(head)).changes]
+
+
+@pytest.mark.parametrize("change", [c for name, c, _ in LOOSENINGS if name != "override added"],
+                         ids=[name for name, _, _ in LOOSENINGS if name != "override added"])
+def test_every_loosening_is_a_loosened_change(change: Callable[[Data], None]) -> None:
+    """The structured diff agrees with ``loosenings()``: each of its cases is loosened."""
+    head = copy.deepcopy(BASE)
+    change(head)
+    found = _structured(BASE, head)
+    assert found and {d for _, _, d in found} == {"loosened"}, found
+
+
+def test_an_empty_override_added_is_neutral() -> None:
+    head = _changed(_set("branches", "hotfix/*", value={"metrics": []}))
+    found = _structured(BASE, head.model_dump(mode="json", by_alias=True))
+    assert found == [("branches.hotfix/*", "branch override added", "neutral")]
+
+
+def test_tightening_is_classified_tightened() -> None:
+    head = copy.deepcopy(BASE)
+    _tighten(head)
+    found = _structured(BASE, head)
+    assert len(found) == 9
+    assert {d for _, _, d in found} == {"tightened"}, found
+
+
+# The acceptance table: a parent policy and a child that extends it, edited one way at a time,
+# in either file or in the child's branch override, each change judged on the effective policies.
+PARENT: Data = {
+    "apiVersion": "gatekeeper/v1", "kind": "Policy",
+    "metadata": {"name": "parent", "version": 1},
+    "baseline": {"registry": "file:reg", "alias": "production", "max_age_days": 30},
+    "envelope": {"required": ["code.commit", "seeds"], "min_seeds": 5},
+    "metrics": [
+        {"metric": "accuracy", "min": 0.85, "range": [0, 1],
+         "vs_baseline": {"confidence": 0.95, "margin": 0.01}},
+        {"metric": "latency_ok", "max": 0.2},
+    ],
+}
+CHILD: Data = {
+    "apiVersion": "gatekeeper/v1", "kind": "Policy",
+    "metadata": {"name": "child", "version": 4},
+    "extends": "parent.yaml",
+    "metrics": [{"metric": "accuracy", "on_inconclusive": "block"}],
+    "budgets": [{"name": "cost_usd", "max": 10, "vs_baseline": {"max_ratio": 1.2}}],
+    "waivers": [{"check": "budget:cost_usd", "reason": "r", "approved_by": "alice",
+                 "expires": "2026-12-31"}],
+    "judge": {"pin": {"model": "judge-1"}, "metrics": ["accuracy"]},
+    "llm": {"one_change_at_a_time": True},
+    "multiplicity": {"method": "holm"},
+    "branches": {"release/*": {"envelope": {"min_seeds": 10},
+                               "metrics": [{"metric": "accuracy", "min": 0.9}]}},
+}
+def _append(*path: str, value: Any) -> Callable[[Data], None]:
+    def change(data: Data) -> None:
+        node: Any = data
+        for key in path:
+            node = node[key]
+        node.append(value)
+    return change
+
+
+L, T, N = "loosened", "tightened", "neutral"
+OVR = " (branch override 'release/*')"
+
+# (id, file edited, edit, target branch, path, rule, direction)
+TABLE: list[tuple[str, str, Callable[[Data], None], str | None, str, str, str]] = [
+    ("parent floor lowered", "parent", _set("metrics", 0, "min", value=0.8), None,
+     "metrics.accuracy.min", "floor lowered", L),
+    ("parent floor raised", "parent", _set("metrics", 0, "min", value=0.9), None,
+     "metrics.accuracy.min", "floor raised", T),
+    ("parent ceiling raised", "parent", _set("metrics", 1, "max", value=0.3), None,
+     "metrics.latency_ok.max", "ceiling raised", L),
+    ("parent margin widened", "parent", _set("metrics", 0, "vs_baseline", "margin", value=0.05),
+     None, "metrics.accuracy.vs_baseline.margin", "margin widened", L),
+    ("parent margin narrowed", "parent", _set("metrics", 0, "vs_baseline", "margin", value=0),
+     None, "metrics.accuracy.vs_baseline.margin", "margin narrowed", T),
+    ("parent confidence lowered", "parent",
+     _set("metrics", 0, "vs_baseline", "confidence", value=0.9), None,
+     "metrics.accuracy.vs_baseline.confidence", "confidence lowered", L),
+    ("parent confidence raised", "parent",
+     _set("metrics", 0, "vs_baseline", "confidence", value=0.99), None,
+     "metrics.accuracy.vs_baseline.confidence", "confidence raised", T),
+    ("parent required field removed", "parent", _set("envelope", "required", value=["seeds"]),
+     None, "envelope.required.code.commit", "required field removed", L),
+    ("parent required field added", "parent",
+     _set("envelope", "required", value=["code.commit", "seeds", "data[*].sha256"]), None,
+     "envelope.required.data[*].sha256", "required field added", T),
+    ("parent min_seeds lowered", "parent", _set("envelope", "min_seeds", value=3), None,
+     "envelope.min_seeds", "min_seeds lowered", L),
+    ("parent rule removed", "parent", _set("metrics", value=[PARENT["metrics"][0]]), None,
+     "metrics.latency_ok", "rule removed", L),
+    ("parent missing drop", "parent", _set("metrics", 0, "vs_baseline", "missing", value="drop"),
+     None, "metrics.accuracy.vs_baseline.missing", "missing examples softened", L),
+    ("parent range changed", "parent", _set("metrics", 0, "range", value=[0, 100]), None,
+     "metrics.accuracy.range", "range changed", L),
+    ("parent baseline alias changed", "parent", _set("baseline", "alias", value="staging"), None,
+     "baseline.alias", "baseline alias changed", L),
+    ("parent max age raised", "parent", _set("baseline", "max_age_days", value=90), None,
+     "baseline.max_age_days", "baseline max age raised", L),
+    ("parent on_fail softened", "parent", _set("metrics", 0, "on_fail", value="warn"), None,
+     "metrics.accuracy.on_fail", "on_fail softened", L),
+    ("child on_inconclusive softened", "child",
+     _set("metrics", 0, "on_inconclusive", value="warn"), None,
+     "metrics.accuracy.on_inconclusive", "on_inconclusive softened", L),
+    ("child rule added", "child", _append("metrics", value={"metric": "f1", "min": 0.5}), None,
+     "metrics.f1", "rule added", T),
+    ("child budget raised", "child", _set("budgets", 0, "max", value=20), None,
+     "budgets.cost_usd.max", "budget raised", L),
+    ("child budget lowered", "child", _set("budgets", 0, "max", value=5), None,
+     "budgets.cost_usd.max", "budget lowered", T),
+    ("child budget ratio raised", "child",
+     _set("budgets", 0, "vs_baseline", "max_ratio", value=1.5), None,
+     "budgets.cost_usd.vs_baseline.max_ratio", "budget ratio raised", L),
+    ("child budget removed", "child", _set("budgets", value=[]), None,
+     "budgets.cost_usd", "rule removed", L),
+    ("child waiver added", "child",
+     _append("waivers", value={"check": "metric:accuracy:min", "reason": "r",
+                               "approved_by": "bob", "expires": "2026-12-01"}), None,
+     "waivers.metric:accuracy:min", "waiver added", L),
+    ("child waiver extended", "child", _set("waivers", 0, "expires", value="2027-06-30"), None,
+     "waivers.budget:cost_usd.expires", "waiver extended", L),
+    ("child waiver removed", "child", _set("waivers", value=[]), None,
+     "waivers.budget:cost_usd", "waiver removed", T),
+    ("child waiver approver changed", "child", _set("waivers", 0, "approved_by", value="eve"),
+     None, "waivers.budget:cost_usd.approved_by", "waiver approver changed", L),
+    ("child judge pin removed", "child", _drop("judge", "pin"), None,
+     "judge.pin", "judge pin removed", L),
+    ("child judged metric removed", "child", _set("judge", "metrics", value=[]), None,
+     "judge.metrics.accuracy", "judged metric removed", L),
+    ("child one change off", "child", _drop("llm"), None,
+     "llm.one_change_at_a_time", "one change at a time dropped", L),
+    # Larger adjusted p-values block less: bonferroni is the loosest for blocking.
+    ("child multiplicity softened", "child",
+     _set("multiplicity", "method", value="bonferroni"), None,
+     "multiplicity.method", "multiplicity method softened", L),
+    ("child multiplicity hardened", "child", _set("multiplicity", "method", value="bh"), None,
+     "multiplicity.method", "multiplicity method hardened", T),
+    ("child seed changed", "child", _set("stats", value={"seed": 3}), None,
+     "stats.seed", "seed changed", L),
+    ("child description", "child", _set("metadata", "description", value="x"), None,
+     "metadata.description", "metadata changed", N),
+    ("override floor lowered (raw)", "child",
+     _set("branches", "release/*", "metrics", 0, "min", value=0.8), None,
+     "branches.release/*.metrics.accuracy.min", "floor lowered" + OVR, L),
+    ("override floor lowered (effective)", "child",
+     _set("branches", "release/*", "metrics", 0, "min", value=0.8), "release/1",
+     "metrics.accuracy.min", "floor lowered", L),
+    ("override min_seeds raised", "child",
+     _set("branches", "release/*", "envelope", "min_seeds", value=20), None,
+     "branches.release/*.envelope.min_seeds", "min_seeds raised" + OVR, T),
+    ("override removed", "child", _set("branches", value={}), None,
+     "branches.release/*.envelope.min_seeds", "min_seeds lowered" + OVR, L),
+    ("override added", "child",
+     _set("branches", "hotfix/*", value={"metrics": [{"metric": "accuracy", "on_fail": "warn"}]}),
+     None, "branches.hotfix/*.metrics.accuracy.on_fail", "on_fail softened (branch override "
+     "'hotfix/*')", L),
+    ("parent change masked by the override", "parent", _set("metrics", 0, "min", value=0.7),
+     "release/1", "", "", N),
+]
+
+
+def _write(folder: Path, parent: Data, child: Data) -> Path:
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "parent.yaml").write_text(yaml.safe_dump(parent, sort_keys=False))
+    (folder / "child.yaml").write_text(yaml.safe_dump(child, sort_keys=False))
+    return folder / "child.yaml"
+
+
+def _loaded_diff(tmp_path: Path, which: str, edit: Callable[[Data], None],
+                 branch: str | None) -> tuple[Any, Any]:
+    from gatekeeper.policy.diff import structured_diff
+    from gatekeeper.policy.loader import load_policy
+
+    parent, child = copy.deepcopy(PARENT), copy.deepcopy(CHILD)
+    edit(parent if which == "parent" else child)
+    old = load_policy(_write(tmp_path / "old", PARENT, CHILD), target_branch=branch,
+                      root=tmp_path)
+    new = load_policy(_write(tmp_path / "new", parent, child), target_branch=branch,
+                      root=tmp_path)
+
+    def locator(loaded: Any) -> Any:
+        return lambda p: (loaded.location(*p).file, loaded.location(*p).line)
+
+    dump = lambda x: x.policy.model_dump(mode="json", by_alias=True)  # noqa: E731
+    return structured_diff(dump(old), dump(new), locator(old), locator(new)), new
+
+
+@pytest.mark.parametrize(("which", "edit", "branch", "path", "rule", "direction"),
+                         [row[1:] for row in TABLE], ids=[row[0] for row in TABLE])
+def test_acceptance_table(tmp_path: Path, which: str, edit: Callable[[Data], None],
+                          branch: str | None, path: str, rule: str, direction: str) -> None:
+    diff, _new = _loaded_diff(tmp_path, which, edit, branch)
+    found = [(c.path, c.rule, c.direction) for c in diff.changes]
+    if not path:  # the release override sets the floor: the parent's edit changes nothing
+        assert found == []
+        return
+    assert (path, rule, direction) in found, found
+    assert {c.direction for c in diff.changes} == {direction}, found
+    assert diff.version_bumped is False
+    assert diff.meaning_changed is (direction != N)
+    change = next(c for c in diff.changes if c.path == path)
+    if which == "parent" and change.after is not None and direction != L:
+        assert change.file is not None and change.file.endswith("parent.yaml"), change
+
+
+def test_the_table_is_large_enough() -> None:
+    assert len(TABLE) >= 30
+    assert any(row[1] == "parent" for row in TABLE) and any(row[3] for row in TABLE)
+
+
+@pytest.mark.parametrize(("old", "new", "grew"), [
+    (1, 2, True), (2, 2, False), (3, 2, False), ("1.2", "1.10", True), ("1.2", "1.2", False),
+    ("a", "b", True),
+])
+def test_version_growth(old: Any, new: Any, grew: bool) -> None:
+    from gatekeeper.policy.diff import version_grew
+
+    assert version_grew(old, new) is grew
+
+
+def test_a_version_bump_is_seen(tmp_path: Path) -> None:
+    def edit(data: Data) -> None:
+        data["metadata"]["version"] = 5
+        data["budgets"][0]["max"] = 20
+
+    diff, _ = _loaded_diff(tmp_path, "child", edit, None)
+    assert diff.version_bumped is True
+    assert [c.path for c in diff.changes] == ["budgets.cost_usd.max"]
+    assert diff.changes[0].file is not None and diff.changes[0].file.endswith("child.yaml")
+    change = diff.changes[0]
+    assert change.line is not None
+    assert "max: 20" in Path(change.file).read_text().splitlines()[change.line - 1]
