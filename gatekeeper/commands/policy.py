@@ -43,6 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    # lazy: bundle loading (numpy) stays off `gatekeeper --help`, which imports every command
     from gatekeeper.policy.validate import kind_of, validate
 
     failed = False
@@ -60,6 +61,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    # lazy: the renderer is loaded only by `policy show`, not by `gatekeeper --help`
     from gatekeeper.policy.show import as_json, as_yaml
 
     loaded = load_policy(args.policy, target_branch=args.target_branch)
@@ -83,6 +85,7 @@ def _dump(loaded: LoadedPolicy) -> dict[str, Any]:
 
 
 def _base_policy(path: Path, ref: str, workdir: Path, branch: str | None) -> LoadedPolicy:
+    # lazy: git and base-commit reading are loaded only by `policy diff --base-ref`
     from gatekeeper.policy.source import git_fetcher, materialize, repo_relative
     from gatekeeper.repo.git import git_toplevel
 
@@ -97,6 +100,7 @@ def _base_policy(path: Path, ref: str, workdir: Path, branch: str | None) -> Loa
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    # lazy: the diff engine is loaded only by `policy diff`, not by `gatekeeper --help`
     from gatekeeper.policy.diff import structured_diff
 
     expected = 1 if args.base_ref else 2

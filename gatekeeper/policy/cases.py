@@ -93,6 +93,8 @@ def _spec(case: Path) -> dict[str, Any]:
 
 
 def run_case(case: Path) -> CaseResult:
+    # lazy: the whole gate (numpy, scipy) stays off `gatekeeper --help`, which imports
+    # commands/test.py and so this module
     from gatekeeper.gate import GateInputs, run_gate
 
     try:

@@ -16,10 +16,12 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from gatekeeper.errors import GatekeeperError
+from gatekeeper.inputs.bundle import find_run_file, load_bundle
 from gatekeeper.inputs.yamlio import nearest, read_document, render_path
 from gatekeeper.models.policy import Policy
 from gatekeeper.models.run import Run
 from gatekeeper.policy import loader
+from gatekeeper.repo.git import git_toplevel
 
 RUN_NAMES = ("run.yaml", "run.yml", "run.json")
 SourceMap = dict[tuple[str | int, ...], tuple[str, int, int]]
@@ -87,8 +89,6 @@ def problems_of(exc: ValidationError, root: type[BaseModel], sources: SourceMap,
 def _validate_policy(path: Path) -> list[Problem]:
     shown = str(path)
     try:
-        from gatekeeper.repo.git import git_toplevel
-
         folder = path.resolve().parent
         root = (git_toplevel(folder) or folder).resolve()
         data, sources = loader._read(path, shown, (), root)
@@ -144,8 +144,6 @@ def _validate_run(path: Path, bundle: Path | None) -> list[Problem]:
     except ValidationError as exc:
         return problems_of(exc, Run, sources, shown)
     if bundle is not None:
-        from gatekeeper.inputs.bundle import load_bundle
-
         try:
             load_bundle(bundle)  # paths, hashes' files, the schema line
         except GatekeeperError as exc:
@@ -172,8 +170,6 @@ def kind_of(path: Path) -> str | None:
 def validate(path: Path) -> list[Problem]:
     kind = kind_of(path)
     if kind == "bundle":
-        from gatekeeper.inputs.bundle import find_run_file
-
         try:
             run_file = find_run_file(path, str(path))
         except GatekeeperError as exc:
