@@ -25,10 +25,11 @@ from gatekeeper import __version__
 from gatekeeper.baseline.resolve import BaselineOutcome, BaselineSource, resolve_baseline
 from gatekeeper.checks.evidence import Evidence
 from gatekeeper.checks.families import evaluate
-from gatekeeper.checks.waivers import apply_waivers
+from gatekeeper.checks.waivers import apply_enforcement, apply_waivers
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.bundle import Bundle, load_bundle
 from gatekeeper.models.common import worst
+from gatekeeper.models.policy import rule_check_ids
 from gatekeeper.models.verdict import (
     BaselineInfo,
     CandidateRef,
@@ -84,7 +85,10 @@ def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
     evidence = Evidence(policy=policy.loaded, bundle=bundle, as_of=inputs.as_of,
                         baseline=baseline.bundle)
     checks = [*policy.checks, *baseline.checks, *evaluate(evidence)]
-    checks = apply_waivers(checks, policy.loaded.policy.waivers, inputs.as_of)
+    rules = policy.loaded.policy
+    checks = apply_enforcement(checks, set(rule_check_ids(rules, "advisory")))
+    checks = apply_waivers(checks, rules.waivers, inputs.as_of,
+                           hard=set(rule_check_ids(rules, "hard")))
     if policy.annotation is not None:
         head = policy.annotation
         checks = [c.model_copy(update={"source": head.source(c.source)}) for c in checks]

@@ -39,7 +39,7 @@ BASE: Data = {
     "stats": {"seed": 0, "resamples": 10_000},
     "branches": {"release/*": {"envelope": {"min_seeds": 10}}},
     "waivers": [{"check": "budget:error_rate", "reason": "flaky", "approved_by": "alice",
-                 "expires": "2026-12-31"}],
+                 "ticket": "OPS-1", "expires": "2026-12-31"}],
 }
 
 
