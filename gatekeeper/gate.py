@@ -41,7 +41,7 @@ from gatekeeper.models.verdict import (
     Verdict,
     exit_code_for,
 )
-from gatekeeper.policy.changes import BaseSource, resolve_policy
+from gatekeeper.policy.changes import Approvals, BaseSource, resolve_policy
 from gatekeeper.policy.loader import LoadedPolicy
 
 if TYPE_CHECKING:
@@ -63,6 +63,9 @@ class GateInputs:
     base_ref: str | None = None  # on PRs: read the policy and registry record at this ref
     # For reading the base commit through GitHub's contents API when the checkout is shallow.
     github: GitHubSettings | None = None
+    # On PRs: who approved the change (its reviews, read by the command). None: no platform to
+    # ask, so a change that needs approval blocks and says why.
+    approvals: Approvals | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,8 @@ def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
     """``workdir`` holds downloaded baselines and the base-branch policy; it must outlive the
     reporters, which may read the bundles' files."""
     base = base_source(inputs)
-    policy = resolve_policy(inputs.policy, inputs.target_branch, base, workdir)
+    policy = resolve_policy(inputs.policy, inputs.target_branch, base, workdir,
+                            inputs.approvals)
     bundle = load_bundle(inputs.bundle)
     baseline = baseline_step(inputs, policy.loaded, bundle, base, workdir)
     evidence = Evidence(policy=policy.loaded, bundle=bundle, as_of=inputs.as_of,
