@@ -14,11 +14,11 @@ from tests.conftest import AS_OF, EXAMPLES, run_subprocess
 POLICY = """apiVersion: gatekeeper/v1
 kind: Policy
 metadata: {name: repo-policy, version: 1}
-approvers: [alice]
 envelope:
   required: [code.commit, seeds]
 metrics:
   - {metric: accuracy, min: FLOOR}
+approvers: [alice]
 """
 
 
