@@ -8,6 +8,7 @@ dismissed, or followed by a request for changes, approves nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,6 +18,8 @@ from gatekeeper.github.settings import GitHubSettings
 from gatekeeper.policy.changes import NO_PLATFORM, Approvals
 
 _DECISIVE = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
+# A merge queue's branch names the pull request it tests: gh-readonly-queue/<base>/pr-<n>-<sha>.
+_QUEUE_BRANCH = re.compile(r"(?:refs/heads/)?gh-readonly-queue/.+/pr-(\d+)-[0-9a-f]+")
 
 
 def approving_logins(reviews: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
@@ -37,12 +40,21 @@ def fetch_approvals(settings: GitHubSettings | None) -> Approvals:
     ``policy:approval`` check says what went wrong and blocks)."""
     if settings is None or not settings.token:
         return NO_PLATFORM
-    if settings.pr_number is None or settings.repository is None:
+    pr_number = settings.pr_number or _queued_pr(settings.event)
+    if pr_number is None or settings.repository is None:
         return Approvals(unavailable=f"a {settings.event_name or 'non-PR'} event has no pull "
                                      "request whose reviews could approve the change")
     client = GitHubClient(settings.api_url, settings.token)
-    path = f"/repos/{settings.repository}/pulls/{settings.pr_number}/reviews"
+    path = f"/repos/{settings.repository}/pulls/{pr_number}/reviews"
     try:
         return Approvals(approving_logins(client.paginate(path)))
     except GitHubError as exc:
         return Approvals(unavailable=f"the pull request's reviews could not be read: {exc}")
+
+
+def _queued_pr(event: Mapping[str, Any]) -> int | None:
+    """The pull request a merge group tests (its approvals were given there)."""
+    group = event.get("merge_group")
+    head_ref = group.get("head_ref") if isinstance(group, Mapping) else None
+    match = _QUEUE_BRANCH.fullmatch(head_ref) if isinstance(head_ref, str) else None
+    return int(match.group(1)) if match else None

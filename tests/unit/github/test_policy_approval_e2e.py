@@ -68,7 +68,8 @@ def commit(repo: Path, files: dict[str, str]) -> None:
 
 
 def run_check(repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
-              policy: str = "policies/gate.yaml") -> tuple[int, dict[str, Any]]:
+              policy: str = "policies/gate.yaml", queue: bool = False
+              ) -> tuple[int, dict[str, Any]]:
     base_sha = git(repo, "rev-parse", "main").strip()
     head_sha = git(repo, "rev-parse", "HEAD").strip()
 
@@ -80,6 +81,13 @@ def run_check(repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytes
     edited = tmp_path / "edited"
     edited.mkdir(exist_ok=True)
     environ["GITHUB_EVENT_PATH"] = str(event_copy(edited, "pull_request.opened.1.json", edit))
+    if queue:  # the merge queue tests the PR's commit on top of the base
+        queue_ref = f"refs/heads/gh-readonly-queue/main/pr-{PR}-{base_sha}"
+        group = {"merge_group": {"head_sha": head_sha, "base_sha": base_sha,
+                                 "base_ref": "refs/heads/main", "head_ref": queue_ref}}
+        (edited / "merge_group.json").write_text(json.dumps(group))
+        environ.update(GITHUB_EVENT_NAME="merge_group", GITHUB_SHA=head_sha,
+                       GITHUB_EVENT_PATH=str(edited / "merge_group.json"))
     for key in list(os.environ):
         if key.startswith("GITHUB_") or key.startswith("GATEKEEPER_GITHUB"):
             monkeypatch.delenv(key, raising=False)
@@ -173,3 +181,15 @@ def test_a_new_policy_file_blocks(
     assert code == 1
     assert checks["policy:approval"]["status"] == "block"
     assert "adds policies/new.yaml" in checks["policy:approval"]["message"]
+
+
+def test_the_merge_queue_reads_the_approvals_of_the_queued_pull_request(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")})
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, queue=True)
+    assert code == 1 and checks["policy:approval"]["status"] == "block"
+    github.add_review(PR, "alice", "APPROVED")
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, queue=True)
+    assert code == 0, checks
+    assert "approved by alice" in checks["policy:approval"]["message"]
+    assert not github.errors
