@@ -3,7 +3,8 @@
 ``GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews`` lists every review in chronological
 order. A reviewer's latest decisive review counts (APPROVED, CHANGES_REQUESTED or DISMISSED;
 a COMMENTED review does not withdraw an approval, as on GitHub), so an approval that was
-dismissed, or followed by a request for changes, approves nothing.
+dismissed, or followed by a request for changes, approves nothing. A merge group's pull request
+is named by its branch; a push's is the merged pull request that landed the pushed commit.
 """
 
 from __future__ import annotations
@@ -40,13 +41,16 @@ def fetch_approvals(settings: GitHubSettings | None) -> Approvals:
     ``policy:approval`` check says what went wrong and blocks)."""
     if settings is None or not settings.token:
         return NO_PLATFORM
-    pr_number = settings.pr_number or _queued_pr(settings.event)
-    if pr_number is None or settings.repository is None:
-        return Approvals(unavailable=f"a {settings.event_name or 'non-PR'} event has no pull "
-                                     "request whose reviews could approve the change")
+    if settings.repository is None:
+        return Approvals(unavailable="GITHUB_REPOSITORY is not set")
     client = GitHubClient(settings.api_url, settings.token)
-    path = f"/repos/{settings.repository}/pulls/{pr_number}/reviews"
     try:
+        pr_number = settings.pr_number or _queued_pr(settings.event) or _pushed_pr(
+            client, settings)
+        if pr_number is None:
+            return Approvals(unavailable=f"a {settings.event_name or 'non-PR'} event has no "
+                                         "pull request whose reviews could approve the change")
+        path = f"/repos/{settings.repository}/pulls/{pr_number}/reviews"
         return Approvals(approving_logins(client.paginate(path)))
     except GitHubError as exc:
         return Approvals(unavailable=f"the pull request's reviews could not be read: {exc}")
@@ -58,3 +62,15 @@ def _queued_pr(event: Mapping[str, Any]) -> int | None:
     head_ref = group.get("head_ref") if isinstance(group, Mapping) else None
     match = _QUEUE_BRANCH.fullmatch(head_ref) if isinstance(head_ref, str) else None
     return int(match.group(1)) if match else None
+
+
+def _pushed_pr(client: GitHubClient, settings: GitHubSettings) -> int | None:
+    """The merged pull request a push to a branch landed (``GET .../commits/{sha}/pulls``)."""
+    if settings.event_name != "push" or settings.head_sha is None:
+        return None
+    path = f"/repos/{settings.repository}/commits/{settings.head_sha}/pulls"
+    for pull in client.paginate(path):
+        number = pull.get("number")
+        if isinstance(number, int) and pull.get("merged_at"):
+            return number
+    return None

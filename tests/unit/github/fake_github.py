@@ -100,6 +100,7 @@ class FakeGitHub:
     contents: dict[tuple[str, str], str] = field(default_factory=dict)
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    commit_pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     next_id: int = 1000
 
     def __post_init__(self) -> None:
@@ -203,6 +204,7 @@ class FakeGitHub:
             ("POST", repo + r"/statuses/(?P<sha>[0-9a-f]+)", self._create_status),
             ("GET", repo + r"/pulls/(?P<n>\d+)", self._get_pull),
             ("GET", repo + r"/pulls/(?P<n>\d+)/reviews", self._list_reviews),
+            ("GET", repo + r"/commits/(?P<sha>[0-9a-f]+)/pulls", self._commit_pulls),
             ("GET", repo + r"/contents/(?P<file>.+)", self._get_contents),
             ("GET", repo + r"/rulesets", self._list_rulesets),
             ("POST", repo + r"/rulesets", self._create_ruleset),
@@ -237,6 +239,11 @@ class FakeGitHub:
         listed.append({
             "id": rid, "user": {"login": login, "id": rid, "type": "User"}, "state": state,
             "submitted_at": f"2026-11-26T10:{len(listed):02d}:00Z", "commit_id": "0" * 40})
+
+    def _commit_pulls(
+        self, request: Request, body: Any, owner: str, repo: str, sha: str
+    ) -> Response:
+        return json_response(self.commit_pulls.get(sha, []))
 
     def _list_reviews(
         self, request: Request, body: Any, owner: str, repo: str, n: str

@@ -68,7 +68,7 @@ def commit(repo: Path, files: dict[str, str]) -> None:
 
 
 def run_check(repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
-              policy: str = "policies/gate.yaml", queue: bool = False
+              policy: str = "policies/gate.yaml", queue: bool = False, push: bool = False
               ) -> tuple[int, dict[str, Any]]:
     base_sha = git(repo, "rev-parse", "main").strip()
     head_sha = git(repo, "rev-parse", "HEAD").strip()
@@ -88,6 +88,11 @@ def run_check(repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytes
         (edited / "merge_group.json").write_text(json.dumps(group))
         environ.update(GITHUB_EVENT_NAME="merge_group", GITHUB_SHA=head_sha,
                        GITHUB_EVENT_PATH=str(edited / "merge_group.json"))
+    if push:  # the PR was merged: the push to main lands its commit
+        pushed = {"ref": "refs/heads/main", "before": base_sha, "after": head_sha}
+        (edited / "push.json").write_text(json.dumps(pushed))
+        environ.update(GITHUB_EVENT_NAME="push", GITHUB_SHA=head_sha,
+                       GITHUB_EVENT_PATH=str(edited / "push.json"))
     for key in list(os.environ):
         if key.startswith("GITHUB_") or key.startswith("GATEKEEPER_GITHUB"):
             monkeypatch.delenv(key, raising=False)
@@ -192,4 +197,20 @@ def test_the_merge_queue_reads_the_approvals_of_the_queued_pull_request(
     code, checks = run_check(repo, tmp_path, github, monkeypatch, queue=True)
     assert code == 0, checks
     assert "approved by alice" in checks["policy:approval"]["message"]
+    assert not github.errors
+
+
+def test_the_push_of_a_merged_change_reads_the_approvals_of_its_pull_request(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")})
+    head = git(repo, "rev-parse", "HEAD").strip()
+    github.add_review(PR, "bob", "APPROVED")
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, push=True)
+    assert code == 1  # no merged pull request lands this commit
+    assert "no pull request" in checks["policy:approval"]["message"]
+    github.commit_pulls[head] = [{"number": PR, "merged_at": "2026-11-26T11:00:00Z"}]
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, push=True)
+    assert code == 0, checks
+    assert "approved by bob" in checks["policy:approval"]["message"]
+    assert github.requests("GET", rf".*/commits/{head}/pulls")
     assert not github.errors
