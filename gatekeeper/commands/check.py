@@ -97,6 +97,7 @@ def gate_inputs(args: argparse.Namespace, settings: GitHubSettings | None) -> Ga
         target_branch = settings.base_ref
     approvals = None
     if base_ref is not None and settings is not None:
+        # lazy: requests and the GitHub client stay off checks without --github
         from gatekeeper.github.reviews import fetch_approvals
 
         # Read here, passed in as a value: the gate itself asks no platform anything.

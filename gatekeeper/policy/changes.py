@@ -23,8 +23,10 @@ from gatekeeper.checks.base import check
 from gatekeeper.errors import InputError
 from gatekeeper.models.policy import Policy
 from gatekeeper.models.verdict import Check, Source
+from gatekeeper.policy.diff import loosenings
 from gatekeeper.policy.loader import LoadedPolicy, load_policy
-from gatekeeper.policy.source import Fetch
+from gatekeeper.policy.source import Fetch, materialize, repo_relative
+from gatekeeper.policy.textdiff import unified_diff
 
 MAX_DIFF_LINES = 80
 _LEVELS = {"advisory": 0, "soft": 1, "hard": 2}
@@ -101,8 +103,6 @@ def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSourc
                    workdir: Path, approvals: Approvals | None = None) -> PolicyOutcome:
     if base is None:
         return PolicyOutcome(load_policy(policy_path, target_branch=target_branch))
-    from gatekeeper.policy.source import materialize, repo_relative
-
     approvals = approvals or NO_PLATFORM
     rel = repo_relative(policy_path, base.repo)
     base_dir = workdir / "base-policy"
@@ -129,8 +129,6 @@ def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSourc
 
 def _chain(rel: str, base: BaseSource, base_dir: Path, workdir: Path) -> _Chain:
     """Every file of the chain at either end: a parent the PR adds or drops is edited too."""
-    from gatekeeper.policy.source import materialize
-
     def head_fetch(path: str) -> str | None:
         try:
             return (base.repo / path).read_text(encoding="utf-8")
@@ -147,16 +145,12 @@ def _chain(rel: str, base: BaseSource, base_dir: Path, workdir: Path) -> _Chain:
 
 
 def _text_diff(base_text: str | None, head_text: str | None, rel: str) -> list[str]:
-    from gatekeeper.policy.textdiff import unified_diff
-
     return unified_diff(base_text, head_text, rel).splitlines()[:MAX_DIFF_LINES]
 
 
 def _change_checks(policy_path: Path, target_branch: str | None, base_policy: LoadedPolicy,
                    chain: _Chain, diffs: dict[str, list[str]],
                    approvals: Approvals) -> list[Check]:
-    from gatekeeper.policy.diff import loosenings
-
     notes: list[str] = []
     for rel, diff in diffs.items():
         notes += [f"diff of {rel} (the base version gates this PR):", *diff]
