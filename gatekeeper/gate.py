@@ -25,10 +25,11 @@ from gatekeeper import __version__
 from gatekeeper.baseline.resolve import BaselineOutcome, BaselineSource, resolve_baseline
 from gatekeeper.checks.evidence import Evidence
 from gatekeeper.checks.families import evaluate
-from gatekeeper.checks.waivers import apply_waivers
+from gatekeeper.checks.waivers import apply_enforcement, apply_waivers
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.bundle import Bundle, load_bundle
 from gatekeeper.models.common import worst
+from gatekeeper.models.policy import rule_check_ids
 from gatekeeper.models.verdict import (
     BaselineInfo,
     CandidateRef,
@@ -40,7 +41,7 @@ from gatekeeper.models.verdict import (
     Verdict,
     exit_code_for,
 )
-from gatekeeper.policy.changes import BaseSource, resolve_policy
+from gatekeeper.policy.changes import Approvals, BaseSource, resolve_policy
 from gatekeeper.policy.loader import LoadedPolicy
 from gatekeeper.policy.source import fetcher_for
 from gatekeeper.repo.git import git_toplevel
@@ -64,6 +65,9 @@ class GateInputs:
     base_ref: str | None = None  # on PRs: read the policy and registry record at this ref
     # For reading the base commit through GitHub's contents API when the checkout is shallow.
     github: GitHubSettings | None = None
+    # On PRs: who approved the change (its reviews, read by the command). None: no platform to
+    # ask, so a change that needs approval blocks and says why.
+    approvals: Approvals | None = None
 
 
 @dataclass(frozen=True)
@@ -80,13 +84,17 @@ def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
     """``workdir`` holds downloaded baselines and the base-branch policy; it must outlive the
     reporters, which may read the bundles' files."""
     base = base_source(inputs)
-    policy = resolve_policy(inputs.policy, inputs.target_branch, base, workdir)
+    policy = resolve_policy(inputs.policy, inputs.target_branch, base, workdir,
+                            inputs.approvals)
     bundle = load_bundle(inputs.bundle)
     baseline = baseline_step(inputs, policy.loaded, bundle, base, workdir)
     evidence = Evidence(policy=policy.loaded, bundle=bundle, as_of=inputs.as_of,
                         baseline=baseline.bundle)
     checks = [*policy.checks, *baseline.checks, *evaluate(evidence)]
-    checks = apply_waivers(checks, policy.loaded.policy.waivers, inputs.as_of)
+    rules = policy.loaded.policy
+    checks = apply_enforcement(checks, set(rule_check_ids(rules, "advisory")))
+    checks = apply_waivers(checks, rules.waivers, inputs.as_of,
+                           hard=set(rule_check_ids(rules, "hard")))
     if policy.annotation is not None:
         head = policy.annotation
         checks = [c.model_copy(update={"source": head.source(c.source)}) for c in checks]

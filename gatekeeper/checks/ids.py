@@ -71,3 +71,8 @@ def policy(aspect: Literal["changed", "loosened", "version", "approval"]) -> Che
 
 def waiver(index: int, pattern: str) -> CheckKey:
     return CheckKey(f"waiver:{index}:{pattern}", "waiver", pattern)
+
+
+def waiver_unused() -> CheckKey:
+    """Live waivers that match no check of the run (named in the message)."""
+    return CheckKey("waiver:unused", "waiver", "unused")

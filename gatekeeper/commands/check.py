@@ -103,11 +103,18 @@ def gate_inputs(args: argparse.Namespace, settings: GitHubSettings | None) -> Ga
     target_branch = args.target_branch
     if target_branch is None and settings is not None and settings.base_ref:
         target_branch = settings.base_ref
+    approvals = None
+    if base_ref is not None and settings is not None:
+        # lazy: requests and the GitHub client stay off checks without --github
+        from gatekeeper.github.reviews import fetch_approvals
+
+        # Read here, passed in as a value: the gate itself asks no platform anything.
+        approvals = fetch_approvals(settings)
     return GateInputs(
         bundle=args.bundle, policy=args.policy or DEFAULT_POLICY,
         as_of=args.as_of or datetime.now(timezone.utc).date(), fail_on=args.fail_on,
         registry=args.registry, target_branch=target_branch, base_ref=base_ref,
-        github=settings)
+        github=settings, approvals=approvals)
 
 
 def _print(report: str, *, github: bool) -> None:

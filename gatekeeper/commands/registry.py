@@ -119,9 +119,14 @@ def _set_alias(args: argparse.Namespace, registry: Registry) -> int:
 
 def _history(args: argparse.Namespace, registry: Registry) -> int:
     events = registry.alias_history(args.model, args.alias)
+    # The ticket of the promotion that put each version there: an alias move is traced back to
+    # the decision behind it.
+    tickets = {v.version: v.approval.ticket for v in registry.list_versions(args.model)
+               if v.approval is not None and v.approval.ticket}
     text = "\n".join(f"{e.alias}\t{e.version}\t{e.since}\t{e.until or 'now'}\t"
-                     f"{e.set_by or ''}" for e in events)
-    return _emit(args, {"history": [asdict(e) for e in events]}, text)
+                     f"{e.set_by or ''}\t{tickets.get(e.version, '')}" for e in events)
+    return _emit(args, {"history": [{**asdict(e), "ticket": tickets.get(e.version)}
+                                    for e in events]}, text)
 
 
 def _search(args: argparse.Namespace, registry: Registry) -> int:

@@ -18,6 +18,10 @@ from gatekeeper.models.common import NonEmpty, Number, Sha256, Status, Strict, T
 
 POLICY_API_VERSION = "gatekeeper/v1"
 
+# Sentinel's enforcement levels: an advisory rule's failure warns; a soft rule's failure blocks
+# unless a waiver covers it (the default); a hard rule's failure blocks and no waiver may name it.
+Enforcement = Literal["advisory", "soft", "hard"]
+
 
 class Metadata(Strict):
     name: NonEmpty
@@ -83,6 +87,7 @@ class MetricRule(Strict):
     vs_baseline: VsBaseline | None = None
     on_fail: Status = "block"
     on_inconclusive: Status = "warn"
+    enforcement: Enforcement = "soft"
 
     @model_validator(mode="after")
     def _has_a_rule(self) -> MetricRule:
@@ -111,6 +116,7 @@ class Budget(Strict):
     min: Number | None = None
     vs_baseline: BudgetVsBaseline | None = None
     on_exceed: Status = "block"
+    enforcement: Enforcement = "soft"
 
     @model_validator(mode="after")
     def _has_a_limit(self) -> Budget:
@@ -244,6 +250,41 @@ class Waiver(Strict):
         return self
 
 
+class WaiverPolicy(Strict):
+    """What every waiver of the policy must carry."""
+
+    # A waiver without a ticket is an exception nobody can trace back to a decision.
+    require_ticket: bool = True
+
+
+def rule_check_ids(policy: Policy, level: Enforcement) -> list[str]:
+    """The check ids of the metric and budget rules at ``level`` (min, max and vs_baseline
+    ids for a metric; the limit and vs_baseline ids for a budget)."""
+    out: list[str] = []
+    for m in policy.metrics:
+        if m.enforcement == level:
+            out += [f"metric:{m.metric}:{aspect}" for aspect in ("min", "max", "vs_baseline")]
+    for b in policy.budgets:
+        if b.enforcement == level:
+            out += [f"budget:{b.name}", f"budget:{b.name}:vs_baseline"]
+    return out
+
+
+def _waiver_problem(policy: Policy, i: int, w: Waiver, hard: list[str]) -> str | None:
+    named = [cid for cid in hard if fnmatch.fnmatchcase(cid, w.check)]
+    if named:
+        return (f"waivers[{i}] ({w.check!r}) names {named[0]}, whose rule is hard "
+                "(enforcement: hard): a hard rule cannot be waived; fix the run, or make the "
+                "rule soft in a reviewed policy change")
+    if policy.waiver_policy.require_ticket and not w.ticket:
+        return (f"waivers[{i}] ({w.check!r}) has no ticket: give one (ticket: ...), or set "
+                "waiver_policy: {require_ticket: false}")
+    if policy.approvers and w.approved_by not in policy.approvers:
+        return (f"waivers[{i}] ({w.check!r}) is approved by {w.approved_by!r}, who is not in "
+                f"the policy's approvers ({', '.join(policy.approvers)})")
+    return None
+
+
 class LlmRule(Strict):
     one_change_at_a_time: bool = False
     on_violation: Status = "block"
@@ -273,6 +314,19 @@ class Policy(Strict):
     budgets: list[Budget] = Field(default_factory=list)
     judge: JudgeRule | None = None
     waivers: list[Waiver] = Field(default_factory=list)
+    waiver_policy: WaiverPolicy = Field(default_factory=WaiverPolicy)
+    # GitHub logins who may approve a change that loosens this policy (or adds it) and sign
+    # its waivers. A child policy's list replaces its parent's.
+    approvers: list[NonEmpty] = Field(default_factory=list)
     llm: LlmRule | None = None
     multiplicity: Multiplicity = Field(default_factory=Multiplicity)
     stats: StatsSettings = Field(default_factory=StatsSettings)
+
+    @model_validator(mode="after")
+    def _waivers_allowed(self) -> Policy:
+        hard = rule_check_ids(self, "hard")
+        for i, w in enumerate(self.waivers):
+            problem = _waiver_problem(self, i, w, hard)
+            if problem is not None:
+                raise ValueError(problem)
+        return self

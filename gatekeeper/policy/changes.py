@@ -1,19 +1,27 @@
 """The gate's policy step: which policy gates this change, and how the change edits it.
 
 Outside pull requests the policy in the working tree gates. On a pull request (a base ref) the
-base commit's version gates, because a PR must not choose its own rules; the PR's edit is shown
-as a diff and classified: ``policy:changed`` (pass, or warn when the new version does not load
-or is new) or ``policy:loosened`` (warn: it needs approval).
+base commit's version gates, because a PR must not choose its own rules. The PR's edit of every
+file of the ``extends`` chain is shown as a diff and judged:
+
+- ``policy:changed``  the edit (pass; warn when the new version does not load or is new)
+- ``policy:loosened`` the edit loosens the effective policy (warn until approved)
+- ``policy:version``  the effective meaning changed: the policy's ``metadata.version`` (and that
+  of each edited parent whose meaning changed) must grow, else block
+- ``policy:approval`` a loosening or a new policy: block until one of the *base* policy's
+  ``approvers`` approved the PR (``Approvals``, read from the platform by the command)
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gatekeeper.checks import ids
 from gatekeeper.checks.base import check
 from gatekeeper.errors import InputError
+from gatekeeper.models.policy import Policy
 from gatekeeper.models.verdict import Check, Source
 from gatekeeper.policy.diff import loosenings
 from gatekeeper.policy.loader import LoadedPolicy, load_policy
@@ -21,6 +29,24 @@ from gatekeeper.policy.source import Fetch, materialize, repo_relative
 from gatekeeper.policy.textdiff import unified_diff
 
 MAX_DIFF_LINES = 80
+_LEVELS = {"advisory": 0, "soft": 1, "hard": 2}
+
+
+@dataclass(frozen=True)
+class Approvals:
+    """Who approved the change under review: the logins whose latest review approves it.
+
+    ``unavailable`` says why there are none to read (no platform, no token, an API error), so
+    that ``policy:approval`` can say so instead of implying nobody approved.
+    """
+
+    logins: tuple[str, ...] = ()
+    unavailable: str | None = None
+
+
+NO_PLATFORM = Approvals(unavailable=(
+    "approval comes from the pull request's reviews, and no GitHub settings or token were "
+    "given (run with --github on the pull request)"))
 
 
 @dataclass(frozen=True)
@@ -53,53 +79,191 @@ class BaseSource:
     repo: Path
 
 
+@dataclass(frozen=True)
+class _Chain:
+    """The policy file and every file it extends, at the base and at the head."""
+
+    base_dir: Path  # the base versions, copied under their repository paths
+    repo: Path
+    files: tuple[str, ...]  # repository paths, the gated policy first
+
+    def base_text(self, rel: str) -> str | None:
+        path = self.base_dir / rel
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def head_text(self, rel: str) -> str | None:
+        path = self.repo / rel
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+
 def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSource | None,
-                   workdir: Path) -> PolicyOutcome:
+                   workdir: Path, approvals: Approvals | None = None) -> PolicyOutcome:
     if base is None:
         return PolicyOutcome(load_policy(policy_path, target_branch=target_branch))
+    approvals = approvals or NO_PLATFORM
     rel = repo_relative(policy_path, base.repo)
-    base_path = materialize(rel, base.fetch, workdir / "base-policy")
+    base_dir = workdir / "base-policy"
+    base_path = materialize(rel, base.fetch, base_dir)
     if base_path is None:
         head = load_policy(policy_path, target_branch=target_branch)
-        return PolicyOutcome(head, [check(
-            ids.policy("changed"), "warn",
-            f"{rel} does not exist on the base ({base.ref}): this PR adds the policy that "
-            "gates it, so it needs approval")])
+        return PolicyOutcome(head, [
+            check(ids.policy("changed"), "warn",
+                  f"{rel} does not exist on the base ({base.ref}): this PR adds the policy that "
+                  "gates it, so it needs approval"),
+            _approval(f"this PR adds {rel}", (), approvals)])
     shown = f"{rel}@{base.ref[:12]}"
     base_policy = load_policy(base_path, target_branch=target_branch, display=shown,
-                              root=workdir / "base-policy")
-    diff = _text_diff(base_path, policy_path, rel)
-    annotation = HeadPath(shown=shown, path=rel, same_text=not diff)
-    if not diff:
+                              root=base_dir)
+    chain = _chain(rel, base, base_dir, workdir)
+    diffs = {f: _text_diff(chain.base_text(f), chain.head_text(f), f) for f in chain.files}
+    diffs = {f: d for f, d in diffs.items() if d}
+    annotation = HeadPath(shown=shown, path=rel, same_text=rel not in diffs)
+    if not diffs:
         return PolicyOutcome(base_policy, annotation=annotation)
-    return PolicyOutcome(base_policy, [_change_check(policy_path, target_branch, base_policy,
-                                                     rel, diff)], annotation)
+    checks = _change_checks(policy_path, target_branch, base_policy, chain, diffs, approvals)
+    return PolicyOutcome(base_policy, checks, annotation)
 
 
-def _text_diff(base_path: Path, policy_path: Path, rel: str) -> list[str]:
-    base_text = base_path.read_text(encoding="utf-8")
-    try:
-        head_text: str | None = policy_path.read_text(encoding="utf-8")
-    except OSError:
-        head_text = None
+def _chain(rel: str, base: BaseSource, base_dir: Path, workdir: Path) -> _Chain:
+    """Every file of the chain at either end: a parent the PR adds or drops is edited too."""
+    def head_fetch(path: str) -> str | None:
+        try:
+            return (base.repo / path).read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    head_dir = workdir / "head-policy"
+    # A broken head chain: the head does not load, and its check says why.
+    with contextlib.suppress(InputError):
+        materialize(rel, head_fetch, head_dir)
+    found = {p.relative_to(d).as_posix() for d in (base_dir, head_dir) if d.is_dir()
+             for p in d.rglob("*") if p.is_file()}
+    return _Chain(base_dir, base.repo, (rel, *sorted(found - {rel})))
+
+
+def _text_diff(base_text: str | None, head_text: str | None, rel: str) -> list[str]:
     return unified_diff(base_text, head_text, rel).splitlines()[:MAX_DIFF_LINES]
 
 
-def _change_check(policy_path: Path, target_branch: str | None, base_policy: LoadedPolicy,
-                  rel: str, diff: list[str]) -> Check:
-    notes = [f"diff of {rel} (the base version gates this PR):", *diff]
-    shown = {"notes": notes, "policy_diff": tuple(diff)}
+def _change_checks(policy_path: Path, target_branch: str | None, base_policy: LoadedPolicy,
+                   chain: _Chain, diffs: dict[str, list[str]],
+                   approvals: Approvals) -> list[Check]:
+    notes: list[str] = []
+    for rel, diff in diffs.items():
+        notes += [f"diff of {rel} (the base version gates this PR):", *diff]
+    shown = {"notes": notes, "policy_diff": tuple(line for d in diffs.values() for line in d)}
+    edited = ", ".join(diffs)
     try:
         head = load_policy(policy_path, target_branch=target_branch)
     except InputError as exc:
-        return check(ids.policy("changed"), "warn",
-                     f"this PR changes {rel} and the new version does not load ({exc}); the "
-                     "base version was used", **shown)
-    loose = loosenings(base_policy.policy, head.policy)
-    if loose:
-        return check(ids.policy("loosened"), "warn",
-                     f"this PR loosens {rel} ({'; '.join(loose)}): the base version was used, "
-                     "and the change needs approval", **shown)
-    return check(ids.policy("changed"), "pass",
-                 f"this PR changes {rel} without loosening it; the base version was used",
-                 **shown)
+        return [check(ids.policy("changed"), "warn",
+                      f"this PR changes {edited} and the new version does not load ({exc}); "
+                      "the base version was used", **shown)]
+    out = [_version_check(base_policy, head, chain, diffs, target_branch)]
+    loose = [*loosenings(base_policy.policy, head.policy),
+             *_governance_loosenings(base_policy.policy, head.policy)]
+    if not loose:
+        out.insert(0, check(ids.policy("changed"), "pass",
+                            f"this PR changes {edited} without loosening it; the base version "
+                            "was used", **shown))
+        return [c for c in out if c is not None]
+    approval = _approval(f"this PR loosens {chain.files[0]}", base_policy.policy.approvers,
+                         approvals)
+    out.insert(0, check(ids.policy("loosened"), "pass" if approval.status == "pass" else "warn",
+                        f"this PR loosens the policy ({'; '.join(loose)}): the base version was "
+                        "used, and the change needs approval", **shown))
+    out.append(approval)
+    return [c for c in out if c is not None]
+
+
+def _governance_loosenings(base: Policy, head: Policy) -> list[str]:
+    """Loosenings of the rules about rules: enforcement levels, tickets, approvers."""
+    out: list[str] = []
+    for kind, old_rules, new_rules in (
+            ("metric", {m.metric: m.enforcement for m in base.metrics},
+             {m.metric: m.enforcement for m in head.metrics}),
+            ("budget", {b.name: b.enforcement for b in base.budgets},
+             {b.name: b.enforcement for b in head.budgets})):
+        for name, level in old_rules.items():
+            new = new_rules.get(name)
+            if new is not None and _LEVELS[new] < _LEVELS[level]:
+                out.append(f"{kind} rule {name} enforcement lowered from {level} to {new}")
+    if base.waiver_policy.require_ticket and not head.waiver_policy.require_ticket:
+        out.append("waivers no longer need a ticket")
+    added = sorted(set(head.approvers) - set(base.approvers))
+    if added or (base.approvers and not head.approvers):
+        out.append("approvers changed: " + (", ".join(added) + " added" if added
+                                            else "the list was emptied"))
+    return out
+
+
+def _version_check(base: LoadedPolicy, head: LoadedPolicy, chain: _Chain,
+                   diffs: dict[str, list[str]], target_branch: str | None) -> Check | None:
+    """The gated policy's version must grow when its effective meaning changed, and so must
+    each edited parent's whose own meaning changed. Whitespace and comments change nothing."""
+    if base.sha256 == head.sha256:
+        return None
+    stale: list[str] = []
+    if not _grew(base.policy.metadata.version, head.policy.metadata.version):
+        stale.append(f"{chain.files[0]} (version {head.policy.metadata.version})")
+    for rel in chain.files[1:]:
+        if rel in diffs:
+            problem = _parent_version(rel, chain, target_branch)
+            if problem:
+                stale.append(problem)
+    if stale:
+        return check(ids.policy("version"), "block",
+                     "this PR changes what the policy means but does not raise metadata.version "
+                     f"of {', '.join(stale)}: raise it, so verdicts name the rules they used")
+    return check(ids.policy("version"), "pass",
+                 f"the policy's meaning changed and its version grew from "
+                 f"{base.policy.metadata.version} to {head.policy.metadata.version}")
+
+
+def _parent_version(rel: str, chain: _Chain, target_branch: str | None) -> str | None:
+    """A parent present at both ends whose meaning changed must grow its own version."""
+    base_path = chain.base_dir / rel
+    head_path = chain.repo / rel
+    if not base_path.is_file() or not head_path.is_file():
+        return None  # added or dropped: the gated policy's own version records it
+    try:
+        old = load_policy(base_path, target_branch=target_branch, root=chain.base_dir)
+        new = load_policy(head_path, target_branch=target_branch)
+    except InputError:
+        return None  # a fragment that is not a policy on its own has no version
+    if old.sha256 == new.sha256 or _grew(old.policy.metadata.version,
+                                         new.policy.metadata.version):
+        return None
+    return f"{rel} (version {new.policy.metadata.version})"
+
+
+def _grew(old: int | str, new: int | str) -> bool:
+    """Numbers and dotted numbers ("1.2") compare as numbers; other names must change."""
+    a, b = _version_key(old), _version_key(new)
+    if a is not None and b is not None:
+        return b > a
+    return str(old) != str(new)
+
+
+def _version_key(version: int | str) -> tuple[int, ...] | None:
+    parts = str(version).split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
+
+
+def _approval(what: str, approvers: list[str] | tuple[str, ...], approvals: Approvals) -> Check:
+    if not approvers:
+        return check(ids.policy("approval"), "block",
+                     f"{what}, which needs approval, and the base policy lists no approvers: "
+                     "add `approvers:` to the base policy first, in a change of its own")
+    found = [login for login in approvals.logins if login in approvers]
+    if found:
+        return check(ids.policy("approval"), "pass",
+                     f"{what}; approved by {found[0]} (an approver of the base policy)")
+    why = (f" ({approvals.unavailable})" if approvals.unavailable
+           else " (no approving review by one of them)")
+    return check(ids.policy("approval"), "block",
+                 f"{what}: one of the base policy's approvers ({', '.join(approvers)}) must "
+                 f"approve the pull request{why}")

@@ -18,6 +18,7 @@ envelope:
   required: [code.commit, seeds]
 metrics:
   - {metric: accuracy, min: FLOOR}
+approvers: [alice]
 """
 
 
@@ -64,6 +65,10 @@ def test_pr_that_loosens_the_policy_is_gated_by_the_base_version(repo: Path) -> 
     assert loosened["status"] == "warn"
     assert "floor lowered from 0.95 to 0.5" in loosened["message"]
     assert any(n.startswith("-  - {metric: accuracy, min: 0.95}") for n in loosened["notes"])
+    # Locally there is no platform to read approvals from: the loosening blocks, saying so.
+    approval = checks["policy:approval"]
+    assert approval["status"] == "block"
+    assert "no GitHub settings or token" in approval["message"]
 
 
 def test_pr_that_tightens_the_policy_is_reported_not_flagged(repo: Path) -> None:

@@ -201,7 +201,7 @@ def test_expired_and_live_waivers(cli: Callable[..., Result], tmp_path: Path) ->
         "  - {check: 'metric:accuracy:min', reason: known regression, approved_by: alice,"
         " ticket: ML-1, expires: 2026-12-31}\n"
         "  - {check: 'metric:exact_match:*', reason: old, approved_by: bob,"
-        " expires: 2026-01-01}\n"))
+        " ticket: ML-2, expires: 2026-01-01}\n"))
     data = json.loads(cli("check", "examples/bundles/block", "--policy", str(policy),
                           "--format", "json", "--as-of", AS_OF).out)
     checks = {c["id"]: c for c in data["checks"]}

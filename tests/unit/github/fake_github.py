@@ -99,6 +99,8 @@ class FakeGitHub:
     rulesets: dict[int, dict[str, Any]] = field(default_factory=dict)
     contents: dict[tuple[str, str], str] = field(default_factory=dict)
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    commit_pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     next_id: int = 1000
 
     def __post_init__(self) -> None:
@@ -201,6 +203,8 @@ class FakeGitHub:
             ("PATCH", repo + r"/check-runs/(?P<cid>\d+)", self._update_check_run),
             ("POST", repo + r"/statuses/(?P<sha>[0-9a-f]+)", self._create_status),
             ("GET", repo + r"/pulls/(?P<n>\d+)", self._get_pull),
+            ("GET", repo + r"/pulls/(?P<n>\d+)/reviews", self._list_reviews),
+            ("GET", repo + r"/commits/(?P<sha>[0-9a-f]+)/pulls", self._commit_pulls),
             ("GET", repo + r"/contents/(?P<file>.+)", self._get_contents),
             ("GET", repo + r"/rulesets", self._list_rulesets),
             ("POST", repo + r"/rulesets", self._create_ruleset),
@@ -227,6 +231,32 @@ class FakeGitHub:
         }
         self.comments.setdefault(issue, []).append(comment)
         return comment
+
+    def add_review(self, pr: int, login: str, state: str) -> None:
+        """A review of pull request ``pr`` (chronological, as GitHub lists them)."""
+        rid = self._id()
+        listed = self.reviews.setdefault(pr, [])
+        listed.append({
+            "id": rid, "user": {"login": login, "id": rid, "type": "User"}, "state": state,
+            "submitted_at": f"2026-11-26T10:{len(listed):02d}:00Z", "commit_id": "0" * 40})
+
+    def _commit_pulls(
+        self, request: Request, body: Any, owner: str, repo: str, sha: str
+    ) -> Response:
+        return json_response(self.commit_pulls.get(sha, []))
+
+    def _list_reviews(
+        self, request: Request, body: Any, owner: str, repo: str, n: str
+    ) -> Response:
+        per_page = int(request.args.get("per_page", 30))
+        page = int(request.args.get("page", 1))
+        items = self.reviews.get(int(n), [])
+        chunk = items[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(items):
+            query = urlencode({"per_page": per_page, "page": page + 1})
+            headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
+        return json_response(chunk, 200, headers)
 
     def _list_comments(
         self, request: Request, body: Any, owner: str, repo: str, n: str

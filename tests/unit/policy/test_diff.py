@@ -40,7 +40,7 @@ BASE: Data = {
     "stats": {"seed": 0, "resamples": 10_000},
     "branches": {"release/*": {"envelope": {"min_seeds": 10}}},
     "waivers": [{"check": "budget:error_rate", "reason": "flaky", "approved_by": "alice",
-                 "expires": "2026-12-31"}],
+                 "ticket": "OPS-1", "expires": "2026-12-31"}],
 }
 
 
@@ -307,7 +307,7 @@ CHILD: Data = {
     "metrics": [{"metric": "accuracy", "on_inconclusive": "block"}],
     "budgets": [{"name": "cost_usd", "max": 10, "vs_baseline": {"max_ratio": 1.2}}],
     "waivers": [{"check": "budget:cost_usd", "reason": "r", "approved_by": "alice",
-                 "expires": "2026-12-31"}],
+                 "ticket": "ML-1", "expires": "2026-12-31"}],
     "judge": {"pin": {"model": "judge-1"}, "metrics": ["accuracy"]},
     "llm": {"one_change_at_a_time": True},
     "multiplicity": {"method": "holm"},
@@ -379,7 +379,8 @@ TABLE: list[tuple[str, str, Callable[[Data], None], str | None, str, str, str]] 
      "budgets.cost_usd", "rule removed", L),
     ("child waiver added", "child",
      _append("waivers", value={"check": "metric:accuracy:min", "reason": "r",
-                               "approved_by": "bob", "expires": "2026-12-01"}), None,
+                               "approved_by": "bob", "ticket": "ML-2",
+                               "expires": "2026-12-01"}), None,
      "waivers.metric:accuracy:min", "waiver added", L),
     ("child waiver extended", "child", _set("waivers", 0, "expires", value="2027-06-30"), None,
      "waivers.budget:cost_usd.expires", "waiver extended", L),

@@ -186,7 +186,7 @@ def test_cli_list_show_history_search(tmp_path: Path, capsys: pytest.CaptureFixt
     for name in ("a", "b"):
         path = bundle(tmp_path / name, f"run-{name}")
         assert main(["registry", "promote", str(path), "--registry", uri, "--alias",
-                     "production", "--approved-by", "al",
+                     "production", "--approved-by", "al", "--ticket", f"ML-{name}",
                      "--verdict-file", passing_verdict(path)]) == 0
     capsys.readouterr()
     assert main(["registry", "list", "--registry", uri]) == 0
@@ -197,6 +197,11 @@ def test_cli_list_show_history_search(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["registry", "history", "--registry", uri, "--model", "clf"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[1] for line in lines] == ["1", "2"]
+    assert [line.split("\t")[-1] for line in lines] == ["ML-a", "ML-b"]  # the tickets
+    assert main(["registry", "history", "--registry", uri, "--model", "clf",
+                 "--format", "json"]) == 0
+    assert [e["ticket"] for e in json.loads(capsys.readouterr().out)["history"]] == [
+        "ML-a", "ML-b"]
     assert main(["registry", "search", "run_id == 'run-a'", "--registry", uri,
                  "--format", "json"]) == 0
     assert [v["version"] for v in json.loads(capsys.readouterr().out)["versions"]] == ["1"]

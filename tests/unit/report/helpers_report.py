@@ -119,7 +119,7 @@ def hostile_policy(tmp: Path) -> Path:
         {"check": "metric:exact_match:*", "reason": HOSTILE, "approved_by": "@org/team",
          "ticket": "ML-1|</details>", "expires": "2026-12-31"},
         {"check": "envelope:*", "reason": HOSTILE, "approved_by": "<b>@bob</b>",
-         "expires": "2026-01-01"},
+         "ticket": "ML-2", "expires": "2026-01-01"},
     ]
     path = tmp / "hostile-policy.yaml"
     path.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")

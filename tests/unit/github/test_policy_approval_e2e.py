@@ -1,0 +1,216 @@
+"""Policy changes on a pull request, end to end: a real git repository, a real webhook payload
+and the OpenAPI-validated local GitHub answering the pull request reviews API."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_github import FakeGitHub, event_copy
+from helpers_github import pr_environ
+
+from gatekeeper.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+PR = 2  # the number in pull_request.opened.1.json
+BASE = """apiVersion: gatekeeper/v1
+kind: Policy
+metadata: {name: team-base, version: 1}
+approvers: [alice, bob]
+envelope:
+  required: [code.commit]
+"""
+GATE = """apiVersion: gatekeeper/v1
+kind: Policy
+metadata: {name: repo-policy, version: VERSION}
+extends: base.yaml
+metrics:
+  - {metric: accuracy, min: FLOOR}
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+           "HOME": str(repo), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True,
+                          check=True, env=env).stdout
+
+
+def gate(floor: str = "0.5", version: str = "1") -> str:
+    return GATE.replace("FLOOR", floor).replace("VERSION", version)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "policies").mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    (root / "policies" / "base.yaml").write_text(BASE)
+    (root / "policies" / "gate.yaml").write_text(gate())
+    shutil.copytree(ROOT / "examples" / "bundles" / "pass", root / "bundle")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "policy on main")
+    git(root, "checkout", "-qb", "pr")
+    return root
+
+
+def commit(repo: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (repo / rel).write_text(text)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "PR edits the policy")
+
+
+def run_check(repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+              policy: str = "policies/gate.yaml", queue: bool = False, push: bool = False
+              ) -> tuple[int, dict[str, Any]]:
+    base_sha = git(repo, "rev-parse", "main").strip()
+    head_sha = git(repo, "rev-parse", "HEAD").strip()
+
+    def edit(event: dict[str, Any]) -> None:
+        event["pull_request"]["base"]["sha"] = base_sha
+        event["pull_request"]["head"]["sha"] = head_sha
+
+    environ = pr_environ(tmp_path, github)
+    edited = tmp_path / "edited"
+    edited.mkdir(exist_ok=True)
+    environ["GITHUB_EVENT_PATH"] = str(event_copy(edited, "pull_request.opened.1.json", edit))
+    if queue:  # the merge queue tests the PR's commit on top of the base
+        queue_ref = f"refs/heads/gh-readonly-queue/main/pr-{PR}-{base_sha}"
+        group = {"merge_group": {"head_sha": head_sha, "base_sha": base_sha,
+                                 "base_ref": "refs/heads/main", "head_ref": queue_ref}}
+        (edited / "merge_group.json").write_text(json.dumps(group))
+        environ.update(GITHUB_EVENT_NAME="merge_group", GITHUB_SHA=head_sha,
+                       GITHUB_EVENT_PATH=str(edited / "merge_group.json"))
+    if push:  # the PR was merged: the push to main lands its commit
+        pushed = {"ref": "refs/heads/main", "before": base_sha, "after": head_sha}
+        (edited / "push.json").write_text(json.dumps(pushed))
+        environ.update(GITHUB_EVENT_NAME="push", GITHUB_SHA=head_sha,
+                       GITHUB_EVENT_PATH=str(edited / "push.json"))
+    for key in list(os.environ):
+        if key.startswith("GITHUB_") or key.startswith("GATEKEEPER_GITHUB"):
+            monkeypatch.delenv(key, raising=False)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(repo)
+    out = tmp_path / "out"
+    code = main(["check", "bundle", "--policy", policy, "--github", "--comment", "off",
+                 "--as-of", "2026-11-26", "--output-dir", str(out)])
+    verdict = json.loads((out / "verdict.json").read_text())
+    return code, {c["id"]: c for c in verdict["checks"]}
+
+
+def test_an_unbumped_change_of_meaning_blocks(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.6")})  # tighter, version still 1
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 1
+    assert checks["policy:version"]["status"] == "block"
+    assert "policies/gate.yaml (version 1)" in checks["policy:version"]["message"]
+    assert checks["policy:changed"]["status"] == "pass"
+    assert "policy:approval" not in checks  # tightening needs no approval
+
+
+def test_a_bumped_tightening_passes_and_comments_change_nothing(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.6", version="2"),
+                  "policies/base.yaml": BASE + "# a comment changes no meaning\n"})
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 0
+    assert checks["policy:version"]["status"] == "pass"
+    notes = "\n".join(checks["policy:changed"]["notes"])
+    assert "diff of policies/gate.yaml" in notes and "diff of policies/base.yaml" in notes
+
+
+def test_a_parent_edit_is_checked_and_its_version_must_grow(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/base.yaml": BASE.replace("[code.commit]", "[code.commit, seeds]"),
+                  "policies/gate.yaml": gate(version="2")})
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 1
+    version = checks["policy:version"]
+    assert version["status"] == "block" and "policies/base.yaml (version 1)" in version["message"]
+    assert "policies/gate.yaml" not in version["message"]  # its version grew
+    assert any("+  required: [code.commit, seeds]" in n for n in checks["policy:changed"]["notes"])
+
+
+def test_a_loosening_blocks_until_an_approver_approves(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")})
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 1
+    approval = checks["policy:approval"]
+    assert approval["status"] == "block" and "alice, bob" in approval["message"]
+    assert checks["policy:loosened"]["status"] == "warn"
+    assert github.requests("GET", rf".*/pulls/{PR}/reviews")
+
+    github.add_review(PR, "mallory", "APPROVED")  # not an approver
+    github.add_review(PR, "alice", "APPROVED")
+    github.add_review(PR, "alice", "DISMISSED")  # her approval was dismissed
+    github.add_review(PR, "bob", "COMMENTED")
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 1 and checks["policy:approval"]["status"] == "block"
+
+    github.add_review(PR, "bob", "APPROVED")
+    github.add_review(PR, "bob", "COMMENTED")  # a comment does not withdraw an approval
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 0, checks
+    approval = checks["policy:approval"]
+    assert approval["status"] == "pass" and "approved by bob" in approval["message"]
+    assert checks["policy:loosened"]["status"] == "pass"
+    assert checks["metric:accuracy:min"]["threshold"] == 0.5  # the base version still gates
+    assert not github.errors
+
+
+def test_approvals_come_from_the_base_policy_not_the_pr(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")
+                  + "approvers: [mallory]\n"})
+    github.add_review(PR, "mallory", "APPROVED")
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 1
+    assert checks["policy:approval"]["status"] == "block"
+    assert "approvers changed: mallory added" in checks["policy:loosened"]["message"]
+
+
+def test_a_new_policy_file_blocks(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/new.yaml": gate(floor="0.1")})
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, policy="policies/new.yaml")
+    assert code == 1
+    assert checks["policy:approval"]["status"] == "block"
+    assert "adds policies/new.yaml" in checks["policy:approval"]["message"]
+
+
+def test_the_merge_queue_reads_the_approvals_of_the_queued_pull_request(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")})
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, queue=True)
+    assert code == 1 and checks["policy:approval"]["status"] == "block"
+    github.add_review(PR, "alice", "APPROVED")
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, queue=True)
+    assert code == 0, checks
+    assert "approved by alice" in checks["policy:approval"]["message"]
+    assert not github.errors
+
+
+def test_the_push_of_a_merged_change_reads_the_approvals_of_its_pull_request(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")})
+    head = git(repo, "rev-parse", "HEAD").strip()
+    github.add_review(PR, "bob", "APPROVED")
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, push=True)
+    assert code == 1  # no merged pull request lands this commit
+    assert "no pull request" in checks["policy:approval"]["message"]
+    github.commit_pulls[head] = [{"number": PR, "merged_at": "2026-11-26T11:00:00Z"}]
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, push=True)
+    assert code == 0, checks
+    assert "approved by bob" in checks["policy:approval"]["message"]
+    assert github.requests("GET", rf".*/commits/{head}/pulls")
+    assert not github.errors
