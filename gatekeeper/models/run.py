@@ -6,9 +6,9 @@ import math
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, NonNegativeFloat, NonNegativeInt, model_validator
+from pydantic import Field, NonNegativeFloat, model_validator
 
-from gatekeeper.models.common import GitCommit, Line, NonEmpty, Number, Sha256, Strict
+from gatekeeper.models.common import Count, GitCommit, Int, Line, NonEmpty, Number, Sha256, Strict
 
 RUN_SCHEMA = "gatekeeper.run/v1"
 
@@ -27,7 +27,7 @@ class Lockfile(Strict):
 
 class Hardware(Strict):
     accelerator: Line | None = None
-    count: NonNegativeInt | None = None
+    count: Count | None = None
     driver: Line | None = None
     cuda: Line | None = None
     cpu: Line | None = None
@@ -49,7 +49,7 @@ class DataVersion(Strict):
     sha256: Sha256 | None = None
     version: Line | None = None
     split: Line | None = None
-    rows: NonNegativeInt | None = None
+    rows: Count | None = None
 
 
 class JudgeIdentity(Strict):
@@ -124,7 +124,7 @@ class MetricSpec(Strict):
 class Artifact(Strict):
     path: NonEmpty
     sha256: Sha256
-    size: NonNegativeInt
+    size: Count
     kind: Line | None = None
 
 
@@ -148,10 +148,10 @@ class EvalDataset(Strict):
 
 
 class Usage(Strict):
-    requests: NonNegativeInt | None = None
-    successes: NonNegativeInt | None = None
-    input_tokens: NonNegativeInt | None = None
-    output_tokens: NonNegativeInt | None = None
+    requests: Count | None = None
+    successes: Count | None = None
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
     cost_usd: NonNegativeFloat | None = None
 
     @model_validator(mode="after")
@@ -187,7 +187,7 @@ class Run(Strict):
     parent_run_id: Line | None = None  # sweeps: a trial names its parent sweep run
     tags: dict[Line, Line] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
-    seeds: list[int] | None = None
+    seeds: list[Int] | None = None
     code: CodeVersion | None = None
     environment: Environment | None = None
     data: list[DataVersion] = Field(default_factory=list)
