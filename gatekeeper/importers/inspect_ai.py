@@ -14,20 +14,25 @@ import hashlib
 import math
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gatekeeper.errors import ImporterError
 from gatekeeper.importers.interface import Draft, Importer, ImportOptions, fail, slug
 from gatekeeper.importers.sources import (
-    MAX_JSON_BYTES,
     check_size,
+    finite_or_none,
+    listing,
     load_json,
     mapping,
     parse_json_text,
     plain,
+    to_float,
 )
 from gatekeeper.importers.writer import jsonl, score_csv
+from gatekeeper.inputs import limits
 
 TRACES = "traces/requests.jsonl"
 HEX_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
@@ -95,7 +100,8 @@ def _read_header(path: Path) -> dict[str, Any]:
             if "header.json" not in zf.namelist():
                 raise fail("no header.json in the .eval file: the log is incomplete (was the "
                            "eval interrupted?)", path)
-            header = parse_json_text(zf.read("header.json"), path, field="header.json")
+            header = parse_json_text(_member(zf, "header.json", path), path,
+                                     field="header.json")
     else:
         header = load_json(path)
     if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
@@ -107,15 +113,26 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     check_size(path)
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise fail(f"not a readable .eval ZIP: {exc}", path) from exc
     # Bound what decompression can produce, whatever the archive claims to hold.
     total = sum(info.file_size for info in zf.infolist())
-    if total > MAX_JSON_BYTES:
+    most = limits.IMPORT_BYTES.value()
+    if total > most:
         zf.close()
-        raise fail(f"the archive expands to {total:,} bytes; the limit is {MAX_JSON_BYTES:,}",
-                   path)
+        raise fail(f"the archive expands to {total:,} bytes, over the limit of {most:,} bytes "
+                   f"({limits.IMPORT_BYTES.env})", path)
     return zf
+
+
+def _member(zf: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    """One member's bytes; a damaged archive (bad deflate data, a CRC or size that does not
+    match, an encrypted or unknown compression) is an error naming the member."""
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, OSError, zlib.error, EOFError, NotImplementedError,
+            RuntimeError, ValueError) as exc:
+        raise fail(f"cannot read {name}: {exc}", path, field=name) from exc
 
 
 def _read_samples(path: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -124,17 +141,13 @@ def _read_samples(path: Path) -> list[tuple[str, dict[str, Any]]]:
         with _open_zip(path) as zf:
             names = sorted(n for n in zf.namelist() if _SAMPLE_NAME.match(n))
             if not names and "summaries.json" in zf.namelist():
-                summaries = parse_json_text(zf.read("summaries.json"), path,
+                summaries = parse_json_text(_member(zf, "summaries.json", path), path,
                                             field="summaries.json")
                 if not isinstance(summaries, list):
                     raise fail("summaries.json must be a list", path, field="summaries.json")
                 return [(f"summaries.json[{i}]", s) for i, s in enumerate(summaries)]
             for name in names:
-                try:
-                    raw = zf.read(name)
-                except (zipfile.BadZipFile, OSError) as exc:
-                    raise fail(f"cannot read {name}: {exc}", path, field=name) from exc
-                out.append((name, parse_json_text(raw, path, field=name)))
+                out.append((name, parse_json_text(_member(zf, name, path), path, field=name)))
         return out
     data = load_json(path)
     samples = data.get("samples") if isinstance(data, dict) else None
@@ -149,7 +162,7 @@ def _score_value(value: Any) -> float | None:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
-        number = float(value)
+        number = to_float(value)
         return number if math.isfinite(number) else None
     if isinstance(value, str):
         text = value.strip()
@@ -256,23 +269,30 @@ def _score_files(per_id: dict[str, dict[str, list[float]]]) \
     metrics: dict[str, Any] = {}
     for metric in sorted(per_id):
         rel = f"scores/{slug(metric)}.csv"
-        rows = sorted(((i, math.fsum(v) / len(v)) for i, v in per_id[metric].items()),
+        rows = sorted(((i, _epoch_mean(v, metric, i)) for i, v in per_id[metric].items()),
                       key=lambda r: _id_order(r[0]))
         files[rel] = score_csv(rows)
         metrics[metric] = {"per_example": rel}
     return files, metrics
 
 
+def _epoch_mean(values: list[float], metric: str, ident: str) -> float:
+    try:
+        return math.fsum(values) / len(values)
+    except OverflowError:  # epoch scores near 1.8e308 whose sum is past it
+        raise ImporterError(f"sample {ident}: the {metric} scores of its epochs sum past the "
+                            "largest float") from None
+
+
 def _add_reported_values(metrics: dict[str, Any], header: dict[str, Any]) -> None:
     """The log's aggregate results, for metrics that have no per-example scores."""
-    for score in (header.get("results") or {}).get("scores") or []:
+    for score in listing(mapping(header.get("results")).get("scores")):
         if not isinstance(score, dict):
             continue
-        for mname, m in (score.get("metrics") or {}).items():
-            value = m.get("value") if isinstance(m, dict) else None
-            if isinstance(value, int | float) and not isinstance(value, bool) \
-                    and math.isfinite(value):
-                metrics.setdefault(f"{score.get('name')}/{mname}", {"value": float(value)})
+        for mname, m in mapping(score.get("metrics")).items():
+            value = finite_or_none(m.get("value") if isinstance(m, dict) else None)
+            if value is not None:
+                metrics.setdefault(f"{score.get('name')}/{mname}", {"value": value})
 
 
 def _add_judges(metrics: dict[str, Any], header: dict[str, Any]) -> None:
@@ -293,7 +313,7 @@ def _graders(header: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """
     version = mapping(mapping(header.get("eval")).get("packages")).get("inspect_ai")
     out: dict[str, dict[str, Any]] = {}
-    for score in (header.get("results") or {}).get("scores") or []:
+    for score in listing(mapping(header.get("results")).get("scores")):
         if not isinstance(score, dict) or not isinstance(score.get("name"), str):
             continue
         params = mapping(score.get("params"))
@@ -337,13 +357,14 @@ def _trace(sample: dict[str, Any], ident: str, epoch: int) -> dict[str, Any]:
     usage = mapping(sample.get("model_usage"))
     inputs = [u.get("input_tokens") for u in usage.values() if isinstance(u, dict)]
     outputs = [u.get("output_tokens") for u in usage.values() if isinstance(u, dict)]
-    total_time = sample.get("total_time")
+    seconds = finite_or_none(sample.get("total_time"))
     error = sample.get("error")
     message = error.get("message") if isinstance(error, dict) else error
     return {
         "id": ident if epoch == 1 else f"{ident}/epoch-{epoch}",
-        "latency_ms": round(float(total_time) * 1000.0, 3)
-        if isinstance(total_time, int | float) and not isinstance(total_time, bool) else None,
+        # A time past 1e305 s would be inf in ms: no request takes it, so it is left out.
+        "latency_ms": round(seconds * 1000.0, 3)
+        if seconds is not None and abs(seconds) < 1e300 else None,
         "input_tokens": _int_sum(inputs),
         "output_tokens": _int_sum(outputs),
         "cost_usd": None,  # Inspect logs do not record cost
@@ -360,7 +381,7 @@ def _int_sum(values: list[Any]) -> int | None:
 def _usage(traces: list[dict[str, Any]], header: dict[str, Any]) -> dict[str, Any]:
     usage: dict[str, Any] = {"requests": len(traces),
                              "successes": sum(1 for t in traces if t["success"])}
-    model_usage = (header.get("stats") or {}).get("model_usage")
+    model_usage = mapping(header.get("stats")).get("model_usage")
     if isinstance(model_usage, dict) and model_usage:
         for ours, theirs in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens")):
             total = _int_sum([u.get(theirs) for u in model_usage.values() if isinstance(u, dict)])
@@ -370,7 +391,12 @@ def _usage(traces: list[dict[str, Any]], header: dict[str, Any]) -> dict[str, An
 
 
 def _id_order(ident: str) -> tuple[int, str]:
-    return (int(ident), "") if ident.isdigit() else (1 << 62, ident)
+    return (int(ident), "") if _small_number(ident) else (1 << 62, ident)
+
+
+def _small_number(ident: str) -> bool:
+    """ASCII digits that int() reads and an int64 holds ('²' is a digit int() refuses)."""
+    return ident.isascii() and ident.isdigit() and len(ident) < 19
 
 
 def _envelope(log: _Log, model: str) -> dict[str, Any]:

@@ -20,9 +20,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from gatekeeper.errors import ImporterError
 from gatekeeper.importers.envinfo import parse_env_info
 from gatekeeper.importers.interface import Draft, Importer, ImportOptions, fail, slug
-from gatekeeper.importers.sources import as_number, finite_or_none, iter_records, load_json, plain
+from gatekeeper.importers.sources import (
+    as_number,
+    finite_or_none,
+    iter_records,
+    listing,
+    load_json,
+    mapping,
+    open_file,
+    plain,
+)
 from gatekeeper.importers.writer import score_csv
 
 HEX_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
@@ -144,9 +154,9 @@ def _is_results_name(path: Path) -> bool:
         return True
     # v0.3 --output_path could be any name; peek for its top-level keys.
     try:
-        with path.open("rb") as fh:
+        with open_file(path) as fh:
             head = fh.read(64).lstrip()
-    except OSError:
+    except (OSError, ImporterError):  # unreadable, or a FIFO or device named *.json
         return False
     return head.startswith(b'{\n  "results"') or head.startswith(b'{"results"')
 
@@ -196,18 +206,18 @@ def _choose_tasks(wanted: tuple[str, ...], header: dict[str, Any],
                   reported: dict[tuple[str, str, str], float | None],
                   sample_files: dict[str, Path], source: Path) -> set[str]:
     known = {t for t, _, _ in reported}
-    _resolve_unnamed_samples(sample_files, known | set(header.get("configs", {}) or {}))
+    _resolve_unnamed_samples(sample_files, known | set(mapping(header.get("configs"))))
     known |= set(sample_files)
     if not wanted:
         return known
-    groups = header.get("group_subtasks") or {}
+    groups = mapping(header.get("group_subtasks"))
     chosen: set[str] = set()
     for task in wanted:
         if task not in known:
             raise fail(f"task {task!r} is not in this output; available: "
                        f"{', '.join(sorted(known))}", source)
         chosen.add(task)
-        chosen.update(t for t in groups.get(task, []) if t in known)
+        chosen.update(t for t in listing(groups.get(task)) if isinstance(t, str) and t in known)
     return chosen
 
 
@@ -303,7 +313,11 @@ def _per_example_mean(entry: _Metric, scores: dict[str, float], agg: str | None,
                       notes: list[str]) -> bool:
     """Whether the reported value is the mean of ``scores``, so they can stand for it."""
     task, name = entry.task, entry.metric
-    mean = math.fsum(scores.values()) / len(scores)
+    try:
+        mean = math.fsum(scores.values()) / len(scores)
+    except OverflowError:  # scores near 1.8e308 whose sum is past it: no such metric
+        raise fail(f"the {name} scores of task {task!r} sum past the largest float", path) \
+            from None
     if entry.value is not None and not math.isclose(mean, entry.value, rel_tol=0,
                                                     abs_tol=_MEAN_TOLERANCE):
         if agg == "mean":
@@ -329,7 +343,7 @@ def _doc_id(value: Any, path: Path, label: str, line: int | None) -> str:
 
 def _check_count(header: dict[str, Any], task: str, values: dict[tuple[str, str], dict[str, Any]],
                  path: Path) -> None:
-    counts = (header.get("n-samples") or {}).get(task) or {}
+    counts = mapping(header.get("n-samples")).get(task) or {}
     effective = counts.get("effective") if isinstance(counts, dict) else None
     if not isinstance(effective, int) or not values:
         return
@@ -340,9 +354,9 @@ def _check_count(header: dict[str, Any], task: str, values: dict[tuple[str, str]
 
 
 def _aggregations(header: dict[str, Any], task: str) -> dict[str, str | None]:
-    config = (header.get("configs") or {}).get(task) or {}
+    config = mapping(mapping(header.get("configs")).get(task))
     out: dict[str, str | None] = {}
-    for item in config.get("metric_list") or []:
+    for item in listing(config.get("metric_list")):
         if isinstance(item, dict) and "metric" in item:
             agg = item.get("aggregation")
             out[str(item["metric"])] = agg if isinstance(agg, str) else None
@@ -356,7 +370,9 @@ def _short(value: Any) -> str:
 
 def _id_order(item: tuple[str, float]) -> tuple[int, int, str]:
     ident = item[0]
-    return (0, int(ident), "") if ident.isdigit() else (1, 0, ident)
+    if ident.isascii() and ident.isdigit() and len(ident) < 19:
+        return (0, int(ident), "")
+    return (1, 0, ident)
 
 
 # --- the envelope --------------------------------------------------------------------------
@@ -408,6 +424,8 @@ def _envelope(header: dict[str, Any], tasks: set[str],
 def _model_name(header: dict[str, Any], args: dict[str, Any], options: ImportOptions,
                 source: Path) -> str:
     recorded_name = header.get("model_name") or args.get("pretrained") or args.get("model")
+    if not isinstance(recorded_name, str | int) or isinstance(recorded_name, bool):
+        recorded_name = None  # a mapping or a list where the name goes is no name
     model = options.model_name or (str(recorded_name) if recorded_name else None)
     if not model:
         raise fail("the tool did not record the model's name; pass --model-name", source)
@@ -416,10 +434,14 @@ def _model_name(header: dict[str, Any], args: dict[str, Any], options: ImportOpt
 
 def _created_at(date: Any) -> str | None:
     """The results file's ``date`` (a Unix time) as ISO 8601 UTC."""
-    if isinstance(date, int | float) and not isinstance(date, bool) and math.isfinite(date):
-        return datetime.fromtimestamp(float(date), tz=timezone.utc) \
-            .isoformat().replace("+00:00", "Z")
-    return None
+    seconds = finite_or_none(date)
+    if seconds is None:
+        return None
+    try:
+        when = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):  # before year 1 or after 9999
+        return None
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def _params(header: dict[str, Any], config: dict[str, Any], args: dict[str, Any],
@@ -489,10 +511,13 @@ def _llm_model(model: str, config: dict[str, Any], args: dict[str, Any]) -> dict
 
 def _data_versions(header: dict[str, Any], tasks: set[str],
                    metrics: dict[tuple[str, str, str], _Metric]) -> list[dict[str, Any]]:
-    hashes = header.get("task_hashes") or {}
-    versions = header.get("versions") or {}
-    configs = header.get("configs") or {}
-    groups = set((header.get("group_subtasks") or {}).keys()) | set(header.get("groups") or {})
+    hashes = mapping(header.get("task_hashes"))
+    versions = mapping(header.get("versions"))
+    configs = mapping(header.get("configs"))
+    named_groups = header.get("groups")
+    groups = set(mapping(header.get("group_subtasks"))) | (
+        set(named_groups) if isinstance(named_groups, dict) else
+        {g for g in listing(named_groups) if isinstance(g, str)})
     out: list[dict[str, Any]] = []
     for task in sorted(tasks):
         if task in groups:
@@ -507,7 +532,7 @@ def _data_entry(task: str, hashes: Any, versions: Any, configs: Any,
     digest = hashes.get(task) if isinstance(hashes, dict) else None
     if isinstance(digest, str) and SHA256.match(digest):
         entry["sha256"] = digest
-    if task in versions:
+    if task in versions and isinstance(versions[task], str | int | float):
         entry["version"] = str(versions[task])
     cfg = configs.get(task) if isinstance(configs, dict) else None
     if isinstance(cfg, dict):

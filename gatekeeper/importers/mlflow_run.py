@@ -18,10 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from gatekeeper.errors import ImporterError, InputError
 from gatekeeper.importers.interface import Draft, Importer, ImportOptions, fail, slug
-from gatekeeper.importers.sources import check_size, format_score
+from gatekeeper.importers.sources import format_score, read_bytes, walk_files
+from gatekeeper.inputs.yamlio import parse_text
 from gatekeeper.mlflow.tags import code_from_tags
 
 HEX_COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
@@ -153,8 +153,9 @@ def run_document(
     name = run_name or tags.get("mlflow.runName")
     if name:
         run["name"] = name
-    if start_ms is not None:
-        run["created_at"] = created_at(start_ms)
+    when = created_at(start_ms) if start_ms is not None else None
+    if when is not None:
+        run["created_at"] = when
     tags["mlflow.run_id"] = run_id
     if status:
         tags["mlflow.status"] = status
@@ -175,20 +176,26 @@ def run_document(
     return run
 
 
-def created_at(start_ms: int) -> str:
-    return datetime.fromtimestamp(start_ms / 1000, tz=timezone.utc).isoformat() \
-        .replace("+00:00", "Z")
+def created_at(start_ms: int) -> str | None:
+    """ISO time of a start in ms since the epoch; None for one no calendar holds."""
+    try:
+        when = datetime.fromtimestamp(start_ms / 1000, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return None
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def _yaml(path: Path) -> Any:
-    check_size(path, _MAX_TEXT)
+    """meta.yaml through gatekeeper's bounded YAML reader (no tags, bounded nesting and
+    aliases, every error located)."""
+    raw = read_bytes(path, _MAX_TEXT)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise fail(f"malformed YAML: {exc.problem}", path, line=line) from exc
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise fail(f"malformed YAML: {exc}", path) from exc
+        data, _lines = parse_text(raw.decode("utf-8"), str(path))
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text (byte {exc.start})", path) from exc
+    except InputError as exc:
+        raise ImporterError(exc.message, exc.location) from exc
+    return data
 
 
 def _experiment_name(run_dir: Path) -> str | None:
@@ -204,13 +211,12 @@ def _entries(folder: Path) -> list[tuple[str, Path]]:
     """(name, file) pairs; MLflow stores a name with '/' as nested folders."""
     if not folder.is_dir():
         return []
-    return sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())
+    return [(p.relative_to(folder).as_posix(), p) for p in walk_files(folder)]
 
 
 def _text(path: Path) -> str:
-    check_size(path, _MAX_TEXT)
     try:
-        return path.read_text(encoding="utf-8")
+        return read_bytes(path, _MAX_TEXT).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise fail(f"not UTF-8 text (byte {exc.start})", path) from exc
 
@@ -240,17 +246,20 @@ def _skipped_non_finite(path: Path) -> int:
     count = 0
     for line in _text(path).splitlines():
         parts = line.split()
-        if len(parts) >= 2 and not math.isfinite(float(parts[1])):
+        if len(parts) >= 2 and not math.isfinite(_float(parts[1])):
             count += 1
     return count
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 def _artifact_files(folder: Path) -> list[tuple[str, Path]]:
     if not folder.is_dir():
         return []
-    out = []
-    for p in sorted(folder.rglob("*")):
-        if p.is_symlink() or not p.is_file():
-            continue  # never follow a link out of the run folder
-        out.append((p.relative_to(folder).as_posix(), p))
-    return out
+    # Links are never followed out of the run folder (walk_files skips them).
+    return [(p.relative_to(folder).as_posix(), p) for p in walk_files(folder)]

@@ -232,7 +232,7 @@ def _history(client: MlflowRestClient, run_id: str,
                 value = float(point["value"])  # MLflow sends NaN/Infinity as text
                 step = int(point.get("step") or 0)
                 stamp = int(point.get("timestamp") or 0)
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:
                 raise ImporterError(f"{client.where}: run {run_id!r}: metric {name!r}: "
                                     f"malformed history point {point!r}") from exc
             if math.isfinite(value):
@@ -273,5 +273,5 @@ def _int(value: Any) -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.importers.interface import Draft, Importer, ImportOptions, fail
-from gatekeeper.importers.sources import finite_or_none, load_json, mapping, plain
+from gatekeeper.importers.sources import finite_or_none, listing, load_json, mapping, plain
 from gatekeeper.importers.writer import jsonl, score_csv
 
 TRACES = "traces/requests.jsonl"
@@ -104,7 +104,7 @@ def _providers(records: list[Any], path: Path) -> dict[str, dict[str, Any]]:
     for i, rec in enumerate(records):
         if not isinstance(rec, dict):
             raise fail(f"result [{i}]: expected an object", path, field=f"results.results[{i}]")
-        providers.setdefault(_provider_key(rec, path, i), rec.get("provider") or {})
+        providers.setdefault(_provider_key(rec, path, i), mapping(rec.get("provider")))
     return providers
 
 
@@ -202,7 +202,7 @@ def _prompt_keys(mine: list[tuple[int, dict[str, Any]]], prompts_meta: list[Any]
     """promptIdx -> (prompt key, ordinal) for the chosen provider's prompts."""
     indices = _prompt_indices(mine, path)
     config_ids: dict[str, str] = {}
-    for p in config.get("prompts") or []:
+    for p in listing(config.get("prompts")):
         if isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("raw"), str):
             config_ids.setdefault(p["raw"], p["id"])
     keys: dict[int, tuple[str, int]] = {}
@@ -316,7 +316,12 @@ def _usage(rows: list[_Row]) -> dict[str, Any]:
         values = [r.trace[field] for r in rows]
         if any(v is None for v in values):
             return None  # a partial sum would understate cost; leave it missing
-        return math.fsum(values) if field == "cost_usd" else sum(values)
+        if field != "cost_usd":
+            return sum(values)
+        try:
+            return math.fsum(values)
+        except OverflowError:  # costs near 1.8e308 whose sum is past it: left missing
+            return None
 
     return {
         "requests": len(rows),
@@ -340,7 +345,7 @@ def _assertions(rec: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for a in found:
         if isinstance(a, dict) and a.get("type") == "assert-set":  # a nested group
-            out.extend(x for x in a.get("assert") or [] if isinstance(x, dict))
+            out.extend(x for x in listing(a.get("assert")) if isinstance(x, dict))
         elif isinstance(a, dict):
             out.append(a)
     return out
@@ -400,7 +405,8 @@ def _graders_named(records: list[dict[str, Any]], default_provider: Any) \
     for rec in records:
         test_options = mapping(mapping(rec.get("testCase")).get("options"))
         for assertion in _assertions(rec):
-            if assertion.get("type") not in MODEL_GRADED:
+            kind = assertion.get("type")
+            if not isinstance(kind, str) or kind not in MODEL_GRADED:
                 continue
             for given in (assertion.get("provider"), test_options.get("provider"),
                           default_provider):

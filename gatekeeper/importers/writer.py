@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from gatekeeper.errors import GatekeeperError, ImporterError
 from gatekeeper.importers.sources import fail, format_score
 from gatekeeper.inputs.atomic import OutputError, replace_folder, stage_folder
 from gatekeeper.inputs.fileio import CHUNK, sha256_file
@@ -90,7 +91,7 @@ def derive_run_id(tool: str, draft: Draft, options: ImportOptions) -> str:
     digest.update(json.dumps(chosen, sort_keys=True).encode())
     for path in draft.inputs:
         digest.update(b"\0")
-        digest.update(sha256_file(path)[0].encode())
+        digest.update(sha256_file(path, allow_links=True)[0].encode())
     return digest.hexdigest()[:32]
 
 
@@ -143,11 +144,31 @@ def write_bundle(draft: Draft, out: Path, *, run_id: str, force: bool = False) -
                               width=100)
         with _writing(out, RUN_FILE):
             (tmp / RUN_FILE).write_text(text, encoding="utf-8")
+        _loads_back(tmp, out)
         replace_folder(tmp, out, what=f"the bundle to {out}")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _loads_back(tmp: Path, out: Path) -> None:
+    """Read the written bundle as `check` will: a tool's output that gives a bundle the gate
+    refuses (an id with a control character, a look-alike metric name, a number past 64 bits)
+    fails the import now, naming what is wrong, rather than the first check that reads it."""
+    # lazy: reading a bundle back (numpy) stays off `gatekeeper import --help` and --help
+    from gatekeeper.inputs.bundle import load_bundle
+    from gatekeeper.inputs.scores import load_metric
+    from gatekeeper.inputs.traces import read_traces
+
+    try:
+        bundle = load_bundle(tmp, display=str(out))
+        for name in bundle.run.metrics:
+            load_metric(bundle, name)
+        read_traces(bundle)
+    except GatekeeperError as exc:
+        raise ImporterError(f"the imported run would be refused by the gate: {exc.message}",
+                            exc.location) from exc
 
 
 def check_target(out: Path, *, force: bool = False) -> None:

@@ -1,11 +1,15 @@
 """Read metric evidence into numpy arrays: per-example scores (CSV, JSONL, NPZ), latency or
 cost samples (a JSONL field), and replicates. Scores arrive as arrays, never Python lists, so a
-10^7-example comparison stays in C."""
+10^7-example comparison stays in C.
+
+Score files come from the bundle under review: every line is bounded (``textio``), every array
+header checked before its data is read (``arrays``), ids are one line of text, and the scores are
+finite, inside the metric's declared ``range``, and below 10^50 in size (the statistics raise
+them to powers)."""
 
 from __future__ import annotations
 
 import csv
-import json
 import math
 import zipfile
 from collections.abc import Iterator
@@ -16,9 +20,29 @@ from typing import Any
 import numpy as np
 
 from gatekeeper.errors import BundleError, Location
+from gatekeeper.inputs import limits
+from gatekeeper.inputs.arrays import (
+    READ_ERRORS,
+    float_scores,
+    integer_ids,
+    load_array,
+    npz_arrays,
+    text_ids,
+)
 from gatekeeper.inputs.bundle import Bundle
-from gatekeeper.inputs.fileio import max_file_bytes
+from gatekeeper.inputs.fileio import open_regular
+from gatekeeper.inputs.textio import (
+    bounded_lines,
+    check_id,
+    check_ids,
+    iter_jsonl_records,
+    open_text,
+)
 from gatekeeper.models.run import MetricSpec
+
+# No score, latency or cost reaches 10^50; past it the statistics' powers of the values (Δ^3
+# summed over 10^7 examples, sd^4) would overflow to inf or raise.
+MAX_ABS_SCORE = 1e50
 
 
 @dataclass(frozen=True)
@@ -33,21 +57,32 @@ class LoadedMetric:
 
 
 def size_guard(path: Path, shown: str) -> None:
-    size = path.stat().st_size
-    limit = max_file_bytes()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BundleError(f"cannot read file: {exc.strerror or exc}", Location(shown)) from exc
+    limit = limits.FILE_BYTES.value()
     if size > limit:
         raise BundleError(
-            f"file is {size:,} bytes, over the limit of {limit:,} (GATEKEEPER_MAX_FILE_BYTES); "
-            "use a .npz score file for very large eval sets",
+            f"file is {size:,} bytes, over the limit of {limit:,} bytes "
+            f"({limits.FILE_BYTES.env}); use a .npz score file for very large eval sets",
             Location(shown),
         )
 
 
-def _finite(value: Any, where: Location) -> float:
+def _finite(value: Any, where: Location, *, booleans: bool = True) -> float:
+    """A number from a score file. A per-example score may be a boolean (correct or not); a
+    sample (a latency, a cost) may not."""
     if isinstance(value, bool):
+        if not booleans:
+            raise BundleError(f"must be a number, not a boolean ({str(value).lower()})", where)
         return float(value)
     if isinstance(value, int | float):
-        out = float(value)
+        try:
+            out = float(value)
+        except OverflowError as exc:  # an integer past 1.8e308
+            raise BundleError(f"score {str(value)[:40]}... is not a finite number",
+                              where) from exc
     elif isinstance(value, str):
         text = value.strip()
         if text.lower() in {"true", "false"}:
@@ -76,8 +111,8 @@ def _duplicate_error(ids: list[str], lines: list[int], shown: str) -> None:
 
 def read_csv_scores(path: Path, shown: str, spec: MetricSpec) -> tuple[np.ndarray, np.ndarray,
                                                                       np.ndarray | None]:
-    with path.open("r", encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
+    with open_text(path, shown) as fh:
+        reader = csv.reader(bounded_lines(fh, shown))
         cols = _csv_columns(reader, shown)
         columns = _column_indices(cols, spec, shown)
         ids, scores, clusters = _csv_rows(reader, shown, spec, columns, len(cols))
@@ -117,8 +152,12 @@ def _csv_rows(reader: Iterator[list[str]], shown: str, spec: MetricSpec,
     scores: list[float] = []
     clusters: list[str] = []
     line = 1
+    most = limits.ROWS.value()
     try:
         for line, row in enumerate(reader, start=2):
+            if line - 1 > most:
+                raise limits.ROWS.refuse(f"more than {most:,} rows", Location(shown, None, line),
+                                         BundleError)
             if len(row) != width:
                 if not row:
                     continue
@@ -147,36 +186,37 @@ def _csv_score(text: str, where: Location) -> float:
 
 
 def _finish(ids: list[str], scores: list[float], clusters: list[str] | None, shown: str,
-            header_lines: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+            header_lines: int, lines: list[int] | None = None,
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     if not ids:
         raise BundleError("no scores in the file", Location(shown))
+    if lines is None:
+        lines = [i + 1 + header_lines for i in range(len(ids))]
+    check_ids(ids, lines, shown, "id")
+    if clusters is not None:
+        check_ids(clusters, lines, shown, "cluster")
     id_arr = np.asarray(ids, dtype=object).astype(str)
     if np.unique(id_arr).size != id_arr.size:
-        _duplicate_error(ids, [i + 1 + header_lines for i in range(len(ids))], shown)
+        _duplicate_error(ids, lines, shown)
     cl = np.asarray(clusters, dtype=object).astype(str) if clusters is not None else None
     return id_arr, np.asarray(scores, dtype=np.float64), cl
 
 
-def read_jsonl_records(path: Path, shown: str) -> list[tuple[int, dict[str, Any]]]:
-    out: list[tuple[int, dict[str, Any]]] = []
-    with path.open("r", encoding="utf-8") as fh:
-        line_no = 0
-        try:
-            for line_no, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise BundleError(f"invalid JSON: {exc.msg}",
-                                      Location(shown, None, line_no, exc.colno)) from exc
-                if not isinstance(record, dict):
-                    raise BundleError("each line must be a JSON object",
-                                      Location(shown, None, line_no))
-                out.append((line_no, record))
-        except UnicodeDecodeError as exc:
-            raise BundleError("not UTF-8 text", Location(shown, None, line_no + 1)) from exc
-    return out
+def read_jsonl_records(path: Path, shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, object) per record, streamed (``textio.iter_jsonl_records``)."""
+    return iter_jsonl_records(path, shown)
+
+
+def _json_id(value: Any, where: Location) -> str:
+    """An id or cluster label from JSON: a string or an integer (a mapping, a list, a float or
+    a boolean is no name, and str() of one would invent a new id)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BundleError(f"an id is a string or an integer, got {str(value)[:40]!r}", where)
+    text = str(value)
+    if text == "":
+        raise BundleError("empty id", where)
+    check_id(text, where.file or "", where.field or "id", where.line)
+    return text
 
 
 def read_jsonl_scores(path: Path, shown: str, spec: MetricSpec) -> tuple[np.ndarray, np.ndarray,
@@ -184,25 +224,32 @@ def read_jsonl_scores(path: Path, shown: str, spec: MetricSpec) -> tuple[np.ndar
     ids: list[str] = []
     scores: list[float] = []
     clusters: list[str] = []
+    lines: list[int] = []
     for line, record in read_jsonl_records(path, shown):
         for col in (spec.id_column, spec.score_column, spec.cluster_column):
             if col and col not in record:
                 raise BundleError(f"missing field {col!r}", Location(shown, col, line))
-        ids.append(str(record[spec.id_column]))
+        ids.append(_json_id(record[spec.id_column], Location(shown, spec.id_column, line)))
         scores.append(_finite(record[spec.score_column], Location(shown, spec.score_column, line)))
         if spec.cluster_column:
-            clusters.append(str(record[spec.cluster_column]))
-    id_arr, sc, cl = _finish(ids, scores, clusters if spec.cluster_column else None, shown, 0)
+            clusters.append(_json_id(record[spec.cluster_column],
+                                     Location(shown, spec.cluster_column, line)))
+        lines.append(line)
+    id_arr, sc, cl = _finish(ids, scores, clusters if spec.cluster_column else None, shown, 0,
+                             lines)
     return id_arr, sc, cl
 
 
 def _load_npy(path: Path, shown: str) -> np.ndarray:
-    try:
-        # allow_pickle=False: a score file must never be able to run code.
-        array: np.ndarray = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise BundleError(f"unreadable .npy: {exc}", Location(shown)) from exc
-    return array
+    # allow_pickle=False: a score file must never be able to run code.
+    rel = shown.rsplit("/", 1)[-1]
+    size_guard(path, shown)
+    holds = path.stat().st_size
+
+    def opener() -> Any:
+        return open_regular(path, rel, Location(shown))
+
+    return load_array(opener, holds, shown)
 
 
 def npy_pair_paths(path: Path) -> tuple[Path, Path, Path]:
@@ -212,32 +259,40 @@ def npy_pair_paths(path: Path) -> tuple[Path, Path, Path]:
             path.with_name(f"{stem}.clusters.npy"))
 
 
-def read_npy_pair(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def read_npy_pair(path: Path, shown: str, siblings: tuple[Path, Path] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``siblings``: the ids and clusters paths, already confined to the bundle (by default the
+    files beside ``path``)."""
     ids_path, scores_path, clusters_path = npy_pair_paths(path)
+    if siblings is not None:
+        ids_path, clusters_path = siblings
     ids_shown = shown[: -len(".scores.npy")] + ".ids.npy"
+    clusters_shown = shown[: -len(".scores.npy")] + ".clusters.npy"
     if not ids_path.is_file():
         raise BundleError(f"{ids_path.name} not found beside the scores (an .npy pair is "
                           "X.ids.npy + X.scores.npy)", Location(ids_shown))
     ids = _load_npy(ids_path, ids_shown)
-    scores = _load_npy(scores_path, shown).astype(np.float64, copy=False)
-    clusters = _load_npy(clusters_path, shown) if clusters_path.is_file() else None
+    scores = float_scores(_load_npy(scores_path, shown), shown)
+    clusters = (_load_npy(clusters_path, clusters_shown) if clusters_path.is_file() else None)
     return _validate_arrays(ids, scores, clusters, shown)
 
 
 def read_npz_scores(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    rel = shown.rsplit("/", 1)[-1]
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            names = set(archive.files)
-            for required in ("ids", "scores"):
-                if required not in names:
-                    raise BundleError(f"missing array {required!r} (an .npz score file holds "
-                                      "'ids' and 'scores')", Location(shown, required))
-            ids = archive["ids"]
-            scores = archive["scores"].astype(np.float64, copy=False)
-            clusters = archive["clusters"] if "clusters" in names else None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise BundleError(f"unreadable .npz: {exc}", Location(shown)) from exc
-    return _validate_arrays(ids, scores, clusters, shown)
+        with open_regular(path, rel, Location(shown)) as fh, zipfile.ZipFile(fh) as archive:
+            arrays = npz_arrays(archive, shown, ("ids", "scores", "clusters"))
+    except BundleError:
+        raise
+    except READ_ERRORS as exc:
+        raise BundleError(f"unreadable .npz: {type(exc).__name__}: {exc}",
+                          Location(shown)) from exc
+    for required in ("ids", "scores"):
+        if required not in arrays:
+            raise BundleError(f"missing array {required!r} (an .npz score file holds "
+                              "'ids' and 'scores')", Location(shown, required))
+    return _validate_arrays(arrays["ids"], float_scores(arrays["scores"], shown),
+                            arrays.get("clusters"), shown)
 
 
 def _validate_arrays(ids: np.ndarray, scores: np.ndarray, clusters: np.ndarray | None,
@@ -245,6 +300,8 @@ def _validate_arrays(ids: np.ndarray, scores: np.ndarray, clusters: np.ndarray |
     if ids.ndim != 1 or scores.ndim != 1 or ids.shape != scores.shape:
         raise BundleError(f"'ids' and 'scores' must be 1-D arrays of equal length "
                           f"(got {ids.shape} and {scores.shape})", Location(shown))
+    if ids.size == 0:
+        raise BundleError("no scores in the file", Location(shown))
     bad = np.flatnonzero(~np.isfinite(scores))
     if bad.size:
         raise BundleError(f"score at index {int(bad[0])} is not a finite number",
@@ -252,13 +309,29 @@ def _validate_arrays(ids: np.ndarray, scores: np.ndarray, clusters: np.ndarray |
     if ids.dtype.kind not in "iuUS":
         raise BundleError("'ids' must be integers or strings", Location(shown, "ids"))
     # Integer ids stay integers: pairing 10^7 of them is a sort of int64, not of strings.
-    key = ids.astype(np.int64) if ids.dtype.kind in "iu" else ids.astype(str)
+    key = (integer_ids(ids, shown, "ids") if ids.dtype.kind in "iu"
+           else text_ids(ids, shown, "ids"))
     ordered = np.sort(key, kind="stable")
     dup_at = np.flatnonzero(ordered[1:] == ordered[:-1])
     if dup_at.size:
         dup = ordered[dup_at[0]].item()
         raise BundleError(f"duplicate example id {dup!r}", Location(shown, "ids"))
-    return key, scores, (clusters.astype(str) if clusters is not None else None)
+    return key, scores, _clusters(clusters, ids.shape, shown)
+
+
+def _clusters(clusters: np.ndarray | None, shape: tuple[int, ...], shown: str
+              ) -> np.ndarray | None:
+    if clusters is None:
+        return None
+    if clusters.shape != shape:
+        raise BundleError(f"'clusters' must be as long as 'ids' (got {clusters.shape}, "
+                          f"{shape})", Location(shown, "clusters"))
+    if clusters.dtype.kind in "iu":
+        out: np.ndarray = clusters.astype(str)
+        return out
+    if clusters.dtype.kind not in "US":
+        raise BundleError("'clusters' must be integers or strings", Location(shown, "clusters"))
+    return text_ids(clusters, shown, "clusters")
 
 
 def comparable_ids(a: np.ndarray | None, b: np.ndarray | None
@@ -274,12 +347,15 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
     kind = spec.kind
     if kind == "value":
         assert spec.value is not None
-        return LoadedMetric(name, kind, np.asarray([spec.value], dtype=np.float64))
+        values = np.asarray([spec.value], dtype=np.float64)
+        _bounded(values, bundle.location("metrics", name, kind), "value")
+        return LoadedMetric(name, kind, values)
     if kind == "replicates":
         assert spec.replicates is not None
         seeds = tuple(bundle.run.seeds) if bundle.run.seeds is not None else None
-        return LoadedMetric(name, kind, np.asarray(spec.replicates, dtype=np.float64),
-                            seeds=seeds)
+        values = np.asarray(spec.replicates, dtype=np.float64)
+        _bounded(values, bundle.location("metrics", name, kind), "replicate")
+        return LoadedMetric(name, kind, values, seeds=seeds)
     rel = spec.path
     assert rel is not None
     path = bundle.resolve(rel, "metrics", name, kind)
@@ -287,12 +363,36 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
     size_guard(path, shown)
     if kind == "per_example":
         ids, scores, clusters = _read_per_example(bundle, name, path, shown, spec)
+        _plausible(scores, spec, shown)
         return LoadedMetric(name, kind, scores, ids=ids, clusters=clusters, file=shown)
     if kind == "samples":
         values, sample_ids = _read_samples(path, shown, spec.field or name)
+        _plausible(values, spec, shown)
         return LoadedMetric(name, kind, values, ids=sample_ids, file=shown)
     # series: a step,value curve — validated here, shown in reports, not gated on.
-    return LoadedMetric(name, kind, _read_series(path, shown), file=shown)
+    return LoadedMetric(name, kind, _read_series(path, shown, spec), file=shown)
+
+
+def _plausible(values: np.ndarray, spec: MetricSpec, shown: str) -> None:
+    """Scores a metric can take: inside its declared range, and of a size the statistics can
+    raise to the fourth power (a kurtosis-like term) over 10^7 examples without overflow."""
+    if spec.range is not None:
+        lo, hi = spec.range
+        outside = np.flatnonzero((values < lo) | (values > hi))
+        if outside.size:
+            i = int(outside[0])
+            raise BundleError(f"score {values[i]:g} (row {i + 1:,} of the scores) lies outside "
+                              f"the metric's range [{lo:g}, {hi:g}]", Location(shown))
+    _bounded(values, Location(shown), "score")
+
+
+def _bounded(values: np.ndarray, where: Location, what: str) -> None:
+    huge = np.flatnonzero(np.abs(values) > MAX_ABS_SCORE)
+    if huge.size:
+        i = int(huge[0])
+        at = f" (number {i + 1:,})" if values.size > 1 else ""
+        raise BundleError(f"{what} {values[i]:g}{at} is beyond ±{MAX_ABS_SCORE:g}: no metric "
+                          "takes such values", where)
 
 
 def _read_per_example(bundle: Bundle, name: str, path: Path, shown: str, spec: MetricSpec) \
@@ -306,7 +406,12 @@ def _read_per_example(bundle: Bundle, name: str, path: Path, shown: str, spec: M
     if suffix == ".npz":
         return read_npz_scores(path, shown)
     if path.name.endswith(".scores.npy"):
-        return read_npy_pair(path, shown)
+        # The ids and clusters beside the scores are bundle files too: a symlink among them
+        # must not leave the bundle.
+        stem = spec.per_example[: -len(".scores.npy")] if spec.per_example else ""
+        siblings = (bundle.resolve(f"{stem}.ids.npy", "metrics", name, "per_example"),
+                    bundle.resolve(f"{stem}.clusters.npy", "metrics", name, "per_example"))
+        return read_npy_pair(path, shown, siblings)
     raise BundleError(
         f"unsupported score file type {suffix!r}: use .csv, .jsonl, .npz or an .npy "
         "pair (X.scores.npy + X.ids.npy)",
@@ -321,26 +426,38 @@ def _read_samples(path: Path, shown: str, field: str) -> tuple[np.ndarray, np.nd
     for line, record in read_jsonl_records(path, shown):
         if field not in record:
             raise BundleError(f"missing field {field!r}", Location(shown, field, line))
-        values.append(_finite(record[field], Location(shown, field, line)))
-        ids_list.append(str(record.get("id", line)))
+        values.append(_finite(record[field], Location(shown, field, line), booleans=False))
+        ident = record.get("id", line)
+        ids_list.append(_json_id(ident, Location(shown, "id", line)))
     if not values:
         raise BundleError("no samples in the file", Location(shown))
     return np.asarray(values, dtype=np.float64), np.asarray(ids_list).astype(str)
 
 
-def _read_series(path: Path, shown: str) -> np.ndarray:
-    """The values of a ``step,value`` CSV."""
+def _read_series(path: Path, shown: str, spec: MetricSpec) -> np.ndarray:
+    """The values of a series CSV: a ``step`` column and a ``value`` column (or the
+    ``score_column`` the run names, as importers do for ``step,timestamp,value``)."""
+    column = spec.score_column if spec.score_column != "score" else "value"
     steps: list[float] = []
-    with path.open("r", encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None or [h.strip() for h in header[:2]] != ["step", "value"]:
-            raise BundleError("a series file starts with the header 'step,value'",
-                              Location(shown, line=1))
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) < 2:
-                raise BundleError("expected 'step,value'", Location(shown, None, line))
-            steps.append(_finite(row[1], Location(shown, "value", line)))
+    most = limits.ROWS.value()
+    line = 1
+    with open_text(path, shown) as fh:
+        reader = csv.reader(bounded_lines(fh, shown))
+        try:
+            header = [h.strip() for h in next(reader, None) or []]
+            if "step" not in header or column not in header:
+                raise BundleError(f"a series file has a header with 'step' and {column!r} "
+                                  "(such as 'step,value')", Location(shown, line=1))
+            at, width = header.index(column), len(header)
+            for line, row in enumerate(reader, start=2):
+                if not row:
+                    continue
+                if len(row) != width:
+                    raise BundleError(f"row has {len(row)} fields, the header has {width}",
+                                      Location(shown, None, line))
+                steps.append(_finite(row[at], Location(shown, column, line)))
+                limits.ROWS.check(len(steps), f"more than {most:,} rows",
+                                  Location(shown, None, line), BundleError)
+        except csv.Error as exc:
+            raise BundleError(f"unreadable CSV: {exc}", Location(shown, None, line)) from exc
     return np.asarray(steps, dtype=np.float64)

@@ -17,6 +17,7 @@ import numpy as np
 from gatekeeper.errors import BundleError, Location
 from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.inputs.scores import read_jsonl_records, size_guard
+from gatekeeper.inputs.textio import check_id
 
 NUMBER_FIELDS = ("latency_ms", "input_tokens", "output_tokens", "cost_usd")
 
@@ -49,10 +50,13 @@ def _number(record: dict[str, Any], key: str, where: Location) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BundleError(f"{key} must be a number, got {value!r}", where)
-    out = float(value)
+        raise BundleError(f"{key} must be a number, got {str(value)[:40]!r}", where)
+    try:
+        out = float(value)
+    except OverflowError:  # an integer past 1.8e308
+        out = math.inf
     if not math.isfinite(out) or out < 0:
-        raise BundleError(f"{key} must be a finite number >= 0, got {value!r}", where)
+        raise BundleError(f"{key} must be a finite number >= 0, got {str(value)[:40]}", where)
     return out
 
 
@@ -101,8 +105,9 @@ class _Requests:
         ident = record.get("id")
         if isinstance(ident, bool) or not isinstance(ident, str | int) or ident == "":
             raise BundleError(f"a trace record needs an id (a string or an integer), got "
-                              f"{ident!r}", Location(shown, "id", line))
+                              f"{str(ident)[:40]!r}", Location(shown, "id", line))
         key = str(ident)
+        check_id(key, shown, "id", line)
         if key in self.first_seen:
             raise BundleError(f"duplicate request id {key!r} (first at {self.first_seen[key]})",
                               Location(shown, "id", line))
@@ -128,5 +133,5 @@ class _Requests:
         elif isinstance(flag, bool):
             self.success.append(flag)
         else:
-            raise BundleError(f"success must be true or false, got {flag!r}",
+            raise BundleError(f"success must be true or false, got {str(flag)[:40]!r}",
                               Location(shown, "success", line))

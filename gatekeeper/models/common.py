@@ -11,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     FiniteFloat,
+    NonNegativeInt,
     StringConstraints,
 )
 
@@ -66,6 +67,9 @@ Text = Annotated[str, AfterValidator(_no_credential)]
 Status = Literal["pass", "warn", "block"]
 # A finite real number: not NaN or ±inf, and not a boolean.
 Number = Annotated[FiniteFloat, BeforeValidator(_not_bool)]
+# Whole numbers (seeds, counts, sizes): not a boolean either, which pydantic would read as 0 or 1.
+Int = Annotated[int, BeforeValidator(_not_bool)]
+Count = Annotated[NonNegativeInt, BeforeValidator(_not_bool)]
 
 STATUS_ORDER: dict[str, int] = {"pass": 0, "warn": 1, "block": 2}
 

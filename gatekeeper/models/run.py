@@ -6,10 +6,12 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, NonNegativeFloat, NonNegativeInt, model_validator
+from pydantic import AfterValidator, Field, NonNegativeFloat, model_validator
 
 from gatekeeper.models.common import (
+    Count,
     GitCommit,
+    Int,
     Line,
     NonEmpty,
     Number,
@@ -36,7 +38,7 @@ class Lockfile(Strict):
 
 class Hardware(Strict):
     accelerator: Line | None = None
-    count: NonNegativeInt | None = None
+    count: Count | None = None
     driver: Line | None = None
     cuda: Line | None = None
     cpu: Line | None = None
@@ -58,7 +60,7 @@ class DataVersion(Strict):
     sha256: Sha256 | None = None
     version: Line | None = None
     split: Line | None = None
-    rows: NonNegativeInt | None = None
+    rows: Count | None = None
 
 
 class JudgeIdentity(Strict):
@@ -133,7 +135,7 @@ class MetricSpec(Strict):
 class Artifact(Strict):
     path: NonEmpty
     sha256: Sha256
-    size: NonNegativeInt
+    size: Count
     kind: Line | None = None
 
 
@@ -157,10 +159,10 @@ class EvalDataset(Strict):
 
 
 class Usage(Strict):
-    requests: NonNegativeInt | None = None
-    successes: NonNegativeInt | None = None
-    input_tokens: NonNegativeInt | None = None
-    output_tokens: NonNegativeInt | None = None
+    requests: Count | None = None
+    successes: Count | None = None
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
     cost_usd: NonNegativeFloat | None = None
 
     @model_validator(mode="after")
@@ -197,7 +199,7 @@ class Run(Strict):
     tags: dict[Line, Line] = Field(default_factory=dict)
     params: Annotated[dict[str, Any], AfterValidator(no_credentials)] = Field(
         default_factory=dict)
-    seeds: list[int] | None = None
+    seeds: list[Int] | None = None
     code: CodeVersion | None = None
     environment: Environment | None = None
     data: list[DataVersion] = Field(default_factory=list)

@@ -20,7 +20,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from gatekeeper.errors import Location, PolicyError
+from gatekeeper.inputs import limits
 from gatekeeper.inputs.envelope import parse_path
+from gatekeeper.inputs.names import name_problem
 from gatekeeper.inputs.yamlio import LineMap, first_problem, nearest, read_document, render_path
 from gatekeeper.models.policy import POLICY_API_VERSION, Policy
 
@@ -28,6 +30,12 @@ SourceMap = dict[tuple[str | int, ...], tuple[str, int, int]]
 _KEYED_LISTS = {"metrics": "metric", "budgets": "name"}
 _APPENDED_LISTS = {"waivers"}
 MAX_EXTENDS_DEPTH = 16
+# Resampling cost grows with stats.resamples times the number of examples: a policy asking
+# for 10^12 would hold the gate for days. 10^6 is a hundred times the default.
+MAX_RESAMPLES = 1_000_000
+# A margin is a difference of metric values: below 1e-9 it is no margin a float can express
+# next to values of order 1, only a way to drive the power analysis (margin^-2) to infinity.
+MIN_MARGIN = 1e-9
 
 
 @dataclass(frozen=True)
@@ -101,11 +109,11 @@ def _merge_keyed_lists(base: list[Any], over: list[Any], base_src: SourceMap,
     result_list: list[Any] = []
     index: dict[Any, int] = {}
     for i, item in enumerate(base):
-        index[item.get(ident) if isinstance(item, dict) else None] = len(result_list)
+        index[_identity(item, ident)] = len(result_list)
         _copy_sources(base_src, (*path, i), (*path, len(result_list)), out_src)
         result_list.append(item)
     for j, item in enumerate(over):
-        key = item.get(ident) if isinstance(item, dict) else None
+        key = _identity(item, ident)
         if key is not None and key in index:
             pos = index[key]
             result_list[pos] = _merge_item(result_list[pos], item)
@@ -114,6 +122,13 @@ def _merge_keyed_lists(base: list[Any], over: list[Any], base_src: SourceMap,
             _copy_sources(over_src, (*path, j), (*path, len(result_list)), out_src)
             result_list.append(item)
     return result_list
+
+
+def _identity(item: Any, ident: str) -> str | None:
+    """An item's name to merge on: a string, or None (a mapping or a list where the name goes
+    is no name; validation reports it with its line)."""
+    key = item.get(ident) if isinstance(item, dict) else None
+    return key if isinstance(key, str) else None
 
 
 def _merge_item(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -198,12 +213,20 @@ def _parent_path(path: Path, rel: str, root: Path, extends_at: Location,
     if Path(rel).is_absolute():
         raise PolicyError(f"extends path {rel!r} must be relative to the policy file",
                           extends_at)
+    if not rel or "\x00" in rel:
+        raise PolicyError("extends names an empty or invalid path", item_at)
     parent_path = path.parent / rel
-    if not parent_path.resolve().is_relative_to(root):
+    try:
+        resolved = parent_path.resolve()
+        is_file = parent_path.is_file()
+    except (OSError, RuntimeError) as exc:  # a name too long, a symlink loop
+        raise PolicyError(f"extends {rel[:80]!r}: {getattr(exc, 'strerror', None) or exc}",
+                          item_at) from exc
+    if not resolved.is_relative_to(root):
         # A policy may build on policies of its own repository, not on any file the
         # machine has (and a PR's policy could otherwise read files outside the checkout).
         raise PolicyError(f"extends {rel!r} leaves {root}", item_at)
-    if not parent_path.is_file():
+    if not is_file:
         raise PolicyError(f"extended policy {rel!r} not found", item_at)
     return parent_path
 
@@ -232,10 +255,12 @@ def _override(data: dict[str, Any], sources: SourceMap, shown: str, pattern: str
 def _validate(data: dict[str, Any], sources: SourceMap, shown: str,
               pattern: str | None = None) -> Policy:
     effective = {k: v for k, v in data.items() if k != "extends"}
+    _check_counts(effective, sources, shown)
     try:
         policy = Policy.model_validate(effective)
     except ValidationError as exc:
         raise _policy_validation_error(exc, sources, shown, pattern) from exc
+    _check_names(policy, sources, shown, pattern)
     for i, req in enumerate(policy.envelope.required):
         try:
             parse_path(req)
@@ -245,6 +270,44 @@ def _validate(data: dict[str, Any], sources: SourceMap, shown: str,
                               Location(file, f"envelope.required[{i}]", line or None,
                                        col or None)) from exc
     return policy
+
+
+def _where(sources: SourceMap, shown: str, *path: str | int) -> Location:
+    file, line, col = sources.get(nearest(path, sources), (shown, 0, 0))
+    return Location(file, render_path(path), line or None, col or None)
+
+
+def _check_counts(data: dict[str, Any], sources: SourceMap, shown: str) -> None:
+    for key in ("metrics", "budgets", "waivers"):
+        items = data.get(key)
+        if isinstance(items, list):
+            limits.METRICS.check(len(items), f"{len(items):,} entries",
+                                 _where(sources, shown, key), PolicyError)
+
+
+def _check_names(policy: Policy, sources: SourceMap, shown: str, pattern: str | None) -> None:
+    """Metric and budget names that read as what they are (``inputs/names.py``); margins a
+    float can express; a bounded resampling cost."""
+    named = [(("metrics", i, "metric"), rule.metric) for i, rule in enumerate(policy.metrics)]
+    named += [(("budgets", i, "name"), budget.name) for i, budget in enumerate(policy.budgets)]
+    for path, name in named:
+        problem = name_problem(name)
+        if problem is not None:
+            raise PolicyError(_in_override(f"name {name!r} {problem}", pattern),
+                              _where(sources, shown, *path))
+    for i, rule in enumerate(policy.metrics):
+        vs = rule.vs_baseline
+        if vs is None:
+            continue
+        for key in ("margin", "margin_rel", "min_gain"):
+            value = getattr(vs, key)
+            if value is not None and 0 < value < MIN_MARGIN:
+                raise PolicyError(_in_override(f"{key} {value:g} is below {MIN_MARGIN:g}; write "
+                                               "0 for no margin", pattern),
+                                  _where(sources, shown, "metrics", i, "vs_baseline", key))
+    if policy.stats.resamples > MAX_RESAMPLES:
+        raise PolicyError(_in_override(f"at most {MAX_RESAMPLES:,} resamples", pattern),
+                          _where(sources, shown, "stats", "resamples"))
 
 
 def _in_override(message: str, pattern: str | None) -> str:

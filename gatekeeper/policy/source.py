@@ -12,9 +12,8 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-import yaml
-
 from gatekeeper.errors import InputError, Location, PolicyError
+from gatekeeper.inputs.yamlio import parse_text
 from gatekeeper.repo.git import text_at_ref
 
 if TYPE_CHECKING:
@@ -60,8 +59,8 @@ def materialize(policy_rel: str, fetch: Fetch, dest: Path) -> Path | None:
         if first is None:
             first = target
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError:
+            data, _lines = parse_text(text, rel)  # bounded: the base policy may be hostile too
+        except InputError:
             continue  # the loader reports it with a line number
         parents = data.get("extends") if isinstance(data, dict) else None
         if isinstance(parents, str):

@@ -4,7 +4,6 @@ in the Markdown that GitHub renders (the comment, the report, the model card).""
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
 from collections.abc import Callable
@@ -47,19 +46,12 @@ def hostile_bundle(tmp: Path) -> Path:
     run["params"] = {COMMANDS[3]: hostile_text(3), "lr": 0.0003,
                      "notes": {"nested": hostile_text(4)}}
     run["data"][0]["uri"] = URLS[0]
-    [eval_set] = [d for d in run["data"] if d.get("split") == "test"]
-    eval_set["rows"] += 5  # the five hostile ids below are part of this eval set
     run["data"].append({"name": f"{COMMANDS[4]} {URLS[2]}", "uri": URLS[3], "split": "train",
                         "sha256": "0" * 64})
     run["code"]["branch"] = f"{COMMANDS[2]}-{URLS[2]}"
     run["metrics"][COMMANDS[1]] = {"replicates": [0.5, 0.5, 0.5, 0.5, 0.5]}
     (dest / "run.yaml").write_text(yaml.safe_dump(run, allow_unicode=True), encoding="utf-8")
-    with (dest / "scores" / "exact_match.csv").open("a", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        # (a lone "\r" is not accepted inside a CSV field, the other breaks are)
-        for i, (brk, cmd) in enumerate(zip(("\n", "\r\n", "\u2028", "\x85", "\n  "), COMMANDS,
-                                           strict=True)):
-            writer.writerow([f"id{i}{brk}{cmd} {URLS[i]}", 1])
+    # (score ids with line breaks are refused outright: tests/acceptance/test_hostile_inputs.py)
     return dest
 
 
@@ -82,7 +74,8 @@ def test_every_format_carries_the_hostile_text(hostile_reports: dict[str, str]) 
     # The test means something only if the text reached the outputs.
     assert {"--format text", "--format json", "--format markdown", "--format html",
             "--format junit", "--format model-card"} <= set(hostile_reports)
-    for name in ("--format text", "--format json", "--format junit", "--format markdown"):
+    # (text, json and junit carried it through score ids, which are now refused outright)
+    for name in ("--format markdown", "report.md"):
         assert "set-output name=verdict" in hostile_reports[name], name
     for name in ("--format model-card", "model_card.md", "--format html"):
         assert "add-mask::gatekeeper" in hostile_reports[name], name
