@@ -24,10 +24,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from gatekeeper.errors import ImporterError
+from gatekeeper.errors import BundleError, ImporterError
 from gatekeeper.importers.interface import Draft, ImportOptions
 from gatekeeper.importers.mlflow_run import add_metric, run_document
 from gatekeeper.importers.writer import check_target, install_folder, staging_folder, write_drafts
+from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.mlflow.rest import DownloadLimitError, MlflowApiError, MlflowRestClient, RemoteFile
 
 BUNDLE_DIR = "bundle"  # where the MLflow registry backend keeps a promoted bundle
@@ -127,9 +128,6 @@ def _download(client: MlflowRestClient, run_id: str, root: str, files: list[Remo
 def _import_bundle(client: MlflowRestClient, run_id: str, run: dict[str, Any], root: str,
                    files: list[RemoteFile], out: Path, options: ImportOptions,
                    limit: int) -> ServerImport:
-    from gatekeeper.errors import BundleError
-    from gatekeeper.inputs.bundle import load_bundle
-
     tags = _pairs(run.get("data", {}).get("tags"))
     tmp = staging_folder(out)
     try:

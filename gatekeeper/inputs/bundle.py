@@ -15,7 +15,7 @@ from gatekeeper.errors import BundleError, InputError, Location
 from gatekeeper.inputs import limits
 from gatekeeper.inputs.fileio import check_regular, confine, resolve_inside, sha256_file
 from gatekeeper.inputs.names import name_problem
-from gatekeeper.inputs.yamlio import LineMap, read_document, validation_error
+from gatekeeper.inputs.yamlio import LineMap, read_document, render_path, validation_error
 from gatekeeper.models.run import RUN_SCHEMA, Run
 
 RUN_FILES = ("run.yaml", "run.yml", "run.json")
@@ -42,8 +42,6 @@ class Bundle:
     _hashes: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
 
     def location(self, *path: str | int) -> Location:
-        from gatekeeper.inputs.yamlio import render_path
-
         line, col = self.lines.get(tuple(path), (None, None))
         return Location(self.run_file_display, render_path(path) or None, line, col)
 

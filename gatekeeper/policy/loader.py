@@ -25,6 +25,7 @@ from gatekeeper.inputs.envelope import parse_path
 from gatekeeper.inputs.names import name_problem
 from gatekeeper.inputs.yamlio import LineMap, first_problem, nearest, read_document, render_path
 from gatekeeper.models.policy import POLICY_API_VERSION, Policy
+from gatekeeper.repo.git import git_toplevel
 
 SourceMap = dict[tuple[str | int, ...], tuple[str, int, int]]
 _KEYED_LISTS = {"metrics": "metric", "budgets": "name"}
@@ -320,8 +321,6 @@ def load_policy(path: Path, *, target_branch: str | None = None,
     policy's own folder outside git."""
     shown = display or str(path)
     if root is None:
-        from gatekeeper.repo.git import git_toplevel
-
         folder = path.resolve().parent
         root = git_toplevel(folder) or folder
     data, sources = _read(path, shown, (), root.resolve())
