@@ -199,6 +199,13 @@ TOKEN = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 def test_bad_input_exits_2_with_one_line(case: Case, tmp_path: Path,
                                          cli: Callable[..., Result],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    assert_exits_2_with_one_line(case, tmp_path, cli, monkeypatch)
+
+
+def assert_exits_2_with_one_line(case: Case, tmp_path: Path, cli: Callable[..., Result],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pass demo and the default policy with ``case`` applied: exit 2, one stderr line that
+    holds every expected part, no traceback (shared by the hostile-input table)."""
     bundle = tmp_path / "bundle"
     shutil.copytree(ROOT / "examples" / "bundles" / "pass", bundle)
     policy = tmp_path / "default.yaml"

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.acceptance.test_bad_inputs import assert_exits_2_with_one_line
 from tests.conftest import AS_OF, ROOT, Result
 
 Mutate = Callable[[Path, Path], None]  # (bundle dir, policy file) -> None
@@ -384,21 +385,7 @@ CASES = [
 def test_hostile_input_exits_2_with_one_line(case: Case, tmp_path: Path,
                                              cli: Callable[..., Result],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    bundle = tmp_path / "bundle"
-    shutil.copytree(ROOT / "examples" / "bundles" / "pass", bundle)
-    policy = tmp_path / "default.yaml"
-    policy.write_text((ROOT / "policies" / "default.yaml").read_text().replace(
-        "file:examples/registry", f"file:{ROOT / 'examples' / 'registry'}"))
-    case.mutate(bundle, policy)
-    for key, value in case.env:
-        monkeypatch.setenv(key, value)
-    res = cli("check", str(bundle), "--policy", str(policy), "--as-of", AS_OF)
-    assert res.code == 2, (res.code, res.out, res.err)
-    assert "Traceback" not in res.err
-    lines = [line for line in res.err.splitlines() if line.strip()]
-    assert len(lines) == 1, res.err
-    for part in case.expect:
-        assert part in lines[0], f"{part!r} not in {lines[0]!r}"
+    assert_exits_2_with_one_line(case, tmp_path, cli, monkeypatch)
 
 
 def test_an_artifact_whose_size_lies_blocks(tmp_path: Path,
