@@ -34,8 +34,16 @@ def decide(comparison: Comparison, hypothesis: Hypothesis) -> Outcome:
     return Outcome.INCONCLUSIVE
 
 
+MAX_SAMPLES = 10**15
+
+
 def more_samples_needed(n: int, mde: float | None, margin: float) -> int | None:
     """How many more samples make the MDE reach the margin (SE shrinks as 1/sqrt(n))."""
     if mde is None or margin <= 0 or not math.isfinite(mde) or mde <= margin or n <= 0:
         return None
-    return math.ceil(n * (mde / margin) ** 2) - n
+    ratio = mde / margin
+    # A margin far below the MDE asks for more samples than any eval set has (or than a float
+    # can hold: squaring would overflow): there is no honest number to print, so none is given.
+    if not math.isfinite(ratio) or ratio > math.sqrt(MAX_SAMPLES / n):
+        return None
+    return math.ceil(n * ratio**2) - n
