@@ -30,6 +30,8 @@ COMMANDS: LazyTable[Register] = LazyTable("command", {
     "import": "gatekeeper.commands.importer:register",
     "protect": "gatekeeper.commands.protect:register",
     "relay": "gatekeeper.commands.relay:register",
+    "capture": "gatekeeper.commands.capture:register",
+    "replay": "gatekeeper.commands.replay:register",
 })
 
 

@@ -1,0 +1,86 @@
+"""Metric by metric: how far each replayed number moved from the original."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gatekeeper.errors import GatekeeperError
+from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.inputs.scores import LoadedMetric, load_metric
+
+
+@dataclass(frozen=True)
+class MetricMove:
+    metric: str
+    where: str  # "seed 3", "mean over 2000 examples", "value"
+    original: float | None
+    replay: float | None
+    delta: float  # the largest absolute difference (inf: not comparable)
+    tolerance: float
+    note: str | None = None  # why it could not be compared
+
+    @property
+    def within(self) -> bool:
+        return self.delta <= self.tolerance
+
+    def describe(self) -> str:
+        if self.note is not None:
+            return f"metric {self.metric}: {self.note}"
+        signed = (self.replay or 0.0) - (self.original or 0.0)
+        return (f"metric {self.metric} ({self.where}): {self.original:.10g} -> "
+                f"{self.replay:.10g} (moved by {signed:+.6g}; tolerance {self.tolerance:g})")
+
+
+def _positions(a: LoadedMetric, b: LoadedMetric, name: str, tol: float) -> MetricMove:
+    if a.values.shape != b.values.shape:
+        return MetricMove(name, a.kind, None, None, float("inf"), tol,
+                          note=f"{a.values.size} values in the original, {b.values.size} in "
+                               "the replay")
+    diff = np.abs(b.values - a.values)
+    i = int(np.argmax(diff)) if diff.size else 0
+    if a.kind == "replicates" and a.seeds is not None and i < len(a.seeds):
+        where = f"seed {a.seeds[i]}"
+    elif a.kind == "series":
+        where = f"point {i}"
+    else:
+        where = "value"
+    return MetricMove(name, where, float(a.values[i]), float(b.values[i]),
+                      float(diff[i]) if diff.size else 0.0, tol)
+
+
+def _per_example(a: LoadedMetric, b: LoadedMetric, name: str, tol: float) -> MetricMove:
+    assert a.ids is not None and b.ids is not None
+    if set(a.ids.tolist()) != set(b.ids.tolist()):
+        return MetricMove(name, "examples", None, None, float("inf"), tol,
+                          note="the replay scored other examples than the original")
+    order_a, order_b = np.argsort(a.ids), np.argsort(b.ids)
+    diff = np.abs(b.values[order_b] - a.values[order_a])
+    changed = int(np.count_nonzero(diff))
+    where = f"{changed} of {diff.size} example scores changed; the mean"
+    return MetricMove(name, where, float(a.values.mean()), float(b.values.mean()),
+                      float(diff.max()) if diff.size else 0.0, tol)
+
+
+def _samples(a: LoadedMetric, b: LoadedMetric, name: str, tol: float) -> MetricMove:
+    ma, mb = float(a.values.mean()), float(b.values.mean())
+    return MetricMove(name, f"mean of {a.values.size} samples", ma, mb, abs(mb - ma), tol)
+
+
+def compare_metric(original: Bundle, replay: Bundle, name: str, tol: float) -> MetricMove:
+    if name not in replay.run.metrics:
+        return MetricMove(name, "", None, None, float("inf"), tol,
+                          note="not in the replay's bundle")
+    try:
+        a, b = load_metric(original, name), load_metric(replay, name)
+    except GatekeeperError as exc:
+        return MetricMove(name, "", None, None, float("inf"), tol, note=f"unreadable: {exc}")
+    if a.kind != b.kind:
+        return MetricMove(name, "", None, None, float("inf"), tol,
+                          note=f"{a.kind} in the original, {b.kind} in the replay")
+    if a.kind == "per_example":
+        return _per_example(a, b, name, tol)
+    if a.kind == "samples":
+        return _samples(a, b, name, tol)
+    return _positions(a, b, name, tol)
