@@ -96,28 +96,25 @@ def test_the_bundle_dir_variable_overrides_the_folder(tmp_path: Path,
 
 
 def test_a_crash_writes_a_failed_bundle_and_propagates(tmp_path: Path) -> None:
-    with pytest.raises(ZeroDivisionError):
-        with gatekeeper.Run("out", model="m", seeds=[0, 1]) as run:
-            run.log_metric("acc", 0.5, seed=0)
-            _ = 1 / 0
+    with pytest.raises(ZeroDivisionError), gatekeeper.Run("out", model="m", seeds=[0, 1]) as run:
+        run.log_metric("acc", 0.5, seed=0)
+        _ = 1 / 0
     r = load_bundle(Path("out")).run
     assert r.status == "failed"
     assert r.failure == "ZeroDivisionError: division by zero"
 
 
 def test_a_crash_whose_message_holds_a_secret_records_only_its_type(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError):
-        with gatekeeper.Run("out", model="m"):
-            raise RuntimeError(f"401 for key {TOKEN}")
+    with pytest.raises(RuntimeError), gatekeeper.Run("out", model="m"):
+        raise RuntimeError(f"401 for key {TOKEN}")
     assert load_bundle(Path("out")).run.failure == "RuntimeError"
     assert TOKEN.encode() not in _all_bytes(tmp_path)
 
 
 def test_a_crash_with_invalid_evidence_still_writes_a_failed_bundle(tmp_path: Path) -> None:
-    with pytest.raises(KeyError):
-        with gatekeeper.Run("out", model="m") as run:
-            run.log_metric("acc", 1.5, range=(0, 1))  # outside its range: not a valid bundle
-            raise KeyError("x")
+    with pytest.raises(KeyError), gatekeeper.Run("out", model="m") as run:
+        run.log_metric("acc", 1.5, range=(0, 1))  # outside its range: not a valid bundle
+        raise KeyError("x")
     r = load_bundle(Path("out")).run
     assert r.status == "failed" and r.metrics == {}
 
@@ -130,9 +127,9 @@ def test_a_crash_with_invalid_evidence_still_writes_a_failed_bundle(tmp_path: Pa
 ])
 def test_a_credential_is_refused_naming_the_field(tmp_path: Path, kwargs: dict[str, object],
                                                   field: str) -> None:
-    with pytest.raises(InputError) as info:
-        with gatekeeper.Run("out", model="m", **kwargs):  # type: ignore[arg-type]
-            pass
+    with pytest.raises(InputError) as info, \
+            gatekeeper.Run("out", model="m", **kwargs):  # type: ignore[arg-type]
+        pass
     assert info.value.location.field == field
     assert TOKEN not in str(info.value)
     assert TOKEN.encode() not in _all_bytes(tmp_path)
@@ -140,18 +137,17 @@ def test_a_credential_is_refused_naming_the_field(tmp_path: Path, kwargs: dict[s
 
 
 def test_a_credential_in_a_trace_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InputError) as info:
-        with gatekeeper.Run("out", model="m") as run:
-            run.log_trace({"latency_ms": 3, "headers": {"auth": TOKEN}})
+    with pytest.raises(InputError) as info, gatekeeper.Run("out", model="m") as run:
+        run.log_trace({"latency_ms": 3, "headers": {"auth": TOKEN}})
     assert info.value.location.field == "traces[0].headers.auth"
     assert TOKEN.encode() not in _all_bytes(tmp_path)
 
 
 def test_a_missing_seed_is_an_error_naming_the_metric(tmp_path: Path) -> None:
-    with pytest.raises(InputError) as info:
-        with gatekeeper.Run("out", model="m", seeds=[0, 1, 2]) as run:
-            run.log_metric("acc", 0.5, seed=0)
-            run.log_metric("acc", 0.6, seed=2)
+    with pytest.raises(InputError) as info, \
+            gatekeeper.Run("out", model="m", seeds=[0, 1, 2]) as run:
+        run.log_metric("acc", 0.5, seed=0)
+        run.log_metric("acc", 0.6, seed=2)
     assert "seed(s) 1" in str(info.value) and info.value.location.field == "metrics.acc"
 
 
@@ -183,9 +179,9 @@ def test_a_missing_artifact_is_refused_when_logged(tmp_path: Path) -> None:
 def test_a_stranger_folder_is_never_replaced(tmp_path: Path) -> None:
     Path("out").mkdir()
     Path("out/thesis.tex").write_text("years of work")
-    with pytest.raises(InputError, match="holds no run bundle"):
-        with gatekeeper.Run("out", model="m") as run:
-            run.log_metric("acc", 0.5)
+    with pytest.raises(InputError, match="holds no run bundle"), \
+            gatekeeper.Run("out", model="m") as run:
+        run.log_metric("acc", 0.5)
     assert Path("out/thesis.tex").read_text() == "years of work"
 
 
