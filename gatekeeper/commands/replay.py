@@ -12,12 +12,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from gatekeeper.commands.capture import command_after_dashes
 from gatekeeper.errors import InputError, Location
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "replay", help="re-run a bundle's command and compare the results",
+        usage="gatekeeper replay BUNDLE [--policy P] [--record] [--keep DIR] [-- CMD ...]",
         description="Re-run the command a bundle records (or CMD after `--`) with its seeds, "
                     "$GATEKEEPER_BUNDLE_DIR set to a fresh folder, and compare the new bundle "
                     "with BUNDLE: the envelope field by field, each metric against the policy's "
@@ -25,14 +27,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "repeatable`, `replay: reproducible within tolerance` (exit 0) or `replay: "
                     "not reproducible` (exit 1), then the reasons.")
     p.add_argument("bundle", type=Path)
-    p.add_argument("argv", nargs="*", metavar="-- CMD", help="the command to run instead of "
-                                                             "the recorded one")
     p.add_argument("--policy", type=Path, help="the policy whose replay_tolerance applies")
     p.add_argument("--branch", help="the target branch for the policy's branch overrides")
     p.add_argument("--keep", type=Path, metavar="DIR", help="keep the replay's bundle here")
     p.add_argument("--record", action="store_true",
                    help="write the result into BUNDLE's run file (a policy can require it)")
     p.set_defaults(run=run)
+    command_after_dashes(p)
 
 
 def _tolerance(args: argparse.Namespace) -> Any:
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from gatekeeper.replay.record import record_replay
 
     original = load_bundle(args.bundle)
-    cmd = list(args.argv) or list(original.run.command or [])
+    cmd = list(args.command_argv) or list(original.run.command or [])
     if not cmd:
         raise InputError("the bundle records no command: give one after `--`",
                          Location(original.run_file_display, "command"))

@@ -39,7 +39,7 @@ def compare(original: Bundle, replay: Bundle,
             tolerance: Callable[[str], float]) -> ReplayReport:
     moves = [compare_metric(original, replay, name, tolerance(name))
              for name in sorted(original.run.metrics)]
-    moved = [m for m in moves if m.delta != 0]
+    moved = [m for m in moves if m.changed]
     differences = compare_envelopes(original.run, replay.run)
     extra = sorted(set(replay.run.metrics) - set(original.run.metrics))
     beyond = [m for m in moved if not m.within]

@@ -17,9 +17,12 @@ class MetricMove:
     where: str  # "seed 3", "mean over 2000 examples", "value"
     original: float | None
     replay: float | None
-    delta: float  # the largest absolute difference (inf: not comparable)
+    # How far the number the tolerance applies to moved (inf: not comparable): each
+    # replicate, a value, the mean of per-example scores or samples, a curve's last point.
+    delta: float
     tolerance: float
     note: str | None = None  # why it could not be compared
+    changed: bool = True  # any number at all differs (a repeatable run has none)
 
     @property
     def within(self) -> bool:
@@ -39,15 +42,19 @@ def _positions(a: LoadedMetric, b: LoadedMetric, name: str, tol: float) -> Metri
                           note=f"{a.values.size} values in the original, {b.values.size} in "
                                "the replay")
     diff = np.abs(b.values - a.values)
-    i = int(np.argmax(diff)) if diff.size else 0
-    if a.kind == "replicates" and a.seeds is not None and i < len(a.seeds):
-        where = f"seed {a.seeds[i]}"
-    elif a.kind == "series":
-        where = f"point {i}"
-    else:
-        where = "value"
-    return MetricMove(name, where, float(a.values[i]), float(b.values[i]),
-                      float(diff[i]) if diff.size else 0.0, tol)
+    if not diff.size:
+        return MetricMove(name, "value", None, None, 0.0, tol, changed=False)
+    changed = bool(np.any(diff != 0))
+    if a.kind == "series":
+        moved = int(np.count_nonzero(diff))
+        return MetricMove(name, f"{moved} of {diff.size} points changed; the last",
+                          float(a.values[-1]), float(b.values[-1]), float(diff[-1]), tol,
+                          changed=changed)
+    i = int(np.argmax(diff))
+    where = (f"seed {a.seeds[i]}" if a.kind == "replicates" and a.seeds is not None
+             and i < len(a.seeds) else "value")
+    return MetricMove(name, where, float(a.values[i]), float(b.values[i]), float(diff[i]),
+                      tol, changed=changed)
 
 
 def _per_example(a: LoadedMetric, b: LoadedMetric, name: str, tol: float) -> MetricMove:
@@ -59,13 +66,15 @@ def _per_example(a: LoadedMetric, b: LoadedMetric, name: str, tol: float) -> Met
     diff = np.abs(b.values[order_b] - a.values[order_a])
     changed = int(np.count_nonzero(diff))
     where = f"{changed} of {diff.size} example scores changed; the mean"
-    return MetricMove(name, where, float(a.values.mean()), float(b.values.mean()),
-                      float(diff.max()) if diff.size else 0.0, tol)
+    ma, mb = float(a.values.mean()), float(b.values.mean())
+    return MetricMove(name, where, ma, mb, abs(mb - ma), tol, changed=changed > 0)
 
 
 def _samples(a: LoadedMetric, b: LoadedMetric, name: str, tol: float) -> MetricMove:
     ma, mb = float(a.values.mean()), float(b.values.mean())
-    return MetricMove(name, f"mean of {a.values.size} samples", ma, mb, abs(mb - ma), tol)
+    changed = a.values.shape != b.values.shape or bool(np.any(a.values != b.values))
+    return MetricMove(name, f"mean of {a.values.size} samples", ma, mb, abs(mb - ma), tol,
+                      changed=changed)
 
 
 def compare_metric(original: Bundle, replay: Bundle, name: str, tol: float) -> MetricMove:
