@@ -63,10 +63,10 @@ def _status(ctx: Evidence) -> list[Check]:
     src = source_of(ctx.bundle.location("status"))
     if run_.status == "failed":
         why = f" ({run_.failure})" if run_.failure else ""
-        return [check(ids.envelope("status"), "block",
+        return [check(ids.envelope("run_status"), "block",
                       f"the run failed{why}: its bundle was written with status: failed and is "
                       "not evidence; fix the script and run it again", source=src)]
-    return [check(ids.envelope("status"), "pass", "the run completed", source=src)]
+    return [check(ids.envelope("run_status"), "pass", "the run completed", source=src)]
 
 
 def _replay(ctx: Evidence) -> list[Check]:

@@ -71,7 +71,7 @@ def test_a_crash_leaves_a_failed_bundle_that_check_blocks(tmp_path: Path) -> Non
     assert doc["status"] == "failed"
     result = gk(tmp_path, "check", "bundle", "--policy", "policy.yaml")
     assert result.code == 1, result.out + result.err
-    assert ("BLOCK envelope:status: the run failed (RuntimeError: the loss went to nan at step "
+    assert ("BLOCK envelope:run_status: the run failed (RuntimeError: the loss went to nan at step "
             "812)") in " ".join(result.out.split())
     # the metric itself passes its floor: the failure alone blocks
     assert "PASS  metric:accuracy:min" in result.out
