@@ -73,6 +73,7 @@ def _print_env(args: argparse.Namespace) -> int:
     # lazy: the capture code and YAML stay off `gatekeeper --help`
     import yaml
 
+    # lazy: capture runs git and reads /proc: only for `capture env`
     from gatekeeper.capture import capture_envelope
 
     envelope = capture_envelope(Path.cwd(), os.environ, args.allow_env)

@@ -35,20 +35,18 @@ def failed_replay(reason: str) -> ReplayReport:
     return ReplayReport("not reproducible", [], [], [reason])
 
 
-def compare(original: Bundle, replay: Bundle,
-            tolerance: Callable[[str], float]) -> ReplayReport:
-    moves = [compare_metric(original, replay, name, tolerance(name))
-             for name in sorted(original.run.metrics)]
-    moved = [m for m in moves if m.changed]
-    differences = compare_envelopes(original.run, replay.run)
-    extra = sorted(set(replay.run.metrics) - set(original.run.metrics))
-    beyond = [m for m in moved if not m.within]
-    if beyond:
-        result: ReplayResult = "not reproducible"
-    elif moved or differences or extra:
-        result = "reproducible within tolerance"
-    else:
-        result = "repeatable"
+def _result(moved: list[MetricMove], differences: list[FieldDifference],
+            extra: list[str]) -> ReplayResult:
+    if any(not m.within for m in moved):
+        return "not reproducible"
+    if moved or differences or extra:
+        return "reproducible within tolerance"
+    return "repeatable"
+
+
+def _reasons(original: Bundle, moved: list[MetricMove], differences: list[FieldDifference],
+             extra: list[str]) -> list[str]:
+    beyond = any(not m.within for m in moved)
     reasons = [m.describe() + ("" if m.within else " — beyond tolerance") for m in moved]
     reasons += [f"metric {name}: only in the replay" for name in extra]
     reasons += [f"{d.field}: {d.original} -> {d.replay} ({d.reason})" for d in differences]
@@ -58,4 +56,15 @@ def compare(original: Bundle, replay: Bundle,
     if beyond and not differences:
         reasons.append("the envelope is the same: the script itself is not deterministic "
                        "(an unseeded random source, or a seed not taken from run.seeds)")
-    return ReplayReport(result, moved, differences, reasons)
+    return reasons
+
+
+def compare(original: Bundle, replay: Bundle,
+            tolerance: Callable[[str], float]) -> ReplayReport:
+    moves = [compare_metric(original, replay, name, tolerance(name))
+             for name in sorted(original.run.metrics)]
+    moved = [m for m in moves if m.changed]
+    differences = compare_envelopes(original.run, replay.run)
+    extra = sorted(set(replay.run.metrics) - set(original.run.metrics))
+    return ReplayReport(_result(moved, differences, extra), moved, differences,
+                        _reasons(original, moved, differences, extra))

@@ -44,24 +44,26 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _attrs(prefix: str, obj: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {f"{prefix}.{key}": getattr(obj, key) if obj is not None else None for key in keys}
+
+
+def _environment(run: Run) -> dict[str, Any]:
+    env = run.environment
+    out = _attrs("environment", env, _ENVIRONMENT)
+    out.update(_attrs("environment.lockfile", env.lockfile if env else None, ("path", "sha256")))
+    out.update(_attrs("environment.hardware", env.hardware if env else None, _HARDWARE))
+    for key, value in sorted(((env.determinism if env else None) or {}).items()):
+        out[f"environment.determinism.{key}"] = value
+    return out
+
+
 def flatten(run: Run) -> dict[str, Any]:
     """Every compared field of ``run``: code, environment, data hashes, params, seeds."""
     out: dict[str, Any] = {"model": run.model, "seeds": run.seeds,
                            "command": " ".join(run.command) if run.command else None}
-    code = run.code
-    for key in ("commit", "dirty", "diff_sha256"):
-        out[f"code.{key}"] = getattr(code, key) if code else None
-    env = run.environment
-    for key in _ENVIRONMENT:
-        out[f"environment.{key}"] = getattr(env, key) if env else None
-    lock = env.lockfile if env else None
-    out["environment.lockfile.path"] = lock.path if lock else None
-    out["environment.lockfile.sha256"] = lock.sha256 if lock else None
-    hardware = env.hardware if env else None
-    for key in _HARDWARE:
-        out[f"environment.hardware.{key}"] = getattr(hardware, key) if hardware else None
-    for key, value in sorted(((env.determinism if env else None) or {}).items()):
-        out[f"environment.determinism.{key}"] = value
+    out.update(_attrs("code", run.code, ("commit", "dirty", "diff_sha256")))
+    out.update(_environment(run))
     for entry in run.data:
         out[f"data.{entry.name}.sha256"] = entry.sha256
     for key, value in sorted(run.params.items()):
