@@ -51,8 +51,11 @@ def _positions(a: LoadedMetric, b: LoadedMetric, name: str, tol: float) -> Metri
                           float(a.values[-1]), float(b.values[-1]), float(diff[-1]), tol,
                           changed=changed)
     i = int(np.argmax(diff))
-    where = (f"seed {a.seeds[i]}" if a.kind == "replicates" and a.seeds is not None
-             and i < len(a.seeds) else "value")
+    where = "value"
+    if a.kind == "replicates" and a.seeds is not None and i < len(a.seeds):
+        moved = int(np.count_nonzero(diff))
+        where = (f"seed {a.seeds[i]}" if moved <= 1 else
+                 f"{moved} of {diff.size} seeds moved; the most, seed {a.seeds[i]}")
     return MetricMove(name, where, float(a.values[i]), float(b.values[i]), float(diff[i]),
                       tol, changed=changed)
 

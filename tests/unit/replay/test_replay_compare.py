@@ -125,3 +125,10 @@ def test_a_metric_missing_from_the_replay_is_not_reproducible() -> None:
     report = compare(a, load_bundle(Path("b")), lambda _n: 1.0)
     assert report.result == "not reproducible"
     assert any("metric em: not in the replay's bundle" in r for r in report.reasons)
+
+
+def test_several_seeds_that_moved_are_counted() -> None:
+    a = load_bundle(_bundle("a", [0.8, 0.81, 0.82]))
+    b = load_bundle(_bundle("b", [0.8, 0.79, 0.83]))
+    (move,) = compare(a, b, zero).moves
+    assert move.where == "2 of 3 seeds moved; the most, seed 1"
