@@ -135,9 +135,13 @@ class Run:
         return self
 
     @staticmethod
-    def merge(out: str | os.PathLike[str]) -> Path:
-        """Join the per-seed parts in ``OUT.parts/`` into the bundle ``OUT``."""
-        return parts.merge(Path(out))
+    def merge(out: str | os.PathLike[str] | None = None) -> Path:
+        """Join the per-seed parts in ``OUT.parts/`` into the bundle ``OUT``
+        (``$GATEKEEPER_BUNDLE_DIR`` wins, as it does for the parts)."""
+        target = os.environ.get(BUNDLE_DIR_ENV) or out
+        if not target:
+            raise InputError(f"no bundle folder: give Run.merge(out) or set ${BUNDLE_DIR_ENV}")
+        return parts.merge(Path(target))
 
     # -- the with block ---------------------------------------------------------------------
 

@@ -80,3 +80,14 @@ def test_a_seed_outside_the_run_is_refused(tmp_path: Path) -> None:
 def test_nothing_to_merge(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no parts"):
         gatekeeper.Run.merge("out")
+
+
+def test_parts_and_merge_follow_the_bundle_dir_variable(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEKEEPER_BUNDLE_DIR", str(tmp_path / "fresh"))
+    for seed in (0, 1, 2):
+        _part(seed, 0.8 + seed / 100)
+    assert (tmp_path / "fresh.parts" / "seed-1").is_dir()
+    out = gatekeeper.Run.merge("out")
+    assert out == tmp_path / "fresh"
+    assert load_bundle(out).run.metrics["accuracy"].replicates == [0.8, 0.81, 0.82]
