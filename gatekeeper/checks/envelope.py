@@ -58,6 +58,12 @@ def run(ctx: Evidence) -> list[Check]:
 def _status(ctx: Evidence) -> list[Check]:
     """A run whose script raised is no evidence, whatever metrics it logged before it did."""
     run_ = ctx.bundle.run
+    if run_.failure is not None and run_.status != "failed":
+        # The API writes both or neither: a failure kept beside another status was edited.
+        return [check(ids.envelope("run_status"), "block",
+                      f"the run records a failure ({run_.failure}) but not status: failed; "
+                      "a failed run is not evidence", source=source_of(
+                          ctx.bundle.location("failure")))]
     if run_.status is None:
         return []
     src = source_of(ctx.bundle.location("status"))

@@ -94,6 +94,26 @@ def test_deleting_the_failed_status_by_hand_is_caught_by_a_policy_that_requires_
     assert "BLOCK envelope:status: required envelope field missing: status" in result.out
 
 
+@pytest.mark.parametrize("edit", ["complete", None])
+def test_a_failure_kept_beside_another_status_still_blocks(tmp_path: Path,
+                                                           edit: str | None) -> None:
+    (tmp_path / "crash.py").write_text(CRASH)
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    subprocess.run([sys.executable, "crash.py"], cwd=tmp_path, env=_env(), capture_output=True,
+                   timeout=120, check=False)
+    run_file = tmp_path / "bundle" / "run.yaml"
+    doc = yaml.safe_load(run_file.read_text())
+    if edit is None:
+        del doc["status"]
+    else:
+        doc["status"] = edit
+    run_file.write_text(yaml.safe_dump(doc))
+    result = gk(tmp_path, "check", "bundle", "--policy", "policy.yaml")
+    assert result.code == 1
+    assert "the run records a failure (RuntimeError: the loss went to nan at step 812) but not " \
+        "status: failed" in " ".join(result.out.split())
+
+
 def _staging(tmp_path: Path) -> list[Path]:
     return sorted(tmp_path.glob(".bundle.*.tmp"))
 
