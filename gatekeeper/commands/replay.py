@@ -48,6 +48,16 @@ def _tolerance(args: argparse.Namespace) -> Any:
     return rule.tolerance
 
 
+def _wrapping(model: str, cmd: list[str]) -> dict[str, Any]:
+    """run.yaml for a command that left a metrics.json, as `gatekeeper capture` writes it
+    (the envelope read now, so that it compares with the original's)."""
+    # lazy: capture runs git and reads /proc: only for a replay
+    from gatekeeper.capture import capture_envelope
+
+    envelope = capture_envelope(Path.cwd(), os.environ).as_dict()
+    return {"model": model, "command": cmd, **envelope, "status": "complete"}
+
+
 def run(args: argparse.Namespace) -> int:
     # lazy: bundles, numpy and the capture code stay off `gatekeeper --help`
     from gatekeeper.capture.command import holds_bundle, run_command, wrap_folder
@@ -71,8 +81,7 @@ def run(args: argparse.Namespace) -> int:
             report = failed_replay("the command wrote no bundle into $GATEKEEPER_BUNDLE_DIR")
         else:
             target = args.keep or work / "bundle"
-            wrap_folder(work / "out", target, {"model": original.run.model, "command": cmd,
-                                               "status": "complete"}, seeds)
+            wrap_folder(work / "out", target, _wrapping(original.run.model, cmd), seeds)
             replayed = load_bundle(target)
             report = compare(original, replayed, tolerance)
             if args.record:

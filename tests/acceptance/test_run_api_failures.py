@@ -257,3 +257,17 @@ def test_replay_of_a_command_that_fails(tmp_path: Path) -> None:
     result = gk(tmp_path, "replay", "bundle", "--", sys.executable, "-c", "raise SystemExit(4)")
     assert result.code == 1
     assert result.out == "replay: not reproducible\n  the command exited 4\n"
+
+
+def test_a_captured_metrics_json_run_replays_as_repeatable(tmp_path: Path) -> None:
+    (tmp_path / "eval.py").write_text(
+        "import json, os, pathlib\n"
+        "d = pathlib.Path(os.environ['GATEKEEPER_BUNDLE_DIR']); d.mkdir(parents=True)\n"
+        "(d / 'metrics.json').write_text(json.dumps({'accuracy': 0.91}))\n")
+    assert gk(tmp_path, "capture", "--out", "bundle", "--model", "clf", "--",
+              sys.executable, "eval.py").code == 0
+    replay = gk(tmp_path, "replay", "bundle", "--keep", "again")
+    assert replay.code == 0, replay.err
+    assert replay.out == "replay: repeatable\n"
+    kept = load_bundle(tmp_path / "again").run
+    assert kept.model == "clf" and kept.metrics["accuracy"].value == 0.91
