@@ -91,6 +91,7 @@ class Run:
                  tags: Mapping[str, str] | None = None, run_id: str | None = None,
                  name: str | None = None, allow_env: Sequence[str] = (),
                  command: Sequence[str] | None = None, description: str | None = None,
+                 repo: str | os.PathLike[str] | None = None,
                  environ: Mapping[str, str] | None = None) -> None:
         self._environ = dict(os.environ if environ is None else environ)
         target = self._environ.get(BUNDLE_DIR_ENV) or out
@@ -109,6 +110,8 @@ class Run:
         self.name = name
         self.description = description
         self.allow_env = tuple(allow_env)
+        # Where the code and lockfile are read from: the working directory unless given.
+        self.repo = Path(repo) if repo is not None else None
         env_command = _json_list(COMMAND_ENV, self._environ)
         cmd = list(command) if command is not None else env_command or _script_command()
         self.command = [str(c) for c in cmd] if cmd else None
@@ -146,7 +149,7 @@ class Run:
     # -- the with block ---------------------------------------------------------------------
 
     def __enter__(self) -> Run:
-        self._envelope = capture_envelope(Path.cwd(), self._environ, self.allow_env).as_dict()
+        self._envelope = self._capture()
         self._open = True
         return self
 
@@ -168,10 +171,12 @@ class Run:
         """Write the bundle without a ``with`` block (the envelope is captured now if it was
         not on entry)."""
         if not self._envelope:
-            self._envelope = capture_envelope(Path.cwd(), self._environ,
-                                              self.allow_env).as_dict()
+            self._envelope = self._capture()
         self.written = self._write(failure=None)
         return self.written
+
+    def _capture(self) -> dict[str, Any]:
+        return capture_envelope(self.repo or Path.cwd(), self._environ, self.allow_env).as_dict()
 
     # -- logging ----------------------------------------------------------------------------
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+import gatekeeper
+from gatekeeper.capture import capture_envelope
 from gatekeeper.capture.git import capture_code
+from gatekeeper.inputs.bundle import load_bundle
 
 
 def git(repo: Path, *args: str) -> str:
@@ -126,3 +129,35 @@ def test_the_remote_is_recorded_without_a_token_in_it(repo: Path) -> None:
     assert code["remote"] == "https://example.com/team/model.git"
     assert "s3cret" not in str(code)
     assert not [m for m in missing if m.startswith("code.remote")]
+
+
+@pytest.mark.parametrize("lockfile", ["uv.lock", "poetry.lock", "Pipfile.lock",
+                                      "environment.yml", "requirements.txt", None])
+def test_a_committed_lockfile_is_found_from_the_repository(repo: Path,
+                                                           lockfile: str | None) -> None:
+    if lockfile is not None:
+        (repo / lockfile).write_text("pinned==1.0\n")
+        git(repo, "add", lockfile)
+        git(repo, "commit", "-q", "-m", "lock")
+    (repo / "src").mkdir()
+    envelope = capture_envelope(repo / "src", {})
+    assert envelope.code["commit"] == git(repo, "rev-parse", "HEAD")
+    assert envelope.code["dirty"] is False
+    if lockfile is None:
+        assert "lockfile" not in envelope.environment
+        assert "packages_sha256" in envelope.environment
+    else:
+        assert envelope.environment["lockfile"]["path"] == lockfile
+        assert "packages_sha256" not in envelope.environment
+
+
+def test_the_api_reads_the_repository_it_is_given(repo: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("GATEKEEPER_BUNDLE_DIR", raising=False)
+    with gatekeeper.Run("out", model="m", repo=repo) as run:
+        run.log_metric("acc", 0.5)
+    code = load_bundle(elsewhere / "out").run.code
+    assert code is not None and code.commit == git(repo, "rev-parse", "HEAD")
