@@ -56,6 +56,9 @@ def gunicorn_argv(args: argparse.Namespace) -> list[str]:
             "--worker-class", "gthread", "--threads", str(args.threads),
             "--timeout", str(TIMEOUT), "--graceful-timeout", str(TIMEOUT),
             "--keep-alive", "5",
+            # gunicorn >= 25.1 opens a control socket in $HOME by default: replicas on one host
+            # would share it, and the container's user has no home to write to
+            "--no-control-socket",
             "gatekeeper.app.wsgi:create_app()"]
 
 
