@@ -118,6 +118,9 @@ def _one_pr(svc: Service, client: GitHubClient, job: Job, pr: int, run_id: int |
     if not isinstance(base_sha, str):
         raise GitHubError(f"GET /repos/{job.repo}/pulls/{pr}: no base sha")
     policy_name = Path(config.policy).stem
+    server = server_url(config.api_url)
+    details = f"{server}/{job.repo}/actions/runs/{run_id}" if run_id else None
+    judged = True
     try:
         reader = basefiles.RepoReader(client, job.repo, base_sha, config.environ)
         root = work / "repo"
@@ -128,18 +131,18 @@ def _one_pr(svc: Service, client: GitHubClient, job: Job, pr: int, run_id: int |
         if isinstance(evidence, GatekeeperError):
             raise evidence
         result = _gate(reader, evidence, policy_path, branch, root, work)
-        status, title, summary, comment = _rendered(result, svc, job, run_id)
+        status, title, summary, comment = _rendered(result, details, server)
     except GatekeeperError as exc:
+        judged = False
         status, title = "block", "could not evaluate: " + _short(str(exc))
         summary = _failure_text(str(exc), base_sha, config)
         comment = f"{marker(policy_name)}\n### gatekeeper: could not evaluate\n\n{summary}"
     actions = [
         upsert_check_run(client, job.repo, job.head_sha, config.check_name, config.app_id,
-                         CheckOutput.for_status(status, title, summary, run_id)),
+                         CheckOutput.for_status(status, title, summary, run_id, details)),
         upsert_sticky(client, job.repo, pr, policy_name, comment, svc.auth.bot_login()),
     ]
-    return Outcome(status if not title.startswith("could not") else "error", [pr], actions,
-                   title)
+    return Outcome(status if judged else "error", [pr], actions, title)
 
 
 def _gate(reader: basefiles.RepoReader, bundle_dir: Path, policy_path: Path,
@@ -161,11 +164,9 @@ def _gate(reader: basefiles.RepoReader, bundle_dir: Path, policy_path: Path,
     return run_gate(inputs, gate_dir)
 
 
-def _rendered(result: GateResult, svc: Service, job: Job,
-              run_id: int | None) -> tuple[str, str, str, str]:
+def _rendered(result: GateResult, details: str | None, server: str
+              ) -> tuple[str, str, str, str]:
     verdict = result.verdict
-    server = server_url(svc.config.api_url)
-    details = f"{server}/{job.repo}/actions/runs/{run_id}" if run_id else None
     ctx = ReportContext(candidate=result.candidate, baseline=result.baseline,
                         policy=result.policy, details_url=details, server_url=server,
                         as_of=verdict.gate.as_of)

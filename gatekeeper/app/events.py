@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 REVIEW_ACTIONS = frozenset({"submitted", "dismissed"})
+WORKFLOWS = ".github/workflows"
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,11 @@ def job_for(event: str, delivery: str, payload: Mapping[str, Any], *, workflow: 
 
 def _workflow_run(run: Any, workflow: str, common: dict[str, Any]) -> Job | None:
     path, sha, run_id = _dig(run, "path"), _dig(run, "head_sha"), _dig(run, "id")
-    # The file name only: "path" is ".github/workflows/evidence.yml" (with "@ref" on some
-    # payloads), and the name a workflow gives itself is not unique.
-    name = path.split("@", 1)[0].rsplit("/", 1)[-1] if isinstance(path, str) else None
-    if name != workflow or not isinstance(sha, str) or not isinstance(run_id, int):
+    # By file name, where GitHub runs workflows from: "path" is ".github/workflows/<file>"
+    # (with "@ref" on some payloads). The name a workflow gives itself is not unique.
+    where = path.split("@", 1)[0] if isinstance(path, str) else None
+    if where != f"{WORKFLOWS}/{workflow}" or not isinstance(sha, str) or \
+            not isinstance(run_id, int):
         return None
     conclusion = _dig(run, "conclusion")
     return Job(head_sha=sha, run_id=run_id, prs=_pr_numbers(run),

@@ -27,11 +27,12 @@ class CheckOutput:
     title: str
     summary: str
     external_id: str  # the workflow run id the verdict came from ("" when none)
+    details_url: str | None = None  # the workflow run's page
 
     @classmethod
-    def for_status(cls, status: str, title: str, summary: str, run_id: int | None
-                   ) -> CheckOutput:
-        return cls(CHECK_CONCLUSIONS[status], title, summary, str(run_id or ""))
+    def for_status(cls, status: str, title: str, summary: str, run_id: int | None,
+                   details_url: str | None = None) -> CheckOutput:
+        return cls(CHECK_CONCLUSIONS[status], title, summary, str(run_id or ""), details_url)
 
 
 def _cap(text: str, limit: int, note: str = "…") -> str:
@@ -64,6 +65,8 @@ def upsert_check_run(client: GitHubClient, repo: str, sha: str, name: str, app_i
     }
     if out.external_id:
         body["external_id"] = out.external_id
+    if out.details_url:
+        body["details_url"] = out.details_url
     existing = find_check_run(client, repo, sha, name, app_id)
     if existing is not None:
         client.request("PATCH", f"/repos/{repo}/check-runs/{existing['id']}", json=body)

@@ -35,8 +35,10 @@ def test_the_workflow_is_matched_by_file_name_only() -> None:
     assert job("workflow_run", payload, workflow="other.yml") is None
     payload["workflow_run"]["path"] = ".github/workflows/test.yml@refs/heads/main"
     assert job("workflow_run", payload) is not None
-    payload["workflow_run"]["path"] = "evil/.github/workflows/test.yml.bak"
-    assert job("workflow_run", payload) is None
+    for elsewhere in ("evil/.github/workflows/test.yml.bak", "evil/.github/workflows/test.yml",
+                      ".github/workflows/sub/test.yml", "test.yml"):
+        payload["workflow_run"]["path"] = elsewhere
+        assert job("workflow_run", payload) is None, elsewhere
     # the name a workflow gives itself proves nothing: a PR can call any workflow "test.yml"
     payload["workflow_run"]["path"] = ".github/workflows/mine.yml"
     payload["workflow_run"]["name"] = "test.yml"

@@ -33,6 +33,7 @@ from fake_github import EVENTS, AppIdentity, FakeGitHub, zip_folder
 from pytest_httpserver import HTTPServer
 
 from gatekeeper.app.signature import sign
+from gatekeeper.report.comment import marker
 
 ROOT = Path(__file__).resolve().parents[3]
 REPO = "octo-org/octo-repo"  # workflow_run.completed.3.json's repository
@@ -184,6 +185,9 @@ def test_a_bundle_gets_the_apps_check_and_one_comment(
         app_github: FakeGitHub, service: Service, bundle: Path, conclusion: str,
         verdict: str) -> None:
     app_github.add_artifact(RUN_ID, ARTIFACT, zip_folder(bundle))
+    # the PR's author plants a comment with the marker, hoping the report lands in it
+    planted = f"{marker('default')}\nPASS, trust me"
+    app_github.add_comments(2, [planted], user={"login": "mallory", "id": 5, "type": "User"})
     response, delivery = service.deliver("workflow_run", workflow_run())
     assert response.status_code == 202
     [line] = service.wait_for(delivery)
@@ -193,7 +197,10 @@ def test_a_bundle_gets_the_apps_check_and_one_comment(
     assert check["conclusion"] == conclusion and check["head_sha"] == HEAD
     assert check["name"] == "gatekeeper" and check["app"]["id"] == APP_ID
     assert check["external_id"] == str(RUN_ID)
+    # GHES-style API URL (no api.github.com): the web pages are on the same host
+    assert check["details_url"] == f"{app_github.api_url}/{REPO}/actions/runs/{RUN_ID}"
     [comment] = app_comments(app_github)
+    assert app_github.comments[2][0]["body"] == planted
     assert comment["body"].startswith("<!-- gatekeeper:comment") and verdict.upper() in \
         comment["body"].upper()
     # the policy and registry were read at the base sha, never the head or a branch name
@@ -302,6 +309,22 @@ def test_github_failing_is_retried_then_reported(
     assert check["conclusion"] == "failure"
     assert "HTTP 502 after 3 attempts" in check["output"]["summary"]
     assert line["verdict"] == "error"
+
+
+def test_github_refusing_the_post_is_retried_then_logged(
+        app_github: FakeGitHub, service: Service) -> None:
+    app_github.add_artifact(RUN_ID, ARTIFACT, zip_folder(PASS))
+    app_github.fail("POST", rf"/repos/{REPO}/check-runs", 503, message="unavailable", times=3)
+    _, delivery = service.deliver("workflow_run", workflow_run())
+    [line] = service.wait_for(delivery)
+    assert line["verdict"] == "error" and "HTTP 503 after 3 attempts" in line["message"]
+    assert app_github.check_runs == {} and len(app_github.requests("POST", r".*/check-runs")) == 3
+    assert requests.get(service.url + "/readyz", timeout=5).status_code == 200
+    # nothing was posted, so the replica forgot the delivery: redelivering it retries
+    again, _ = service.deliver("workflow_run", workflow_run(), delivery)
+    assert again.status_code == 202
+    service.wait_for(delivery, count=2)
+    assert only_check(app_github)["conclusion"] == "success"
 
 
 def test_a_rerequested_check_and_a_review_evaluate_again_in_place(
