@@ -45,7 +45,7 @@ class Service:
 
 @dataclass
 class Outcome:
-    verdict: str  # pass | warn | block | error | superseded | no-pr
+    verdict: str  # pass | warn | block | error | superseded | no-pr | no-run
     prs: list[int] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     message: str = ""
@@ -58,6 +58,11 @@ def evaluate(job: Job, svc: Service) -> Outcome:
     if not prs:
         return Outcome("no-pr", message=f"no open pull request has head {job.head_sha[:12]}")
     run_id = job.run_id or _judged_run(client, job, svc.config)
+    if run_id is None:
+        # A review or re-request before the evidence workflow finished: nothing to judge yet,
+        # and nothing to post (the required check is simply not there until it finishes).
+        return Outcome("no-run", list(prs), message=f"no {svc.config.workflow} run has been "
+                                                   f"judged on {job.head_sha[:12]} yet")
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="gatekeeper-app-") as tmp:
         work = Path(tmp)
@@ -81,13 +86,10 @@ def _judged_run(client: GitHubClient, job: Job, config: AppConfig) -> int | None
     return int(external) if isinstance(external, str) and external.isdigit() else None
 
 
-def _evidence(svc: Service, installation: int, job: Job, run_id: int | None,
+def _evidence(svc: Service, installation: int, job: Job, run_id: int,
               work: Path) -> Path | GatekeeperError:
     """The unpacked bundle, or why there is none (reported on every PR's check)."""
     config = svc.config
-    if run_id is None:
-        return GitHubError(f"no {config.workflow} run is known for {job.head_sha[:12]}: run "
-                           "the evidence workflow (its completion triggers the gate)")
     if job.run_conclusion not in (None, "success"):
         return GitHubError(f"the evidence workflow run {run_id} concluded "
                            f"{job.run_conclusion!r}: there is no evidence to judge")

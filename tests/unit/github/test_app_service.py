@@ -230,6 +230,16 @@ def test_a_bad_signature_is_refused_and_nothing_reaches_github(
     assert app_github.log == []
 
 
+def test_an_installation_event_is_answered_and_ignored(
+        app_github: FakeGitHub, service: Service) -> None:
+    payload = json.loads((EVENTS / "installation.created.1.json").read_text(encoding="utf-8"))
+    response, delivery = service.deliver("installation", payload)
+    assert (response.status_code, response.json()) == (202, {"status": "ignored"})
+    [line] = service.wait_for(delivery)
+    assert line["verdict"] == "ignored" and line["event"] == "installation"
+    assert app_github.log == []
+
+
 def test_a_redelivery_posts_nothing_again(app_github: FakeGitHub, service: Service) -> None:
     app_github.add_artifact(RUN_ID, ARTIFACT, zip_folder(PASS))
     payload = workflow_run()
@@ -348,6 +358,16 @@ def test_a_rerequested_check_and_a_review_evaluate_again_in_place(
         assert line["verdict"] == "pass", line
     assert len(app_github.requests("PATCH", rf"/repos/{REPO}/check-runs/\d+")) == 2
     assert len(app_github.check_runs) == 1 and len(app_comments(app_github)) == 1
+
+
+def test_a_review_before_the_evidence_posts_nothing(app_github: FakeGitHub,
+                                                    service: Service) -> None:
+    payload = json.loads((EVENTS / "pull_request_review.submitted.1.json").read_text())
+    payload["repository"]["full_name"] = REPO
+    _, delivery = service.deliver("pull_request_review", payload)
+    [line] = service.wait_for(delivery)
+    assert line["verdict"] == "no-run" and line["pr"] == [2]
+    assert posts(app_github) == [] and app_github.requests("PATCH") == []
 
 
 def test_fifty_deliveries_at_once_are_all_answered_one_comment_per_pr(
