@@ -56,6 +56,8 @@ def _target(dest: Path, info: zipfile.ZipInfo) -> Path:
     if info.flag_bits & 0x1:
         raise UnsafeArtifactError("the artifact holds an encrypted entry", where)
     parts = PurePosixPath(name).parts
+    # upload-artifact refuses ':' in paths and writes '/' as the separator, so an honest bundle
+    # has neither ':' nor a backslash; both mean more on some file systems (drive, stream).
     if ("\\" in name or name.startswith("/") or ":" in name or "\x00" in name
             or any(p in ("..", "") for p in parts) or not parts):
         raise UnsafeArtifactError("an entry of the artifact would leave the bundle folder", where)
