@@ -306,6 +306,18 @@ def test_a_hostile_artifact_fails_the_check_and_says_why(
     assert requests.get(service.url + "/readyz", timeout=5).status_code == 200
 
 
+def test_an_artifact_understating_its_size_is_cut_off_while_downloading(
+        app_github: FakeGitHub, service: Service) -> None:
+    app_github.add_artifact(RUN_ID, ARTIFACT, _zip([("noise.bin", os.urandom(2 * MAX_ARTIFACT))]))
+    app_github.artifacts[RUN_ID][0]["size_in_bytes"] = 1000  # the listing says small
+    _, delivery = service.deliver("workflow_run", workflow_run())
+    [line] = service.wait_for(delivery)
+    assert line["verdict"] == "error"
+    summary = only_check(app_github)["output"]["summary"]
+    assert f"more than {MAX_ARTIFACT:,} bytes" in summary and "GATEKEEPER_MAX_ARTIFACT_BYTES" \
+        in summary
+
+
 def test_github_failing_is_retried_then_reported(
         app_github: FakeGitHub, service: Service) -> None:
     app_github.add_artifact(RUN_ID, ARTIFACT, zip_folder(PASS))
@@ -351,12 +363,18 @@ def test_a_rerequested_check_and_a_review_evaluate_again_in_place(
 
     suite = ours("check_suite.rerequested.1.json")
     review = ours("pull_request_review.submitted.1.json")
-    for event, payload in (("check_suite", suite), ("pull_request_review", review)):
+    rerun = ours("check_run.rerequested.1.json")  # "Re-run" on our check: it names the run
+    rerun["check_run"].update(name="gatekeeper", external_id=str(RUN_ID), head_sha=HEAD)
+    # its pull_requests is empty (as for a fork): the PR is found by the head commit
+    app_github.commit_pulls[HEAD] = [{"number": 2, "state": "open"}]
+    for event, payload in (("check_suite", suite), ("pull_request_review", review),
+                           ("check_run", rerun)):
         response, delivery = service.deliver(event, payload)
         assert response.status_code == 202
         [line] = service.wait_for(delivery)
         assert line["verdict"] == "pass", line
-    assert len(app_github.requests("PATCH", rf"/repos/{REPO}/check-runs/\d+")) == 2
+    assert len(app_github.requests("PATCH", rf"/repos/{REPO}/check-runs/\d+")) == 3
+    assert app_github.requests("GET", rf"/repos/{REPO}/commits/{HEAD}/pulls")
     assert len(app_github.check_runs) == 1 and len(app_comments(app_github)) == 1
 
 
