@@ -32,6 +32,7 @@ COMMANDS: LazyTable[Register] = LazyTable("command", {
     "import": "gatekeeper.commands.importer:register",
     "protect": "gatekeeper.commands.protect:register",
     "relay": "gatekeeper.commands.relay:register",
+    "serve": "gatekeeper.commands.serve:register",
 })
 
 
