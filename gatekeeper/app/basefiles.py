@@ -1,15 +1,17 @@
 """The repository files the gate trusts, read at the base commit's sha through the contents
 API: the policy (and every file it ``extends``) and a file registry's entry for the model.
 
-The pull request cannot edit what gates it: the App never reads the head commit's files, and
-the base is named by its sha, so a push to the base branch during the evaluation changes
-nothing.
+The pull request cannot edit what gates it: the base is named by its sha, so a push to the
+base branch during the evaluation changes nothing, and the head commit's copy of the policy is
+read only to diff it against the base's (a PR that edits its policy needs a version bump, and an
+approver's review for a loosening, as in the Action).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
@@ -91,6 +93,16 @@ def read_policy(reader: RepoReader, policy_rel: str, root: Path) -> Path:
         raise PolicyError(f"the base commit {reader.sha[:12]} has no policy at {policy_rel} "
                           "(GATEKEEPER_POLICY)")
     return found
+
+
+def read_head_policy(reader: RepoReader, policy_rel: str, root: Path) -> Path:
+    """The PR head's copy of the policy chain under ``root``, only to diff it against the
+    base's: it never gates. A chain the head broke is copied as far as it goes (the gate
+    reports the head's version as not loading); a policy the head deleted is simply absent."""
+    rel = repo_path(policy_rel)
+    with contextlib.suppress(InputError):
+        materialize(rel, reader.read_text, root)
+    return root.joinpath(*PurePosixPath(rel).parts)
 
 
 def read_file_registry(reader: RepoReader, registry_rel: str, model: str, root: Path) -> Path:

@@ -27,7 +27,9 @@ from gatekeeper.app.unzip import safe_extract
 from gatekeeper.errors import GatekeeperError, GitHubError
 from gatekeeper.gate import GateInputs, GateResult, run_gate
 from gatekeeper.github.client import GitHubClient
+from gatekeeper.github.reviews import approving_reviews
 from gatekeeper.inputs.bundle import load_bundle
+from gatekeeper.policy.changes import Approvals, BaseSource
 from gatekeeper.policy.loader import load_policy
 from gatekeeper.report import get_reporter
 from gatekeeper.report.comment import marker, render_comment
@@ -132,7 +134,14 @@ def _one_pr(svc: Service, client: GitHubClient, job: Job, pr: int, run_id: int |
                                   root=root).policy.metadata.name
         if isinstance(evidence, GatekeeperError):
             raise evidence
-        result = _gate(reader, evidence, policy_path, branch, root, work)
+        head_policy = basefiles.read_head_policy(
+            basefiles.RepoReader(client, job.repo, job.head_sha, config.environ), config.policy,
+            work / "head")
+        change = PolicyChange(
+            base=BaseSource(base_sha, reader.read_text, work / "head", fetch_at=lambda sha:
+                            basefiles.RepoReader(client, job.repo, sha, config.environ).read_text),
+            head_policy=head_policy, approvals=_approvals(client, job.repo, pr))
+        result = _gate(reader, evidence, policy_path, branch, root, work, change)
         status, title, summary, comment = _rendered(result, details, server)
     except GatekeeperError as exc:
         judged = False
@@ -147,8 +156,26 @@ def _one_pr(svc: Service, client: GitHubClient, job: Job, pr: int, run_id: int |
     return Outcome(status if judged else "error", [pr], actions, title)
 
 
+@dataclass(frozen=True)
+class PolicyChange:
+    """What the gate needs to judge the PR's edit of its own policy: the base commit (which
+    gates), the head's copy of the policy chain (which is only diffed) and the PR's approvals."""
+
+    base: BaseSource
+    head_policy: Path
+    approvals: Approvals
+
+
+def _approvals(client: GitHubClient, repo: str, pr: int) -> Approvals:
+    try:
+        approved = approving_reviews(client.paginate(f"/repos/{repo}/pulls/{pr}/reviews"))
+    except GitHubError as exc:
+        return Approvals(unavailable=f"the pull request's reviews could not be read: {exc}")
+    return Approvals(tuple(login for login, _ in approved), commits=approved)
+
+
 def _gate(reader: basefiles.RepoReader, bundle_dir: Path, policy_path: Path,
-          branch: str | None, root: Path, work: Path) -> GateResult:
+          branch: str | None, root: Path, work: Path, change: PolicyChange) -> GateResult:
     loaded = load_policy(policy_path, target_branch=branch, root=root)
     ref = loaded.policy.baseline
     registry = None
@@ -160,9 +187,12 @@ def _gate(reader: basefiles.RepoReader, bundle_dir: Path, policy_path: Path,
         registry = f"file:{folder}"
     gate_dir = work / "gate"
     gate_dir.mkdir(parents=True, exist_ok=True)
-    inputs = GateInputs(bundle=bundle_dir, policy=policy_path,
+    # The head's policy is named so that the PR's edits of the chain are diffed and judged
+    # (policy:version, policy:approval); the base's copy, read through change.base, gates.
+    inputs = GateInputs(bundle=bundle_dir, policy=change.head_policy,
                         as_of=datetime.now(timezone.utc).date(), registry=registry,
-                        target_branch=branch)
+                        target_branch=branch, base_ref=change.base.ref, base=change.base,
+                        approvals=change.approvals)
     return run_gate(inputs, gate_dir)
 
 

@@ -141,15 +141,18 @@ def app_github(github: FakeGitHub, service: Service) -> FakeGitHub:
     github.app = AppIdentity(APP_ID, SLUG, service.public_pem)
     github.comment_user = {"login": f"{SLUG}[bot]", "id": 99, "type": "Bot"}
     github.installations[REPO] = INSTALLATION
-    add_pr(github, 2, HEAD)
     github.contents[(BASE, "policies/default.yaml")] = (ROOT / "policies/default.yaml").read_text()
     github.add_tree(BASE, ROOT / "examples/registry", "examples/registry")
+    add_pr(github, 2, HEAD)
     return github
 
 
 def add_pr(github: FakeGitHub, number: int, head: str) -> None:
+    """A PR whose head leaves the base's policy as it is."""
     github.pulls[number] = {"number": number, "state": "open", "head": {"sha": head},
                             "base": {"sha": BASE, "ref": "master"}}
+    github.contents[(head, "policies/default.yaml")] = github.contents[
+        (BASE, "policies/default.yaml")]
 
 
 def workflow_run(head: str = HEAD, pr: int = 2, run_id: int = RUN_ID,
@@ -203,9 +206,12 @@ def test_a_bundle_gets_the_apps_check_and_one_comment(
     assert app_github.comments[2][0]["body"] == planted
     assert comment["body"].startswith("<!-- gatekeeper:comment") and verdict.upper() in \
         comment["body"].upper()
-    # the policy and registry were read at the base sha, never the head or a branch name
-    refs = {r.query.get("ref") for r in app_github.requests("GET", r".*/contents/.*")}
-    assert refs == {BASE}
+    # the policy and registry were read at the base sha, never a branch name; at the head
+    # only the policy, to diff it (it is the same here, so no policy:* check)
+    reads = {(r.query.get("ref"), r.path.split("/contents/")[1])
+             for r in app_github.requests("GET", r".*/contents/.*")}
+    assert {ref for ref, _ in reads} == {BASE, HEAD}
+    assert {path for ref, path in reads if ref == HEAD} == {"policies/default.yaml"}
     # installation found by GET /repos/{repo}/installation (the payload names none); a JWT
     # there, and the installation token for everything in the repository
     assert app_github.requests("GET", f"/repos/{REPO}/installation")
@@ -405,3 +411,37 @@ def test_fifty_deliveries_at_once_are_all_answered_one_comment_per_pr(
     for n in prs:
         assert len(app_comments(app_github, n)) == 1, n
     assert requests.get(service.url + "/readyz", timeout=5).status_code == 200
+
+
+def test_a_pr_loosening_its_policy_blocks_until_an_approver_of_the_base_reviews(
+        app_github: FakeGitHub, service: Service) -> None:
+    """The App gates with the base's policy; the head's copy is diffed, so a loosening cannot
+    ride along with a passing bundle and gate every later PR once merged."""
+    base_text = (ROOT / "policies/default.yaml").read_text() + "approvers: [alice]\n"
+    loosened = base_text.replace("min: 0.85", "min: 0.5").replace("version: 1", "version: 2")
+    assert loosened != base_text
+    app_github.contents[(BASE, "policies/default.yaml")] = base_text
+    app_github.contents[(HEAD, "policies/default.yaml")] = loosened
+    app_github.add_artifact(RUN_ID, ARTIFACT, zip_folder(PASS))
+    _, delivery = service.deliver("workflow_run", workflow_run())
+    [line] = service.wait_for(delivery)
+    assert line["verdict"] == "block", line
+    check = only_check(app_github)
+    assert check["conclusion"] == "failure"
+    assert "policy:approval" in check["output"]["summary"]
+    # the author's friend, not an approver, approves; then alice approves the current head
+    app_github.add_review(2, "mallory", "APPROVED", commit_id=HEAD)
+    review = json.loads((EVENTS / "pull_request_review.submitted.1.json").read_text())
+    review["repository"]["full_name"] = REPO
+    review["installation"] = {"id": INSTALLATION}
+    _, delivery = service.deliver("pull_request_review", review)
+    [line] = service.wait_for(delivery)
+    assert line["verdict"] == "block", line
+    app_github.add_review(2, "alice", "APPROVED", commit_id=HEAD)
+    _, delivery = service.deliver("pull_request_review", review)
+    [line] = service.wait_for(delivery)
+    assert line["verdict"] == "pass", line
+    check = only_check(app_github)
+    assert check["conclusion"] == "success"
+    assert "approved by alice" in check["output"]["summary"]
+    assert len(app_comments(app_github)) == 1
