@@ -18,6 +18,7 @@ from gatekeeper.errors import InputError
 from gatekeeper.inputs.scores import LoadedMetric
 from gatekeeper.inputs.series import Point, reduce
 from gatekeeper.models.policy import MetricRule
+from gatekeeper.models.verdict import Check
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,13 @@ def gated(ctx: Evidence, which: str, rule: MetricRule, index: int) -> Gated:
     value = LoadedMetric(loaded.name, "value", np.asarray([point.value], dtype=np.float64),
                          file=loaded.file)
     return Gated(value, point)
+
+
+def run(ev: Evidence) -> list[Check]:
+    """Read every series of the candidate, gated or not: a malformed curve (empty, a value that
+    is not finite, a step repeated or going back) is an input error whatever the policy says,
+    as the reports that draw it would find. It yields no check of its own."""
+    for name, spec in sorted(ev.bundle.run.metrics.items()):
+        if spec.kind == "series":
+            ev.metric("candidate", name)
+    return []
