@@ -105,6 +105,9 @@ def _metric_limits(rule: MetricRule, new: MetricRule) -> list[str]:
         out.append(f"{name}: floor lowered from {rule.min} to {new.min}")
     if rule.max is not None and (new.max is None or new.max > rule.max):
         out.append(f"{name}: ceiling raised from {rule.max} to {new.max}")
+    if rule.reduce != new.reduce and not (rule.reduce == "best" and new.reduce == "final"):
+        out.append(f"{name}: series reduction changed from {_show(rule.reduce)} to "
+                   f"{_show(new.reduce)}")
     if rule.range is not None and new.range != rule.range:
         out.append(f"{name}: range changed from {list(rule.range)} to "
                    f"{list(new.range) if new.range else None}")
@@ -458,6 +461,16 @@ def _waiver_expiry(before: Any, after: Any) -> tuple[str, str]:
     return "waiver shortened", "tightened"
 
 
+def _reduce(before: Any, after: Any) -> tuple[str, str]:
+    """Which value of a series a rule judges. The best value is at least as good as the final
+    one in the rule's direction, so best → final tightens; any other change (final → best, or
+    reduce added or dropped) changes which number the rule judges, and an approver should see
+    it: loosened."""
+    if before == "best" and after == "final":
+        return "series reduction final instead of best", "tightened"
+    return "series reduction changed", "loosened"
+
+
 def _range(before: Any, after: Any) -> tuple[str, str]:
     if before is None:
         return "range added", "tightened"
@@ -487,6 +500,7 @@ RULES: dict[Path_, Classify] = {
     ("metrics", "*", "min"): _higher_is_stricter("floor", float("-inf")),
     ("metrics", "*", "max"): _lower_is_stricter("ceiling", float("inf")),
     ("metrics", "*", "range"): _range,
+    ("metrics", "*", "reduce"): _reduce,
     ("metrics", "*", "higher_is_better"): _always("direction changed", "loosened"),
     ("metrics", "*", "on_fail"): _status("on_fail"),
     ("metrics", "*", "on_inconclusive"): _status("on_inconclusive"),
