@@ -23,4 +23,4 @@ class ReportContext:
     as_of: str | None = None  # the --as-of date (YYYY-MM-DD) the verdict was judged on
     # What a report read from the bundles' files (the series curves), kept so the several
     # renderings of one gate (report, comment attempts, model card) read each file once.
-    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)

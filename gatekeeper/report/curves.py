@@ -70,7 +70,7 @@ def _tick_label(v: float) -> str:
     return "0" if out in ("-0", "0") else out
 
 
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+def nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
     """Round tick values (1, 2, 2.5 or 5 times a power of ten) from ``lo`` to ``hi``."""
     span = hi - lo
     raw = span / count
