@@ -86,13 +86,21 @@ def _envelope(base: Policy, head: Policy) -> list[str]:
 
 
 def _metric(rule: MetricRule, new: MetricRule) -> list[str]:
-    out = _metric_limits(rule, new)
+    out = [*_metric_limits(rule, new), *_reduction(rule, new)]
     bv, nv = rule.vs_baseline, new.vs_baseline
     if bv is None:
         return out
     if nv is None:
         return [*out, f"{rule.metric}: baseline comparison removed"]
     return [*out, *_comparison(rule.metric, bv, nv)]
+
+
+def _reduction(rule: MetricRule, new: MetricRule) -> list[str]:
+    """Which value of a series the rule judges: only best → final is no loosening."""
+    if rule.reduce == new.reduce or (rule.reduce == "best" and new.reduce == "final"):
+        return []
+    return [f"{rule.metric}: series reduction changed from {_show(rule.reduce)} to "
+            f"{_show(new.reduce)}"]
 
 
 def _metric_limits(rule: MetricRule, new: MetricRule) -> list[str]:
@@ -105,9 +113,6 @@ def _metric_limits(rule: MetricRule, new: MetricRule) -> list[str]:
         out.append(f"{name}: floor lowered from {rule.min} to {new.min}")
     if rule.max is not None and (new.max is None or new.max > rule.max):
         out.append(f"{name}: ceiling raised from {rule.max} to {new.max}")
-    if rule.reduce != new.reduce and not (rule.reduce == "best" and new.reduce == "final"):
-        out.append(f"{name}: series reduction changed from {_show(rule.reduce)} to "
-                   f"{_show(new.reduce)}")
     if rule.range is not None and new.range != rule.range:
         out.append(f"{name}: range changed from {list(rule.range)} to "
                    f"{list(new.range) if new.range else None}")
