@@ -373,6 +373,7 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
         return LoadedMetric(name, kind, values, ids=sample_ids, file=shown)
     # series: a step,value curve (inputs/series.py); a rule gates on its final or best value.
     curve = read_series(path, shown, spec)
+    _plausible(curve.values, spec, shown)
     return LoadedMetric(name, kind, curve.values, steps=curve.steps, file=shown)
 
 

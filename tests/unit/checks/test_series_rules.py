@@ -124,3 +124,13 @@ def test_vs_baseline_needs_the_baseline_to_record_the_curve_too(tmp_path: Path) 
                             "vs_baseline: {margin: 0.1}}\n", cand, base)
     with pytest.raises(InputError, match="the baseline bundle gives metric 'loss' as value"):
         vs_baseline.run(ev, {})
+
+
+def test_a_candidate_without_the_curve_fails_the_rule(tmp_path: Path) -> None:
+    """Leaving the curve out does not skip the rule on it."""
+    cand = make_bundle(tmp_path / "cand", {"accuracy": {"value": 0.9}}, {})
+    ev = evidence(tmp_path, "  - {metric: loss, higher_is_better: false, reduce: final, "
+                            "max: 0.5}\n", cand)
+    (got,) = thresholds.run(ev)
+    assert got.id == "metric:loss:max" and got.status == "block"
+    assert got.message == "metric 'loss' is not in the bundle, so its max cannot be checked"

@@ -119,3 +119,9 @@ def test_final_is_the_last_step_and_best_follows_the_direction() -> None:
     assert (high.step, high.value) == (0.0, 0.9)
     assert reduce(steps, values, "best", False) == low
     assert reduce(steps, values, "final", False) == final(steps, values)
+
+
+def test_a_value_outside_the_declared_range_is_refused(tmp_path: Path) -> None:
+    msg = refusal(tmp_path, "step,value\n0,0.5\n1,1.5\n", range=[0, 1])
+    assert msg.endswith("loss.csv: score 1.5 (row 2 of the scores) lies outside the metric's "
+                        "range [0, 1]")
