@@ -93,7 +93,9 @@ def metric_files(c: Collected, seeds: list[int], strict: bool
             metrics[name]["cluster_column"] = "cluster"
     for name, points in c.series.items():
         rel = f"curves/{slug(name)}.csv"
-        files[rel] = _series_csv(sorted(points, key=lambda p: p[0]))
+        # One point per step, the latest logged (as the MLflow importer keeps it): the gate
+        # reads a curve as one value per increasing step.
+        files[rel] = _series_csv(sorted(dict(points).items()))
         metrics[name] = {"series": rel}
     for name, extra in c.specs.items():
         if name in metrics:

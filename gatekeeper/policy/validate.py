@@ -9,6 +9,7 @@ one. Policies are validated after ``extends`` (a child alone may be partial) and
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.inputs.bundle import find_run_file, load_bundle
 from gatekeeper.inputs.yamlio import nearest, read_document, render_path
-from gatekeeper.models.policy import Policy
+from gatekeeper.models.policy import Policy, waiver_problems
 from gatekeeper.models.run import Run
 from gatekeeper.policy import loader
 from gatekeeper.repo.git import git_toplevel
@@ -72,7 +73,17 @@ def _message(error: Any, root: type[BaseModel], loc: tuple[str | int, ...]) -> s
         return f"unknown field{hint}"
     if error["type"] == "missing":
         return "required field is missing"
+    if error["type"] == "literal_error":
+        return str(error["msg"]) + _closest_choice(error)
     return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _closest_choice(error: Any) -> str:
+    """A did-you-mean for a misspelt choice (``reduce: bets`` → ``best``)."""
+    choices = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+    given = error.get("input")
+    close = difflib.get_close_matches(given, choices, n=1) if isinstance(given, str) else []
+    return f": did you mean `{close[0]}`?" if close else ""
 
 
 def problems_of(exc: ValidationError, root: type[BaseModel], sources: SourceMap,
@@ -116,14 +127,23 @@ def _validate_data(data: dict[str, Any], sources: SourceMap, shown: str,
                    prefix: str) -> list[Problem]:
     effective = {k: v for k, v in data.items() if k != "extends"}
     try:
-        Policy.model_validate(effective)
+        policy = Policy.model_validate(effective)
     except ValidationError as exc:
         return problems_of(exc, Policy, sources, shown, prefix)
+    waivers = waiver_problems(policy)
+    if waivers:  # all of them, each at its own line
+        return [_problem_at(sources, shown, path, prefix + message) for path, message in waivers]
     try:
         loader._validate(data, sources, shown)
     except GatekeeperError as exc:
         return [_from_error(exc, shown)]
     return []
+
+
+def _problem_at(sources: SourceMap, shown: str, path: tuple[str | int, ...],
+                message: str) -> Problem:
+    file, line, _col = sources.get(nearest(path, sources), (shown, 0, 0))
+    return Problem(file, line or None, render_path(path), message)
 
 
 def _from_error(exc: GatekeeperError, shown: str) -> Problem:

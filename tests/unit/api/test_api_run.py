@@ -202,3 +202,10 @@ def test_close_without_a_with_block(tmp_path: Path) -> None:
     run.log_metric("acc", 0.5)
     assert run.close() == Path("out")
     assert yaml.safe_load(Path("out/run.yaml").read_text())["status"] == "complete"
+
+
+def test_a_step_logged_twice_keeps_its_latest_value(tmp_path: Path) -> None:
+    with gatekeeper.Run("out", model="m") as run:
+        run.log_series("loss", [2, 0, 1], [0.2, 0.9, 0.5])
+        run.log_series("loss", 1, 0.4)
+    assert load_metric(load_bundle(Path("out")), "loss").values.tolist() == [0.9, 0.4, 0.2]
