@@ -33,6 +33,8 @@ COMMANDS: LazyTable[Register] = LazyTable("command", {
     "protect": "gatekeeper.commands.protect:register",
     "relay": "gatekeeper.commands.relay:register",
     "serve": "gatekeeper.commands.serve:register",
+    "capture": "gatekeeper.commands.capture:register",
+    "replay": "gatekeeper.commands.replay:register",
 })
 
 

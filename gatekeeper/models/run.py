@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -29,11 +31,18 @@ class CodeVersion(Strict):
     commit: GitCommit | None = None
     branch: Line | None = None
     dirty: bool | None = None
+    # Recorded by `gatekeeper capture` and the Python API: where the repository is pushed, the
+    # sha256 of `git diff HEAD` when dirty, and untracked files (listed apart: they do not make
+    # the tree dirty, and ignored files are not listed at all).
+    remote: Line | None = None
+    diff_sha256: Sha256 | None = None
+    untracked: list[Line] | None = None
 
 
 class Lockfile(Strict):
     path: NonEmpty
     sha256: Sha256
+    kind: Line | None = None  # uv, poetry, requirements, pipfile, conda
 
 
 class Hardware(Strict):
@@ -52,6 +61,14 @@ class Environment(Strict):
     hardware: Hardware | None = None
     determinism: dict[str, Any] | None = None
     packages: dict[Line, Line] | None = None
+    implementation: Line | None = None  # CPython, PyPy
+    # Without a lockfile: a sha256 over the installed distributions' names and versions.
+    packages_sha256: Sha256 | None = None
+    # Environment variables, only those the user allow-listed (values are credential-checked).
+    variables: Annotated[dict[Line, Line], AfterValidator(no_credentials)] | None = None
+    # Facts capture could not read, each with why ("code.commit: not a git repository"):
+    # missing is said, never guessed.
+    missing: list[Line] | None = None
 
 
 class DataVersion(Strict):
@@ -189,6 +206,20 @@ class Source(Strict):
     version: Line | None = None
 
 
+ReplayResult = Literal["repeatable", "reproducible within tolerance", "not reproducible"]
+
+
+class ReplayRecord(Strict):
+    """What `gatekeeper replay --record` found when it re-ran this run's command."""
+
+    result: ReplayResult
+    run_id: NonEmpty  # the replay's own run id
+    # sha256 of this run.yaml's content without the replay record: a record copied onto
+    # another run, or kept after the metrics were edited, no longer matches.
+    of_sha256: Sha256
+    reasons: list[Text] = Field(default_factory=list)
+
+
 class Run(Strict):
     schema_: Literal["gatekeeper.run/v1"] = Field(alias="schema")
     run_id: NonEmpty
@@ -210,3 +241,18 @@ class Run(Strict):
     description: Text | None = None
     intended_use: Text | None = None
     limitations: Text | None = None
+    # Written by the Python API: "failed" when the script raised inside `with Run(...)`; the
+    # gate blocks such a bundle.
+    status: Literal["complete", "failed"] | None = None
+    failure: Text | None = None  # the exception that failed the run, when it names no secret
+    # The command that produced the run (for `gatekeeper replay`).
+    command: Annotated[list[Line], AfterValidator(no_credentials)] | None = None
+    replay: ReplayRecord | None = None
+
+
+def content_sha256(run: Run) -> str:
+    """sha256 of the run's content without its replay record (canonical JSON): what a replay
+    record vouches for."""
+    doc = run.model_dump(mode="json", by_alias=True, exclude={"replay"}, exclude_none=True)
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gatekeeper.models.common import STATUS_ORDER
-from gatekeeper.models.policy import BaselineRef, Budget, MetricRule, Policy, VsBaseline
+from gatekeeper.models.policy import (
+    BaselineRef,
+    Budget,
+    MetricRule,
+    Policy,
+    Reproducibility,
+    VsBaseline,
+)
 
 Rule = TypeVar("Rule", MetricRule, Budget)
 
@@ -240,6 +247,31 @@ def _stats(base: Policy, head: Policy) -> list[str]:
     return out
 
 
+_OTHER_METRICS = "\0"  # stands for every metric a per-metric tolerance does not name
+
+
+def _reproducibility(base: Policy, head: Policy) -> list[str]:
+    """Dropping the replay requirement or widening a replay tolerance needs approval."""
+    br = base.reproducibility or Reproducibility()
+    hr = head.reproducibility or Reproducibility()
+    out: list[str] = []
+    if br.require_replay and not hr.require_replay:
+        out.append("a replay record is no longer required")
+    if _weaker_status(br.on_missing_replay, hr.on_missing_replay):
+        out.append(f"on_missing_replay weakened from {br.on_missing_replay} to "
+                   f"{hr.on_missing_replay}")
+    names = {_OTHER_METRICS}
+    for rule in (br, hr):
+        if isinstance(rule.replay_tolerance, dict):
+            names |= set(rule.replay_tolerance)
+    for name in sorted(names):
+        before, after = br.tolerance(name), hr.tolerance(name)
+        if after > before:
+            what = "other metrics" if name == _OTHER_METRICS else name
+            out.append(f"replay tolerance of {what} raised from {before:g} to {after:g}")
+    return out
+
+
 def _branches(base: Policy, head: Policy) -> list[str]:
     """Any change to an override needs approval: it gates the PRs to other branches."""
     patterns = sorted(set(base.branches) | set(head.branches))
@@ -265,6 +297,7 @@ def loosenings(base: Policy, head: Policy) -> list[str]:
         *_stats(base, head),
         *_branches(base, head),
         *_waivers(base, head),
+        *_reproducibility(base, head),
     ]
 
 
@@ -381,7 +414,9 @@ def _override_effect(path: Path_, before: Any, after: Any, top_old: dict[str, An
 
 # A missing judge or llm section is read as these (checks/judge.py, checks/llm.py).
 _ABSENT_SECTIONS = {"judge": {"pin": None, "metrics": [], "on_mismatch": "block"},
-                    "llm": {"one_change_at_a_time": False, "on_violation": "block"}}
+                    "llm": {"one_change_at_a_time": False, "on_violation": "block"},
+                    "reproducibility": {"replay_tolerance": 0.0, "require_replay": False,
+                                        "on_missing_replay": "block"}}
 
 
 def _with_sections(data: dict[str, Any]) -> dict[str, Any]:
@@ -551,6 +586,10 @@ RULES: dict[Path_, Classify] = {
         "multiplicity method", {k: -v for k, v in MULTIPLICITY_STRICTNESS.items()}),
     ("stats", "resamples"): _higher_is_stricter("resamples", 0),
     ("stats", "seed"): _always("seed changed", "loosened"),
+    ("reproducibility", "require_replay"): _flag("replay record", True),
+    ("reproducibility", "on_missing_replay"): _status("on_missing_replay"),
+    ("reproducibility", "replay_tolerance"): _always("replay tolerance changed", "loosened"),
+    ("reproducibility", "replay_tolerance", "*"): _lower_is_stricter("replay tolerance", 0),
     # Reached only when an added or removed override sets nothing the policy does not.
     ("branches", "*"): lambda before, after: (
         "branch override removed" if after is _MISSING else "branch override added", "neutral"),

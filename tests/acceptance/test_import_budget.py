@@ -76,3 +76,21 @@ def test_registry_bookkeeping_loads_no_models(action: list[str]) -> None:
     # YAML or score arrays.
     argv = ["registry", *action, "--registry", "file:examples/registry"]
     assert _loaded_by(argv, (*MODELS, *NEVER_FOR_HELP)) == set()
+
+
+def test_import_gatekeeper_loads_no_numpy_or_models() -> None:
+    # Scripts `import gatekeeper` at the top; the API (pydantic, YAML, the writer) loads when
+    # `gatekeeper.Run` is first touched, and numpy never comes with it.
+    watch = (*MODELS, *NEVER_FOR_HELP)
+    code = ("import sys, gatekeeper\n"
+            f"print('LOADED:' + ' '.join(m for m in {watch!r} if m in sys.modules))\n"
+            "gatekeeper.Run\n"
+            f"print('RUN:' + ' '.join(m for m in {watch!r} if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    bare, with_run = proc.stdout.splitlines()
+    assert bare == "LOADED:"
+    assert with_run.startswith("RUN:")
+    loaded = with_run[len("RUN:"):].split()
+    assert "numpy" not in loaded and "pydantic" in loaded
