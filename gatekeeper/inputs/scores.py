@@ -196,7 +196,7 @@ def _finish(ids: list[str], scores: list[float], clusters: list[str] | None, sho
     if clusters is not None:
         check_ids(clusters, lines, shown, "cluster")
     id_arr = np.asarray(ids, dtype=object).astype(str)
-    if np.unique(id_arr).size != id_arr.size:
+    if len(set(ids)) != len(ids):  # a set, not np.unique (which imports numpy.ma)
         _duplicate_error(ids, lines, shown)
     cl = np.asarray(clusters, dtype=object).astype(str) if clusters is not None else None
     return id_arr, np.asarray(scores, dtype=np.float64), cl
