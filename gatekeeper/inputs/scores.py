@@ -23,6 +23,7 @@ from gatekeeper.errors import BundleError, Location
 from gatekeeper.inputs import limits
 from gatekeeper.inputs.arrays import (
     READ_ERRORS,
+    first_duplicate,
     float_scores,
     integer_ids,
     load_array,
@@ -311,10 +312,8 @@ def _validate_arrays(ids: np.ndarray, scores: np.ndarray, clusters: np.ndarray |
     # Integer ids stay integers: pairing 10^7 of them is a sort of int64, not of strings.
     key = (integer_ids(ids, shown, "ids") if ids.dtype.kind in "iu"
            else text_ids(ids, shown, "ids"))
-    ordered = np.sort(key, kind="stable")
-    dup_at = np.flatnonzero(ordered[1:] == ordered[:-1])
-    if dup_at.size:
-        dup = ordered[dup_at[0]].item()
+    dup = first_duplicate(key)
+    if dup is not None:
         raise BundleError(f"duplicate example id {dup!r}", Location(shown, "ids"))
     return key, scores, _clusters(clusters, ids.shape, shown)
 
