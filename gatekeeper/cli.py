@@ -8,6 +8,7 @@ Each subcommand lives in ``gatekeeper/commands/<name>.py`` and exposes ``registe
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from gatekeeper import __version__
@@ -15,6 +16,7 @@ from gatekeeper.plugins import TYPE_CHECKING, LazyTable
 
 if TYPE_CHECKING:
     import argparse
+    from typing import TextIO
 
 VERSION = f"gatekeeper {__version__}"
 
@@ -99,6 +101,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(only=command if command in COMMANDS else None)
     args = parser.parse_args(args_list)
     args.debug = debug
+    with warnings.catch_warnings():  # restores the process's handler when the command ends
+        if not debug:
+            warnings.showwarning = show_warning
+        return _run(args)
+
+
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: TextIO | None = None, line: str | None = None) -> None:
+    """A library's warning as one line on stderr: Python's default prints the warning's
+    source line too, and names a file inside the library that the user cannot act on."""
+    # lazy: safe_text (re) is not needed to print --version
+    from gatekeeper.safe_text import one_line
+
+    print(f"gatekeeper: warning: {category.__name__}: {one_line(str(message))}",
+          file=file or sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
     # lazy: the error tree (dataclasses, inspect) is not needed to print --version or --help
     from gatekeeper.errors import EXIT_INTERRUPTED, EXIT_UNEXPECTED, GatekeeperError
     from gatekeeper.safe_text import one_line
