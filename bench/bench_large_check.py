@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import resource
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,8 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# An installed wheel ships byte-code: let the warm-up write it.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def write_bundle(root: Path, run_id: str, ids: np.ndarray, scores: np.ndarray) -> None:
@@ -59,20 +62,31 @@ print(n11, n10, n01, n00)
 """
 
 
-def run_measured(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    """Wall seconds and peak RSS (MB) of one child; peak RSS via wait4's own rusage."""
-    start = time.perf_counter()
-    child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-    out, err = child.communicate()
-    wall = time.perf_counter() - start
-    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return wall, rss_mb, subprocess.CompletedProcess(cmd, child.returncode, out, err)
+def run_measured(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) and stdout of one child; the peak RSS is that child's own
+    (os.wait4), not the largest of all children so far."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err, env=ENV)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode not in (0, 1):
+            raise SystemExit(f"{cmd[:4]} failed: {err.read().decode()[-2000:]}")
+        return wall, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def median_of(runs: list[tuple[float, float, str]]) -> tuple[float, float, str]:
+    return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
+            runs[-1][2])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each, medians printed")
     args = parser.parse_args()
     n = args.n
     rng = np.random.default_rng(1)
@@ -99,20 +113,23 @@ def main() -> None:
             f"baseline: {{registry: '{registry}', alias: production}}\n"
             "metrics:\n  - metric: exact_match\n"
             "    vs_baseline: {confidence: 0.95, margin: 0.001}\n")
-        # The floor first: RUSAGE_CHILDREN's maxrss is the largest child so far, and the floor
-        # is the smaller of the two.
-        floor_wall, floor_rss, fproc = run_measured([sys.executable, "-c", FLOOR, str(t)])
-        if fproc.returncode:
-            raise SystemExit(fproc.stderr)
-        wall, rss_mb, proc = run_measured([sys.executable, "-m", "gatekeeper", "check",
-                                           str(t / "candidate"), "--policy", str(policy),
-                                           "--format", "json", "--as-of", "2026-11-26"])
-        if proc.returncode not in (0, 1):
-            raise SystemExit(proc.stderr)
-        verdict = json.loads(proc.stdout)
+        floor_cmd = [sys.executable, "-c", FLOOR, str(t)]
+        check_cmd = [sys.executable, "-m", "gatekeeper", "check", str(t / "candidate"),
+                     "--policy", str(policy), "--format", "json", "--as-of", "2026-11-26"]
+        # One warm-up of each (page cache, byte-code cache), then alternate floor and check.
+        run_measured(floor_cmd)
+        run_measured(check_cmd)
+        floors, checks = [], []
+        for _ in range(max(1, args.repeat)):
+            floors.append(run_measured(floor_cmd))
+            checks.append(run_measured(check_cmd))
+        floor_wall, floor_rss, _ = median_of(floors)
+        wall, rss_mb, stdout = median_of(checks)
+        verdict = json.loads(stdout)
         cmp_ = next(c for c in verdict["checks"] if c["id"].endswith(":vs_baseline"))
-        print(f"n = {n:,} paired examples (.npy pairs, shuffled int ids), python "
-              f"{sys.version.split()[0]}")
+        print(f"n = {n:,} paired examples (.npy pairs, shuffled int ids, float64 0/1 scores), "
+              f"python {sys.version.split()[0]}, {os.cpu_count()} cores; medians of "
+              f"{max(1, args.repeat)} runs")
         print(f"{'':34} {'wall s':>7} {'peak RSS MB':>12}")
         print(f"{'floor (load, pair, cell counts)':34} {floor_wall:7.2f} {floor_rss:12,.0f}")
         print(f"{'gatekeeper check':34} {wall:7.2f} {rss_mb:12,.0f}")

@@ -102,7 +102,7 @@ def _match_dense(a: np.ndarray, b: np.ndarray) -> Match | None:
     index_type = np.int32 if max(a.size, b.size) < 2**31 else np.int64
     tables = []
     for ids, side in ((a, "candidate"), (b, "baseline")):
-        offset = ids - lo
+        offset = ids - lo if lo else ids  # ids from 0 (the usual case) need no shifted copy
         position: np.ndarray = np.full(size, -1, dtype=index_type)
         position[offset] = np.arange(ids.size, dtype=index_type)
         present = position >= 0
@@ -113,9 +113,10 @@ def _match_dense(a: np.ndarray, b: np.ndarray) -> Match | None:
             raise ValueError(f"duplicate example id {int(dup[0]) + lo} in the {side} scores{extra}")
         tables.append((present, position))
     (has_a, pos_a), (has_b, pos_b) = tables
-    common = np.flatnonzero(has_a & has_b)
-    only_c = np.flatnonzero(has_a & ~has_b)
-    only_b = np.flatnonzero(has_b & ~has_a)
+    # A boolean mask, not the array of common ids: one byte per id instead of eight.
+    common = has_a & has_b
+    only_c = np.flatnonzero(has_a > has_b)
+    only_b = np.flatnonzero(has_b > has_a)
     return Match(
         idx_candidate=pos_a[common],
         idx_baseline=pos_b[common],
