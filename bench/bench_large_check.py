@@ -62,9 +62,9 @@ print(n11, n10, n01, n00)
 """
 
 
-def run_measured(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) and stdout of one child; the peak RSS is that child's own
-    (os.wait4), not the largest of all children so far."""
+def run_measured(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds (user + system), peak RSS (MB) and stdout of one child; the
+    peak RSS is that child's own (os.wait4), not the largest of all children so far."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         child = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err, env=ENV)
@@ -75,12 +75,13 @@ def run_measured(cmd: list[str]) -> tuple[float, float, str]:
         err.seek(0)
         if child.returncode not in (0, 1):
             raise SystemExit(f"{cmd[:4]} failed: {err.read().decode()[-2000:]}")
-        return wall, usage.ru_maxrss / 1024, out.read().decode()
+        cpu = usage.ru_utime + usage.ru_stime
+        return wall, cpu, usage.ru_maxrss / 1024, out.read().decode()
 
 
-def median_of(runs: list[tuple[float, float, str]]) -> tuple[float, float, str]:
+def median_of(runs: list[tuple[float, float, float, str]]) -> tuple[float, float, float, str]:
     return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
-            runs[-1][2])
+            statistics.median(r[2] for r in runs), runs[-1][3])
 
 
 def main() -> None:
@@ -123,17 +124,19 @@ def main() -> None:
         for _ in range(max(1, args.repeat)):
             floors.append(run_measured(floor_cmd))
             checks.append(run_measured(check_cmd))
-        floor_wall, floor_rss, _ = median_of(floors)
-        wall, rss_mb, stdout = median_of(checks)
+        floor_wall, floor_cpu, floor_rss, _ = median_of(floors)
+        wall, cpu, rss_mb, stdout = median_of(checks)
         verdict = json.loads(stdout)
         cmp_ = next(c for c in verdict["checks"] if c["id"].endswith(":vs_baseline"))
         print(f"n = {n:,} paired examples (.npy pairs, shuffled int ids, float64 0/1 scores), "
               f"python {sys.version.split()[0]}, {os.cpu_count()} cores; medians of "
               f"{max(1, args.repeat)} runs")
-        print(f"{'':34} {'wall s':>7} {'peak RSS MB':>12}")
-        print(f"{'floor (load, pair, cell counts)':34} {floor_wall:7.2f} {floor_rss:12,.0f}")
-        print(f"{'gatekeeper check':34} {wall:7.2f} {rss_mb:12,.0f}")
-        print(f"{'ratio':34} {wall / floor_wall:6.2f}x {rss_mb / floor_rss:11.2f}x")
+        print(f"{'':34} {'wall s':>7} {'cpu s':>7} {'peak RSS MB':>12}")
+        print(f"{'floor (load, pair, cell counts)':34} {floor_wall:7.2f} {floor_cpu:7.2f} "
+              f"{floor_rss:12,.0f}")
+        print(f"{'gatekeeper check':34} {wall:7.2f} {cpu:7.2f} {rss_mb:12,.0f}")
+        print(f"{'ratio':34} {wall / floor_wall:6.2f}x {cpu / floor_cpu:6.2f}x "
+              f"{rss_mb / floor_rss:11.2f}x")
         absolute = "met" if wall <= 1.5 and rss_mb <= 500 else "not met"
         relative = "met" if wall <= 2 * floor_wall else "not met"
         print(f"targets: <= 1.5 s and <= 500 MB ({absolute}), or <= 2x the floor ({relative})")
