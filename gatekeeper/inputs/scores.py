@@ -32,6 +32,7 @@ from gatekeeper.inputs.arrays import (
 )
 from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.inputs.fileio import open_regular
+from gatekeeper.inputs.parquet import read_parquet_scores
 from gatekeeper.inputs.textio import (
     bounded_lines,
     check_id,
@@ -404,6 +405,9 @@ def _read_per_example(bundle: Bundle, name: str, path: Path, shown: str, spec: M
         return read_jsonl_scores(path, shown, spec)
     if suffix == ".npz":
         return read_npz_scores(path, shown)
+    if suffix == ".parquet":
+        return read_parquet_scores(path, shown, spec.id_column, spec.score_column,
+                                   spec.cluster_column)
     if path.name.endswith(".scores.npy"):
         # The ids and clusters beside the scores are bundle files too: a symlink among them
         # must not leave the bundle.
@@ -412,8 +416,8 @@ def _read_per_example(bundle: Bundle, name: str, path: Path, shown: str, spec: M
                     bundle.resolve(f"{stem}.clusters.npy", "metrics", name, "per_example"))
         return read_npy_pair(path, shown, siblings)
     raise BundleError(
-        f"unsupported score file type {suffix!r}: use .csv, .jsonl, .npz or an .npy "
-        "pair (X.scores.npy + X.ids.npy)",
+        f"unsupported score file type {suffix!r}: use .csv, .jsonl, .npz, .parquet or an "
+        ".npy pair (X.scores.npy + X.ids.npy)",
         bundle.location("metrics", name, "per_example"),
     )
 
