@@ -34,6 +34,7 @@ COMMANDS: LazyTable[Register] = LazyTable("command", {
     "import": "gatekeeper.commands.importer:register",
     "protect": "gatekeeper.commands.protect:register",
     "relay": "gatekeeper.commands.relay:register",
+    "sql": "gatekeeper.commands.sql:register",
 })
 
 # Each command's one-line help, so `gatekeeper --help` lists them without importing a command
@@ -49,6 +50,7 @@ SUMMARIES: dict[str, str] = {
     "import": "turn lm-eval, promptfoo, Inspect or MLflow output into a run bundle",
     "protect": "require gatekeeper's check on release branches (creates/updates a ruleset)",
     "relay": "post the comment stored by a fork PR's run (workflow_run relay; never a check)",
+    "sql": "print the SQL computing a comparison's sufficient statistics",
 }
 
 
