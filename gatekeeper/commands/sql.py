@@ -31,35 +31,44 @@ HEADER = """\
 CHECKS = """\
 WITH c AS (SELECT {id} AS id, CAST({score} AS DOUBLE) AS score{cluster_c} FROM {candidate}),
      b AS (SELECT {id} AS id, CAST({score} AS DOUBLE) AS score FROM {baseline}),
-     p AS (SELECT c.score AS sc, b.score AS sb{cluster_p} FROM c JOIN b ON c.id = b.id)
+     p AS (SELECT c.score AS sc, b.score AS sb{cluster_p} FROM c JOIN b ON c.id = b.id),
 """
 
+# One scan per side for what a bundle would refuse.
 SIDES = """\
-  (SELECT count(*) FROM c) AS n_candidate,
-  (SELECT count(*) FROM b) AS n_baseline,
-  (SELECT count(*) - count(DISTINCT id) FROM c) AS repeated_ids_candidate,
-  (SELECT count(*) - count(DISTINCT id) FROM b) AS repeated_ids_baseline,
-  (SELECT count(*) FROM c WHERE id IS NULL OR score IS NULL OR isnan(score)) AS bad_rows_candidate,
-  (SELECT count(*) FROM b WHERE id IS NULL OR score IS NULL OR isnan(score)) AS bad_rows_baseline,
-  count(*) AS n_paired,
+     sc AS (SELECT count(*) AS n, count(*) - count(DISTINCT id) AS repeated,
+                   sum(CASE WHEN id IS NULL OR score IS NULL OR isnan(score) THEN 1 ELSE 0 END)
+                     AS bad FROM c),
+     sb AS (SELECT count(*) AS n, count(*) - count(DISTINCT id) AS repeated,
+                   sum(CASE WHEN id IS NULL OR score IS NULL OR isnan(score) THEN 1 ELSE 0 END)
+                     AS bad FROM b),
+"""
+
+SELECT = """\
+SELECT sc.n AS n_candidate, sb.n AS n_baseline,
+  sc.repeated AS repeated_ids_candidate, sb.repeated AS repeated_ids_baseline,
+  sc.bad AS bad_rows_candidate, sb.bad AS bad_rows_baseline, pt.*
+FROM sc, sb, pt;
 """
 
 BINARY = """\
+     pt AS (SELECT count(*) AS n_paired,
   sum(CASE WHEN sc = 1 AND sb = 1 THEN 1 ELSE 0 END) AS n11,
   sum(CASE WHEN sc = 1 AND sb = 0 THEN 1 ELSE 0 END) AS n10,
   sum(CASE WHEN sc = 0 AND sb = 1 THEN 1 ELSE 0 END) AS n01,
   sum(CASE WHEN sc = 0 AND sb = 0 THEN 1 ELSE 0 END) AS n00,
   sum(CASE WHEN sc NOT IN (0, 1) OR sb NOT IN (0, 1) THEN 1 ELSE 0 END) AS not_binary
-FROM p;
+FROM p)
 """
 
 MEAN = """\
+     pt AS (SELECT count(*) AS n_paired,
   avg(sc) AS mean_candidate,
   avg(sb) AS mean_baseline,
   avg(sc - sb) AS mean_difference,
   var_samp(sc - sb) AS variance_difference,
   skewness(sc - sb) AS skewness_difference
-FROM p;
+FROM p)
 """
 
 CLUSTERS = """\
@@ -97,11 +106,12 @@ def render(metric: str, kind: str, candidate: str, baseline: str, id_column: str
         raise InputError(f"--metric {metric!r}: a metric name is letters, digits and _.:/-")
     out = HEADER.format(metric=metric, what=what, id=names["id"], bq_extra=bq_extra)
     checks = CHECKS.format(**names, cluster_c="", cluster_p="")
-    out += checks + "SELECT\n" + SIDES + (BINARY if kind == "binary" else MEAN)
+    out += checks + SIDES + (BINARY if kind == "binary" else MEAN) + SELECT
     if cluster:
         with_clusters = CHECKS.format(**names, cluster_c=f", {cluster} AS cluster_id",
                                       cluster_p=", c.cluster_id AS cluster_id")
-        out += "\n" + CLUSTERS.format(checks=with_clusters)
+        # The per-cluster query ends its WITH at p: no comma before SELECT.
+        out += "\n" + CLUSTERS.format(checks=with_clusters.rstrip(",\n") + "\n")
     return out
 
 
