@@ -18,6 +18,7 @@ evidence than one test alone.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -167,6 +168,8 @@ def _comparison(ctx: Evidence, i: int, rule: MetricRule, hyp: Hypothesis, cand: 
     assert vs is not None
     stats_cfg = ctx.policy.policy.stats
     try:
+        if cand.kind == "paired_counts":
+            return _from_counts(ctx, rule, hyp)
         if cand.kind == "samples":
             if vs.quantile is None:
                 raise ValueError("samples are compared by a quantile: set vs_baseline.quantile "
@@ -182,6 +185,27 @@ def _comparison(ctx: Evidence, i: int, rule: MetricRule, hyp: Hypothesis, cand: 
     except ValueError as exc:
         raise InputError(f"metric {rule.metric!r}: {exc}",
                          ctx.policy.location("metrics", i, "vs_baseline")) from exc
+
+
+def _from_counts(ctx: Evidence, rule: MetricRule, hyp: Hypothesis) -> Comparison:
+    """The comparison from the paired cell counts a bundle carries (`gatekeeper sql`), and
+    only against the baseline run they were computed with: the gate did not see the rows."""
+    # lazy: stats.binary (with the other stats) stays off checks with no vs_baseline rule
+    from gatekeeper.stats.binary import compare_paired_counts
+
+    pc = ctx.bundle.run.metrics[rule.metric].paired_counts
+    assert pc is not None and ctx.baseline is not None
+    if pc.baseline_run_id != ctx.baseline.run.run_id:
+        raise ValueError(f"the paired counts were computed against run {pc.baseline_run_id!r}, "
+                         f"but the baseline is run {ctx.baseline.run.run_id!r}")
+    comp = compare_paired_counts(pc.n11, pc.n10, pc.n01, pc.n00, hyp)
+    notes = ["from sufficient statistics (paired_counts), not rows: inputs "
+             + ", ".join(f"{x.name} sha256:{x.sha256[:12]}" for x in pc.inputs)]
+    only_c, only_b = pc.n_candidate - pc.n, pc.n_baseline - pc.n
+    if only_c or only_b:
+        notes.append(f"{only_c} example id(s) only in the candidate and {only_b} only in the "
+                     "baseline, left out of the comparison")
+    return dataclasses.replace(comp, notes=(*comp.notes, *notes))
 
 
 def _unmatched(comp: Comparison, cand: LoadedMetric, base: LoadedMetric) -> Unmatched | None:

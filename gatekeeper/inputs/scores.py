@@ -50,7 +50,7 @@ MAX_ABS_SCORE = 1e50
 @dataclass(frozen=True)
 class LoadedMetric:
     name: str
-    kind: str  # value | replicates | per_example | samples | series
+    kind: str  # value | replicates | per_example | samples | series | paired_counts
     values: np.ndarray  # float64
     ids: np.ndarray | None = None  # per-example / per-request ids (str)
     clusters: np.ndarray | None = None  # cluster label per example (str)
@@ -356,6 +356,13 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
         values = np.asarray(spec.replicates, dtype=np.float64)
         _bounded(values, bundle.location("metrics", name, kind), "replicate")
         return LoadedMetric(name, kind, values, seeds=seeds)
+    if kind == "paired_counts":
+        # No file: the candidate's rate stands for the metric's value; vs_baseline reads the
+        # counts themselves (checks/vs_baseline.py).
+        assert spec.paired_counts is not None
+        pc = spec.paired_counts
+        return LoadedMetric(name, kind, np.asarray([(pc.n11 + pc.n10) / pc.n]),
+                            file=bundle.display)
     rel = spec.path
     assert rel is not None
     path = bundle.resolve(rel, "metrics", name, kind)

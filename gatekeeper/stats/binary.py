@@ -191,7 +191,17 @@ def compare_paired_binary(
     """Compare paired 0/1 scores. ``ci`` is on the natural scale (candidate - baseline);
     ``p_value`` tests the oriented H0 'Δ <= threshold' (oriented Δ = -Δ when lower is better),
     so it agrees with :func:`gatekeeper.stats.decision.decide` on the same interval."""
-    n11, n10, n01, n00 = paired_table(candidate, baseline)
+    return compare_paired_counts(*paired_table(candidate, baseline), hypothesis)
+
+
+def compare_paired_counts(n11: int, n10: int, n01: int, n00: int, hypothesis: Hypothesis
+                          ) -> Comparison:
+    """:func:`compare_paired_binary` from its sufficient statistics, the four paired cell
+    counts (both correct, only the candidate, only the baseline, neither), as an engine such as
+    DuckDB computes them where the data lives (`gatekeeper sql`)."""
+    for name, count in (("n11", n11), ("n10", n10), ("n01", n01), ("n00", n00)):
+        if count < 0:
+            raise ValueError(f"{name} must be >= 0, got {count}")
     n = n11 + n10 + n01 + n00
     confidence = hypothesis.confidence
     if n == 0:

@@ -120,3 +120,61 @@ def test_names_that_are_no_plain_identifiers_are_refused(args: list[str]) -> Non
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def _counts_bundle(tmp_path: Path, cli: Callable[..., Result], **change: object) -> Path:
+    """The warn demo with exact_match given as the row DuckDB computes from its rows and the
+    registry baseline's, instead of the rows themselves."""
+    import hashlib
+    import shutil
+
+    import yaml
+
+    cand_csv = CANDIDATE / "scores" / "exact_match.csv"
+    base_csv = BASELINE / "scores" / "exact_match.csv"
+    [row] = _rows(_sql(cli, "--metric", "exact_match"), _tables(cand_csv, base_csv))
+    counts = {k: int(v) for k, v in row.items()}  # type: ignore[call-overload]
+    counts.pop("n_paired")
+    dest = tmp_path / "counts"
+    shutil.copytree(CANDIDATE, dest)
+    run = yaml.safe_load((dest / "run.yaml").read_text())
+    run["metrics"]["exact_match"] = {"paired_counts": {
+        "baseline_run_id": "run-v3", **counts, **change,
+        "inputs": [{"name": str(p.relative_to(ROOT)), "rows": 2000,
+                    "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+                   for p in (cand_csv, base_csv)]}}
+    (dest / "run.yaml").write_text(yaml.safe_dump(run, sort_keys=False))
+    return dest
+
+
+def test_a_bundle_of_paired_counts_gets_the_verdict_of_its_rows(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    import json
+
+    args = ("--policy", "policies/default.yaml", "--format", "json", "--as-of", "2026-11-26")
+    rows = json.loads(cli("check", str(CANDIDATE), *args).out)
+    counts = json.loads(cli("check", str(_counts_bundle(tmp_path, cli)), *args).out)
+    want = next(c for c in rows["checks"] if c["id"] == "metric:exact_match:vs_baseline")
+    got = next(c for c in counts["checks"] if c["id"] == "metric:exact_match:vs_baseline")
+    for key in ("status", "outcome", "method", "delta", "ci", "n", "p_value", "mde", "baseline",
+                "observed", "threshold"):
+        assert got[key] == want[key], key
+    assert any("paired_counts" in note for note in got["notes"])
+    assert counts["verdict"] == rows["verdict"]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"baseline_run_id": "run-v2"}, "computed against run 'run-v2', but the baseline is run "
+                                    "'run-v3'"),
+    ({"repeated_ids_candidate": 3}, "rows a bundle would refuse: repeated_ids_candidate = 3"),
+    ({"not_binary": 1}, "not_binary = 1"),
+    ({"n_candidate": 10}, "more pairs than rows"),
+    ({"n11": -1}, "n11"),
+], ids=["another baseline", "repeated ids", "not binary", "more pairs than rows", "negative"])
+def test_counts_the_gate_cannot_trust_are_input_errors(
+        tmp_path: Path, cli: Callable[..., Result], change: dict[str, object], message: str
+) -> None:
+    res = cli("check", str(_counts_bundle(tmp_path, cli, **change)), "--policy",
+              "policies/default.yaml", "--as-of", "2026-11-26")
+    assert res.code == 2, res.out
+    assert message in res.err and res.err.count("\n") == 1
