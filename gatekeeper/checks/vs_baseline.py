@@ -200,7 +200,8 @@ def _from_counts(ctx: Evidence, rule: MetricRule, hyp: Hypothesis) -> Comparison
                          f"but the baseline is run {ctx.baseline.run.run_id!r}")
     comp = compare_paired_counts(pc.n11, pc.n10, pc.n01, pc.n00, hyp)
     notes = ["from sufficient statistics (paired_counts), not rows: inputs "
-             + ", ".join(f"{x.name} sha256:{x.sha256[:12]}" for x in pc.inputs)]
+             + ", ".join(f"{x.name} sha256:{x.sha256[:12]}" for x in pc.inputs)
+             + (f"; query sha256:{pc.query_sha256[:12]}" if pc.query_sha256 else "")]
     only_c, only_b = pc.n_candidate - pc.n, pc.n_baseline - pc.n
     if only_c or only_b:
         notes.append(f"{only_c} example id(s) only in the candidate and {only_b} only in the "
