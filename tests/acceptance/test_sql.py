@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+import yaml
 
 from gatekeeper.inputs.bundle import load_bundle
 from gatekeeper.inputs.scores import load_metric
@@ -128,8 +129,6 @@ def _counts_bundle(tmp_path: Path, cli: Callable[..., Result], **change: object)
     import hashlib
     import shutil
 
-    import yaml
-
     cand_csv = CANDIDATE / "scores" / "exact_match.csv"
     base_csv = BASELINE / "scores" / "exact_match.csv"
     [row] = _rows(_sql(cli, "--metric", "exact_match"), _tables(cand_csv, base_csv))
@@ -178,3 +177,46 @@ def test_counts_the_gate_cannot_trust_are_input_errors(
               "policies/default.yaml", "--as-of", "2026-11-26")
     assert res.code == 2, res.out
     assert message in res.err and res.err.count("\n") == 1
+
+
+def _check_counts(tmp_path: Path, cli: Callable[..., Result], **change: object) -> Result:
+    return cli("check", str(_counts_bundle(tmp_path, cli, **change)), "--policy",
+               "policies/default.yaml", "--as-of", "2026-11-26")
+
+
+def test_baseline_examples_left_out_of_the_counts_are_refused(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # From rows, a baseline example the candidate lacks is scored as a failure; counts that
+    # simply leave it out would flatter the candidate.
+    res = _check_counts(tmp_path, cli, n_baseline=2001)
+    assert res.code == 2 and "missing: fail scores them as failures" in res.err, res.err
+
+
+def test_counts_whose_baseline_side_differs_from_its_bundle_are_refused(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # Moving one pair from "only the baseline correct" to "neither" flatters the candidate
+    # (Δ rises) and keeps every total; the baseline bundle's own rows give it away.
+    counts = yaml.safe_load((_counts_bundle(tmp_path / "a", cli) / "run.yaml").read_text())
+    pc = counts["metrics"]["exact_match"]["paired_counts"]
+    res = _check_counts(tmp_path / "b", cli, n01=pc["n01"] - 1, n00=pc["n00"] + 1)
+    assert res.code == 2
+    assert (f"the counts give the baseline {pc['n11'] + pc['n01'] - 1:,} correct, its bundle "
+            f"{pc['n11'] + pc['n01']}") in res.err, res.err
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ("method: bootstrap", "counts give only the Tango interval"),
+    ("require_full_overlap: true, missing: drop", "requires full overlap"),
+], ids=["another method", "full overlap"])
+def test_a_rule_counts_cannot_serve_is_refused(tmp_path: Path, cli: Callable[..., Result],
+                                               rule: str, message: str) -> None:
+    policy = tmp_path / "policy.yaml"
+    text = (ROOT / "policies" / "default.yaml").read_text()
+    old = "vs_baseline: {confidence: 0.95, margin: 0.005, require: non_inferior}"
+    assert old in text
+    text = text.replace("file:examples/registry", f"file:{ROOT / 'examples' / 'registry'}")
+    policy.write_text(text.replace(old, old[:-1] + ", " + rule + "}"))
+    bundle = _counts_bundle(tmp_path, cli, n_candidate=2001)
+    res = cli("check", str(bundle), "--policy", str(policy), "--as-of", "2026-11-26")
+    assert res.code == 2, res.out
+    assert message in res.err, res.err
