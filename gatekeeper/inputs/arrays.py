@@ -155,7 +155,7 @@ def first_duplicate(ids: np.ndarray) -> object | None:
         lo, hi = int(ids.min()), int(ids.max())
         if hi - lo < 4 * ids.size:
             seen = np.zeros(hi - lo + 1, dtype=np.bool_)
-            seen[ids - lo] = True
+            seen[ids - lo if lo else ids] = True  # ids from 0 need no shifted copy
             if int(np.count_nonzero(seen)) == ids.size:
                 return None
     ordered = np.sort(ids, kind="stable")

@@ -304,10 +304,11 @@ def _validate_arrays(ids: np.ndarray, scores: np.ndarray, clusters: np.ndarray |
                           f"(got {ids.shape} and {scores.shape})", Location(shown))
     if ids.size == 0:
         raise BundleError("no scores in the file", Location(shown))
-    bad = np.flatnonzero(~np.isfinite(scores))
-    if bad.size:
-        raise BundleError(f"score at index {int(bad[0])} is not a finite number",
-                          Location(shown, f"scores[{int(bad[0])}]"))
+    finite = np.isfinite(scores)
+    if not finite.all():
+        at = int(np.argmin(finite))
+        raise BundleError(f"score at index {at} is not a finite number",
+                          Location(shown, f"scores[{at}]"))
     if ids.dtype.kind not in "iuUS":
         raise BundleError("'ids' must be integers or strings", Location(shown, "ids"))
     # Integer ids stay integers: pairing 10^7 of them is a sort of int64, not of strings.
@@ -394,6 +395,10 @@ def _plausible(values: np.ndarray, spec: MetricSpec, shown: str) -> None:
 
 
 def _bounded(values: np.ndarray, where: Location, what: str) -> None:
+    # Two reductions before any temporary: np.abs would copy 10^7 scores to find nothing.
+    if not values.size or (float(values.max()) <= MAX_ABS_SCORE
+                           and float(values.min()) >= -MAX_ABS_SCORE):
+        return
     huge = np.flatnonzero(np.abs(values) > MAX_ABS_SCORE)
     if huge.size:
         i = int(huge[0])
