@@ -30,7 +30,7 @@ _BATCH_ROWS = 1 << 16
 def _pyarrow() -> tuple[Any, Any]:
     """(pyarrow, pyarrow.parquet), or an input error saying how to install them."""
     try:
-        # lazy: pyarrow (an optional extra, ~0.2 s to import) only for a .parquet file
+        # lazy: pyarrow (an optional extra, ~0.13 s to import) only for a .parquet file
         import pyarrow
         import pyarrow.parquet
     except ModuleNotFoundError as exc:
