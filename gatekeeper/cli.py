@@ -34,6 +34,7 @@ COMMANDS: LazyTable[Register] = LazyTable("command", {
     "import": "gatekeeper.commands.importer:register",
     "protect": "gatekeeper.commands.protect:register",
     "relay": "gatekeeper.commands.relay:register",
+    "serve": "gatekeeper.commands.serve:register",
     "sql": "gatekeeper.commands.sql:register",
 })
 
@@ -50,6 +51,7 @@ SUMMARIES: dict[str, str] = {
     "import": "turn lm-eval, promptfoo, Inspect or MLflow output into a run bundle",
     "protect": "require gatekeeper's check on release branches (creates/updates a ruleset)",
     "relay": "post the comment stored by a fork PR's run (workflow_run relay; never a check)",
+    "serve": "run the GitHub App's webhook service (gunicorn)",
     "sql": "print the SQL computing a comparison's sufficient statistics",
 }
 

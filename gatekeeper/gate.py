@@ -68,6 +68,9 @@ class GateInputs:
     # On PRs: who approved the change (its reviews, read by the command). None: no platform to
     # ask, so a change that needs approval blocks and says why.
     approvals: Approvals | None = None
+    # A prepared way to read the base commit, for callers with no git checkout (the App reads
+    # both ends through the contents API). None: built from base_ref and the cwd's checkout.
+    base: BaseSource | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ class GateResult:
 def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
     """``workdir`` holds downloaded baselines and the base-branch policy; it must outlive the
     reporters, which may read the bundles' files."""
-    base = base_source(inputs)
+    base = inputs.base or base_source(inputs)
     policy = resolve_policy(inputs.policy, inputs.target_branch, base, workdir,
                             inputs.approvals)
     bundle = load_bundle(inputs.bundle)

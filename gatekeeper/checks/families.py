@@ -17,6 +17,7 @@ from gatekeeper.checks import (
     judge,
     llm,
     seeds,
+    series,
     thresholds,
     vs_baseline,
 )
@@ -28,6 +29,7 @@ def evaluate(ev: Evidence) -> list[Check]:
     """Every family's checks, in the order reports list them."""
     # The judge family decides which metrics' Δ is meaningless (the judge changed); the
     # comparison family takes that finding as an argument rather than reading shared state.
+    series.run(ev)  # refuses a malformed curve before any check reads the bundle
     judged = judge.run(ev)
     return [
         *envelope.run(ev),

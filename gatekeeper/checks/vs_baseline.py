@@ -30,6 +30,7 @@ from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.evidence import Evidence
 from gatekeeper.checks.missing import Filled, fill_missing, implausible
+from gatekeeper.checks.series import Gated, gated
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.scores import LoadedMetric, comparable_ids
 from gatekeeper.models.common import STATUS_ORDER, Status
@@ -61,6 +62,7 @@ class _Result:
     overlap: str | None = None  # why the pairing by id leaves too many examples out
     unmatched: Unmatched | None = None
     missing_note: str | None = None  # how examples the candidate lacks were scored
+    series_note: str | None = None  # which point of each curve a series rule compared
 
 
 def metric_data_pair(cand: LoadedMetric, base: LoadedMetric) -> tuple[MetricData, MetricData]:
@@ -84,8 +86,8 @@ def _compare(ctx: Evidence, i: int, rule: MetricRule,
     refused = _refusal(ctx, i, rule, not_comparable)
     if refused is not None:
         return refused
-    cand = ctx.metric("candidate", rule.metric)
-    base = ctx.metric("baseline", rule.metric)
+    judged_c, judged_b = gated(ctx, "candidate", rule, i), gated(ctx, "baseline", rule, i)
+    cand, base = judged_c.metric, judged_b.metric
     evidence = _scored_evidence(ctx, i, rule, cand, base)
     if isinstance(evidence, Check):
         return evidence
@@ -96,7 +98,17 @@ def _compare(ctx: Evidence, i: int, rule: MetricRule,
     overlap = _overlap(ctx, rule, unmatched, cand, base) if unmatched else None
     outcome = decide(comp, hyp)
     p_worse = _p_worse(comp, hyp)
-    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap, unmatched, evidence.note)
+    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap, unmatched, evidence.note,
+                   _series_note(rule, judged_c, judged_b))
+
+
+def _series_note(rule: MetricRule, cand: Gated, base: Gated) -> str | None:
+    """Which point of each curve the comparison took, when the metric is a series."""
+    if cand.point is None or base.point is None:
+        return None
+    return (f"series reduced to its {rule.reduce} value: candidate {fmt(cand.point.value)} at "
+            f"step {cand.point.step:g}, baseline {fmt(base.point.value)} at step "
+            f"{base.point.step:g}")
 
 
 def _scored_evidence(ctx: Evidence, i: int, rule: MetricRule, cand: LoadedMetric,
@@ -416,6 +428,8 @@ def _to_check(ctx: Evidence, r: _Result, adj: _Adjustment) -> Check:
     notes = list(comp.notes)
     if r.missing_note is not None:
         notes.insert(0, r.missing_note)
+    if r.series_note is not None:
+        notes.insert(0, r.series_note)
     if demoted:
         assert adj.p is not None
         notes.append(_demotion_note(adj.p, hyp))

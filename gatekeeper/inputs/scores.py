@@ -33,6 +33,7 @@ from gatekeeper.inputs.arrays import (
 from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.inputs.fileio import open_regular
 from gatekeeper.inputs.parquet import read_parquet_scores
+from gatekeeper.inputs.series import read_series
 from gatekeeper.inputs.textio import (
     bounded_lines,
     check_id,
@@ -56,6 +57,7 @@ class LoadedMetric:
     clusters: np.ndarray | None = None  # cluster label per example (str)
     seeds: tuple[int, ...] | None = None  # replicates: the run's seeds, position by position
     file: str | None = None  # where the evidence came from (for messages)
+    steps: np.ndarray | None = None  # series: the step of each value (float64, increasing)
 
 
 def size_guard(path: Path, shown: str) -> None:
@@ -377,8 +379,10 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
         values, sample_ids = _read_samples(path, shown, spec.field or name)
         _plausible(values, spec, shown)
         return LoadedMetric(name, kind, values, ids=sample_ids, file=shown)
-    # series: a step,value curve — validated here, shown in reports, not gated on.
-    return LoadedMetric(name, kind, _read_series(path, shown, spec), file=shown)
+    # series: a step,value curve (inputs/series.py); a rule gates on its final or best value.
+    curve = read_series(path, shown, spec)
+    _plausible(curve.values, spec, shown)
+    return LoadedMetric(name, kind, curve.values, steps=curve.steps, file=shown)
 
 
 def _plausible(values: np.ndarray, spec: MetricSpec, shown: str) -> None:
@@ -447,32 +451,3 @@ def _read_samples(path: Path, shown: str, field: str) -> tuple[np.ndarray, np.nd
     if not values:
         raise BundleError("no samples in the file", Location(shown))
     return np.asarray(values, dtype=np.float64), np.asarray(ids_list).astype(str)
-
-
-def _read_series(path: Path, shown: str, spec: MetricSpec) -> np.ndarray:
-    """The values of a series CSV: a ``step`` column and a ``value`` column (or the
-    ``score_column`` the run names, as importers do for ``step,timestamp,value``)."""
-    column = spec.score_column if spec.score_column != "score" else "value"
-    steps: list[float] = []
-    most = limits.ROWS.value()
-    line = 1
-    with open_text(path, shown) as fh:
-        reader = csv.reader(bounded_lines(fh, shown))
-        try:
-            header = [h.strip() for h in next(reader, None) or []]
-            if "step" not in header or column not in header:
-                raise BundleError(f"a series file has a header with 'step' and {column!r} "
-                                  "(such as 'step,value')", Location(shown, line=1))
-            at, width = header.index(column), len(header)
-            for line, row in enumerate(reader, start=2):
-                if not row:
-                    continue
-                if len(row) != width:
-                    raise BundleError(f"row has {len(row)} fields, the header has {width}",
-                                      Location(shown, None, line))
-                steps.append(_finite(row[at], Location(shown, column, line)))
-                limits.ROWS.check(len(steps), f"more than {most:,} rows",
-                                  Location(shown, None, line), BundleError)
-        except csv.Error as exc:
-            raise BundleError(f"unreadable CSV: {exc}", Location(shown, None, line)) from exc
-    return np.asarray(steps, dtype=np.float64)

@@ -93,6 +93,10 @@ class MetricRule(Strict):
     on_fail: Status = "block"
     on_inconclusive: Status = "warn"
     enforcement: Enforcement = "soft"
+    # A series metric (a curve by step) is gated on one of its values: the one at the last step
+    # ("final") or the best one in the rule's direction ("best"). Required for a series, refused
+    # for any other metric (inputs/series.py).
+    reduce: Literal["final", "best"] | None = None
 
     @model_validator(mode="after")
     def _has_a_rule(self) -> MetricRule:

@@ -86,13 +86,21 @@ def _envelope(base: Policy, head: Policy) -> list[str]:
 
 
 def _metric(rule: MetricRule, new: MetricRule) -> list[str]:
-    out = _metric_limits(rule, new)
+    out = [*_metric_limits(rule, new), *_reduction(rule, new)]
     bv, nv = rule.vs_baseline, new.vs_baseline
     if bv is None:
         return out
     if nv is None:
         return [*out, f"{rule.metric}: baseline comparison removed"]
     return [*out, *_comparison(rule.metric, bv, nv)]
+
+
+def _reduction(rule: MetricRule, new: MetricRule) -> list[str]:
+    """Which value of a series the rule judges: only best → final is no loosening."""
+    if rule.reduce == new.reduce or (rule.reduce == "best" and new.reduce == "final"):
+        return []
+    return [f"{rule.metric}: series reduction changed from {_show(rule.reduce)} to "
+            f"{_show(new.reduce)}"]
 
 
 def _metric_limits(rule: MetricRule, new: MetricRule) -> list[str]:
@@ -458,6 +466,16 @@ def _waiver_expiry(before: Any, after: Any) -> tuple[str, str]:
     return "waiver shortened", "tightened"
 
 
+def _reduce(before: Any, after: Any) -> tuple[str, str]:
+    """Which value of a series a rule judges. The best value is at least as good as the final
+    one in the rule's direction, so best → final tightens; any other change (final → best, or
+    reduce added or dropped) changes which number the rule judges, and an approver should see
+    it: loosened."""
+    if before == "best" and after == "final":
+        return "series reduction final instead of best", "tightened"
+    return "series reduction changed", "loosened"
+
+
 def _range(before: Any, after: Any) -> tuple[str, str]:
     if before is None:
         return "range added", "tightened"
@@ -487,6 +505,7 @@ RULES: dict[Path_, Classify] = {
     ("metrics", "*", "min"): _higher_is_stricter("floor", float("-inf")),
     ("metrics", "*", "max"): _lower_is_stricter("ceiling", float("inf")),
     ("metrics", "*", "range"): _range,
+    ("metrics", "*", "reduce"): _reduce,
     ("metrics", "*", "higher_is_better"): _always("direction changed", "loosened"),
     ("metrics", "*", "on_fail"): _status("on_fail"),
     ("metrics", "*", "on_inconclusive"): _status("on_inconclusive"),
