@@ -114,9 +114,9 @@ def _ids(values: np.ndarray, column: str, shown: str) -> np.ndarray:
 
 def _finite_scores(values: np.ndarray, column: str, shown: str) -> np.ndarray:
     scores = float_scores(values, shown, column)
-    bad = np.flatnonzero(~np.isfinite(scores))
-    if bad.size:
-        row = int(bad[0]) + 1
+    finite = np.isfinite(scores)
+    if not finite.all():
+        row = int(np.argmin(finite)) + 1
         raise BundleError(f"score at row {row:,} is not a finite number",
                           Location(shown, column, row))
     return scores
