@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+# typing.TYPE_CHECKING without importing typing, which would be a tenth of `gatekeeper
+# --version` (mypy treats any name TYPE_CHECKING as true).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from gatekeeper.api.run import Run
 
 __all__ = ["Run", "__version__"]

@@ -23,6 +23,7 @@ from gatekeeper.errors import BundleError, Location
 from gatekeeper.inputs import limits
 from gatekeeper.inputs.arrays import (
     READ_ERRORS,
+    first_duplicate,
     float_scores,
     integer_ids,
     load_array,
@@ -31,6 +32,7 @@ from gatekeeper.inputs.arrays import (
 )
 from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.inputs.fileio import open_regular
+from gatekeeper.inputs.parquet import read_parquet_scores
 from gatekeeper.inputs.series import read_series
 from gatekeeper.inputs.textio import (
     bounded_lines,
@@ -49,7 +51,7 @@ MAX_ABS_SCORE = 1e50
 @dataclass(frozen=True)
 class LoadedMetric:
     name: str
-    kind: str  # value | replicates | per_example | samples | series
+    kind: str  # value | replicates | per_example | samples | series | paired_counts
     values: np.ndarray  # float64
     ids: np.ndarray | None = None  # per-example / per-request ids (str)
     clusters: np.ndarray | None = None  # cluster label per example (str)
@@ -198,7 +200,7 @@ def _finish(ids: list[str], scores: list[float], clusters: list[str] | None, sho
     if clusters is not None:
         check_ids(clusters, lines, shown, "cluster")
     id_arr = np.asarray(ids, dtype=object).astype(str)
-    if np.unique(id_arr).size != id_arr.size:
+    if len(set(ids)) != len(ids):  # a set, not np.unique (which imports numpy.ma)
         _duplicate_error(ids, lines, shown)
     cl = np.asarray(clusters, dtype=object).astype(str) if clusters is not None else None
     return id_arr, np.asarray(scores, dtype=np.float64), cl
@@ -304,19 +306,18 @@ def _validate_arrays(ids: np.ndarray, scores: np.ndarray, clusters: np.ndarray |
                           f"(got {ids.shape} and {scores.shape})", Location(shown))
     if ids.size == 0:
         raise BundleError("no scores in the file", Location(shown))
-    bad = np.flatnonzero(~np.isfinite(scores))
-    if bad.size:
-        raise BundleError(f"score at index {int(bad[0])} is not a finite number",
-                          Location(shown, f"scores[{int(bad[0])}]"))
+    finite = np.isfinite(scores)
+    if not finite.all():
+        at = int(np.argmin(finite))
+        raise BundleError(f"score at index {at} is not a finite number",
+                          Location(shown, f"scores[{at}]"))
     if ids.dtype.kind not in "iuUS":
         raise BundleError("'ids' must be integers or strings", Location(shown, "ids"))
     # Integer ids stay integers: pairing 10^7 of them is a sort of int64, not of strings.
     key = (integer_ids(ids, shown, "ids") if ids.dtype.kind in "iu"
            else text_ids(ids, shown, "ids"))
-    ordered = np.sort(key, kind="stable")
-    dup_at = np.flatnonzero(ordered[1:] == ordered[:-1])
-    if dup_at.size:
-        dup = ordered[dup_at[0]].item()
+    dup = first_duplicate(key)
+    if dup is not None:
         raise BundleError(f"duplicate example id {dup!r}", Location(shown, "ids"))
     return key, scores, _clusters(clusters, ids.shape, shown)
 
@@ -358,6 +359,13 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
         values = np.asarray(spec.replicates, dtype=np.float64)
         _bounded(values, bundle.location("metrics", name, kind), "replicate")
         return LoadedMetric(name, kind, values, seeds=seeds)
+    if kind == "paired_counts":
+        # No file: the candidate's rate stands for the metric's value; vs_baseline reads the
+        # counts themselves (checks/vs_baseline.py).
+        assert spec.paired_counts is not None
+        pc = spec.paired_counts
+        return LoadedMetric(name, kind, np.asarray([(pc.n11 + pc.n10) / pc.n]),
+                            file=bundle.display)
     rel = spec.path
     assert rel is not None
     path = bundle.resolve(rel, "metrics", name, kind)
@@ -391,6 +399,10 @@ def _plausible(values: np.ndarray, spec: MetricSpec, shown: str) -> None:
 
 
 def _bounded(values: np.ndarray, where: Location, what: str) -> None:
+    # Two reductions before any temporary: np.abs would copy 10^7 scores to find nothing.
+    if not values.size or (float(values.max()) <= MAX_ABS_SCORE
+                           and float(values.min()) >= -MAX_ABS_SCORE):
+        return
     huge = np.flatnonzero(np.abs(values) > MAX_ABS_SCORE)
     if huge.size:
         i = int(huge[0])
@@ -409,6 +421,9 @@ def _read_per_example(bundle: Bundle, name: str, path: Path, shown: str, spec: M
         return read_jsonl_scores(path, shown, spec)
     if suffix == ".npz":
         return read_npz_scores(path, shown)
+    if suffix == ".parquet":
+        return read_parquet_scores(path, shown, spec.id_column, spec.score_column,
+                                   spec.cluster_column)
     if path.name.endswith(".scores.npy"):
         # The ids and clusters beside the scores are bundle files too: a symlink among them
         # must not leave the bundle.
@@ -417,8 +432,8 @@ def _read_per_example(bundle: Bundle, name: str, path: Path, shown: str, spec: M
                     bundle.resolve(f"{stem}.clusters.npy", "metrics", name, "per_example"))
         return read_npy_pair(path, shown, siblings)
     raise BundleError(
-        f"unsupported score file type {suffix!r}: use .csv, .jsonl, .npz or an .npy "
-        "pair (X.scores.npy + X.ids.npy)",
+        f"unsupported score file type {suffix!r}: use .csv, .jsonl, .npz, .parquet or an "
+        ".npy pair (X.scores.npy + X.ids.npy)",
         bundle.location("metrics", name, "per_example"),
     )
 

@@ -90,6 +90,56 @@ class JudgeIdentity(Strict):
     library_version: Line | None = None
 
 
+class StatisticsInput(Strict):
+    """A table the sufficient statistics were computed from, named and hashed by whoever ran
+    the query: the gate records it but cannot read it."""
+
+    name: NonEmpty  # a path or URI (s3://..., gs://...) or a table name
+    sha256: Sha256
+    rows: Count | None = None
+
+
+class PairedCounts(Strict):
+    """A paired binary comparison given by its sufficient statistics, the row `gatekeeper sql
+    --metric M` computes where the data lives: the four paired cell counts against one
+    baseline run, what the engine found that a bundle would refuse (all must be 0), and the
+    hashes of the inputs."""
+
+    baseline_run_id: NonEmpty
+    n11: Count
+    n10: Count
+    n01: Count
+    n00: Count
+    n_candidate: Count
+    n_baseline: Count
+    repeated_ids_candidate: Count
+    repeated_ids_baseline: Count
+    bad_rows_candidate: Count
+    bad_rows_baseline: Count
+    not_binary: Count
+    inputs: list[StatisticsInput] = Field(min_length=2)
+    query_sha256: Sha256 | None = None
+
+    @property
+    def n(self) -> int:
+        return self.n11 + self.n10 + self.n01 + self.n00
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PairedCounts:
+        refused = {k: getattr(self, k) for k in (
+            "repeated_ids_candidate", "repeated_ids_baseline", "bad_rows_candidate",
+            "bad_rows_baseline", "not_binary") if getattr(self, k)}
+        if refused:
+            raise ValueError("the engine found rows a bundle would refuse: " + ", ".join(
+                f"{k} = {v}" for k, v in refused.items()))
+        if self.n == 0:
+            raise ValueError("no paired examples (n11 + n10 + n01 + n00 = 0)")
+        if self.n > min(self.n_candidate, self.n_baseline):
+            raise ValueError(f"{self.n} paired examples but n_candidate = {self.n_candidate} "
+                             f"and n_baseline = {self.n_baseline}: more pairs than rows")
+        return self
+
+
 class MetricSpec(Strict):
     """One metric, given in exactly one shape; file paths are relative to the bundle."""
 
@@ -98,6 +148,8 @@ class MetricSpec(Strict):
     per_example: Line | None = None
     samples: Line | None = None
     series: Line | None = None
+    # Sufficient statistics computed outside the gate (docs/performance.md): vs_baseline only.
+    paired_counts: PairedCounts | None = None
     field: Line | None = None  # samples: which JSONL field (default: the metric's name)
     id_column: Line = "id"
     score_column: Line = "score"
@@ -112,11 +164,12 @@ class MetricSpec(Strict):
 
     @model_validator(mode="after")
     def _exactly_one_shape(self) -> MetricSpec:
-        given = [k for k in ("value", "replicates", "per_example", "samples", "series")
-                 if getattr(self, k) is not None]
+        given = [k for k in ("value", "replicates", "per_example", "samples", "series",
+                             "paired_counts") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                "a metric needs exactly one of value, replicates, per_example, samples, series"
+                "a metric needs exactly one of value, replicates, per_example, samples, series,"
+                " paired_counts"
                 + (f" (got {', '.join(given)})" if given else "")
             )
         return self
@@ -138,8 +191,9 @@ class MetricSpec(Strict):
         return self
 
     @property
-    def kind(self) -> Literal["value", "replicates", "per_example", "samples", "series"]:
-        for k in ("value", "replicates", "per_example", "samples"):
+    def kind(self) -> Literal["value", "replicates", "per_example", "samples", "series",
+                              "paired_counts"]:
+        for k in ("value", "replicates", "per_example", "samples", "paired_counts"):
             if getattr(self, k) is not None:
                 return k
         return "series"

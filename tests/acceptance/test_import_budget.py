@@ -48,10 +48,23 @@ def test_floors_only_policy_loads_no_scipy_jinja_or_requests() -> None:
     assert _loaded("bench/floors-only.yaml", "text") == set()
 
 
-def test_baseline_comparison_loads_scipy_special_only() -> None:
-    loaded = _loaded("policies/default.yaml", "json")
-    assert "scipy" in loaded
-    assert loaded.isdisjoint(HEAVY)
+def test_baseline_comparison_loads_no_scipy() -> None:
+    # The default policy's binary comparison (Tango interval, a normal quantile from the
+    # standard library) needs no scipy.
+    assert _loaded("policies/default.yaml", "json") == set()
+    argv = ["check", "examples/bundles/warn", "--policy", "policies/default.yaml",
+            "--as-of", "2026-11-26"]
+    assert _loaded_by(argv, (*HEAVY, "scipy", "pyarrow")) == set()
+
+
+def test_version_loads_neither_argparse_nor_the_error_tree() -> None:
+    assert _loaded_by(["--version"], ("argparse", "dataclasses", "typing", "gatekeeper.errors")
+                      ) == set()
+
+
+def test_help_imports_no_command_module() -> None:
+    modules = tuple(target.partition(":")[0] for target in COMMANDS.values())
+    assert _loaded_by(["--help"], (*modules, "dataclasses")) == set()
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"]],
