@@ -62,6 +62,13 @@ def test_version_loads_neither_argparse_nor_the_error_tree() -> None:
                       ) == set()
 
 
+def test_help_loads_neither_argparse_nor_the_error_tree() -> None:
+    # The top-level help is a constant (cli.HELP, held to argparse's rendering by
+    # tests/unit/test_cli_help.py): the parser and its formatter are not built for it.
+    assert _loaded_by(["--help"], ("argparse", "shutil", "textwrap", "dataclasses", "typing",
+                                   "gatekeeper.errors")) == set()
+
+
 def test_help_imports_no_command_module() -> None:
     modules = tuple(target.partition(":")[0] for target in COMMANDS.values())
     assert _loaded_by(["--help"], (*modules, "dataclasses")) == set()
