@@ -11,7 +11,7 @@ import pytest
 from gatekeeper.cli import COMMANDS
 from tests.conftest import ROOT
 
-HEAVY = ("scipy.stats", "scipy.optimize", "jinja2", "requests", "mlflow")
+HEAVY = ("scipy.stats", "scipy.optimize", "jinja2", "requests", "mlflow", "pandas")
 # What `--help`, `--version` and the registry's bookkeeping commands never need.
 NEVER_FOR_HELP = ("numpy", "scipy", "jinja2", "requests")
 MODELS = ("pydantic", "yaml", "numpy")
