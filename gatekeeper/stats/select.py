@@ -173,8 +173,7 @@ def _per_example(
             "example ids differ between candidate and baseline: " + "; ".join(pair_notes)
         )
     sc, sb = _gather(vc, vb, match.idx_candidate, match.idx_baseline,
-                     two_by_two=not non_decomposable and method in (None, "tango", "newcombe")
-                     and c.clusters is None and b.clusters is None)
+                     two_by_two=_two_by_two(c, b, method, non_decomposable))
     clusters = _paired_clusters(c, b, match.idx_candidate, match.idx_baseline)
     unmatched = (match.n_only_candidate, match.n_only_baseline)
     examples = (match.examples_only_candidate, match.examples_only_baseline)
@@ -208,6 +207,14 @@ def _per_example(
 
 # Rows gathered at a time when 0/1 scores are gathered as booleans (8 MB of float64 each).
 _GATHER_ROWS = 1 << 20
+
+
+def _two_by_two(c: MetricData, b: MetricData, method: str | None, non_decomposable: bool
+                ) -> bool:
+    """Whether 0/1 paired scores would go to the 2x2 table: a mean, no clusters on either side,
+    no method other than the table's."""
+    return (not non_decomposable and method in (None, "tango", "newcombe")
+            and c.clusters is None and b.clusters is None)
 
 
 def _gather(vc: np.ndarray, vb: np.ndarray, idx_c: np.ndarray, idx_b: np.ndarray, *,
