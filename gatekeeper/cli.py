@@ -12,7 +12,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-from gatekeeper import __version__
+from gatekeeper import __version__, startup
 from gatekeeper.plugins import TYPE_CHECKING, LazyTable
 
 if TYPE_CHECKING:
@@ -174,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(only=command if command in COMMANDS else None)
     args = parser.parse_args(args_list)
     args.debug = debug
+    startup.done()  # the command's module is imported: the collector runs again
     with warnings.catch_warnings():  # restores the process's handler when the command ends
         if not debug:
             warnings.showwarning = show_warning
@@ -219,4 +220,5 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main_entry() -> None:
+    startup.begin()  # the collector paused while the command starts (gatekeeper/startup.py)
     sys.exit(main())
