@@ -19,6 +19,7 @@ never above Holm's, and Holm's never above Bonferroni's). A move down that ranki
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -245,6 +246,37 @@ def _waivers(base: Policy, head: Policy) -> list[str]:
             for w in head.waivers if (w.check, w.approved_by, w.expires) not in base_waivers]
 
 
+def _leaderboard(base: Policy, head: Policy) -> list[str]:
+    """Fewer guards against fitting the eval set: each one loosens."""
+    old, new = base.leaderboard, head.leaderboard
+    if old is None:
+        return []
+    if new is None:
+        return ["leaderboard section removed (no usage ledger, budget or Ladder)"]
+    out: list[str] = []
+    if new.ledger != old.ledger:
+        out.append(f"usage ledger changed from {old.ledger} to {new.ledger}")
+    if old.max_decisions is not None and (new.max_decisions or math.inf) > old.max_decisions:
+        out.append(f"reuse budget raised from {old.max_decisions} to "
+                   f"{new.max_decisions or 'none'}")
+    if (new.window_days or math.inf) < (old.window_days or math.inf):
+        out.append(f"reuse window shortened to {new.window_days:g} days")
+    if _weaker_status(old.on_exceed, new.on_exceed):
+        out.append(f"leaderboard on_exceed softened from {old.on_exceed} to {new.on_exceed}")
+    if old.release == "ladder" and new.release != "ladder":
+        out.append("Ladder release turned off (exact scores released)")
+    if new.release == "ladder" and new.ladder_step < old.ladder_step:
+        out.append(f"ladder step lowered from {old.ladder_step:g} to {new.ladder_step:g}")
+    out += [f"sealed holdout {name} unsealed" for name in old.sealed if name not in new.sealed]
+    out += [f"eval set {name} no longer named" for name in old.eval_sets
+            if name not in new.eval_sets]
+    rank = {"bonferroni": 0, "sidak": 1, "none": 2}
+    if rank[new.sweep_adjustment] > rank[old.sweep_adjustment]:
+        out.append(f"sweep adjustment changed from {old.sweep_adjustment} to "
+                   f"{new.sweep_adjustment}")
+    return out
+
+
 def loosenings(base: Policy, head: Policy) -> list[str]:
     """Each way ``head`` is looser than ``base``, as short sentences; [] when none."""
     return [
@@ -257,6 +289,7 @@ def loosenings(base: Policy, head: Policy) -> list[str]:
         *_stats(base, head),
         *_branches(base, head),
         *_waivers(base, head),
+        *_leaderboard(base, head),
     ]
 
 
@@ -532,6 +565,17 @@ RULES: dict[Path_, Classify] = {
         "multiplicity method", {k: -v for k, v in MULTIPLICITY_STRICTNESS.items()}),
     ("stats", "resamples"): _higher_is_stricter("resamples", 0),
     ("stats", "seed"): _always("seed changed", "loosened"),
+    ("leaderboard",): _presence("leaderboard section"),
+    ("leaderboard", "ledger"): _always("usage ledger changed", "loosened"),
+    ("leaderboard", "eval_sets", "*"): _presence("named eval set"),
+    ("leaderboard", "max_decisions"): _lower_is_stricter("reuse budget", float("inf")),
+    ("leaderboard", "window_days"): _higher_is_stricter("reuse window", float("inf")),
+    ("leaderboard", "on_exceed"): _status("leaderboard on_exceed"),
+    ("leaderboard", "release"): _ranked("score release", {"ladder": 0, "exact": 1}),
+    ("leaderboard", "ladder_step"): _higher_is_stricter("ladder step", 0),
+    ("leaderboard", "sealed", "*"): _presence("sealed holdout"),
+    ("leaderboard", "sweep_adjustment"): _ranked(
+        "sweep adjustment", {"bonferroni": 0, "sidak": 1, "none": 2}),
     # Reached only when an added or removed override sets nothing the policy does not.
     ("branches", "*"): lambda before, after: (
         "branch override removed" if after is _MISSING else "branch override added", "neutral"),
