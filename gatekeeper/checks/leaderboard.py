@@ -33,6 +33,9 @@ _OUTCOME_WORDS = {
 
 def _reuse(lb: LeaderboardContext, usage: Usage | None) -> Check:
     rule = lb.rule
+    if usage is None and lb.sealed is not None:
+        return check(ids.leaderboard("reuse"), "pass",
+                     "no public eval set: every compared eval set is the sealed holdout")
     if usage is None:
         names = f" ({', '.join(lb.sets.unhashed)} give no sha256)" if lb.sets.unhashed else ""
         return check(ids.leaderboard("reuse"), rule.on_exceed,
@@ -43,6 +46,11 @@ def _reuse(lb: LeaderboardContext, usage: Usage | None) -> Check:
     window = f" in the last {rule.window_days:g} days" if rule.window_days else ""
     head = (f"eval set {usage.eval_set.short} ({', '.join(usage.eval_set.names)}) has informed "
             f"{n:,} earlier decision{'s' if n != 1 else ''}{window}")
+    base = lb.sets.baseline
+    if base is not None and base.sha256 != usage.eval_set.sha256:
+        # A changed file is a new eval set to the ledger, however small the change: say so.
+        head += (f" (the baseline was scored on eval set {base.short}: a changed eval set, "
+                 "even by a trivial edit of its file, starts a fresh count)")
     if budget is None:
         return check(ids.leaderboard("reuse"), "pass", f"{head}; no reuse budget is set",
                      observed=float(n))

@@ -39,6 +39,8 @@ class EvalSets:
     # metrics scored on the sealed holdout (their ``data:`` names a sealed entry)
     sealed_metrics: frozenset[str]
     unhashed: tuple[str, ...]  # eval entries that give no sha256: they cannot be counted
+    # The baseline's own eval set (its eval splits), to say when the candidate's differs.
+    baseline: EvalSet | None = None
 
 
 def eval_set_of(entries: Iterable[DataVersion]) -> EvalSet | None:
@@ -80,4 +82,6 @@ def identify(policy: Policy, run: Run, baseline: Run | None) -> EvalSets:
     sealed_metrics = frozenset(name for name, spec in run.metrics.items()
                                if spec.data in sealed_names)
     unhashed = tuple(sorted(e.name for e in [*public, *sealed] if not e.sha256))
-    return EvalSets(eval_set_of(public), eval_set_of(sealed), sealed_metrics, unhashed)
+    base_public = [e for e in base_entries if e.sha256 in base_eval - sealed_shas]
+    return EvalSets(eval_set_of(public), eval_set_of(sealed), sealed_metrics, unhashed,
+                    eval_set_of(base_public))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from datetime import date
 from typing import Any, Literal
@@ -320,6 +321,21 @@ class Leaderboard(Strict):
     # The winner of a sweep of k trials on the same eval set: its interval is widened for the
     # selection (Šidák by default); none turns the adjustment off (a loosening).
     sweep_adjustment: Literal["sidak", "bonferroni", "none"] = "sidak"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields(cls, data: Any) -> Any:
+        """An unknown key, with the field it was probably meant to be: a misspelt budget
+        would otherwise be no budget at all."""
+        if isinstance(data, dict):
+            known = list(cls.model_fields)
+            for key in data:
+                if key not in known:
+                    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                    hint = (f"did you mean {close[0]!r}?" if close
+                            else f"known fields: {', '.join(known)}")
+                    raise ValueError(f"unknown field {key!r} in leaderboard: {hint}")
+        return data
 
     @model_validator(mode="after")
     def _sealed_apart(self) -> Leaderboard:

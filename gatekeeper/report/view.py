@@ -8,7 +8,7 @@ bundles give the same view, byte for byte once rendered.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gatekeeper.checks import ids
@@ -72,6 +72,8 @@ class View:
     data: list[dict[str, Any]]
     metric_points: list[dict[str, Any]]
     policy_diff: list[str]  # the PR's change to the policy, code-block safe; [] if none
+    # leaderboard:* checks: how often each eval set (public, sealed) has informed a decision
+    eval_usage: list[Check] = field(default_factory=list)
 
 
 def _rollback(verdict: Verdict) -> Rollback:
@@ -215,4 +217,5 @@ def build_view(verdict: Verdict, ctx: ReportContext) -> View:
         limitations=card.limitations,
         data=card.data,
         metric_points=_metric_points(verdict, comps),
+        eval_usage=[c for c in verdict.checks if c.family == "leaderboard"],
     )
