@@ -268,7 +268,7 @@ def svg(results: list[ArmResult], attacks: int) -> str:
                                  "4 3"))
             out.append(f'<text x="{px(tmax):.1f}" y="{py(value) - 4:.1f}" text-anchor="end" '
                        f'fill="#6a737d">{label}</text>')
-        for name, values, colour in series:
+        for _name, values, colour in series:
             out.append(_polyline([(px(0), py(0.0)), *[(px(t), py(v)) for t, v in
                                                       zip(ts, values, strict=True)]], colour))
         return out
