@@ -351,7 +351,8 @@ def _keyed(items: list[Any], key: str, raw: tuple[str | int, ...],
 
 
 _KEYS = {"metrics": "metric", "budgets": "name", "waivers": "check"}
-_SETS = {("envelope", "required"), ("judge", "metrics")}
+_SETS = {("envelope", "required"), ("judge", "metrics"), ("leaderboard", "sealed"),
+         ("leaderboard", "eval_sets")}
 
 
 def normalize(data: dict[str, Any], raws: dict[Path_, tuple[str | int, ...]],
