@@ -235,7 +235,7 @@ def _polyline(points: list[tuple[float, float]], colour: str, dash: str = "") ->
 
 def svg(results: list[ArmResult], attacks: int) -> str:
     """Two panels: the vote's Δ on the eval set, and P(false pass so far), per arm."""
-    width, height, pad = 420, 260, 50
+    width, height, pad = 440, 260, 50
     colours = {GUARD_OFF.name: "#d73a49", GUARD_ON.name: "#0366d6",
                LADDER_ONLY.name: "#e36209"}
     ts = sorted(results[0].boosted_true)
@@ -244,7 +244,7 @@ def svg(results: list[ArmResult], attacks: int) -> str:
     def panel(x0: int, title: str, series: list[tuple[str, list[float], str]], ymax: float,
               ticks: list[float], hline: tuple[float, str] | None) -> list[str]:
         def px(t: float) -> float:
-            return x0 + pad + (width - pad - 10) * t / tmax
+            return x0 + pad + (width - pad - 30) * t / tmax
 
         def py(v: float) -> float:
             return height - pad + 10 - (height - pad - 20) * max(0.0, v) / ymax
@@ -276,7 +276,7 @@ def svg(results: list[ArmResult], attacks: int) -> str:
     body: list[str] = []
     body += panel(0, "Δ of the majority vote on the eval set", [
         (r.arm.name, [r.boosted_true[t] for t in ts], colours[r.arm.name]) for r in results],
-        0.1, [0.0, 0.05, 0.1], None)
+        0.14, [0.0, 0.05, 0.1], None)
     body += panel(width + 20, f"P(false pass so far), {attacks} attacks", [
         (r.arm.name, [r.false_rate_by(t) for t in ts], colours[r.arm.name]) for r in results],
         1.0, [0.0, 0.5, 1.0], (ALPHA, f"α = {ALPHA:g}"))
