@@ -345,3 +345,13 @@ def test_no_ledger_anywhere_is_an_input_error(cli: Callable[..., Result],
     res = cli("check", "examples/bundles/pass", "--policy", str(policy), "--as-of", AS_OF)
     assert res.code == 2
     assert "leaderboard" in res.err and "ledger" in res.err
+
+
+def test_the_shipped_example_keeps_its_ledger_off_the_checkout(cli: Callable[..., Result]) -> None:
+    res = cli("policy", "validate", "examples/policies/leaderboard.yaml")
+    assert res.code == 0, res.out
+    policy = yaml.safe_load((EXAMPLES / "policies" / "leaderboard.yaml").read_text())
+    assert policy["leaderboard"]["ledger"].startswith("mlflow+https://")
+    workflow = (EXAMPLES / "workflows" / "pr-gate.yml").read_text()
+    assert "policy: policies/leaderboard.yaml" in workflow
+    assert "MLFLOW_TRACKING_TOKEN: ${{ secrets.MLFLOW_TRACKING_TOKEN }}" in workflow
