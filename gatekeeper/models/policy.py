@@ -329,12 +329,15 @@ class Leaderboard(Strict):
         would otherwise be no budget at all."""
         if isinstance(data, dict):
             known = list(cls.model_fields)
-            for key in data:
-                if key not in known:
-                    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-                    hint = (f"did you mean {close[0]!r}?" if close
-                            else f"known fields: {', '.join(known)}")
-                    raise ValueError(f"unknown field {key!r} in leaderboard: {hint}")
+            unknown = [str(key) for key in data if key not in known]
+            if unknown:
+                parts = []
+                for key in unknown:
+                    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                    parts.append(f"{key!r} (did you mean {close[0]!r}?)" if close
+                                 else f"{key!r} (known: {', '.join(known)})")
+                raise ValueError(f"unknown field{'s' if len(unknown) > 1 else ''} in "
+                                 f"leaderboard: {', '.join(parts)}")
         return data
 
     @model_validator(mode="after")

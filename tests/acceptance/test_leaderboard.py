@@ -329,9 +329,14 @@ def test_a_typo_in_the_section_is_an_input_error_with_a_suggestion(
     policy = setup(tmp_path, {"max_decision": 5})
     res = cli("check", "examples/bundles/pass", "--policy", str(policy), "--as-of", AS_OF)
     assert res.code == 2
-    assert "unknown field 'max_decision' in leaderboard: did you mean 'max_decisions'?" \
+    assert "unknown field in leaderboard: 'max_decision' (did you mean 'max_decisions'?)" \
         in res.err
     assert "policy.yaml:" in res.err
+    both = setup(tmp_path, {"max_decision": 5, "relase": "ladder"})
+    res = cli("policy", "validate", str(both))
+    assert res.code == 2
+    assert ("unknown fields in leaderboard: 'max_decision' (did you mean 'max_decisions'?), "
+            "'relase' (did you mean 'release'?)") in res.out
     assert "Traceback" not in res.err
 
 
