@@ -67,6 +67,11 @@ def _shas(entries: Iterable[DataVersion], keep: Callable[[DataVersion], bool]) -
     return {e.sha256 for e in entries if e.sha256 and keep(e)}
 
 
+def _sealed_metrics(run: Run, sealed: list[DataVersion]) -> frozenset[str]:
+    names = {e.name for e in sealed}
+    return frozenset(name for name, spec in run.metrics.items() if spec.data in names)
+
+
 def identify(policy: Policy, run: Run, baseline: Run | None) -> EvalSets:
     """The run's public eval set and sealed holdout (``policy.leaderboard`` must be set)."""
     rule = policy.leaderboard
@@ -78,10 +83,7 @@ def identify(policy: Policy, run: Run, baseline: Run | None) -> EvalSets:
     sealed = [e for e in run.data if e.name in rule.sealed or e.sha256 in sealed_shas]
     public = [e for e in run.data
               if e not in sealed and (_is_eval(e, rule, compared) or e.sha256 in base_eval)]
-    sealed_names = {e.name for e in sealed}
-    sealed_metrics = frozenset(name for name, spec in run.metrics.items()
-                               if spec.data in sealed_names)
     unhashed = tuple(sorted(e.name for e in [*public, *sealed] if not e.sha256))
     base_public = [e for e in base_entries if e.sha256 in base_eval - sealed_shas]
-    return EvalSets(eval_set_of(public), eval_set_of(sealed), sealed_metrics, unhashed,
-                    eval_set_of(base_public))
+    return EvalSets(eval_set_of(public), eval_set_of(sealed), _sealed_metrics(run, sealed),
+                    unhashed, eval_set_of(base_public))

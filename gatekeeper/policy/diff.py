@@ -25,7 +25,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gatekeeper.models.common import STATUS_ORDER
-from gatekeeper.models.policy import BaselineRef, Budget, MetricRule, Policy, VsBaseline
+from gatekeeper.models.policy import (
+    BaselineRef,
+    Budget,
+    Leaderboard,
+    MetricRule,
+    Policy,
+    VsBaseline,
+)
 
 Rule = TypeVar("Rule", MetricRule, Budget)
 
@@ -253,6 +260,10 @@ def _leaderboard(base: Policy, head: Policy) -> list[str]:
         return []
     if new is None:
         return ["leaderboard section removed (no usage ledger, budget or Ladder)"]
+    return [*_leaderboard_budget(old, new), *_leaderboard_release(old, new)]
+
+
+def _leaderboard_budget(old: Leaderboard, new: Leaderboard) -> list[str]:
     out: list[str] = []
     if new.ledger != old.ledger:
         out.append(f"usage ledger changed from {old.ledger} to {new.ledger}")
@@ -263,13 +274,18 @@ def _leaderboard(base: Policy, head: Policy) -> list[str]:
         out.append(f"reuse window shortened to {new.window_days:g} days")
     if _weaker_status(old.on_exceed, new.on_exceed):
         out.append(f"leaderboard on_exceed softened from {old.on_exceed} to {new.on_exceed}")
+    out += [f"eval set {name} no longer named" for name in old.eval_sets
+            if name not in new.eval_sets]
+    return out
+
+
+def _leaderboard_release(old: Leaderboard, new: Leaderboard) -> list[str]:
+    out: list[str] = []
     if old.release == "ladder" and new.release != "ladder":
         out.append("Ladder release turned off (exact scores released)")
     if new.release == "ladder" and new.ladder_step < old.ladder_step:
         out.append(f"ladder step lowered from {old.ladder_step:g} to {new.ladder_step:g}")
     out += [f"sealed holdout {name} unsealed" for name in old.sealed if name not in new.sealed]
-    out += [f"eval set {name} no longer named" for name in old.eval_sets
-            if name not in new.eval_sets]
     rank = {"bonferroni": 0, "sidak": 1, "none": 2}
     if rank[new.sweep_adjustment] > rank[old.sweep_adjustment]:
         out.append(f"sweep adjustment changed from {old.sweep_adjustment} to "
