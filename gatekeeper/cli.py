@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from gatekeeper import __version__
 from gatekeeper.errors import EXIT_INTERRUPTED, EXIT_UNEXPECTED, GatekeeperError
@@ -69,6 +71,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(only=command if command in COMMANDS else None)
     args = parser.parse_args(args_list)
     args.debug = debug
+    with warnings.catch_warnings():  # restores the process's handler when the command ends
+        if not debug:
+            warnings.showwarning = show_warning
+        return _run(args)
+
+
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: TextIO | None = None, line: str | None = None) -> None:
+    """A library's warning as one line on stderr: Python's default prints the warning's
+    source line too, and names a file inside the library that the user cannot act on."""
+    print(f"gatekeeper: warning: {category.__name__}: {one_line(str(message))}",
+          file=file or sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.run(args)
         return code

@@ -139,7 +139,8 @@ def base_source(inputs: GateInputs) -> BaseSource | None:
     if repo is None:
         raise InputError(f"--base-ref {inputs.base_ref} needs a git checkout "
                          f"(none at {Path.cwd()})")
-    return BaseSource(inputs.base_ref, fetcher_for(repo, inputs.base_ref, inputs.github), repo)
+    return BaseSource(inputs.base_ref, fetcher_for(repo, inputs.base_ref, inputs.github), repo,
+                      fetch_at=lambda ref: fetcher_for(repo, ref, inputs.github))
 
 
 def baseline_step(inputs: GateInputs, loaded: LoadedPolicy, bundle: Bundle,

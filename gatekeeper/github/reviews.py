@@ -25,15 +25,23 @@ _QUEUE_BRANCH = re.compile(r"(?:refs/heads/)?gh-readonly-queue/.+/pr-(\d+)-[0-9a
 
 def approving_logins(reviews: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     """The reviewers whose latest decisive review approves, in the order they approved."""
-    latest: dict[str, str] = {}
+    return tuple(login for login, _commit in approving_reviews(reviews))
+
+
+def approving_reviews(reviews: Iterable[Mapping[str, Any]]
+                      ) -> tuple[tuple[str, str | None], ...]:
+    """(login, commit approved) for each reviewer whose latest decisive review approves."""
+    latest: dict[str, tuple[str, str | None]] = {}
     for review in reviews:
         user = review.get("user")
         login = user.get("login") if isinstance(user, Mapping) else None
         state = review.get("state")
+        commit = review.get("commit_id")
         if isinstance(login, str) and state in _DECISIVE:
             latest.pop(login, None)  # re-insert: the dict keeps the latest decision last
-            latest[login] = str(state)
-    return tuple(login for login, state in latest.items() if state == "APPROVED")
+            latest[login] = (str(state), commit if isinstance(commit, str) else None)
+    return tuple((login, commit) for login, (state, commit) in latest.items()
+                 if state == "APPROVED")
 
 
 def fetch_approvals(settings: GitHubSettings | None) -> Approvals:
@@ -51,7 +59,8 @@ def fetch_approvals(settings: GitHubSettings | None) -> Approvals:
             return Approvals(unavailable=f"a {settings.event_name or 'non-PR'} event has no "
                                          "pull request whose reviews could approve the change")
         path = f"/repos/{settings.repository}/pulls/{pr_number}/reviews"
-        return Approvals(approving_logins(client.paginate(path)))
+        approved = approving_reviews(client.paginate(path))
+        return Approvals(tuple(login for login, _ in approved), commits=approved)
     except GitHubError as exc:
         return Approvals(unavailable=f"the pull request's reviews could not be read: {exc}")
 

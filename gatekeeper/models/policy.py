@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     Field,
@@ -17,6 +17,10 @@ from pydantic import (
 )
 
 from gatekeeper.models.common import NonEmpty, Number, Sha256, Status, Strict, Text
+from gatekeeper.models.verdict import CheckFamily
+
+# A waiver pattern's first segment must be one of these (a typo there matches nothing, ever).
+CHECK_FAMILIES: tuple[str, ...] = get_args(CheckFamily)
 
 POLICY_API_VERSION = "gatekeeper/v1"
 
@@ -272,19 +276,37 @@ def rule_check_ids(policy: Policy, level: Enforcement) -> list[str]:
     return out
 
 
-def _waiver_problem(policy: Policy, i: int, w: Waiver, hard: list[str]) -> str | None:
-    named = [cid for cid in hard if fnmatch.fnmatchcase(cid, w.check)]
-    if named:
-        return (f"waivers[{i}] ({w.check!r}) names {named[0]}, whose rule is hard "
-                "(enforcement: hard): a hard rule cannot be waived; fix the run, or make the "
-                "rule soft in a reviewed policy change")
-    if policy.waiver_policy.require_ticket and not w.ticket:
-        return (f"waivers[{i}] ({w.check!r}) has no ticket: give one (ticket: ...), or set "
-                "waiver_policy: {require_ticket: false}")
-    if policy.approvers and w.approved_by not in policy.approvers:
-        return (f"waivers[{i}] ({w.check!r}) is approved by {w.approved_by!r}, who is not in "
-                f"the policy's approvers ({', '.join(policy.approvers)})")
-    return None
+def waiver_problems(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every waiver the policy may not carry, each with the path of the field at fault.
+
+    Checked by the loader (first problem, with its line) and by ``policy validate`` (all of
+    them), not by a model validator: a model-level error has no path, so it could only point
+    at line 1 of the file."""
+    hard = rule_check_ids(policy, "hard")
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for i, w in enumerate(policy.waivers):
+        named = [cid for cid in hard if fnmatch.fnmatchcase(cid, w.check)]
+        if named:
+            out.append((("waivers", i, "check"),
+                        f"waivers[{i}] ({w.check!r}) names {named[0]}, whose rule is hard "
+                        "(enforcement: hard): a hard rule cannot be waived; fix the run, or "
+                        "make the rule soft in a reviewed policy change"))
+        if policy.waiver_policy.require_ticket and not w.ticket:
+            out.append((("waivers", i),
+                        f"waivers[{i}] ({w.check!r}) has no ticket: give one (ticket: ...), or "
+                        "set waiver_policy: {require_ticket: false}"))
+        family = w.check.split(":", 1)[0]
+        if not any(c in family for c in "*?[") and family not in CHECK_FAMILIES:
+            close = difflib.get_close_matches(family, CHECK_FAMILIES, n=1)
+            hint = f"did you mean `{close[0]}:`? " if close else ""
+            out.append((("waivers", i, "check"),
+                        f"waivers[{i}] ({w.check!r}) can match no check: {hint}check ids start "
+                        f"with {', '.join(f'{f}:' for f in CHECK_FAMILIES)}"))
+        if policy.approvers and w.approved_by not in policy.approvers:
+            out.append((("waivers", i, "approved_by"),
+                        f"waivers[{i}] ({w.check!r}) is approved by {w.approved_by!r}, who is "
+                        f"not in the policy's approvers ({', '.join(policy.approvers)})"))
+    return out
 
 
 class LlmRule(Strict):
@@ -374,12 +396,3 @@ class Policy(Strict):
     multiplicity: Multiplicity = Field(default_factory=Multiplicity)
     stats: StatsSettings = Field(default_factory=StatsSettings)
     leaderboard: Leaderboard | None = None
-
-    @model_validator(mode="after")
-    def _waivers_allowed(self) -> Policy:
-        hard = rule_check_ids(self, "hard")
-        for i, w in enumerate(self.waivers):
-            problem = _waiver_problem(self, i, w, hard)
-            if problem is not None:
-                raise ValueError(problem)
-        return self

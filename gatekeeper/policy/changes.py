@@ -15,12 +15,15 @@ file of the ``extends`` chain is shown as a diff and judged:
 from __future__ import annotations
 
 import contextlib
+import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gatekeeper.checks import ids
 from gatekeeper.checks.base import check
 from gatekeeper.errors import InputError
+from gatekeeper.inputs.yamlio import read_document
 from gatekeeper.models.policy import Policy
 from gatekeeper.models.verdict import Check, Source
 from gatekeeper.policy.diff import loosenings
@@ -42,6 +45,13 @@ class Approvals:
 
     logins: tuple[str, ...] = ()
     unavailable: str | None = None
+    # The commit each approving review was given on (GitHub's ``commit_id``), by login. An
+    # approval counts only where the policy files it saw are the ones gated now: a PR cannot
+    # be approved for a small loosening and then loosened further.
+    commits: tuple[tuple[str, str | None], ...] = ()
+
+    def commit_of(self, login: str) -> str | None:
+        return dict(self.commits).get(login)
 
 
 NO_PLATFORM = Approvals(unavailable=(
@@ -77,6 +87,9 @@ class BaseSource:
     ref: str
     fetch: Fetch
     repo: Path
+    # How to read the repository at another commit (an approving review's): None where only
+    # the base can be read, and then no approval of an earlier commit counts.
+    fetch_at: Callable[[str], Fetch] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,7 @@ class _Chain:
     base_dir: Path  # the base versions, copied under their repository paths
     repo: Path
     files: tuple[str, ...]  # repository paths, the gated policy first
+    fetch_at: Callable[[str], Fetch] | None = None
 
     def base_text(self, rel: str) -> str | None:
         path = self.base_dir / rel
@@ -109,11 +123,15 @@ def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSourc
     base_path = materialize(rel, base.fetch, base_dir)
     if base_path is None:
         head = load_policy(policy_path, target_branch=target_branch)
+        parent, approvers = _parent_approvers(rel, base, workdir)
+        what = f"this PR adds {rel}" + (f" (approvers from {parent} on the base)" if parent
+                                        else "")
         return PolicyOutcome(head, [
             check(ids.policy("changed"), "warn",
                   f"{rel} does not exist on the base ({base.ref}): this PR adds the policy that "
                   "gates it, so it needs approval"),
-            _approval(f"this PR adds {rel}", (), approvals)])
+            _approval(what, approvers, _current(approvals, _chain(rel, base, base_dir,
+                                                                    workdir)))])
     shown = f"{rel}@{base.ref[:12]}"
     base_policy = load_policy(base_path, target_branch=target_branch, display=shown,
                               root=base_dir)
@@ -141,7 +159,61 @@ def _chain(rel: str, base: BaseSource, base_dir: Path, workdir: Path) -> _Chain:
         materialize(rel, head_fetch, head_dir)
     found = {p.relative_to(d).as_posix() for d in (base_dir, head_dir) if d.is_dir()
              for p in d.rglob("*") if p.is_file()}
-    return _Chain(base_dir, base.repo, (rel, *sorted(found - {rel})))
+    return _Chain(base_dir, base.repo, (rel, *sorted(found - {rel})), base.fetch_at)
+
+
+def _parent_approvers(rel: str, base: BaseSource, workdir: Path
+                      ) -> tuple[str | None, tuple[str, ...]]:
+    """Who may approve a policy the PR adds: the approvers of the nearest policy it extends,
+    as that policy is on the base. The new file's own ``approvers`` never count: the PR wrote
+    them."""
+    head_dir = workdir / "new-policy"
+    with contextlib.suppress(InputError):  # a broken chain finds no parent, and so no approver
+        materialize(rel, lambda path: _read_head(base.repo / path), head_dir)
+    parents = _extends_order(head_dir, rel)
+    base_dir = workdir / "new-policy-base"
+    for parent in parents:
+        try:
+            path = materialize(parent, base.fetch, base_dir / parent.replace("/", "_"))
+            if path is None:
+                continue
+            loaded = load_policy(path, root=base_dir / parent.replace("/", "_"))
+        except InputError:
+            continue  # a fragment that is not a policy on its own names no approvers
+        if loaded.policy.approvers:
+            return parent, tuple(loaded.policy.approvers)
+    return None, ()
+
+
+def _extends_order(head_dir: Path, rel: str) -> list[str]:
+    """The repository paths a materialised policy extends, nearest first (breadth first)."""
+    order: list[str] = []
+    queue = [rel]
+    while queue:
+        current = queue.pop(0)
+        path = head_dir / current
+        if not path.is_file():
+            continue
+        try:
+            data, _lines, _ = read_document(path, current)
+        except InputError:
+            continue
+        named = data.get("extends") if isinstance(data, dict) else None
+        for parent in [named] if isinstance(named, str) else (named or []):
+            if not isinstance(parent, str):
+                continue
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(current), parent))
+            if resolved not in order and resolved != rel:
+                order.append(resolved)
+                queue.append(resolved)
+    return order
+
+
+def _read_head(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def _text_diff(base_text: str | None, head_text: str | None, rel: str) -> list[str]:
@@ -171,12 +243,43 @@ def _change_checks(policy_path: Path, target_branch: str | None, base_policy: Lo
                             "was used", **shown))
         return [c for c in out if c is not None]
     approval = _approval(f"this PR loosens {chain.files[0]}", base_policy.policy.approvers,
-                         approvals)
+                         _current(approvals, chain))
     out.insert(0, check(ids.policy("loosened"), "pass" if approval.status == "pass" else "warn",
                         f"this PR loosens the policy ({'; '.join(loose)}): the base version was "
                         "used, and the change needs approval", **shown))
     out.append(approval)
     return [c for c in out if c is not None]
+
+
+def _current(approvals: Approvals, chain: _Chain) -> Approvals:
+    """Only the approvals given on a commit whose policy files are the ones gated now."""
+    kept: list[str] = []
+    stale: list[str] = []
+    for login in approvals.logins:
+        commit = approvals.commit_of(login)
+        if commit is not None and _same_policy_at(commit, chain):
+            kept.append(login)
+        else:
+            stale.append(login)
+    if not stale:
+        return approvals
+    why = approvals.unavailable or (
+        f"the approval by {', '.join(stale)} was given on a commit whose policy files differ "
+        "from this one's: approve the current commit")
+    return Approvals(tuple(kept), why if not kept else None, approvals.commits)
+
+
+def _same_policy_at(commit: str, chain: _Chain) -> bool:
+    # Compared by text, not by sha: the gated tree may be a merge commit or a merge queue's,
+    # never the commit the reviewer saw, and a push after the approval that leaves the policy
+    # files alone keeps it.
+    if chain.fetch_at is None:
+        return False
+    fetch = chain.fetch_at(commit)
+    try:
+        return all(fetch(rel) == chain.head_text(rel) for rel in chain.files)
+    except InputError:
+        return False  # a commit that cannot be read approves nothing
 
 
 def _governance_loosenings(base: Policy, head: Policy) -> list[str]:

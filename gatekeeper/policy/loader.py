@@ -24,7 +24,7 @@ from gatekeeper.inputs import limits
 from gatekeeper.inputs.envelope import parse_path
 from gatekeeper.inputs.names import name_problem
 from gatekeeper.inputs.yamlio import LineMap, first_problem, nearest, read_document, render_path
-from gatekeeper.models.policy import POLICY_API_VERSION, Policy
+from gatekeeper.models.policy import POLICY_API_VERSION, Policy, waiver_problems
 from gatekeeper.repo.git import git_toplevel
 
 SourceMap = dict[tuple[str | int, ...], tuple[str, int, int]]
@@ -262,6 +262,8 @@ def _validate(data: dict[str, Any], sources: SourceMap, shown: str,
     except ValidationError as exc:
         raise _policy_validation_error(exc, sources, shown, pattern) from exc
     _check_names(policy, sources, shown, pattern)
+    for path, message in waiver_problems(policy):
+        raise PolicyError(_in_override(message, pattern), _where(sources, shown, *path))
     for i, req in enumerate(policy.envelope.required):
         try:
             parse_path(req)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.inputs.bundle import find_run_file, load_bundle
 from gatekeeper.inputs.yamlio import nearest, read_document, render_path
-from gatekeeper.models.policy import Policy
+from gatekeeper.models.policy import Policy, waiver_problems
 from gatekeeper.models.run import Run
 from gatekeeper.policy import loader
 from gatekeeper.repo.git import git_toplevel
@@ -116,14 +116,23 @@ def _validate_data(data: dict[str, Any], sources: SourceMap, shown: str,
                    prefix: str) -> list[Problem]:
     effective = {k: v for k, v in data.items() if k != "extends"}
     try:
-        Policy.model_validate(effective)
+        policy = Policy.model_validate(effective)
     except ValidationError as exc:
         return problems_of(exc, Policy, sources, shown, prefix)
+    waivers = waiver_problems(policy)
+    if waivers:  # all of them, each at its own line
+        return [_problem_at(sources, shown, path, prefix + message) for path, message in waivers]
     try:
         loader._validate(data, sources, shown)
     except GatekeeperError as exc:
         return [_from_error(exc, shown)]
     return []
+
+
+def _problem_at(sources: SourceMap, shown: str, path: tuple[str | int, ...],
+                message: str) -> Problem:
+    file, line, _col = sources.get(nearest(path, sources), (shown, 0, 0))
+    return Problem(file, line or None, render_path(path), message)
 
 
 def _from_error(exc: GatekeeperError, shown: str) -> Problem:

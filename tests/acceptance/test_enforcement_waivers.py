@@ -86,12 +86,30 @@ def test_an_unused_waiver_warns_naming_it(cli: Callable[..., Result], tmp_path: 
     ("soft", LIVE.replace("ticket: ML-7, ", ""), "", "has no ticket"),
     ("soft", LIVE.replace("alice", "mallory"), "",
      "approved by 'mallory', who is not in the policy's approvers (alice)"),
+    # a misspelt family can never match: refused when the policy loads, not silently unused
+    ("soft", LIVE.replace("metric:accuracy", "metrics:accuracy"), "",
+     "can match no check: did you mean `metric:`?"),
 ])
 def test_waivers_the_policy_refuses(cli: Callable[..., Result], tmp_path: Path, level: str,
                                     waiver: str, extra: str, message: str) -> None:
     res = run(cli, policy(tmp_path, level, waiver, extra))
     assert res.code == 2
     assert message in res.err
+    assert "policy.yaml:8:" in res.err  # the waiver's own line, not the top of the file
+
+
+def test_validate_reports_every_refused_waiver_at_its_line(
+        cli: Callable[..., Result], tmp_path: Path) -> None:
+    waivers = (LIVE.replace("ticket: ML-7, ", "")
+               + LIVE.replace("alice", "mallory").replace("metric:accuracy", "metrics:accuracy"))
+    res = cli("policy", "validate", str(policy(tmp_path, "hard", waivers)))
+    assert res.code == 2
+    lines = res.err.strip().splitlines() or res.out.strip().splitlines()
+    found = [(ln.split(": ", 1)[0].rsplit(":", 1)[-1], ln) for ln in lines]
+    assert [n for n, _ in found] == ["8", "8", "9", "9"], lines
+    for text in ("whose rule is hard", "has no ticket", "did you mean `metric:`",
+                 "'mallory', who is not in the policy's approvers"):
+        assert sum(text in ln for _, ln in found) == 1, (text, lines)
 
 
 def test_tickets_can_be_made_optional(cli: Callable[..., Result], tmp_path: Path) -> None:

@@ -232,13 +232,14 @@ class FakeGitHub:
         self.comments.setdefault(issue, []).append(comment)
         return comment
 
-    def add_review(self, pr: int, login: str, state: str) -> None:
-        """A review of pull request ``pr`` (chronological, as GitHub lists them)."""
+    def add_review(self, pr: int, login: str, state: str, commit_id: str = "0" * 40) -> None:
+        """A review of pull request ``pr`` on ``commit_id`` (chronological, as GitHub lists
+        them)."""
         rid = self._id()
         listed = self.reviews.setdefault(pr, [])
         listed.append({
             "id": rid, "user": {"login": login, "id": rid, "type": "User"}, "state": state,
-            "submitted_at": f"2026-11-26T10:{len(listed):02d}:00Z", "commit_id": "0" * 40})
+            "submitted_at": f"2026-11-26T10:{len(listed):02d}:00Z", "commit_id": commit_id})
 
     def _commit_pulls(
         self, request: Request, body: Any, owner: str, repo: str, sha: str

@@ -67,6 +67,11 @@ def commit(repo: Path, files: dict[str, str]) -> None:
     git(repo, "commit", "-qm", "PR edits the policy")
 
 
+def review(github: FakeGitHub, repo: Path, login: str, state: str) -> None:
+    """A review of the PR's current head commit."""
+    github.add_review(PR, login, state, commit_id=git(repo, "rev-parse", "HEAD").strip())
+
+
 def run_check(repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
               policy: str = "policies/gate.yaml", queue: bool = False, push: bool = False
               ) -> tuple[int, dict[str, Any]]:
@@ -150,15 +155,15 @@ def test_a_loosening_blocks_until_an_approver_approves(
     assert checks["policy:loosened"]["status"] == "warn"
     assert github.requests("GET", rf".*/pulls/{PR}/reviews")
 
-    github.add_review(PR, "mallory", "APPROVED")  # not an approver
-    github.add_review(PR, "alice", "APPROVED")
-    github.add_review(PR, "alice", "DISMISSED")  # her approval was dismissed
-    github.add_review(PR, "bob", "COMMENTED")
+    review(github, repo, "mallory", "APPROVED")  # not an approver
+    review(github, repo, "alice", "APPROVED")
+    review(github, repo, "alice", "DISMISSED")  # her approval was dismissed
+    review(github, repo, "bob", "COMMENTED")
     code, checks = run_check(repo, tmp_path, github, monkeypatch)
     assert code == 1 and checks["policy:approval"]["status"] == "block"
 
-    github.add_review(PR, "bob", "APPROVED")
-    github.add_review(PR, "bob", "COMMENTED")  # a comment does not withdraw an approval
+    review(github, repo, "bob", "APPROVED")
+    review(github, repo, "bob", "COMMENTED")  # a comment does not withdraw an approval
     code, checks = run_check(repo, tmp_path, github, monkeypatch)
     assert code == 0, checks
     approval = checks["policy:approval"]
@@ -172,20 +177,42 @@ def test_approvals_come_from_the_base_policy_not_the_pr(
         repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")
                   + "approvers: [mallory]\n"})
-    github.add_review(PR, "mallory", "APPROVED")
+    review(github, repo, "mallory", "APPROVED")
     code, checks = run_check(repo, tmp_path, github, monkeypatch)
     assert code == 1
     assert checks["policy:approval"]["status"] == "block"
     assert "approvers changed: mallory added" in checks["policy:loosened"]["message"]
 
 
-def test_a_new_policy_file_blocks(
+def test_a_new_policy_file_blocks_until_an_approver_of_its_base_parent_approves(
         repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
-    commit(repo, {"policies/new.yaml": gate(floor="0.1")})
+    # the new file names its own approver: it does not count, the PR wrote it
+    commit(repo, {"policies/new.yaml": gate(floor="0.1") + "approvers: [mallory]\n"})
+    review(github, repo, "mallory", "APPROVED")
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, policy="policies/new.yaml")
+    assert code == 1
+    approval = checks["policy:approval"]
+    assert approval["status"] == "block"
+    assert "adds policies/new.yaml (approvers from policies/base.yaml on the base)" in (
+        approval["message"])
+    assert "alice, bob" in approval["message"]
+
+    review(github, repo, "bob", "APPROVED")
+    code, checks = run_check(repo, tmp_path, github, monkeypatch, policy="policies/new.yaml")
+    assert code == 0, checks
+    assert "approved by bob" in checks["policy:approval"]["message"]
+
+
+def test_a_new_policy_with_no_parent_on_the_base_blocks_for_good(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    # its parent is new too: nobody on the base can vouch for it
+    commit(repo, {"policies/new.yaml": gate(floor="0.1").replace("base.yaml", "newbase.yaml"),
+                  "policies/newbase.yaml": BASE.replace("[alice, bob]", "[mallory]")})
+    review(github, repo, "mallory", "APPROVED")
     code, checks = run_check(repo, tmp_path, github, monkeypatch, policy="policies/new.yaml")
     assert code == 1
     assert checks["policy:approval"]["status"] == "block"
-    assert "adds policies/new.yaml" in checks["policy:approval"]["message"]
+    assert "the base policy lists no approvers" in checks["policy:approval"]["message"]
 
 
 def test_the_merge_queue_reads_the_approvals_of_the_queued_pull_request(
@@ -193,7 +220,7 @@ def test_the_merge_queue_reads_the_approvals_of_the_queued_pull_request(
     commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")})
     code, checks = run_check(repo, tmp_path, github, monkeypatch, queue=True)
     assert code == 1 and checks["policy:approval"]["status"] == "block"
-    github.add_review(PR, "alice", "APPROVED")
+    review(github, repo, "alice", "APPROVED")
     code, checks = run_check(repo, tmp_path, github, monkeypatch, queue=True)
     assert code == 0, checks
     assert "approved by alice" in checks["policy:approval"]["message"]
@@ -204,7 +231,7 @@ def test_the_push_of_a_merged_change_reads_the_approvals_of_its_pull_request(
         repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
     commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")})
     head = git(repo, "rev-parse", "HEAD").strip()
-    github.add_review(PR, "bob", "APPROVED")
+    review(github, repo, "bob", "APPROVED")
     code, checks = run_check(repo, tmp_path, github, monkeypatch, push=True)
     assert code == 1  # no merged pull request lands this commit
     assert "no pull request" in checks["policy:approval"]["message"]
@@ -214,3 +241,37 @@ def test_the_push_of_a_merged_change_reads_the_approvals_of_its_pull_request(
     assert "approved by bob" in checks["policy:approval"]["message"]
     assert github.requests("GET", rf".*/commits/{head}/pulls")
     assert not github.errors
+
+
+def test_an_approval_of_an_earlier_policy_text_does_not_count(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.4", version="2")})
+    review(github, repo, "alice", "APPROVED")  # approves a small loosening
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 0, checks
+    # ... then the author loosens further, and the repository does not dismiss stale reviews
+    commit(repo, {"policies/gate.yaml": gate(floor="0.01", version="3")})
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 1
+    approval = checks["policy:approval"]
+    assert approval["status"] == "block"
+    assert "approval by alice was given on a commit whose policy files differ" in (
+        approval["message"])
+
+
+def test_an_approval_survives_a_push_that_leaves_the_policy_alone(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.4", version="2")})
+    review(github, repo, "alice", "APPROVED")
+    commit(repo, {"bundle/notes.txt": "a later commit that edits no policy file\n"})
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 0, checks
+    assert "approved by alice" in checks["policy:approval"]["message"]
+
+
+def test_an_approval_of_an_unknown_commit_does_not_count(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.4", version="2")})
+    github.add_review(PR, "alice", "APPROVED", commit_id="f" * 40)
+    code, checks = run_check(repo, tmp_path, github, monkeypatch)
+    assert code == 1 and checks["policy:approval"]["status"] == "block"

@@ -30,7 +30,7 @@ metrics:
   - {metric: a, min: 0.5}
   - {metric: b, max: 3}
 waivers:
-  - {check: "x", reason: r, approved_by: al, ticket: T-1, expires: 2030-01-01}
+  - {check: "metric:a:min", reason: r, approved_by: al, ticket: T-1, expires: 2030-01-01}
 """)
     child = write(tmp_path, "child.yaml", """metadata: {name: child, version: 2}
 extends: base.yaml
@@ -38,12 +38,12 @@ metrics:
   - {metric: a, min: 0.7}
   - {metric: c, min: 1}
 waivers:
-  - {check: "y", reason: r, approved_by: bo, ticket: T-2, expires: 2030-01-01}
+  - {check: "metric:c:min", reason: r, approved_by: bo, ticket: T-2, expires: 2030-01-01}
 """)
     p = load_policy(child).policy
     assert [(m.metric, m.min, m.max) for m in p.metrics] == [
         ("a", 0.7, None), ("b", None, 3.0), ("c", 1.0, None)]
-    assert [w.check for w in p.waivers] == ["x", "y"]
+    assert [w.check for w in p.waivers] == ["metric:a:min", "metric:c:min"]
     assert p.metadata.name == "child"
 
 
