@@ -18,7 +18,7 @@ Arms, each with ``ATTACKS`` independent attacks (fresh labels and baseline each)
 - guard on: ``leaderboard: {release: ladder, ladder_step: 0.01, max_decisions: 50,
   on_exceed: block}`` — an improvement must clear one step at a confidence spread over the
   budget, only an improvement's Δ is released (to the step), and decisions past the budget
-  block;
+  block and release only that verdict;
 - for the record, the Ladder without a budget: it leaks little per answer, but answers for
   ever, and a thousand chances at a 1-in-200 false pass are too many.
 
@@ -173,12 +173,14 @@ def run_arm(arm: Arm, attacks: int, submissions: int, seed: int) -> ArmResult:
                 false_total += 1
                 if first_false[a] == 0:
                     first_false[a] = t
-            shown = released_delta(int(n10[a]), int(n01[a]), outcome, arm)
+            # Past the budget the Ladder releases only the verdict (block): nothing to learn.
+            silent = arm.ladder and over
+            shown = None if silent else released_delta(int(n10[a]), int(n01[a]), outcome, arm)
             if boost:
                 last_true[a] = (n10[a] - n01[a]) / N
                 last_released[a] = shown or 0.0
                 last_withheld[a] = shown is None
-            else:
+            elif not silent:
                 votes[a] += _vote(shown, outcome) * (2 * guess[a].astype(np.int32) - 1)
         if t in CHECKPOINTS:
             boosted_true[t] = float(last_true.mean())

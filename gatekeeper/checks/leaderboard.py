@@ -85,11 +85,11 @@ def run(ev: Evidence) -> list[Check]:
 
 # --- release -------------------------------------------------------------------------------
 
-def _sealed_check(c: Check) -> Check:
+def _verdict_only(c: Check, why: str) -> Check:
     """Only the verdict: no value, Δ, interval, p-value, MDE, notes or example ids."""
     status: Status = c.status
     return c.model_copy(update={
-        "message": f"{c.metric}: sealed holdout: {_VERDICT_WORDS[status]} (only the verdict "
+        "message": f"{c.metric}: {why}: {_VERDICT_WORDS[status]} (only the verdict "
                    "is released)",
         "observed": None, "baseline": None, "delta": None, "ci": None, "p_value": None,
         "mde": None, "outcome": None, "notes": [], "unmatched": None, "reason": None,
@@ -152,7 +152,9 @@ def release(checks: list[Check], lb: LeaderboardContext | None) -> list[Check]:
         if c.family != "metric" or c.metric is None:
             out.append(c)
         elif lb.is_sealed(c.metric):
-            out.append(_sealed_check(c))
+            out.append(_verdict_only(c, "sealed holdout"))
+        elif lb.withholds(c.metric):
+            out.append(_verdict_only(c, "over the reuse budget"))
         elif lb.is_laddered(c.metric) and c.id == ids.metric(c.metric, "vs_baseline").id:
             out.append(_ladder_comparison(c, lb.rule.ladder_step, _leaderboard_notes(c)))
         elif lb.is_laddered(c.metric):

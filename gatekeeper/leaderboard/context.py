@@ -49,6 +49,17 @@ class LeaderboardContext:
         return self.rule.release == "ladder" and not self.is_sealed(metric)
 
     @property
+    def over_budget(self) -> bool:
+        """The public eval set has informed ``max_decisions`` decisions already."""
+        budget = self.rule.max_decisions
+        return budget is not None and self.public is not None and self.public.earlier >= budget
+
+    def withholds(self, metric: str) -> bool:
+        """Only the verdict is released: a sealed holdout's metric, or, under the Ladder, any
+        metric of an eval set past its budget (each further answer would leak more of it)."""
+        return self.is_sealed(metric) or (self.is_laddered(metric) and self.over_budget)
+
+    @property
     def ladder_family(self) -> int:
         """How many decisions the Ladder spreads α over: the reuse budget (one without)."""
         return self.rule.max_decisions or 1

@@ -360,3 +360,16 @@ def test_the_shipped_example_keeps_its_ledger_off_the_checkout(cli: Callable[...
     workflow = (EXAMPLES / "workflows" / "pr-gate.yml").read_text()
     assert "policy: policies/leaderboard.yaml" in workflow
     assert "MLFLOW_TRACKING_TOKEN: ${{ secrets.MLFLOW_TRACKING_TOKEN }}" in workflow
+
+
+def test_past_the_budget_the_ladder_releases_only_verdicts(cli: Callable[..., Result],
+                                                           tmp_path: Path) -> None:
+    policy = setup(tmp_path, {"release": "ladder", "max_decisions": 1, "on_exceed": "warn"})
+    check_json(cli, "examples/bundles/warn", policy)
+    checks = by_id(check_json(cli, "examples/bundles/pass", policy))
+    assert checks["leaderboard:reuse"]["status"] == "warn"
+    for cid in ("metric:exact_match:vs_baseline", "metric:accuracy:min"):
+        c = checks[cid]
+        assert c["message"].endswith("over the reuse budget: passes (only the verdict is "
+                                     "released)"), c["message"]
+        assert c["delta"] is None and c["observed"] is None and c["outcome"] is None
