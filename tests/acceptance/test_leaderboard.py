@@ -373,3 +373,20 @@ def test_past_the_budget_the_ladder_releases_only_verdicts(cli: Callable[..., Re
         assert c["message"].endswith("over the reuse budget: passes (only the verdict is "
                                      "released)"), c["message"]
         assert c["delta"] is None and c["observed"] is None and c["outcome"] is None
+
+
+def test_policy_unit_tests_record_nothing(cli: Callable[..., Result], tmp_path: Path) -> None:
+    """A case of `gatekeeper test` is not a decision: it must not spend the budget."""
+    (tmp_path / "pol").mkdir()
+    policy = setup(tmp_path / "pol", {"max_decisions": 1, "on_exceed": "block"})
+    cases = tmp_path / "pol" / "tests"
+    cases.mkdir()
+    for i in range(2):
+        (cases / f"c{i}.yaml").write_text(yaml.safe_dump({
+            "bundle": str(EXAMPLES / "bundles" / "pass"), "policy": str(policy),
+            "as_of": AS_OF, "expect": {"verdict": "pass",
+                                       "checks": {"leaderboard:reuse": "pass"}}}))
+    res = cli("test", str(tmp_path / "pol"))
+    assert res.code == 0, res.out + res.err
+    assert "2 passed, 0 failed" in res.out
+    assert not (tmp_path / "pol" / "registry" / ".ledger").exists()
