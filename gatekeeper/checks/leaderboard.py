@@ -97,6 +97,8 @@ def _verdict_only(c: Check, why: str) -> Check:
 
 
 def _ladder_comparison(c: Check, step: float, notes: list[str]) -> Check:
+    if c.method is None:
+        return c  # no comparison was made (no baseline, refused evidence): nothing to round
     level = round((c.confidence or 0.95) * 100, 2)
     n_txt = f" (n = {c.n[0]:,} vs {c.n[1]:,})" if c.n else ""
     words = _OUTCOME_WORDS.get(c.outcome or "", "no comparison")
@@ -109,7 +111,9 @@ def _ladder_comparison(c: Check, step: float, notes: list[str]) -> Check:
             f"improvement of a full step is released) by {c.method}{n_txt}: {words}")})
     delta = ladder.toward_zero(c.delta, step)
     lo, hi = ladder.outward(c.ci, step)
-    base = ladder.down(float(c.baseline), step) if isinstance(c.baseline, float) else None
+    # On a log-ratio scale Δ is not observed − baseline: the values are withheld there.
+    base = (ladder.down(float(c.baseline), step)
+            if isinstance(c.baseline, float) and c.scale != "log_ratio" else None)
     observed = round(base + delta, ladder.DECIMALS) if base is not None else None
     return c.model_copy(update={**withheld, "delta": delta, "ci": (lo, hi),
                                 "baseline": base, "observed": observed, "message": (

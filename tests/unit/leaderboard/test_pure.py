@@ -116,3 +116,22 @@ def test_ladder_values_are_clean_multiples() -> None:
     for x in (0.123456, -0.987654, 0.5):
         v = ladder.toward_zero(x, 0.01)
         assert math.isclose(v * 100, round(v * 100), abs_tol=1e-9)
+
+
+def test_release_leaves_a_refused_comparison_alone_and_withholds_log_ratio_values() -> None:
+    from gatekeeper.checks import ids
+    from gatekeeper.checks.base import check
+    from gatekeeper.checks.leaderboard import _ladder_comparison
+
+    refused = check(ids.metric("acc", "vs_baseline"), "block",
+                    "no baseline to compare with (see baseline:resolve)")
+    assert _ladder_comparison(refused, 0.01, []) == refused
+    latency = check(ids.metric("lat", "vs_baseline"), "pass", "exact", observed=123.456,
+                    baseline=150.789, delta=-0.2012, ci=(-0.2534, -0.1499), confidence=0.95,
+                    method="hd-quantile", n=(500, 500), outcome="improved", scale="log_ratio",
+                    p_value=0.001, mde=0.0312)
+    released = _ladder_comparison(latency, 0.01, [])
+    assert released.delta == -0.2 and released.ci == (-0.26, -0.14)
+    assert released.observed is None and released.baseline is None
+    assert released.p_value is None and released.mde == 0.04
+    assert "123.456" not in released.message and "-0.2012" not in released.message
