@@ -378,7 +378,9 @@ class MlflowRegistry(Registry):
     # -- the usage ledger --------------------------------------------------------------
     def append_decision(self, record: LedgerRecord) -> LedgerRecord:
         when = self._clock()
-        key = uuid.uuid4().hex  # finds the run again after a lost answer
+        # Sorts by time like the file backend's ids, and finds the run again after a lost
+        # answer.
+        key = f"{when.astimezone(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex}"
         fields = {**record.as_dict(), "recorded_at": _iso(when), "id": key}
         tags = {LEDGER_TAG + k: _ledger_text(v) for k, v in fields.items() if v is not None}
         body = {"experiment_id": self._experiment(LEDGER_EXPERIMENT),
