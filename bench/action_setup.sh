@@ -80,8 +80,34 @@ run_step() {
 echo "setup python: $("$setup_python" --version) ($setup_python), pip $("$setup_python" -m pip --version | cut -d' ' -f2)"
 if [ -r /proc/loadavg ]; then echo "load average before: $(cut -d" " -f1-3 /proc/loadavg), $(nproc) cores"; fi
 echo "lock: requirements/action.lock, $(grep -c '^[A-Za-z0-9]' requirements/action.lock) pins"
+# floor: what any installer must do on a warm run, unpack the cached wheels into a folder
+# (Python's zipfile, one process), measured on the wheels the last cold run downloaded.
+floor() {
+  local dest t0 t1
+  dest="$(mktemp -d "$work/floor.XXXX")"
+  t0="$(now)"
+  "$setup_python" - "$work/wheels" "$dest" <<'PY'
+import sys
+import zipfile
+from pathlib import Path
+
+for wheel in sorted(Path(sys.argv[1]).glob("*.whl")):
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(sys.argv[2])
+PY
+  t1="$(now)"
+  rm -rf "$dest"
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
+
 for i in $(seq "$runs"); do
   run_step cold "" "no cached wheels, empty pip cache: downloads the lock's wheels"
-  run_step warm "$work/wheels" "the wheels the cold run downloaded, as actions/cache restores them"
+  warm_line="$(run_step warm "$work/wheels" "the wheels the cold run downloaded, as actions/cache restores them")"
+  echo "$warm_line"
+  warm_s="$(echo "$warm_line" | head -1 | awk '{ print $2 }')"
+  floor_s="$(floor)"
+  awk -v w="$warm_s" -v f="$floor_s" 'BEGIN {
+    printf "floor (unpack the cached wheels, zipfile): %.2f s wall; warm / floor = %.2fx; ", f, w / f
+    printf "warm target 5 s: %s\n", (w <= 5 ? "met" : "not met") }'
   if [ "$runs" -gt 1 ]; then echo "-- run $i of $runs"; fi
 done

@@ -7,16 +7,18 @@ Each subcommand lives in ``gatekeeper/commands/<name>.py`` and exposes ``registe
 
 from __future__ import annotations
 
-import argparse
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TextIO
 
 from gatekeeper import __version__
-from gatekeeper.errors import EXIT_INTERRUPTED, EXIT_UNEXPECTED, GatekeeperError
-from gatekeeper.plugins import LazyTable
-from gatekeeper.safe_text import one_line
+from gatekeeper.plugins import TYPE_CHECKING, LazyTable
+
+if TYPE_CHECKING:
+    import argparse
+    from typing import TextIO
+
+VERSION = f"gatekeeper {__version__}"
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -32,7 +34,30 @@ COMMANDS: LazyTable[Register] = LazyTable("command", {
     "import": "gatekeeper.commands.importer:register",
     "protect": "gatekeeper.commands.protect:register",
     "relay": "gatekeeper.commands.relay:register",
+    "serve": "gatekeeper.commands.serve:register",
+    "capture": "gatekeeper.commands.capture:register",
+    "replay": "gatekeeper.commands.replay:register",
+    "sql": "gatekeeper.commands.sql:register",
 })
+
+# Each command's one-line help, so `gatekeeper --help` lists them without importing a command
+# module (tests/unit/test_cli_help.py holds this to what each module registers). A command
+# missing here is loaded to list it.
+SUMMARIES: dict[str, str] = {
+    "check": "gate a run bundle against a policy",
+    "compare": "compare two bundles metric by metric (no registry)",
+    "schema": "print the JSON Schema of a format",
+    "policy": "validate, show or diff policies",
+    "test": "run policy unit tests (tests/*.yaml case files)",
+    "registry": "list, promote, archive and search versions",
+    "import": "turn lm-eval, promptfoo, Inspect or MLflow output into a run bundle",
+    "protect": "require gatekeeper's check on release branches (creates/updates a ruleset)",
+    "relay": "post the comment stored by a fork PR's run (workflow_run relay; never a check)",
+    "serve": "run the GitHub App's webhook service (gunicorn)",
+    "sql": "print the SQL computing a comparison's sufficient statistics",
+    "capture": "record the environment, or run a command into a bundle",
+    "replay": "re-run a bundle's command and compare the results",
+}
 
 
 def _command_for(argv: Sequence[str]) -> str | None:
@@ -43,17 +68,25 @@ def _command_for(argv: Sequence[str]) -> str | None:
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    # lazy: `--version` prints without argparse
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="gatekeeper",
         description="Policy-as-code promotion gate for ML and LLM models.",
     )
-    parser.add_argument("--version", action="version", version=f"gatekeeper {__version__}")
+    parser.add_argument("--version", action="version", version=VERSION)
     parser.add_argument(
         "--debug", action="store_true", help="show a traceback for errors (for bug reports)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS.names():
+        if only is None and name in SUMMARIES:
+            # No command will run (`--help`, `--version`, a missing or unknown command): list
+            # it by its summary without importing its module.
+            sub.add_parser(name, help=SUMMARIES[name])
+            continue
         if only is not None and name != only:
             # Keep `--help` complete while loading only the module that will run.
             sub.add_parser(name, help=f"(see: gatekeeper {name} --help)")
@@ -67,6 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --debug is accepted anywhere on the line, not only before the subcommand.
     debug = "--debug" in args_list
     args_list = [a for a in args_list if a != "--debug"]
+    if args_list[:1] == ["--version"]:
+        # What argparse's version action prints, without building every parser and its
+        # formatter (shutil, textwrap) first: the one path a CI log runs before anything else.
+        print(VERSION)
+        return 0
     command = _command_for(args_list)
     parser = build_parser(only=command if command in COMMANDS else None)
     args = parser.parse_args(args_list)
@@ -81,11 +119,18 @@ def show_warning(message: Warning | str, category: type[Warning], filename: str,
                  file: TextIO | None = None, line: str | None = None) -> None:
     """A library's warning as one line on stderr: Python's default prints the warning's
     source line too, and names a file inside the library that the user cannot act on."""
+    # lazy: safe_text (re) is not needed to print --version
+    from gatekeeper.safe_text import one_line
+
     print(f"gatekeeper: warning: {category.__name__}: {one_line(str(message))}",
           file=file or sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
+    # lazy: the error tree (dataclasses, inspect) is not needed to print --version or --help
+    from gatekeeper.errors import EXIT_INTERRUPTED, EXIT_UNEXPECTED, GatekeeperError
+    from gatekeeper.safe_text import one_line
+
     try:
         code: int = args.run(args)
         return code

@@ -74,6 +74,9 @@ class GateInputs:
     # On PRs: who approved the change (its reviews, read by the command). None: no platform to
     # ask, so a change that needs approval blocks and says why.
     approvals: Approvals | None = None
+    # A prepared way to read the base commit, for callers with no git checkout (the App reads
+    # both ends through the contents API). None: built from base_ref and the cwd's checkout.
+    base: BaseSource | None = None
     # Write the decision to the usage ledger (policies with a leaderboard: section). Off for
     # policy unit tests, whose runs are not decisions.
     record_usage: bool = True
@@ -92,7 +95,7 @@ class GateResult:
 def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
     """``workdir`` holds downloaded baselines and the base-branch policy; it must outlive the
     reporters, which may read the bundles' files."""
-    base = base_source(inputs)
+    base = inputs.base or base_source(inputs)
     policy = resolve_policy(inputs.policy, inputs.target_branch, base, workdir,
                             inputs.approvals)
     bundle = load_bundle(inputs.bundle)

@@ -18,6 +18,7 @@ from gatekeeper.checks import (
     leaderboard,
     llm,
     seeds,
+    series,
     thresholds,
     vs_baseline,
 )
@@ -34,6 +35,7 @@ def evaluate(ev: Evidence) -> list[Check]:
 def _all(ev: Evidence) -> list[Check]:
     # The judge family decides which metrics' Δ is meaningless (the judge changed); the
     # comparison family takes that finding as an argument rather than reading shared state.
+    series.run(ev)  # refuses a malformed curve before any check reads the bundle
     judged = judge.run(ev)
     return [
         *envelope.run(ev),

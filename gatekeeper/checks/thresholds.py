@@ -1,8 +1,9 @@
 """Absolute metric floors and ceilings (``min``/``max``) on the metric's point estimate.
 
 The point estimate is the mean of what the run gives (the value, the mean of the K seeds, the
-mean per-example score); its standard error is shown beside it so a reader can see how close to
-the line it is. Comparisons *with uncertainty* are ``vs_baseline`` rules (checks/vs_baseline.py).
+mean per-example score, or a series' final or best value as the rule's ``reduce`` says); its
+standard error is shown beside it so a reader can see how close to the line it is. Comparisons
+*with uncertainty* are ``vs_baseline`` rules (checks/vs_baseline.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.evidence import Evidence
+from gatekeeper.checks.series import gated
 from gatekeeper.models.policy import MetricRule
 from gatekeeper.models.verdict import Check
 
@@ -58,9 +60,10 @@ def run(ctx: Evidence) -> list[Check]:
         if rule.metric not in ctx.bundle.run.metrics:
             out.extend(_missing(ctx, i, rule))
             continue
-        values = ctx.metric("candidate", rule.metric).values
+        judged = gated(ctx, "candidate", rule, i)
+        values = judged.metric.values
         mean, se = point_estimate(values)
-        reading = _Reading(rule.metric, mean, se, int(values.size))
+        reading = _Reading(judged.label(rule), mean, se, int(values.size))
         out.extend(_bound_check(ctx, i, rule, reading, bound) for bound in BOUNDS
                    if getattr(rule, bound) is not None)
     return out

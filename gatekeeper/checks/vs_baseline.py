@@ -18,6 +18,7 @@ evidence than one test alone.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -29,11 +30,13 @@ from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.evidence import Evidence
 from gatekeeper.checks.missing import Filled, fill_missing, implausible
+from gatekeeper.checks.series import Gated, gated
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.scores import LoadedMetric, comparable_ids
 from gatekeeper.leaderboard.ladder import ladder_gain
 from gatekeeper.models.common import STATUS_ORDER, Status
 from gatekeeper.models.policy import MetricRule
+from gatekeeper.models.run import PairedCounts
 from gatekeeper.models.verdict import Check, Unmatched
 from gatekeeper.stats.decision import decide, more_samples_needed
 from gatekeeper.stats.multiplicity import AdjustMethod, adjust
@@ -60,6 +63,7 @@ class _Result:
     overlap: str | None = None  # why the pairing by id leaves too many examples out
     unmatched: Unmatched | None = None
     missing_note: str | None = None  # how examples the candidate lacks were scored
+    series_note: str | None = None  # which point of each curve a series rule compared
 
 
 def metric_data_pair(cand: LoadedMetric, base: LoadedMetric) -> tuple[MetricData, MetricData]:
@@ -83,8 +87,8 @@ def _compare(ctx: Evidence, i: int, rule: MetricRule,
     refused = _refusal(ctx, i, rule, not_comparable)
     if refused is not None:
         return refused
-    cand = ctx.metric("candidate", rule.metric)
-    base = ctx.metric("baseline", rule.metric)
+    judged_c, judged_b = gated(ctx, "candidate", rule, i), gated(ctx, "baseline", rule, i)
+    cand, base = judged_c.metric, judged_b.metric
     evidence = _scored_evidence(ctx, i, rule, cand, base)
     if isinstance(evidence, Check):
         return evidence
@@ -96,7 +100,17 @@ def _compare(ctx: Evidence, i: int, rule: MetricRule,
     overlap = _overlap(ctx, rule, unmatched, cand, base) if unmatched else None
     outcome = decide(comp, hyp)
     p_worse = _p_worse(comp, hyp)
-    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap, unmatched, evidence.note)
+    return _Result(i, rule, hyp, comp, outcome, p_worse, overlap, unmatched, evidence.note,
+                   _series_note(rule, judged_c, judged_b))
+
+
+def _series_note(rule: MetricRule, cand: Gated, base: Gated) -> str | None:
+    """Which point of each curve the comparison took, when the metric is a series."""
+    if cand.point is None or base.point is None:
+        return None
+    return (f"series reduced to its {rule.reduce} value: candidate {fmt(cand.point.value)} at "
+            f"step {cand.point.step:g}, baseline {fmt(base.point.value)} at step "
+            f"{base.point.step:g}")
 
 
 def _scored_evidence(ctx: Evidence, i: int, rule: MetricRule, cand: LoadedMetric,
@@ -209,6 +223,8 @@ def _comparison(ctx: Evidence, i: int, rule: MetricRule, hyp: Hypothesis, cand: 
     assert vs is not None
     stats_cfg = ctx.policy.policy.stats
     try:
+        if cand.kind == "paired_counts":
+            return _from_counts(ctx, rule, hyp, base)
         if cand.kind == "samples":
             if vs.quantile is None:
                 raise ValueError("samples are compared by a quantile: set vs_baseline.quantile "
@@ -224,6 +240,62 @@ def _comparison(ctx: Evidence, i: int, rule: MetricRule, hyp: Hypothesis, cand: 
     except ValueError as exc:
         raise InputError(f"metric {rule.metric!r}: {exc}",
                          ctx.policy.location("metrics", i, "vs_baseline")) from exc
+
+
+def _from_counts(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: LoadedMetric
+                 ) -> Comparison:
+    """The comparison from the paired cell counts a bundle carries (`gatekeeper sql`), and
+    only against the baseline run they were computed with: the gate did not see the rows."""
+    # lazy: stats.binary (with the other stats) stays off checks with no vs_baseline rule
+    from gatekeeper.stats.binary import compare_paired_counts
+
+    pc = ctx.bundle.run.metrics[rule.metric].paired_counts
+    assert pc is not None and ctx.baseline is not None
+    if pc.baseline_run_id != ctx.baseline.run.run_id:
+        raise ValueError(f"the paired counts were computed against run {pc.baseline_run_id!r}, "
+                         f"but the baseline is run {ctx.baseline.run.run_id!r}")
+    refused = _counts_refusal(rule, pc, base)
+    if refused is not None:
+        raise ValueError(f"paired_counts: {refused}")
+    comp = compare_paired_counts(pc.n11, pc.n10, pc.n01, pc.n00, hyp)
+    notes = ["from sufficient statistics (paired_counts), not rows: inputs "
+             + ", ".join(f"{x.name} sha256:{x.sha256[:12]}" for x in pc.inputs)
+             + (f"; query sha256:{pc.query_sha256[:12]}" if pc.query_sha256 else "")]
+    only_c, only_b = pc.n_candidate - pc.n, pc.n_baseline - pc.n
+    if only_c or only_b:
+        notes.append(f"{only_c} example id(s) only in the candidate and {only_b} only in the "
+                     "baseline, left out of the comparison")
+    return dataclasses.replace(comp, notes=(*comp.notes, *notes))
+
+
+def _counts_refusal(rule: MetricRule, pc: PairedCounts, base: LoadedMetric) -> str | None:
+    """Why counts cannot stand in for rows under this rule, or disagree with the baseline
+    bundle the gate can read; None when they can. Each refusal closes a way to get a pass
+    from counts that the same rows would not get."""
+    vs = rule.vs_baseline
+    assert vs is not None
+    if vs.method not in (None, "tango") or vs.aggregate not in (None, "mean"):
+        return (f"the rule asks for method {vs.method!r}, aggregate {vs.aggregate!r}: counts "
+                "give only the Tango interval of a mean of 0/1 scores")
+    only_c, only_b = pc.n_candidate - pc.n, pc.n_baseline - pc.n
+    if only_b and vs.missing == "fail":
+        return (f"{only_b:,} baseline examples have no candidate score; missing: fail scores "
+                "them as failures, which needs their baseline scores: pair every baseline "
+                "example (a left join from the baseline) or choose missing: drop")
+    if (only_c or only_b) and vs.require_full_overlap:
+        return "the rule requires full overlap, and the counts leave examples unpaired"
+    if only_c > MAX_UNMATCHED * pc.n_candidate or only_b > vs.max_missing_fraction * pc.n_baseline:
+        return (f"{only_c:,} candidate and {only_b:,} baseline examples unpaired: the two "
+                "runs were not scored on the same examples")
+    if base.kind == "per_example":
+        # The baseline's rows are in its bundle: its side of the table must match them.
+        if base.values.size != pc.n_baseline:
+            return (f"n_baseline = {pc.n_baseline:,}, but the baseline bundle has "
+                    f"{base.values.size:,} examples ({base.file})")
+        if only_b == 0 and float(base.values.sum()) != float(pc.n11 + pc.n01):
+            return (f"the counts give the baseline {pc.n11 + pc.n01:,} correct, its bundle "
+                    f"{float(base.values.sum()):g} ({base.file})")
+    return None
 
 
 def _unmatched(comp: Comparison, cand: LoadedMetric, base: LoadedMetric) -> Unmatched | None:
@@ -398,6 +470,8 @@ def _to_check(ctx: Evidence, r: _Result, adj: _Adjustment) -> Check:
     notes = [*comp.notes, *_leaderboard_notes(ctx, rule.metric, hyp)]
     if r.missing_note is not None:
         notes.insert(0, r.missing_note)
+    if r.series_note is not None:
+        notes.insert(0, r.series_note)
     if demoted:
         assert adj.p is not None
         notes.append(_demotion_note(adj.p, hyp))

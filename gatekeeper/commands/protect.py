@@ -28,6 +28,10 @@ def register(subparsers: Any) -> None:
         "--check-name", default="gatekeeper", help="the check's name (default: gatekeeper)"
     )
     parser.add_argument("--repo", help="owner/name (default: $GITHUB_REPOSITORY)")
+    parser.add_argument(
+        "--app-id", type=int, default=None,
+        help="require the check from this GitHub App (the ruleset's integration_id), so a "
+             "workflow posting a check of the same name does not satisfy it (docs/app.md)")
     parser.set_defaults(run=run)
 
 
@@ -45,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     if settings.on_runner:
         print(add_mask(token))
     client = GitHubClient(settings.api_url, token)
-    result = ensure_release_ruleset(client, repo, args.branch, args.check_name)
+    result = ensure_release_ruleset(client, repo, args.branch, args.check_name,
+                                    args.app_id)
     if result.settings_text is not None:
         print(f"gatekeeper: warning: {result.message}", file=sys.stderr)
         print(result.settings_text)

@@ -7,7 +7,8 @@ is read over REST by ``mlflow_server.py``; both build the run document with ``ad
 
 Each metric's latest value (highest step, then latest timestamp) becomes ``<metric>: {value}``;
 a metric logged at several steps also gets ``<metric>/series`` pointing at
-``series/<metric>.csv`` (columns ``step,timestamp,value``).
+``series/<metric>.csv`` (columns ``step,timestamp,value``; one point per step, the latest; a
+metric logged without steps is numbered in the order it was logged).
 """
 
 from __future__ import annotations
@@ -115,10 +116,10 @@ def add_metric(metrics: dict[str, Any], files: dict[str, bytes], name: str,
     _step, _ts, value = max(rows, key=lambda r: (r[0], r[1]))
     _claim(metrics, name, where)
     metrics[name] = {"value": value}
-    if len({(r[0], r[1]) for r in rows}) > 1:
+    points = _one_per_step(rows)
+    if len(points) > 1:
         rel = f"series/{slug(name)}.csv"
-        lines = ["step,timestamp,value"] + [f"{s},{t},{format_score(v)}"
-                                            for s, t, v in sorted(rows)]
+        lines = ["step,timestamp,value"] + [f"{s},{t},{format_score(v)}" for s, t, v in points]
         if rel in files:
             raise fail(f"metric {name!r} maps to the series file {rel} of another metric",
                        where)
@@ -126,6 +127,22 @@ def add_metric(metrics: dict[str, Any], files: dict[str, bytes], name: str,
         series_name = f"{name}/series"
         _claim(metrics, series_name, where)
         metrics[series_name] = {"series": rel, "id_column": "step", "score_column": "value"}
+
+
+def _one_per_step(rows: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """The curve as a series file allows it: one point per step, steps rising.
+
+    MLflow takes several values at one step (the latest one, by timestamp, is kept, as for
+    the metric's own value); a metric logged without steps has them all at step 0, and then
+    the order of logging is the only axis there is, so each point's rank in time is its step."""
+    steps = {r[0] for r in rows}
+    if len(steps) == 1 and len({r[1] for r in rows}) > 1:
+        ordered = sorted(rows, key=lambda r: (r[1], r[2]))
+        return [(i, ts, value) for i, (_step, ts, value) in enumerate(ordered)]
+    latest: dict[int, tuple[int, int, float]] = {}
+    for row in sorted(rows):
+        latest[row[0]] = row  # sorted by (step, timestamp): the last one at a step wins
+    return [latest[step] for step in sorted(latest)]
 
 
 def _claim(metrics: dict[str, Any], name: str, where: Path | str) -> None:

@@ -54,6 +54,8 @@ class Draft:
     files: dict[str, bytes] = field(default_factory=dict)  # bundle-relative path -> content
     copies: dict[str, Path] = field(default_factory=dict)  # bundle-relative path -> source file
     notes: list[str] = field(default_factory=list)  # what was skipped, and why
+    copy_kinds: dict[str, str] = field(default_factory=dict)  # copies' artifact kind, if not
+    # "artifact" (the Python API's `log_artifact(path, kind=...)`)
 
 
 def slug(text: str) -> str:
@@ -130,7 +132,8 @@ def write_bundle(draft: Draft, out: Path, *, run_id: str, force: bool = False) -
         artifacts = list(run.get("artifacts", []))
         for rel, source in sorted(draft.copies.items()):
             digest, size = _copy_hashed(source, _inside(tmp, rel), out, rel)
-            artifacts.append({"path": rel, "sha256": digest, "size": size, "kind": "artifact"})
+            artifacts.append({"path": rel, "sha256": digest, "size": size,
+                              "kind": draft.copy_kinds.get(rel, "artifact")})
         if artifacts:
             run["artifacts"] = sorted(artifacts, key=lambda a: str(a["path"]))
         try:

@@ -139,8 +139,28 @@ def integer_ids(ids: np.ndarray, shown: str, field: str) -> np.ndarray:
     if ids.dtype.kind == "u" and ids.size and int(ids.max()) > INT64_MAX:
         raise BundleError(f"'{field}' holds integers past 64-bit signed range",
                           Location(shown, field))
-    out: np.ndarray = ids.astype(np.int64)
+    # No copy when the file already holds int64 (the usual case): 80 MB saved at 10^7 rows.
+    out: np.ndarray = ids.astype(np.int64, copy=False)
     return out
+
+
+def first_duplicate(ids: np.ndarray) -> object | None:
+    """The smallest id that occurs more than once, or None.
+
+    Integer ids in a range not much wider than their count (row numbers, dataset indices) are
+    checked with a table of seen ids, O(n) and one byte per id in the range; anything else, or
+    a table that finds a repeat, takes the sort (so the id named is the same either way).
+    """
+    if ids.size > 1 and ids.dtype.kind in "iu":
+        lo, hi = int(ids.min()), int(ids.max())
+        if hi - lo < 4 * ids.size:
+            seen = np.zeros(hi - lo + 1, dtype=np.bool_)
+            seen[ids - lo if lo else ids] = True  # ids from 0 need no shifted copy
+            if int(np.count_nonzero(seen)) == ids.size:
+                return None
+    ordered = np.sort(ids, kind="stable")
+    dup_at = np.flatnonzero(ordered[1:] == ordered[:-1])
+    return ordered[dup_at[0]].item() if dup_at.size else None
 
 
 def float_scores(scores: np.ndarray, shown: str, field: str = "scores") -> np.ndarray:

@@ -23,6 +23,7 @@ from gatekeeper.errors import BundleError, Location
 from gatekeeper.inputs import limits
 from gatekeeper.inputs.arrays import (
     READ_ERRORS,
+    first_duplicate,
     float_scores,
     integer_ids,
     load_array,
@@ -31,6 +32,8 @@ from gatekeeper.inputs.arrays import (
 )
 from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.inputs.fileio import open_regular
+from gatekeeper.inputs.parquet import read_parquet_scores
+from gatekeeper.inputs.series import read_series
 from gatekeeper.inputs.textio import (
     bounded_lines,
     check_id,
@@ -48,12 +51,13 @@ MAX_ABS_SCORE = 1e50
 @dataclass(frozen=True)
 class LoadedMetric:
     name: str
-    kind: str  # value | replicates | per_example | samples | series
+    kind: str  # value | replicates | per_example | samples | series | paired_counts
     values: np.ndarray  # float64
     ids: np.ndarray | None = None  # per-example / per-request ids (str)
     clusters: np.ndarray | None = None  # cluster label per example (str)
     seeds: tuple[int, ...] | None = None  # replicates: the run's seeds, position by position
     file: str | None = None  # where the evidence came from (for messages)
+    steps: np.ndarray | None = None  # series: the step of each value (float64, increasing)
 
 
 def size_guard(path: Path, shown: str) -> None:
@@ -196,7 +200,7 @@ def _finish(ids: list[str], scores: list[float], clusters: list[str] | None, sho
     if clusters is not None:
         check_ids(clusters, lines, shown, "cluster")
     id_arr = np.asarray(ids, dtype=object).astype(str)
-    if np.unique(id_arr).size != id_arr.size:
+    if len(set(ids)) != len(ids):  # a set, not np.unique (which imports numpy.ma)
         _duplicate_error(ids, lines, shown)
     cl = np.asarray(clusters, dtype=object).astype(str) if clusters is not None else None
     return id_arr, np.asarray(scores, dtype=np.float64), cl
@@ -302,19 +306,18 @@ def _validate_arrays(ids: np.ndarray, scores: np.ndarray, clusters: np.ndarray |
                           f"(got {ids.shape} and {scores.shape})", Location(shown))
     if ids.size == 0:
         raise BundleError("no scores in the file", Location(shown))
-    bad = np.flatnonzero(~np.isfinite(scores))
-    if bad.size:
-        raise BundleError(f"score at index {int(bad[0])} is not a finite number",
-                          Location(shown, f"scores[{int(bad[0])}]"))
+    finite = np.isfinite(scores)
+    if not finite.all():
+        at = int(np.argmin(finite))
+        raise BundleError(f"score at index {at} is not a finite number",
+                          Location(shown, f"scores[{at}]"))
     if ids.dtype.kind not in "iuUS":
         raise BundleError("'ids' must be integers or strings", Location(shown, "ids"))
     # Integer ids stay integers: pairing 10^7 of them is a sort of int64, not of strings.
     key = (integer_ids(ids, shown, "ids") if ids.dtype.kind in "iu"
            else text_ids(ids, shown, "ids"))
-    ordered = np.sort(key, kind="stable")
-    dup_at = np.flatnonzero(ordered[1:] == ordered[:-1])
-    if dup_at.size:
-        dup = ordered[dup_at[0]].item()
+    dup = first_duplicate(key)
+    if dup is not None:
         raise BundleError(f"duplicate example id {dup!r}", Location(shown, "ids"))
     return key, scores, _clusters(clusters, ids.shape, shown)
 
@@ -356,6 +359,13 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
         values = np.asarray(spec.replicates, dtype=np.float64)
         _bounded(values, bundle.location("metrics", name, kind), "replicate")
         return LoadedMetric(name, kind, values, seeds=seeds)
+    if kind == "paired_counts":
+        # No file: the candidate's rate stands for the metric's value; vs_baseline reads the
+        # counts themselves (checks/vs_baseline.py).
+        assert spec.paired_counts is not None
+        pc = spec.paired_counts
+        return LoadedMetric(name, kind, np.asarray([(pc.n11 + pc.n10) / pc.n]),
+                            file=bundle.display)
     rel = spec.path
     assert rel is not None
     path = bundle.resolve(rel, "metrics", name, kind)
@@ -369,8 +379,10 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
         values, sample_ids = _read_samples(path, shown, spec.field or name)
         _plausible(values, spec, shown)
         return LoadedMetric(name, kind, values, ids=sample_ids, file=shown)
-    # series: a step,value curve — validated here, shown in reports, not gated on.
-    return LoadedMetric(name, kind, _read_series(path, shown, spec), file=shown)
+    # series: a step,value curve (inputs/series.py); a rule gates on its final or best value.
+    curve = read_series(path, shown, spec)
+    _plausible(curve.values, spec, shown)
+    return LoadedMetric(name, kind, curve.values, steps=curve.steps, file=shown)
 
 
 def _plausible(values: np.ndarray, spec: MetricSpec, shown: str) -> None:
@@ -387,6 +399,10 @@ def _plausible(values: np.ndarray, spec: MetricSpec, shown: str) -> None:
 
 
 def _bounded(values: np.ndarray, where: Location, what: str) -> None:
+    # Two reductions before any temporary: np.abs would copy 10^7 scores to find nothing.
+    if not values.size or (float(values.max()) <= MAX_ABS_SCORE
+                           and float(values.min()) >= -MAX_ABS_SCORE):
+        return
     huge = np.flatnonzero(np.abs(values) > MAX_ABS_SCORE)
     if huge.size:
         i = int(huge[0])
@@ -405,6 +421,9 @@ def _read_per_example(bundle: Bundle, name: str, path: Path, shown: str, spec: M
         return read_jsonl_scores(path, shown, spec)
     if suffix == ".npz":
         return read_npz_scores(path, shown)
+    if suffix == ".parquet":
+        return read_parquet_scores(path, shown, spec.id_column, spec.score_column,
+                                   spec.cluster_column)
     if path.name.endswith(".scores.npy"):
         # The ids and clusters beside the scores are bundle files too: a symlink among them
         # must not leave the bundle.
@@ -413,8 +432,8 @@ def _read_per_example(bundle: Bundle, name: str, path: Path, shown: str, spec: M
                     bundle.resolve(f"{stem}.clusters.npy", "metrics", name, "per_example"))
         return read_npy_pair(path, shown, siblings)
     raise BundleError(
-        f"unsupported score file type {suffix!r}: use .csv, .jsonl, .npz or an .npy "
-        "pair (X.scores.npy + X.ids.npy)",
+        f"unsupported score file type {suffix!r}: use .csv, .jsonl, .npz, .parquet or an "
+        ".npy pair (X.scores.npy + X.ids.npy)",
         bundle.location("metrics", name, "per_example"),
     )
 
@@ -432,32 +451,3 @@ def _read_samples(path: Path, shown: str, field: str) -> tuple[np.ndarray, np.nd
     if not values:
         raise BundleError("no samples in the file", Location(shown))
     return np.asarray(values, dtype=np.float64), np.asarray(ids_list).astype(str)
-
-
-def _read_series(path: Path, shown: str, spec: MetricSpec) -> np.ndarray:
-    """The values of a series CSV: a ``step`` column and a ``value`` column (or the
-    ``score_column`` the run names, as importers do for ``step,timestamp,value``)."""
-    column = spec.score_column if spec.score_column != "score" else "value"
-    steps: list[float] = []
-    most = limits.ROWS.value()
-    line = 1
-    with open_text(path, shown) as fh:
-        reader = csv.reader(bounded_lines(fh, shown))
-        try:
-            header = [h.strip() for h in next(reader, None) or []]
-            if "step" not in header or column not in header:
-                raise BundleError(f"a series file has a header with 'step' and {column!r} "
-                                  "(such as 'step,value')", Location(shown, line=1))
-            at, width = header.index(column), len(header)
-            for line, row in enumerate(reader, start=2):
-                if not row:
-                    continue
-                if len(row) != width:
-                    raise BundleError(f"row has {len(row)} fields, the header has {width}",
-                                      Location(shown, None, line))
-                steps.append(_finite(row[at], Location(shown, column, line)))
-                limits.ROWS.check(len(steps), f"more than {most:,} rows",
-                                  Location(shown, None, line), BundleError)
-        except csv.Error as exc:
-            raise BundleError(f"unreadable CSV: {exc}", Location(shown, None, line)) from exc
-    return np.asarray(steps, dtype=np.float64)

@@ -1,4 +1,5 @@
-"""Request traces (``llm.traces``): JSONL files, one request per line, read into arrays.
+"""Request traces (``llm.traces``): JSONL files, one request per line, or Parquet files, one
+request per row (``inputs/parquet.py``), read into arrays.
 
 Record fields: ``id`` (string or integer, unique across the files), ``latency_ms``,
 ``input_tokens``, ``output_tokens``, ``cost_usd`` (numbers >= 0), ``success`` (bool), ``error``
@@ -16,6 +17,7 @@ import numpy as np
 
 from gatekeeper.errors import BundleError, Location
 from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.inputs.parquet import iter_parquet_records
 from gatekeeper.inputs.scores import read_jsonl_records, size_guard
 from gatekeeper.inputs.textio import check_id
 
@@ -76,7 +78,9 @@ def read_traces(bundle: Bundle) -> Traces | None:
         shown = f"{bundle.display.rstrip('/')}/{rel}"
         shown_files.append(rel)
         size_guard(path, shown)
-        for line, record in read_jsonl_records(path, shown):
+        records = (iter_parquet_records(path, shown) if path.suffix.lower() == ".parquet"
+                   else read_jsonl_records(path, shown))
+        for line, record in records:
             requests.add(record, shown, line)
     if not requests.ids:
         raise BundleError("the trace files hold no requests",

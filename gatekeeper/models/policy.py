@@ -94,6 +94,10 @@ class MetricRule(Strict):
     on_fail: Status = "block"
     on_inconclusive: Status = "warn"
     enforcement: Enforcement = "soft"
+    # A series metric (a curve by step) is gated on one of its values: the one at the last step
+    # ("final") or the best one in the rule's direction ("best"). Required for a series, refused
+    # for any other metric (inputs/series.py).
+    reduce: Literal["final", "best"] | None = None
 
     @model_validator(mode="after")
     def _has_a_rule(self) -> MetricRule:
@@ -376,6 +380,23 @@ class StatsSettings(Strict):
     resamples: PositiveInt = 10_000
 
 
+class Reproducibility(Strict):
+    """What `gatekeeper replay` accepts, and whether a run must bring a replay record."""
+
+    # How far a replayed number may move and still count as reproduced: one absolute
+    # tolerance for every metric, or one per metric (metrics not named get 0).
+    replay_tolerance: NonNegativeFloat | dict[NonEmpty, NonNegativeFloat] = 0.0
+    # Require `gatekeeper replay --record` to have been run (set it under `branches:` for
+    # release branches): a run without a record, or whose replay was not reproducible, fails.
+    require_replay: bool = False
+    on_missing_replay: Status = "block"
+
+    def tolerance(self, metric: str) -> float:
+        if isinstance(self.replay_tolerance, dict):
+            return float(self.replay_tolerance.get(metric, 0.0))
+        return float(self.replay_tolerance)
+
+
 class Policy(Strict):
     api_version: Literal["gatekeeper/v1"] = Field(alias="apiVersion")
     kind: Literal["Policy"] = "Policy"
@@ -395,4 +416,5 @@ class Policy(Strict):
     llm: LlmRule | None = None
     multiplicity: Multiplicity = Field(default_factory=Multiplicity)
     stats: StatsSettings = Field(default_factory=StatsSettings)
+    reproducibility: Reproducibility | None = None
     leaderboard: Leaderboard | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -29,11 +31,18 @@ class CodeVersion(Strict):
     commit: GitCommit | None = None
     branch: Line | None = None
     dirty: bool | None = None
+    # Recorded by `gatekeeper capture` and the Python API: where the repository is pushed, the
+    # sha256 of `git diff HEAD` when dirty, and untracked files (listed apart: they do not make
+    # the tree dirty, and ignored files are not listed at all).
+    remote: Line | None = None
+    diff_sha256: Sha256 | None = None
+    untracked: list[Line] | None = None
 
 
 class Lockfile(Strict):
     path: NonEmpty
     sha256: Sha256
+    kind: Line | None = None  # uv, poetry, requirements, pipfile, conda
 
 
 class Hardware(Strict):
@@ -52,6 +61,14 @@ class Environment(Strict):
     hardware: Hardware | None = None
     determinism: dict[str, Any] | None = None
     packages: dict[Line, Line] | None = None
+    implementation: Line | None = None  # CPython, PyPy
+    # Without a lockfile: a sha256 over the installed distributions' names and versions.
+    packages_sha256: Sha256 | None = None
+    # Environment variables, only those the user allow-listed (values are credential-checked).
+    variables: Annotated[dict[Line, Line], AfterValidator(no_credentials)] | None = None
+    # Facts capture could not read, each with why ("code.commit: not a git repository"):
+    # missing is said, never guessed.
+    missing: list[Line] | None = None
 
 
 class DataVersion(Strict):
@@ -73,6 +90,56 @@ class JudgeIdentity(Strict):
     library_version: Line | None = None
 
 
+class StatisticsInput(Strict):
+    """A table the sufficient statistics were computed from, named and hashed by whoever ran
+    the query: the gate records it but cannot read it."""
+
+    name: NonEmpty  # a path or URI (s3://..., gs://...) or a table name
+    sha256: Sha256
+    rows: Count | None = None
+
+
+class PairedCounts(Strict):
+    """A paired binary comparison given by its sufficient statistics, the row `gatekeeper sql
+    --metric M` computes where the data lives: the four paired cell counts against one
+    baseline run, what the engine found that a bundle would refuse (all must be 0), and the
+    hashes of the inputs."""
+
+    baseline_run_id: NonEmpty
+    n11: Count
+    n10: Count
+    n01: Count
+    n00: Count
+    n_candidate: Count
+    n_baseline: Count
+    repeated_ids_candidate: Count
+    repeated_ids_baseline: Count
+    bad_rows_candidate: Count
+    bad_rows_baseline: Count
+    not_binary: Count
+    inputs: list[StatisticsInput] = Field(min_length=2)
+    query_sha256: Sha256 | None = None
+
+    @property
+    def n(self) -> int:
+        return self.n11 + self.n10 + self.n01 + self.n00
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PairedCounts:
+        refused = {k: getattr(self, k) for k in (
+            "repeated_ids_candidate", "repeated_ids_baseline", "bad_rows_candidate",
+            "bad_rows_baseline", "not_binary") if getattr(self, k)}
+        if refused:
+            raise ValueError("the engine found rows a bundle would refuse: " + ", ".join(
+                f"{k} = {v}" for k, v in refused.items()))
+        if self.n == 0:
+            raise ValueError("no paired examples (n11 + n10 + n01 + n00 = 0)")
+        if self.n > min(self.n_candidate, self.n_baseline):
+            raise ValueError(f"{self.n} paired examples but n_candidate = {self.n_candidate} "
+                             f"and n_baseline = {self.n_baseline}: more pairs than rows")
+        return self
+
+
 class MetricSpec(Strict):
     """One metric, given in exactly one shape; file paths are relative to the bundle."""
 
@@ -81,6 +148,8 @@ class MetricSpec(Strict):
     per_example: Line | None = None
     samples: Line | None = None
     series: Line | None = None
+    # Sufficient statistics computed outside the gate (docs/performance.md): vs_baseline only.
+    paired_counts: PairedCounts | None = None
     field: Line | None = None  # samples: which JSONL field (default: the metric's name)
     id_column: Line = "id"
     score_column: Line = "score"
@@ -95,11 +164,12 @@ class MetricSpec(Strict):
 
     @model_validator(mode="after")
     def _exactly_one_shape(self) -> MetricSpec:
-        given = [k for k in ("value", "replicates", "per_example", "samples", "series")
-                 if getattr(self, k) is not None]
+        given = [k for k in ("value", "replicates", "per_example", "samples", "series",
+                             "paired_counts") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                "a metric needs exactly one of value, replicates, per_example, samples, series"
+                "a metric needs exactly one of value, replicates, per_example, samples, series,"
+                " paired_counts"
                 + (f" (got {', '.join(given)})" if given else "")
             )
         return self
@@ -121,8 +191,9 @@ class MetricSpec(Strict):
         return self
 
     @property
-    def kind(self) -> Literal["value", "replicates", "per_example", "samples", "series"]:
-        for k in ("value", "replicates", "per_example", "samples"):
+    def kind(self) -> Literal["value", "replicates", "per_example", "samples", "series",
+                              "paired_counts"]:
+        for k in ("value", "replicates", "per_example", "samples", "paired_counts"):
             if getattr(self, k) is not None:
                 return k
         return "series"
@@ -189,6 +260,20 @@ class Source(Strict):
     version: Line | None = None
 
 
+ReplayResult = Literal["repeatable", "reproducible within tolerance", "not reproducible"]
+
+
+class ReplayRecord(Strict):
+    """What `gatekeeper replay --record` found when it re-ran this run's command."""
+
+    result: ReplayResult
+    run_id: NonEmpty  # the replay's own run id
+    # sha256 of this run.yaml's content without the replay record: a record copied onto
+    # another run, or kept after the metrics were edited, no longer matches.
+    of_sha256: Sha256
+    reasons: list[Text] = Field(default_factory=list)
+
+
 class Sweep(Strict):
     """The sweep this run was picked from: how many trials ran on the same eval set."""
 
@@ -217,3 +302,18 @@ class Run(Strict):
     description: Text | None = None
     intended_use: Text | None = None
     limitations: Text | None = None
+    # Written by the Python API: "failed" when the script raised inside `with Run(...)`; the
+    # gate blocks such a bundle.
+    status: Literal["complete", "failed"] | None = None
+    failure: Text | None = None  # the exception that failed the run, when it names no secret
+    # The command that produced the run (for `gatekeeper replay`).
+    command: Annotated[list[Line], AfterValidator(no_credentials)] | None = None
+    replay: ReplayRecord | None = None
+
+
+def content_sha256(run: Run) -> str:
+    """sha256 of the run's content without its replay record (canonical JSON): what a replay
+    record vouches for."""
+    doc = run.model_dump(mode="json", by_alias=True, exclude={"replay"}, exclude_none=True)
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -31,6 +31,7 @@ from gatekeeper.models.policy import (
     Leaderboard,
     MetricRule,
     Policy,
+    Reproducibility,
     VsBaseline,
 )
 
@@ -94,13 +95,21 @@ def _envelope(base: Policy, head: Policy) -> list[str]:
 
 
 def _metric(rule: MetricRule, new: MetricRule) -> list[str]:
-    out = _metric_limits(rule, new)
+    out = [*_metric_limits(rule, new), *_reduction(rule, new)]
     bv, nv = rule.vs_baseline, new.vs_baseline
     if bv is None:
         return out
     if nv is None:
         return [*out, f"{rule.metric}: baseline comparison removed"]
     return [*out, *_comparison(rule.metric, bv, nv)]
+
+
+def _reduction(rule: MetricRule, new: MetricRule) -> list[str]:
+    """Which value of a series the rule judges: only best → final is no loosening."""
+    if rule.reduce == new.reduce or (rule.reduce == "best" and new.reduce == "final"):
+        return []
+    return [f"{rule.metric}: series reduction changed from {_show(rule.reduce)} to "
+            f"{_show(new.reduce)}"]
 
 
 def _metric_limits(rule: MetricRule, new: MetricRule) -> list[str]:
@@ -240,6 +249,31 @@ def _stats(base: Policy, head: Policy) -> list[str]:
     return out
 
 
+_OTHER_METRICS = "\0"  # stands for every metric a per-metric tolerance does not name
+
+
+def _reproducibility(base: Policy, head: Policy) -> list[str]:
+    """Dropping the replay requirement or widening a replay tolerance needs approval."""
+    br = base.reproducibility or Reproducibility()
+    hr = head.reproducibility or Reproducibility()
+    out: list[str] = []
+    if br.require_replay and not hr.require_replay:
+        out.append("a replay record is no longer required")
+    if _weaker_status(br.on_missing_replay, hr.on_missing_replay):
+        out.append(f"on_missing_replay weakened from {br.on_missing_replay} to "
+                   f"{hr.on_missing_replay}")
+    names = {_OTHER_METRICS}
+    for rule in (br, hr):
+        if isinstance(rule.replay_tolerance, dict):
+            names |= set(rule.replay_tolerance)
+    for name in sorted(names):
+        before, after = br.tolerance(name), hr.tolerance(name)
+        if after > before:
+            what = "other metrics" if name == _OTHER_METRICS else name
+            out.append(f"replay tolerance of {what} raised from {before:g} to {after:g}")
+    return out
+
+
 def _branches(base: Policy, head: Policy) -> list[str]:
     """Any change to an override needs approval: it gates the PRs to other branches."""
     patterns = sorted(set(base.branches) | set(head.branches))
@@ -305,6 +339,7 @@ def loosenings(base: Policy, head: Policy) -> list[str]:
         *_stats(base, head),
         *_branches(base, head),
         *_waivers(base, head),
+        *_reproducibility(base, head),
         *_leaderboard(base, head),
     ]
 
@@ -423,7 +458,9 @@ def _override_effect(path: Path_, before: Any, after: Any, top_old: dict[str, An
 
 # A missing judge or llm section is read as these (checks/judge.py, checks/llm.py).
 _ABSENT_SECTIONS = {"judge": {"pin": None, "metrics": [], "on_mismatch": "block"},
-                    "llm": {"one_change_at_a_time": False, "on_violation": "block"}}
+                    "llm": {"one_change_at_a_time": False, "on_violation": "block"},
+                    "reproducibility": {"replay_tolerance": 0.0, "require_replay": False,
+                                        "on_missing_replay": "block"}}
 
 
 def _with_sections(data: dict[str, Any]) -> dict[str, Any]:
@@ -508,6 +545,16 @@ def _waiver_expiry(before: Any, after: Any) -> tuple[str, str]:
     return "waiver shortened", "tightened"
 
 
+def _reduce(before: Any, after: Any) -> tuple[str, str]:
+    """Which value of a series a rule judges. The best value is at least as good as the final
+    one in the rule's direction, so best → final tightens; any other change (final → best, or
+    reduce added or dropped) changes which number the rule judges, and an approver should see
+    it: loosened."""
+    if before == "best" and after == "final":
+        return "series reduction final instead of best", "tightened"
+    return "series reduction changed", "loosened"
+
+
 def _range(before: Any, after: Any) -> tuple[str, str]:
     if before is None:
         return "range added", "tightened"
@@ -537,6 +584,7 @@ RULES: dict[Path_, Classify] = {
     ("metrics", "*", "min"): _higher_is_stricter("floor", float("-inf")),
     ("metrics", "*", "max"): _lower_is_stricter("ceiling", float("inf")),
     ("metrics", "*", "range"): _range,
+    ("metrics", "*", "reduce"): _reduce,
     ("metrics", "*", "higher_is_better"): _always("direction changed", "loosened"),
     ("metrics", "*", "on_fail"): _status("on_fail"),
     ("metrics", "*", "on_inconclusive"): _status("on_inconclusive"),
@@ -582,6 +630,10 @@ RULES: dict[Path_, Classify] = {
         "multiplicity method", {k: -v for k, v in MULTIPLICITY_STRICTNESS.items()}),
     ("stats", "resamples"): _higher_is_stricter("resamples", 0),
     ("stats", "seed"): _always("seed changed", "loosened"),
+    ("reproducibility", "require_replay"): _flag("replay record", True),
+    ("reproducibility", "on_missing_replay"): _status("on_missing_replay"),
+    ("reproducibility", "replay_tolerance"): _always("replay tolerance changed", "loosened"),
+    ("reproducibility", "replay_tolerance", "*"): _lower_is_stricter("replay tolerance", 0),
     ("leaderboard",): _presence("leaderboard section"),
     ("leaderboard", "ledger"): _always("usage ledger changed", "loosened"),
     ("leaderboard", "eval_sets", "*"): _presence("named eval set"),

@@ -9,6 +9,7 @@ one. Policies are validated after ``extends`` (a child alone may be partial) and
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -72,7 +73,17 @@ def _message(error: Any, root: type[BaseModel], loc: tuple[str | int, ...]) -> s
         return f"unknown field{hint}"
     if error["type"] == "missing":
         return "required field is missing"
+    if error["type"] == "literal_error":
+        return str(error["msg"]) + _closest_choice(error)
     return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _closest_choice(error: Any) -> str:
+    """A did-you-mean for a misspelt choice (``reduce: bets`` → ``best``)."""
+    choices = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+    given = error.get("input")
+    close = difflib.get_close_matches(given, choices, n=1) if isinstance(given, str) else []
+    return f": did you mean `{close[0]}`?" if close else ""
 
 
 def problems_of(exc: ValidationError, root: type[BaseModel], sources: SourceMap,

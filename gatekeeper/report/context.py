@@ -4,8 +4,9 @@ be re-rendered."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.policy.loader import LoadedPolicy
@@ -20,3 +21,6 @@ class ReportContext:
     template_dir: Path | None = None  # user templates that may extend the built-in ones
     server_url: str = "https://github.com"  # GITHUB_SERVER_URL, for commit links (GHES)
     as_of: str | None = None  # the --as-of date (YYYY-MM-DD) the verdict was judged on
+    # What a report read from the bundles' files (the series curves), kept so the several
+    # renderings of one gate (report, comment attempts, model card) read each file once.
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)

@@ -29,6 +29,13 @@ def num(value: object) -> str:
     return str(value)
 
 
+def step(value: float) -> str:
+    """A series step: an integer with thousands separators, else 6 significant digits."""
+    if value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:.6g}"
+
+
 def signed(value: float | None, digits: int = 4) -> str:
     if value is None or not math.isfinite(value):
         return "—"

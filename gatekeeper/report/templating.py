@@ -120,6 +120,7 @@ def make_env(flavour: Flavour, template_dir: Path | None = None) -> SandboxedEnv
         "code": _code_filter,
         "num": formatting.num,
         "signed": formatting.signed,
+        "step": formatting.step,
         "short_sha": formatting.short_sha,
         "outcome": formatting.outcome_text,
         "clean": escape.clean_text,

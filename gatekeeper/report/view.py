@@ -16,6 +16,7 @@ from gatekeeper.models.verdict import Check, Verdict
 from gatekeeper.report.changes import DiffSection, what_changed
 from gatekeeper.report.comparisons import ComparisonRow, comparisons
 from gatekeeper.report.context import ReportContext
+from gatekeeper.report.curves import Curves, curves
 from gatekeeper.report.escape import code_block_text
 from gatekeeper.report.forest import forest_lines
 
@@ -72,6 +73,7 @@ class View:
     data: list[dict[str, Any]]
     metric_points: list[dict[str, Any]]
     policy_diff: list[str]  # the PR's change to the policy, code-block safe; [] if none
+    curves: Curves  # the candidate's series metrics (and the baseline's curves)
     # leaderboard:* checks: how often each eval set (public, sealed) has informed a decision
     eval_usage: list[Check] = field(default_factory=list)
 
@@ -217,5 +219,6 @@ def build_view(verdict: Verdict, ctx: ReportContext) -> View:
         limitations=card.limitations,
         data=card.data,
         metric_points=_metric_points(verdict, comps),
+        curves=curves(ctx),
         eval_usage=[c for c in verdict.checks if c.family == "leaderboard"],
     )

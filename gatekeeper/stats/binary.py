@@ -41,14 +41,18 @@ def _binary_array(values: ArrayLike, name: str) -> np.ndarray:
 
 
 def paired_table(candidate: np.ndarray, baseline: np.ndarray) -> tuple[int, int, int, int]:
-    """(n11, n10, n01, n00) for 0/1 (or bool) arrays of equal length, in one bincount pass."""
+    """(n11, n10, n01, n00) for 0/1 (or bool) arrays of equal length.
+
+    Counted on one-byte arrays (np.bincount would first widen its input to 8-byte integers:
+    80 MB at 10^7 examples, the peak of a whole `check`)."""
     c = _binary_array(candidate, "candidate")
     b = _binary_array(baseline, "baseline")
     if c.shape != b.shape:
         raise ValueError(f"candidate and baseline differ in length: {c.size} vs {b.size}")
-    counts = np.bincount((c << 1) | b, minlength=4)
-    # index 2*c + b: 3 = both correct, 2 = only candidate, 1 = only baseline, 0 = neither
-    return int(counts[3]), int(counts[2]), int(counts[1]), int(counts[0])
+    n11 = int(np.count_nonzero(c & b))
+    n10 = int(np.count_nonzero(c > b))
+    n01 = int(np.count_nonzero(c < b))
+    return n11, n10, n01, int(c.size) - n11 - n10 - n01
 
 
 def _check_discordant(n10: int, n01: int, n: int) -> None:
@@ -187,7 +191,17 @@ def compare_paired_binary(
     """Compare paired 0/1 scores. ``ci`` is on the natural scale (candidate - baseline);
     ``p_value`` tests the oriented H0 'Δ <= threshold' (oriented Δ = -Δ when lower is better),
     so it agrees with :func:`gatekeeper.stats.decision.decide` on the same interval."""
-    n11, n10, n01, n00 = paired_table(candidate, baseline)
+    return compare_paired_counts(*paired_table(candidate, baseline), hypothesis)
+
+
+def compare_paired_counts(n11: int, n10: int, n01: int, n00: int, hypothesis: Hypothesis
+                          ) -> Comparison:
+    """:func:`compare_paired_binary` from its sufficient statistics, the four paired cell
+    counts (both correct, only the candidate, only the baseline, neither), as an engine such as
+    DuckDB computes them where the data lives (`gatekeeper sql`)."""
+    for name, count in (("n11", n11), ("n10", n10), ("n01", n01), ("n00", n00)):
+        if count < 0:
+            raise ValueError(f"{name} must be >= 0, got {count}")
     n = n11 + n10 + n01 + n00
     confidence = hypothesis.confidence
     if n == 0:

@@ -5,6 +5,9 @@ of the computations behind a verdict. The normal distribution comes from the sta
 (``statistics.NormalDist``: Wichura's AS241 quantile, double precision); Student t, beta and
 binomial functions from ``scipy.special``, which ``scipy.stats`` itself calls. Reference values
 against ``scipy.stats`` are in tests/unit/stats/test_dist.py.
+
+``scipy.special`` itself is imported on first use: with numpy's array-API shims it costs more
+than numpy, and a binary comparison by the Tango interval never needs it.
 """
 
 from __future__ import annotations
@@ -12,10 +15,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from statistics import NormalDist
-
-from scipy import special
+from types import ModuleType
 
 _N = NormalDist()
+
+
+def _special() -> ModuleType:
+    # lazy: scipy.special only for the t, beta and binomial functions (off the Tango path)
+    from scipy import special
+
+    return special
 
 
 def norm_ppf(p: float) -> float:
@@ -36,19 +45,19 @@ def norm_sf(x: float) -> float:
 
 
 def t_ppf(p: float, df: float) -> float:
-    return float(special.stdtrit(df, p))
+    return float(_special().stdtrit(df, p))
 
 
 def t_cdf(x: float, df: float) -> float:
-    return float(special.stdtr(df, x))
+    return float(_special().stdtr(df, x))
 
 
 def t_sf(x: float, df: float) -> float:
-    return float(special.stdtr(df, -x))
+    return float(_special().stdtr(df, -x))
 
 
 def beta_ppf(p: float, a: float, b: float) -> float:
-    return float(special.betaincinv(a, b, p))
+    return float(_special().betaincinv(a, b, p))
 
 
 def binom_cdf(k: int, n: int, p: float) -> float:
@@ -56,7 +65,7 @@ def binom_cdf(k: int, n: int, p: float) -> float:
         return 0.0
     if k >= n:
         return 1.0
-    return float(special.bdtr(k, n, p))
+    return float(_special().bdtr(k, n, p))
 
 
 def binom_sf(k: int, n: int, p: float) -> float:
@@ -65,7 +74,7 @@ def binom_sf(k: int, n: int, p: float) -> float:
         return 1.0
     if k >= n:
         return 0.0
-    return float(special.bdtrc(k, n, p))
+    return float(_special().bdtrc(k, n, p))
 
 
 def binom_pmf(k: int, n: int, p: float) -> float:

@@ -97,21 +97,26 @@ def _match_dense(a: np.ndarray, b: np.ndarray) -> Match | None:
     size = max(int(a.max()), int(b.max())) - lo + 1
     if size > 4 * (a.size + b.size):
         return None
+    # One scatter per side into a table of row positions (-1: absent), int32 when it fits;
+    # a side whose table holds fewer ids than the side has rows has a repeat, named below.
+    index_type = np.int32 if max(a.size, b.size) < 2**31 else np.int64
     tables = []
     for ids, side in ((a, "candidate"), (b, "baseline")):
-        offset = ids - lo
-        count = np.bincount(offset, minlength=size)
-        dup = np.flatnonzero(count > 1)
-        if dup.size:
+        offset = ids - lo if lo else ids  # ids from 0 (the usual case) need no shifted copy
+        position: np.ndarray = np.full(size, -1, dtype=index_type)
+        position[offset] = np.arange(ids.size, dtype=index_type)
+        present = position >= 0
+        if int(np.count_nonzero(present)) != ids.size:
+            count = np.bincount(offset, minlength=size)
+            dup = np.flatnonzero(count > 1)
             extra = f" (and {dup.size - 1} more repeats)" if dup.size > 1 else ""
             raise ValueError(f"duplicate example id {int(dup[0]) + lo} in the {side} scores{extra}")
-        position = np.zeros(size, dtype=np.intp)
-        position[offset] = np.arange(ids.size)
-        tables.append((count > 0, position))
+        tables.append((present, position))
     (has_a, pos_a), (has_b, pos_b) = tables
-    common = np.flatnonzero(has_a & has_b)
-    only_c = np.flatnonzero(has_a & ~has_b)
-    only_b = np.flatnonzero(has_b & ~has_a)
+    # A boolean mask, not the array of common ids: one byte per id instead of eight.
+    common = has_a & has_b
+    only_c = np.flatnonzero(has_a > has_b)
+    only_b = np.flatnonzero(has_b > has_a)
     return Match(
         idx_candidate=pos_a[common],
         idx_baseline=pos_b[common],

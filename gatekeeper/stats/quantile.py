@@ -21,7 +21,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from gatekeeper.stats.bootstrap import percentile_summary
 from gatekeeper.stats.types import Comparison, Hypothesis
@@ -52,6 +51,9 @@ def hd_cdf_grid(n: int, q: float) -> np.ndarray:
     _check_q(q)
     if n < 1:
         raise ValueError("need at least one observation")
+    # lazy: scipy.special only when a quantile is estimated (off the binary and mean paths)
+    from scipy import special
+
     grid = special.betainc((n + 1) * q, (n + 1) * (1.0 - q), np.arange(n + 1) / n)
     grid[0], grid[-1] = 0.0, 1.0
     return np.asarray(grid, dtype=np.float64)

@@ -48,10 +48,23 @@ def test_floors_only_policy_loads_no_scipy_jinja_or_requests() -> None:
     assert _loaded("bench/floors-only.yaml", "text") == set()
 
 
-def test_baseline_comparison_loads_scipy_special_only() -> None:
-    loaded = _loaded("policies/default.yaml", "json")
-    assert "scipy" in loaded
-    assert loaded.isdisjoint(HEAVY)
+def test_baseline_comparison_loads_no_scipy() -> None:
+    # The default policy's binary comparison (Tango interval, a normal quantile from the
+    # standard library) needs no scipy.
+    assert _loaded("policies/default.yaml", "json") == set()
+    argv = ["check", "examples/bundles/warn", "--policy", "policies/default.yaml",
+            "--as-of", "2026-11-26"]
+    assert _loaded_by(argv, (*HEAVY, "scipy", "pyarrow")) == set()
+
+
+def test_version_loads_neither_argparse_nor_the_error_tree() -> None:
+    assert _loaded_by(["--version"], ("argparse", "dataclasses", "typing", "gatekeeper.errors")
+                      ) == set()
+
+
+def test_help_imports_no_command_module() -> None:
+    modules = tuple(target.partition(":")[0] for target in COMMANDS.values())
+    assert _loaded_by(["--help"], (*modules, "dataclasses")) == set()
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"]],
@@ -76,3 +89,21 @@ def test_registry_bookkeeping_loads_no_models(action: list[str]) -> None:
     # YAML or score arrays.
     argv = ["registry", *action, "--registry", "file:examples/registry"]
     assert _loaded_by(argv, (*MODELS, *NEVER_FOR_HELP)) == set()
+
+
+def test_import_gatekeeper_loads_no_numpy_or_models() -> None:
+    # Scripts `import gatekeeper` at the top; the API (pydantic, YAML, the writer) loads when
+    # `gatekeeper.Run` is first touched, and numpy never comes with it.
+    watch = (*MODELS, *NEVER_FOR_HELP)
+    code = ("import sys, gatekeeper\n"
+            f"print('LOADED:' + ' '.join(m for m in {watch!r} if m in sys.modules))\n"
+            "gatekeeper.Run\n"
+            f"print('RUN:' + ' '.join(m for m in {watch!r} if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    bare, with_run = proc.stdout.splitlines()
+    assert bare == "LOADED:"
+    assert with_run.startswith("RUN:")
+    loaded = with_run[len("RUN:"):].split()
+    assert "numpy" not in loaded and "pydantic" in loaded

@@ -4,14 +4,18 @@ against GitHub's official OpenAPI description; any invalid request fails the tes
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import jwt
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
@@ -102,6 +106,14 @@ class FakeGitHub:
     reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     commit_pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     next_id: int = 1000
+    # As a GitHub App's API: requests to /app... must carry a JWT the public key verifies; the
+    # installation token it issues is TOKEN. None: the fake is a workflow's API (TOKEN only).
+    app: AppIdentity | None = None
+    comment_user: dict[str, Any] = field(default_factory=lambda: dict(BOT_USER))
+    installations: dict[str, int] = field(default_factory=dict)  # "owner/repo" → id
+    artifacts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # run id → list
+    artifact_zips: dict[int, bytes] = field(default_factory=dict)  # artifact id → the zip
+    jwts: list[dict[str, Any]] = field(default_factory=list)  # verified App JWT claims
 
     def __post_init__(self) -> None:
         self.server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
@@ -166,13 +178,53 @@ class FakeGitHub:
             "X-GitHub-Api-Version": "2022-11-28",
             "Authorization": f"Bearer {TOKEN}",
         }
+        if self.app is not None and APP_PATHS.fullmatch(path):
+            del expected["Authorization"]
+            self._verify_jwt(request, path)
         for name, value in expected.items():
             if request.headers.get(name) != value:
                 self.errors.append(f"{request.method} {path}: header {name} is wrong")
         if not (request.headers.get("User-Agent") or "").startswith("gatekeeper/"):
             self.errors.append(f"{request.method} {path}: no gatekeeper User-Agent")
 
+    def _verify_jwt(self, request: Request, path: str) -> None:
+        """GitHub's rules for an App JWT: RS256 by the App's key, iss the App id, iat in the
+        past, exp at most 10 minutes ahead."""
+        assert self.app is not None
+        auth = request.headers.get("Authorization") or ""
+        if not auth.startswith("Bearer "):
+            self.errors.append(f"{request.method} {path}: no App JWT")
+            return
+        try:
+            claims = jwt.decode(auth[len("Bearer "):], self.app.public_pem, algorithms=["RS256"],
+                                options={"require": ["iat", "exp", "iss"]})
+        except jwt.PyJWTError as exc:
+            self.errors.append(f"{request.method} {path}: App JWT refused: {exc}")
+            return
+        now = time.time()
+        if claims["iss"] != str(self.app.app_id) or claims["iat"] > now or \
+                claims["exp"] > now + 600:
+            self.errors.append(f"{request.method} {path}: App JWT claims wrong: {claims}")
+        self.jwts.append(claims)
+
+    def _blob(self, request: Request) -> Response:
+        """Where the artifact's 302 points: storage that must not get the token."""
+        self.log.append(Logged(request.method, request.path, dict(request.args), None,
+                               dict(request.headers)))
+        if request.headers.get("Authorization"):
+            self.errors.append(f"{request.path}: the artifact storage was sent a credential")
+        for fault in self.faults:
+            if fault.remaining > 0 and re.fullmatch(fault.path, request.path):
+                fault.remaining -= 1
+                return fault.response()
+        data = self.artifact_zips.get(int(request.path.rsplit("/", 1)[-1]))
+        if data is None:
+            return json_response({"message": "Not Found"}, 404)
+        return Response(data, 200, content_type="application/zip")
+
     def handle(self, request: Request) -> Response:
+        if request.path.startswith(BLOB_PREFIX):
+            return self._blob(request)
         if not request.path.startswith(self.prefix + "/"):
             self.errors.append(f"{request.method} {request.path}: outside the API prefix")
             return json_response({"message": "Not Found"}, 404)
@@ -199,6 +251,13 @@ class FakeGitHub:
             ("GET", repo + r"/issues/(?P<n>\d+)/comments", self._list_comments),
             ("POST", repo + r"/issues/(?P<n>\d+)/comments", self._create_comment),
             ("PATCH", repo + r"/issues/comments/(?P<cid>\d+)", self._update_comment),
+            ("DELETE", repo + r"/issues/comments/(?P<cid>\d+)", self._delete_comment),
+            ("GET", r"/app", self._get_app),
+            ("POST", r"/app/installations/(?P<iid>\d+)/access_tokens", self._access_token),
+            ("GET", repo + r"/installation", self._repo_installation),
+            ("GET", repo + r"/actions/runs/(?P<run>\d+)/artifacts", self._list_artifacts),
+            ("GET", repo + r"/actions/artifacts/(?P<aid>\d+)/zip", self._artifact_zip),
+            ("GET", repo + r"/commits/(?P<ref>[0-9a-f]+)/check-runs", self._list_check_runs),
             ("POST", repo + r"/check-runs", self._create_check_run),
             ("PATCH", repo + r"/check-runs/(?P<cid>\d+)", self._update_check_run),
             ("POST", repo + r"/statuses/(?P<sha>[0-9a-f]+)", self._create_status),
@@ -275,7 +334,7 @@ class FakeGitHub:
     def _create_comment(
         self, request: Request, body: Any, owner: str, repo: str, n: str
     ) -> Response:
-        return json_response(self._new_comment(int(n), body["body"], BOT_USER), 201)
+        return json_response(self._new_comment(int(n), body["body"], self.comment_user), 201)
 
     def _update_comment(
         self, request: Request, body: Any, owner: str, repo: str, cid: str
@@ -287,9 +346,56 @@ class FakeGitHub:
                     return json_response(comment)
         return json_response({"message": "Not Found"}, 404)
 
+    def _delete_comment(
+        self, request: Request, body: Any, owner: str, repo: str, cid: str
+    ) -> Response:
+        for comments in self.comments.values():
+            for comment in comments:
+                if comment["id"] == int(cid):
+                    comments.remove(comment)
+                    return Response(status=204)
+        return json_response({"message": "Not Found"}, 404)
+
+    def _get_app(self, request: Request, body: Any) -> Response:
+        assert self.app is not None
+        return json_response({"id": self.app.app_id, "slug": self.app.slug,
+                              "name": self.app.slug})
+
+    def _access_token(self, request: Request, body: Any, iid: str) -> Response:
+        if int(iid) not in self.installations.values():
+            return json_response({"message": "Not Found"}, 404)
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        return json_response({"token": TOKEN, "expires_at": expires}, 201)
+
+    def _repo_installation(self, request: Request, body: Any, owner: str, repo: str
+                           ) -> Response:
+        iid = self.installations.get(f"{owner}/{repo}")
+        if iid is None:
+            return json_response({"message": "Not Found"}, 404)
+        return json_response({"id": iid, "app_id": self.app.app_id if self.app else 0})
+
+    def _list_artifacts(self, request: Request, body: Any, owner: str, repo: str, run: str
+                        ) -> Response:
+        items = [a for a in self.artifacts.get(int(run), [])
+                 if request.args.get("name") in (None, a["name"])]
+        return json_response({"total_count": len(items), "artifacts": items})
+
+    def _artifact_zip(self, request: Request, body: Any, owner: str, repo: str, aid: str
+                      ) -> Response:
+        location = self.server.url_for(f"{BLOB_PREFIX}{aid}")
+        return Response(status=302, headers={"Location": location})
+
+    def _list_check_runs(self, request: Request, body: Any, owner: str, repo: str, ref: str
+                         ) -> Response:
+        runs = [r for r in self.check_runs.values() if r.get("head_sha") == ref
+                and request.args.get("check_name") in (None, r.get("name"))
+                and request.args.get("app_id") in (None, str(r["app"]["id"]))]
+        return json_response({"total_count": len(runs), "check_runs": runs})
+
     def _create_check_run(self, request: Request, body: Any, owner: str, repo: str) -> Response:
         rid = self._id()
         run = dict(body, id=rid, html_url=f"https://github.com/{owner}/{repo}/runs/{rid}")
+        run["app"] = {"id": self.app.app_id if self.app else 15368, "slug": "github-actions"}
         run["all_annotations"] = list(body.get("output", {}).get("annotations", []))
         self.check_runs[rid] = run
         return json_response(run, 201)
@@ -299,6 +405,11 @@ class FakeGitHub:
     ) -> Response:
         run = self.check_runs[int(cid)]
         run["all_annotations"].extend(body.get("output", {}).get("annotations", []))
+        run.update({k: v for k, v in body.items() if k != "output"})
+        if "output" in body:
+            # title and summary change; annotations accumulate in all_annotations
+            run["output"] = {**run.get("output", {}), **{
+                k: v for k, v in body["output"].items() if k != "annotations"}}
         return json_response(run)
 
     def _create_status(
@@ -320,13 +431,39 @@ class FakeGitHub:
     ) -> Response:
         import base64
 
-        text = self.contents.get((request.args.get("ref", ""), file))
+        ref = request.args.get("ref", "")
+        text = self.contents.get((ref, file))
         if text is None:
-            return json_response({"message": "Not Found"}, 404)
+            return self._list_folder(ref, file)
         content = base64.b64encode(text.encode()).decode()
         return json_response(
             {"type": "file", "encoding": "base64", "path": file, "content": content}
         )
+
+    def _list_folder(self, ref: str, folder: str) -> Response:
+        children: dict[str, str] = {}
+        for at, path in self.contents:
+            if at == ref and path.startswith(folder + "/"):
+                name, _, rest = path[len(folder) + 1 :].partition("/")
+                children[name] = "dir" if rest else "file"
+        if not children:
+            return json_response({"message": "Not Found"}, 404)
+        return json_response([{"type": kind, "name": name, "path": f"{folder}/{name}"}
+                              for name, kind in sorted(children.items())])
+
+    def add_tree(self, ref: str, root: Path, under: str) -> None:
+        """Every file below ``root`` as repository files ``under/...`` at ``ref``."""
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                rel = path.relative_to(root).as_posix()
+                self.contents[(ref, f"{under}/{rel}")] = path.read_text(encoding="utf-8")
+
+    def add_artifact(self, run_id: int, name: str, data: bytes) -> int:
+        aid = self._id()
+        self.artifacts.setdefault(run_id, []).append(
+            {"id": aid, "name": name, "size_in_bytes": len(data), "expired": False})
+        self.artifact_zips[aid] = data
+        return aid
 
     def _list_rulesets(self, request: Request, body: Any, owner: str, repo: str) -> Response:
         return json_response([{"id": r["id"], "name": r["name"]} for r in self.rulesets.values()])
@@ -346,6 +483,27 @@ class FakeGitHub:
     ) -> Response:
         self.rulesets[int(rid)] = dict(body, id=int(rid))
         return json_response(self.rulesets[int(rid)])
+
+
+APP_PATHS = re.compile(r"/app(/.*)?|/repos/[^/]+/[^/]+/installation")
+BLOB_PREFIX = "/_blob/artifacts/"
+
+
+@dataclass(frozen=True)
+class AppIdentity:
+    app_id: int
+    slug: str
+    public_pem: str
+
+
+def zip_folder(folder: Path) -> bytes:
+    """The folder's files at the zip's root, as actions/upload-artifact writes a folder."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
 
 
 @pytest.fixture(params=[""], ids=["dotcom"])

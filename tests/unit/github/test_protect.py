@@ -117,3 +117,45 @@ def test_only_a_disabled_enforcement_is_enough_to_update(
     github.rulesets[rid]["enforcement"] = "disabled"
     assert ensure_release_ruleset(c, REPO, "release/*", "gatekeeper").action == "updated"
     assert github.rulesets[rid]["enforcement"] == "active"
+
+
+APP = 987654
+
+
+def test_app_id_requires_the_check_from_that_app(github: FakeGitHub, fake_sleep: FakeSleep
+                                                 ) -> None:
+    c = client(github, fake_sleep)
+    assert ensure_release_ruleset(c, REPO, "release/*", "gatekeeper", APP).action == "created"
+    [ruleset] = github.rulesets.values()
+    [rule] = ruleset["rules"]
+    assert rule["parameters"]["required_status_checks"] == [
+        {"context": "gatekeeper", "integration_id": APP}]
+    again = ensure_release_ruleset(c, REPO, "release/*", "gatekeeper", APP)
+    assert again.action == "unchanged"
+
+
+def test_app_id_narrows_a_check_any_workflow_could_satisfy(
+        github: FakeGitHub, fake_sleep: FakeSleep) -> None:
+    """The forgeable form (no integration_id: any status named gatekeeper passes) is replaced,
+    not kept beside the App's, or a workflow's status would still satisfy the ruleset."""
+    c = client(github, fake_sleep)
+    ensure_release_ruleset(c, REPO, "release/*", "gatekeeper")
+    [rid] = github.rulesets
+    github.rulesets[rid]["rules"][0]["parameters"]["required_status_checks"].insert(
+        0, {"context": "lint"})
+    assert ensure_release_ruleset(c, REPO, "release/*", "gatekeeper", APP).action == "updated"
+    checks = github.rulesets[rid]["rules"][0]["parameters"]["required_status_checks"]
+    assert checks == [{"context": "lint"}, {"context": "gatekeeper", "integration_id": APP}]
+    for other in (APP + 1, APP):  # another App's id is replaced too, then it is stable
+        ensure_release_ruleset(c, REPO, "release/*", "gatekeeper", other)
+    checks = github.rulesets[rid]["rules"][0]["parameters"]["required_status_checks"]
+    assert checks == [{"context": "lint"}, {"context": "gatekeeper", "integration_id": APP}]
+
+
+def test_manual_settings_name_the_app(github: FakeGitHub, fake_sleep: FakeSleep) -> None:
+    github.fail("GET", RULESETS, 403, message="Resource not accessible by integration")
+    result = ensure_release_ruleset(client(github, fake_sleep), REPO, "release/*",
+                                    "gatekeeper", APP)
+    assert result.settings_text is not None
+    assert f'"integration_id": {APP}' in result.settings_text
+    assert f"from the GitHub App {APP}" in result.settings_text

@@ -60,6 +60,26 @@ def test_series_for_a_metric_logged_at_several_steps(tmp_path: Path) -> None:
     assert [s.path for s in statuses] == ["artifacts/model.pkl"] and statuses[0].ok
 
 
+@pytest.mark.parametrize(("history", "expected"), [
+    # several values at one step: the latest by timestamp is the step's point
+    ("1000 0.9 0\n1001 0.7 0\n1002 0.5 1\n", ["0,1001,0.7", "1,1002,0.5"]),
+    # logged without steps (all at step 0): the order of logging numbers the points
+    ("1002 0.4 0\n1000 0.9 0\n1001 0.5 0\n", ["0,1000,0.9", "1,1001,0.5", "2,1002,0.4"]),
+])
+def test_a_series_has_one_point_per_step_so_the_gate_accepts_it(
+        tmp_path: Path, history: str, expected: list[str]) -> None:
+    import shutil
+
+    run_dir = tmp_path / "mlruns" / "0" / "r1"
+    shutil.copytree(EXPERIMENT / "4709c8402d5e436b8ce9a601f44516a5", run_dir)
+    shutil.copy(EXPERIMENT / "meta.yaml", run_dir.parent / "meta.yaml")
+    (run_dir / "metrics" / "loss").write_text(history)
+    bundle = do_import("mlflow", run_dir, tmp_path / "b")  # reads the bundle back: it loads
+    assert bundle.resolve("series/loss.csv").read_text().splitlines() == [
+        "step,timestamp,value", *expected]
+    assert bundle.run.metrics["loss"].value == float(expected[-1].rsplit(",", 1)[1])
+
+
 def test_experiment_folder_lists_its_runs() -> None:
     with pytest.raises(ImporterError, match="runs here: ") as info:
         get_importer("mlflow").read(EXPERIMENT, ImportOptions())

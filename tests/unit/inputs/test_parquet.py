@@ -1,0 +1,193 @@
+"""Parquet score and trace files: they load like the other formats, and every bad row is an input
+error naming the file, the column and the row (pyarrow is the `parquet` extra; the test extra
+installs it, so a missing pyarrow fails here rather than skipping)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from gatekeeper.errors import BundleError
+from gatekeeper.inputs.bundle import load_bundle
+from gatekeeper.inputs.scores import load_metric
+from gatekeeper.inputs.traces import read_traces
+from tests.conftest import AS_OF, EXAMPLES, ROOT, Result
+
+
+def _bundle_with(tmp_path: Path, per_example: str) -> Path:
+    dest = tmp_path / "pq"
+    shutil.copytree(EXAMPLES / "bundles" / "pass", dest)
+    run = dest / "run.yaml"
+    run.write_text(run.read_text().replace("per_example: scores/exact_match.csv",
+                                           f"per_example: {per_example}"))
+    return dest
+
+
+def _csv_columns(bundle: Path) -> tuple[list[str], list[float]]:
+    rows = (bundle / "scores" / "exact_match.csv").read_text().splitlines()[1:]
+    return [r.split(",")[0] for r in rows], [float(r.split(",")[1]) for r in rows]
+
+
+def _write(bundle: Path, columns: dict[str, Any], **kwargs: Any) -> None:
+    pq.write_table(pa.table(columns), bundle / "scores" / "em.parquet", **kwargs)
+
+
+def _load(bundle: Path) -> Any:
+    return load_metric(load_bundle(bundle), "exact_match")
+
+
+def test_parquet_loads_like_csv(tmp_path: Path) -> None:
+    ref = load_metric(load_bundle(EXAMPLES / "bundles" / "pass"), "exact_match")
+    b = _bundle_with(tmp_path, "scores/em.parquet")
+    ids, scores = _csv_columns(b)
+    # Several row groups and a dictionary-encoded id column, as Spark and DuckDB write them.
+    _write(b, {"id": pa.array(ids).dictionary_encode(), "score": scores}, row_group_size=300)
+    got = _load(b)
+    np.testing.assert_array_equal(got.values, ref.values)
+    assert got.ids is not None and list(got.ids) == list(ref.ids)
+
+
+def test_integer_ids_stay_integers_and_booleans_are_scores(tmp_path: Path) -> None:
+    b = _bundle_with(tmp_path, "scores/em.parquet")
+    _write(b, {"id": pa.array([3, 1, 2], pa.int32()), "score": [True, False, True]})
+    got = _load(b)
+    assert got.ids is not None and got.ids.dtype == np.int64 and list(got.ids) == [3, 1, 2]
+    assert got.values.dtype == np.float64 and list(got.values) == [1.0, 0.0, 1.0]
+
+
+def test_check_on_a_parquet_candidate_gives_the_csv_verdict(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    b = _bundle_with(tmp_path, "scores/em.parquet")
+    ids, scores = _csv_columns(b)
+    _write(b, {"id": ids, "score": scores})
+    args = ("--policy", "policies/default.yaml", "--format", "json", "--as-of", AS_OF)
+    ref = json.loads(cli("check", "examples/bundles/pass", *args).out)
+    got = json.loads(cli("check", str(b), *args).out)
+    pick = next(x for x in got["checks"] if x["id"] == "metric:exact_match:vs_baseline")
+    want = next(x for x in ref["checks"] if x["id"] == "metric:exact_match:vs_baseline")
+    assert (pick["ci"], pick["n"], pick["status"]) == (want["ci"], want["n"], want["status"])
+    assert got["verdict"] == ref["verdict"]
+
+
+BAD: dict[str, tuple[dict[str, Any], str]] = {
+    "a null score": ({"id": ["a", "b", "c"], "score": pa.array([1.0, 1.0, None])},
+                     r"em\.parquet:3, field 'score': score at row 3 is null"),
+    "a NaN score": ({"id": ["a", "b", "c"], "score": [1.0, float("nan"), 0.0]},
+                    r"em\.parquet:2, field 'score': score at row 2 is not a finite number"),
+    "an infinite score": ({"id": ["a", "b"], "score": [float("inf"), 0.0]},
+                          r"row 1 is not a finite number"),
+    "a null id": ({"id": pa.array(["a", None]), "score": [1.0, 0.0]},
+                  r"em\.parquet:2, field 'id': id at row 2 is null"),
+    "a repeated id": ({"id": ["a", "b", "a"], "score": [1.0, 0.0, 1.0]},
+                      r"field 'id': duplicate example id 'a'"),
+    "a repeated integer id": ({"id": [7, 8, 7], "score": [1.0, 0.0, 1.0]},
+                              r"duplicate example id 7"),
+    "an id with a control character": ({"id": ["a", "b\x1b[2J"], "score": [1.0, 0.0]},
+                                       r"id\[1\].*control character"),
+    "an empty id": ({"id": ["a", ""], "score": [1.0, 0.0]}, r"id\[1\].*empty"),
+    "text scores": ({"id": ["a", "b"], "score": ["1", "0"]}, r"'score' must hold numbers"),
+    "float ids": ({"id": [1.0, 2.0], "score": [1.0, 0.0]},
+                  r"column 'id' must hold integers or strings"),
+    "a list column": ({"id": [[1], [2]], "score": [1.0, 0.0]}, r"column 'id' holds list"),
+    "no score column": ({"id": ["a"], "value": [1.0]},
+                        r"missing column 'score' \(the file has id, value\)"),
+    "no rows": ({"id": pa.array([], pa.string()), "score": pa.array([], pa.float64())},
+                r"no scores in the file"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_bad_rows_are_input_errors_naming_file_column_row(tmp_path: Path, case: str) -> None:
+    columns, message = BAD[case]
+    b = _bundle_with(tmp_path, "scores/em.parquet")
+    _write(b, columns)
+    with pytest.raises(BundleError, match=message):
+        _load(b)
+
+
+def test_limits_are_checked_from_the_footer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    b = _bundle_with(tmp_path, "scores/em.parquet")
+    n = 5000
+    # Constant columns compress to almost nothing: the limit reads the uncompressed size.
+    _write(b, {"id": np.arange(n), "score": np.zeros(n)}, compression="zstd")
+    assert (b / "scores" / "em.parquet").stat().st_size < 40_000
+    monkeypatch.setenv("GATEKEEPER_MAX_ROWS", "4999")
+    with pytest.raises(BundleError, match=r"holds 5,000 rows, over the limit.*GATEKEEPER_MAX_ROWS"):
+        _load(b)
+    monkeypatch.delenv("GATEKEEPER_MAX_ROWS")
+    monkeypatch.setenv("GATEKEEPER_MAX_ARRAY_BYTES", "60000")
+    with pytest.raises(BundleError,
+                       match=r"bytes decoded, over the limit.*GATEKEEPER_MAX_ARRAY_BYTES"):
+        _load(b)
+
+
+def test_a_file_that_is_no_parquet_is_an_input_error(tmp_path: Path) -> None:
+    b = _bundle_with(tmp_path, "scores/em.parquet")
+    (b / "scores" / "em.parquet").write_bytes(b"PAR1 but not really" * 10)
+    with pytest.raises(BundleError, match=r"unreadable Parquet"):
+        _load(b)
+
+
+def test_the_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
+    b = _bundle_with(tmp_path, "scores/em.parquet")
+    _write(b, {"id": ["a", "b"], "score": [1.0, float("nan")]})
+    proc = subprocess.run([sys.executable, "-m", "gatekeeper", "check", str(b), "--policy",
+                           "policies/default.yaml", "--as-of", AS_OF], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "em.parquet:2, field 'score'" in proc.stderr
+
+
+def _llm_bundle(tmp_path: Path, records: list[dict[str, Any]]) -> Path:
+    dest = tmp_path / "llm"
+    shutil.copytree(EXAMPLES / "llm" / "bundles" / "pass", dest)
+    run = dest / "run.yaml"
+    run.write_text(run.read_text().replace("- traces/requests.jsonl", "- traces/requests.parquet"))
+    pq.write_table(pa.Table.from_pylist(records), dest / "traces" / "requests.parquet")
+    return dest
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_parquet_traces_read_like_jsonl(tmp_path: Path) -> None:
+    src = EXAMPLES / "llm" / "bundles" / "pass"
+    ref = read_traces(load_bundle(src))
+    got = read_traces(load_bundle(_llm_bundle(tmp_path, _jsonl(src / "traces" /
+                                                               "requests.jsonl"))))
+    assert ref is not None and got is not None
+    assert list(got.ids) == list(ref.ids)
+    np.testing.assert_array_equal(got.success, ref.success)
+    assert got.fields.keys() == ref.fields.keys()
+    for name, values in ref.fields.items():
+        np.testing.assert_array_equal(got.fields[name], values)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"latency_ms": -1.0},
+     r"requests\.parquet:2, field 'latency_ms': latency_ms must be a finite number >= 0"),
+    ({"id": "q-000"}, r"requests\.parquet:2, field 'id': duplicate request id 'q-000'"),
+    ({"success": "yes"}, r"success must be true or false"),
+], ids=["negative latency", "repeated id", "text success"])
+def test_bad_trace_rows_name_the_row(tmp_path: Path, change: dict[str, Any], message: str
+                                     ) -> None:
+    records = _jsonl(EXAMPLES / "llm" / "bundles" / "pass" / "traces" / "requests.jsonl")
+    if "success" in change:
+        records = [{**r, "success": str(r["success"])} for r in records]
+    else:
+        records[1] = {**records[1], **change}
+    with pytest.raises(BundleError, match=message):
+        read_traces(load_bundle(_llm_bundle(tmp_path, records)))
