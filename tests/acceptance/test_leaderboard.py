@@ -390,3 +390,24 @@ def test_policy_unit_tests_record_nothing(cli: Callable[..., Result], tmp_path: 
     assert res.code == 0, res.out + res.err
     assert "2 passed, 0 failed" in res.out
     assert not (tmp_path / "pol" / "registry" / ".ledger").exists()
+
+
+def test_a_gated_curve_is_not_drawn_under_the_ladder(cli: Callable[..., Result],
+                                                     tmp_path: Path) -> None:
+    bundle = bundle_copy(tmp_path, "pass")
+    (bundle / "scores" / "eval_acc.csv").write_text(
+        "step,value\n" + "".join(f"{s},{0.5 + s * 0.0012345:.7f}\n" for s in range(1, 40)))
+    edit_run(bundle, lambda r: r["metrics"].update(
+        eval_acc={"series": "scores/eval_acc.csv"}))
+    rules = {"metrics": [{"metric": "eval_acc", "reduce": "final", "min": 0.1}]}
+    secret = f"{0.5 + 39 * 0.0012345:.4f}"
+    exact = setup(tmp_path / "x", {}, rules)
+    shown = cli("check", str(bundle), "--policy", str(exact), "--format", "html",
+                "--as-of", AS_OF)
+    assert secret in shown.out  # the curve and its final value, when released exactly
+    laddered = setup(tmp_path, {"release": "ladder"}, rules)
+    for fmt in ("html", "markdown", "json", "text"):
+        res = cli("check", str(bundle), "--policy", str(laddered), "--format", fmt,
+                  "--as-of", AS_OF)
+        assert res.code in (0, 1), res.err
+        assert secret not in res.out, fmt
