@@ -26,7 +26,7 @@ from gatekeeper.errors import InputError
 from gatekeeper.inputs.yamlio import read_document
 from gatekeeper.models.policy import Policy
 from gatekeeper.models.verdict import Check, Source
-from gatekeeper.policy.diff import loosenings
+from gatekeeper.policy.diff import loosenings, version_grew
 from gatekeeper.policy.loader import LoadedPolicy, load_policy
 from gatekeeper.policy.source import Fetch, materialize, repo_relative
 from gatekeeper.policy.textdiff import unified_diff
@@ -102,15 +102,10 @@ class _Chain:
     fetch_at: Callable[[str], Fetch] | None = None
 
     def base_text(self, rel: str) -> str | None:
-        path = self.base_dir / rel
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        return _read_head(self.base_dir / rel)  # the base's copy, line ends as committed
 
     def head_text(self, rel: str) -> str | None:
-        path = self.repo / rel
-        try:
-            return path.read_text(encoding="utf-8")
-        except OSError:
-            return None
+        return _read_head(self.repo / rel)
 
 
 def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSource | None,
@@ -121,8 +116,11 @@ def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSourc
     rel = repo_relative(policy_path, base.repo)
     base_dir = workdir / "base-policy"
     base_path = materialize(rel, base.fetch, base_dir)
+    # The head is read at the path git knows (``rel``), as the base is: through a linked
+    # ``--policy`` its ``extends`` would otherwise name other files on each side.
+    head_path = base.repo / rel
     if base_path is None:
-        head = load_policy(policy_path, target_branch=target_branch)
+        head = load_policy(head_path, target_branch=target_branch, display=str(policy_path))
         parent, approvers = _parent_approvers(rel, base, workdir)
         what = f"this PR adds {rel}" + (f" (approvers from {parent} on the base)" if parent
                                         else "")
@@ -141,17 +139,15 @@ def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSourc
     annotation = HeadPath(shown=shown, path=rel, same_text=rel not in diffs)
     if not diffs:
         return PolicyOutcome(base_policy, annotation=annotation)
-    checks = _change_checks(policy_path, target_branch, base_policy, chain, diffs, approvals)
+    checks = _change_checks(head_path, str(policy_path), target_branch, base_policy, chain,
+                            diffs, approvals)
     return PolicyOutcome(base_policy, checks, annotation)
 
 
 def _chain(rel: str, base: BaseSource, base_dir: Path, workdir: Path) -> _Chain:
     """Every file of the chain at either end: a parent the PR adds or drops is edited too."""
     def head_fetch(path: str) -> str | None:
-        try:
-            return (base.repo / path).read_text(encoding="utf-8")
-        except OSError:
-            return None
+        return _read_head(base.repo / path)
 
     head_dir = workdir / "head-policy"
     # A broken head chain: the head does not load, and its check says why.
@@ -210,9 +206,11 @@ def _extends_order(head_dir: Path, rel: str) -> list[str]:
 
 
 def _read_head(path: Path) -> str | None:
+    """A file of the checkout as git gives it at a commit: line ends kept (a CRLF file read with
+    newline translation would differ from its own committed text, and never match an approval)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
 
 
@@ -220,8 +218,8 @@ def _text_diff(base_text: str | None, head_text: str | None, rel: str) -> list[s
     return unified_diff(base_text, head_text, rel).splitlines()[:MAX_DIFF_LINES]
 
 
-def _change_checks(policy_path: Path, target_branch: str | None, base_policy: LoadedPolicy,
-                   chain: _Chain, diffs: dict[str, list[str]],
+def _change_checks(head_path: Path, shown_path: str, target_branch: str | None,
+                   base_policy: LoadedPolicy, chain: _Chain, diffs: dict[str, list[str]],
                    approvals: Approvals) -> list[Check]:
     notes: list[str] = []
     for rel, diff in diffs.items():
@@ -229,26 +227,48 @@ def _change_checks(policy_path: Path, target_branch: str | None, base_policy: Lo
     shown = {"notes": notes, "policy_diff": tuple(line for d in diffs.values() for line in d)}
     edited = ", ".join(diffs)
     try:
-        head = load_policy(policy_path, target_branch=target_branch)
+        head = load_policy(head_path, target_branch=target_branch, display=shown_path)
     except InputError as exc:
         return [check(ids.policy("changed"), "warn",
                       f"this PR changes {edited} and the new version does not load ({exc}); "
                       "the base version was used", **shown)]
-    out = [_version_check(base_policy, head, chain, diffs, target_branch)]
-    loose = [*loosenings(base_policy.policy, head.policy),
-             *_governance_loosenings(base_policy.policy, head.policy)]
+    parents = _edited_parents(chain, diffs, target_branch)
+    out = [_version_check(base_policy, head, chain, parents)]
+    loose = _loosened(base_policy.policy, head.policy)
+    # A parent is a policy of its own, extended by others too: loosened under a child that
+    # overrides it (or by a waiver moved up into it), it loosens every policy that extends it.
+    needs = [(f"this PR loosens {chain.files[0]}", base_policy.policy.approvers)] if loose else []
+    for rel, old, new in parents:
+        own = [f"{rel} on its own: {item}" for item in _loosened(old.policy, new.policy)
+               if item not in loose]
+        loose += own
+        if own:
+            needs.append((f"this PR loosens {rel}",
+                          old.policy.approvers or base_policy.policy.approvers))
     if not loose:
         out.insert(0, check(ids.policy("changed"), "pass",
                             f"this PR changes {edited} without loosening it; the base version "
                             "was used", **shown))
         return [c for c in out if c is not None]
-    approval = _approval(f"this PR loosens {chain.files[0]}", base_policy.policy.approvers,
-                         _current(approvals, chain))
+    approval = _approvals_for(needs, _current(approvals, chain))
     out.insert(0, check(ids.policy("loosened"), "pass" if approval.status == "pass" else "warn",
                         f"this PR loosens the policy ({'; '.join(loose)}): the base version was "
                         "used, and the change needs approval", **shown))
     out.append(approval)
     return [c for c in out if c is not None]
+
+
+def _loosened(base: Policy, head: Policy) -> list[str]:
+    return [*loosenings(base, head), *_governance_loosenings(base, head)]
+
+
+def _approvals_for(needs: list[tuple[str, list[str]]], approvals: Approvals) -> Check:
+    """One approval per policy loosened (the gated one, a parent with approvers of its own)."""
+    found = [_approval(what, approvers, approvals) for what, approvers in needs]
+    blocked = [c for c in found if c.status != "pass"]
+    if blocked or len(found) == 1:
+        return (blocked or found)[0]
+    return check(ids.policy("approval"), "pass", "; ".join(c.message for c in found))
 
 
 def _current(approvals: Approvals, chain: _Chain) -> Approvals:
@@ -296,7 +316,9 @@ def _governance_loosenings(base: Policy, head: Policy) -> list[str]:
                 out.append(f"{kind} rule {name} enforcement lowered from {level} to {new}")
     if base.waiver_policy.require_ticket and not head.waiver_policy.require_ticket:
         out.append("waivers no longer need a ticket")
-    added = sorted(set(head.approvers) - set(base.approvers))
+    # GitHub logins are case-insensitive (no two accounts differ only by case).
+    known = {login.casefold() for login in base.approvers}
+    added = sorted({a for a in head.approvers if a.casefold() not in known})
     if added or (base.approvers and not head.approvers):
         out.append("approvers changed: " + (", ".join(added) + " added" if added
                                             else "the list was emptied"))
@@ -304,56 +326,45 @@ def _governance_loosenings(base: Policy, head: Policy) -> list[str]:
 
 
 def _version_check(base: LoadedPolicy, head: LoadedPolicy, chain: _Chain,
-                   diffs: dict[str, list[str]], target_branch: str | None) -> Check | None:
+                   parents: list[tuple[str, LoadedPolicy, LoadedPolicy]]) -> Check | None:
     """The gated policy's version must grow when its effective meaning changed, and so must
     each edited parent's whose own meaning changed. Whitespace and comments change nothing."""
-    if base.sha256 == head.sha256:
-        return None
     stale: list[str] = []
-    if not _grew(base.policy.metadata.version, head.policy.metadata.version):
+    if base.sha256 != head.sha256 and not version_grew(base.policy.metadata.version,
+                                                       head.policy.metadata.version):
         stale.append(f"{chain.files[0]} (version {head.policy.metadata.version})")
-    for rel in chain.files[1:]:
-        if rel in diffs:
-            problem = _parent_version(rel, chain, target_branch)
-            if problem:
-                stale.append(problem)
+    for rel, old, new in parents:
+        if old.sha256 != new.sha256 and not version_grew(old.policy.metadata.version,
+                                                         new.policy.metadata.version):
+            stale.append(f"{rel} (version {new.policy.metadata.version})")
     if stale:
         return check(ids.policy("version"), "block",
                      "this PR changes what the policy means but does not raise metadata.version "
                      f"of {', '.join(stale)}: raise it, so verdicts name the rules they used")
+    if base.sha256 == head.sha256:
+        return None
     return check(ids.policy("version"), "pass",
                  f"the policy's meaning changed and its version grew from "
                  f"{base.policy.metadata.version} to {head.policy.metadata.version}")
 
 
-def _parent_version(rel: str, chain: _Chain, target_branch: str | None) -> str | None:
-    """A parent present at both ends whose meaning changed must grow its own version."""
-    base_path = chain.base_dir / rel
-    head_path = chain.repo / rel
-    if not base_path.is_file() or not head_path.is_file():
-        return None  # added or dropped: the gated policy's own version records it
-    try:
-        old = load_policy(base_path, target_branch=target_branch, root=chain.base_dir)
-        new = load_policy(head_path, target_branch=target_branch)
-    except InputError:
-        return None  # a fragment that is not a policy on its own has no version
-    if old.sha256 == new.sha256 or _grew(old.policy.metadata.version,
-                                         new.policy.metadata.version):
-        return None
-    return f"{rel} (version {new.policy.metadata.version})"
-
-
-def _grew(old: int | str, new: int | str) -> bool:
-    """Numbers and dotted numbers ("1.2") compare as numbers; other names must change."""
-    a, b = _version_key(old), _version_key(new)
-    if a is not None and b is not None:
-        return b > a
-    return str(old) != str(new)
-
-
-def _version_key(version: int | str) -> tuple[int, ...] | None:
-    parts = str(version).split(".")
-    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
+def _edited_parents(chain: _Chain, diffs: dict[str, list[str]], target_branch: str | None
+                    ) -> list[tuple[str, LoadedPolicy, LoadedPolicy]]:
+    """Each edited parent present at both ends that loads as a policy on its own, at the base
+    and at the head (an added or dropped parent is judged through the gated policy; a fragment
+    that is not a policy on its own has no version and no rules of its own)."""
+    out: list[tuple[str, LoadedPolicy, LoadedPolicy]] = []
+    for rel in chain.files[1:]:
+        base_path, head_path = chain.base_dir / rel, chain.repo / rel
+        if rel not in diffs or not base_path.is_file() or not head_path.is_file():
+            continue
+        try:
+            old = load_policy(base_path, target_branch=target_branch, root=chain.base_dir)
+            new = load_policy(head_path, target_branch=target_branch, display=rel)
+        except InputError:
+            continue
+        out.append((rel, old, new))
+    return out
 
 
 def _approval(what: str, approvers: list[str] | tuple[str, ...], approvals: Approvals) -> Check:
@@ -361,7 +372,9 @@ def _approval(what: str, approvers: list[str] | tuple[str, ...], approvals: Appr
         return check(ids.policy("approval"), "block",
                      f"{what}, which needs approval, and the base policy lists no approvers: "
                      "add `approvers:` to the base policy first, in a change of its own")
-    found = [login for login in approvals.logins if login in approvers]
+    # GitHub logins are case-insensitive, and the API spells each its own way.
+    listed = {login.casefold() for login in approvers}
+    found = [login for login in approvals.logins if login.casefold() in listed]
     if found:
         return check(ids.policy("approval"), "pass",
                      f"{what}; approved by {found[0]} (an approver of the base policy)")

@@ -12,6 +12,7 @@ import copy
 import fnmatch
 import hashlib
 import json
+import os
 from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,6 +228,12 @@ def _parent_path(path: Path, rel: str, root: Path, extends_at: Location,
         # A policy may build on policies of its own repository, not on any file the
         # machine has (and a PR's policy could otherwise read files outside the checkout).
         raise PolicyError(f"extends {rel!r} leaves {root}", item_at)
+    if resolved != Path(os.path.normpath(path.parent.resolve() / rel)):
+        # On a pull request the chain is read, diffed and compared with an approved commit by
+        # its repository paths (git has no links to follow): a link would let the file this
+        # loader reads differ from the file the review saw.
+        raise PolicyError(f"extends {rel!r} goes through a symlink: name the file itself",
+                          item_at)
     if not is_file:
         raise PolicyError(f"extended policy {rel!r} not found", item_at)
     return parent_path
