@@ -28,7 +28,7 @@ from gatekeeper.models.policy import Policy
 from gatekeeper.models.verdict import Check, Source
 from gatekeeper.policy.diff import loosenings, version_grew
 from gatekeeper.policy.loader import LoadedPolicy, load_policy
-from gatekeeper.policy.source import Fetch, materialize, repo_relative
+from gatekeeper.policy.source import MAX_FILES, Fetch, materialize, repo_relative
 from gatekeeper.policy.textdiff import unified_diff
 
 MAX_DIFF_LINES = 80
@@ -100,6 +100,9 @@ class _Chain:
     repo: Path
     files: tuple[str, ...]  # repository paths, the gated policy first
     fetch_at: Callable[[str], Fetch] | None = None
+    # False when the head's chain could not be listed file by file (more files than
+    # ``source.MAX_FILES``, a parent missing): no approval can then be matched to its text.
+    complete: bool = True
 
     def base_text(self, rel: str) -> str | None:
         return _read_head(self.base_dir / rel)  # the base's copy, line ends as committed
@@ -150,12 +153,15 @@ def _chain(rel: str, base: BaseSource, base_dir: Path, workdir: Path) -> _Chain:
         return _read_head(base.repo / path)
 
     head_dir = workdir / "head-policy"
-    # A broken head chain: the head does not load, and its check says why.
-    with contextlib.suppress(InputError):
+    complete = True
+    try:
         materialize(rel, head_fetch, head_dir)
+    except InputError:
+        complete = False  # a broken head does not load, and its check says why
     found = {p.relative_to(d).as_posix() for d in (base_dir, head_dir) if d.is_dir()
              for p in d.rglob("*") if p.is_file()}
-    return _Chain(base_dir, base.repo, (rel, *sorted(found - {rel})), base.fetch_at)
+    return _Chain(base_dir, base.repo, (rel, *sorted(found - {rel})), base.fetch_at,
+                  complete)
 
 
 def _parent_approvers(rel: str, base: BaseSource, workdir: Path
@@ -285,7 +291,9 @@ def _current(approvals: Approvals, chain: _Chain) -> Approvals:
         return approvals
     why = approvals.unavailable or (
         f"the approval by {', '.join(stale)} was given on a commit whose policy files differ "
-        "from this one's: approve the current commit")
+        "from this one's: approve the current commit" if chain.complete else
+        f"the PR's policy extends files that cannot be listed one by one (at most "
+        f"{MAX_FILES}), so no approval can be matched to the text it saw")
     return Approvals(tuple(kept), why if not kept else None, approvals.commits)
 
 
@@ -293,7 +301,7 @@ def _same_policy_at(commit: str, chain: _Chain) -> bool:
     # Compared by text, not by sha: the gated tree may be a merge commit or a merge queue's,
     # never the commit the reviewer saw, and a push after the approval that leaves the policy
     # files alone keeps it.
-    if chain.fetch_at is None:
+    if chain.fetch_at is None or not chain.complete:
         return False
     fetch = chain.fetch_at(commit)
     try:

@@ -557,3 +557,39 @@ def test_a_baseline_changed_in_a_parent_needs_approval(
                   "policies/gate.yaml": gate(version="2")})
     code, checks = local(repo, monkeypatch, capsys)
     assert_needs_approval(code, checks, words)
+
+
+def test_an_approval_cannot_be_matched_past_the_files_the_chain_can_list(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chain is listed file by file up to a cap (32): with more parents, the files past the
+    cap were never compared with the approved commit, and one of them loosened further."""
+    fragment = "apiVersion: gatekeeper/v1\n"
+    names = [f"f{i:02d}.yaml" for i in range(33)]
+    first = commit(repo, {
+        **{f"policies/{n}": fragment for n in names},
+        "policies/gate.yaml": gate(floor="0.4", version="2").replace(
+            "extends: base.yaml", f"extends: [base.yaml, {', '.join(names)}]")})
+    review(github, "alice", "APPROVED", first)
+    code, checks = on_github(repo, tmp_path, github, monkeypatch)
+    assert code == 1, checks  # not even the first approval can be matched to its text
+    assert "cannot be listed one by one" in checks["policy:approval"]["message"]
+    for name in names[:2]:  # the last files listed: past the cap
+        commit(repo, {f"policies/{name}": fragment + "envelope: {required: []}\n"})
+        code, checks = on_github(repo, tmp_path, github, monkeypatch)
+        assert_needs_approval(code, checks, "code.commit is no longer required")
+
+
+def test_a_parent_whose_meaning_changed_under_an_overriding_child_must_bump(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # the gated policy sets the field itself, so its effective meaning did not change
+    commit(repo, {"policies/base.yaml": base(extra="  min_seeds: 3\n"),
+                  "policies/gate.yaml": gate(extra="envelope:\n  min_seeds: 5\n"
+                                                   "  required: [code.commit]\n")})
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--ff-only", "pr")
+    git(repo, "checkout", "-qb", "pr2")
+    commit(repo, {"policies/base.yaml": base(extra="  min_seeds: 4\n")})
+    code, checks = local(repo, monkeypatch, capsys)
+    assert code == 1
+    assert checks["policy:version"]["status"] == "block"
+    assert "policies/base.yaml (version 1)" in checks["policy:version"]["message"]
