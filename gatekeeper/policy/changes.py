@@ -241,12 +241,9 @@ def _change_checks(head_path: Path, shown_path: str, target_branch: str | None,
     parents = _edited_parents(chain, diffs, target_branch)
     out = [_version_check(base_policy, head, chain, parents)]
     loose = _loosened(base_policy.policy, head.policy)
-    # A parent is a policy of its own, extended by others too: loosened under a child that
-    # overrides it (or by a waiver moved up into it), it loosens every policy that extends it.
     needs = [(f"this PR loosens {chain.files[0]}", base_policy.policy.approvers)] if loose else []
     for rel, old, new in parents:
-        own = [f"{rel} on its own: {item}" for item in _loosened(old.policy, new.policy)
-               if item not in loose]
+        own = _parent_loosenings(rel, old.policy, new.policy, loose)
         loose += own
         if own:
             needs.append((f"this PR loosens {rel}",
@@ -262,6 +259,12 @@ def _change_checks(head_path: Path, shown_path: str, target_branch: str | None,
                         "used, and the change needs approval", **shown))
     out.append(approval)
     return [c for c in out if c is not None]
+
+
+def _parent_loosenings(rel: str, old: Policy, new: Policy, seen: list[str]) -> list[str]:
+    """A parent is a policy of its own, extended by others too: loosened under a child that
+    overrides it (or by a waiver moved up into it), it loosens every policy that extends it."""
+    return [f"{rel} on its own: {item}" for item in _loosened(old, new) if item not in seen]
 
 
 def _loosened(base: Policy, head: Policy) -> list[str]:
@@ -324,13 +327,17 @@ def _governance_loosenings(base: Policy, head: Policy) -> list[str]:
                 out.append(f"{kind} rule {name} enforcement lowered from {level} to {new}")
     if base.waiver_policy.require_ticket and not head.waiver_policy.require_ticket:
         out.append("waivers no longer need a ticket")
+    return [*out, *_approvers_loosened(base.approvers, head.approvers)]
+
+
+def _approvers_loosened(base: list[str], head: list[str]) -> list[str]:
     # GitHub logins are case-insensitive (no two accounts differ only by case).
-    known = {login.casefold() for login in base.approvers}
-    added = sorted({a for a in head.approvers if a.casefold() not in known})
-    if added or (base.approvers and not head.approvers):
-        out.append("approvers changed: " + (", ".join(added) + " added" if added
-                                            else "the list was emptied"))
-    return out
+    known = {login.casefold() for login in base}
+    added = sorted({a for a in head if a.casefold() not in known})
+    if added or (base and not head):
+        return ["approvers changed: " + (", ".join(added) + " added" if added
+                                         else "the list was emptied")]
+    return []
 
 
 def _version_check(base: LoadedPolicy, head: LoadedPolicy, chain: _Chain,
