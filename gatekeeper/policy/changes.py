@@ -23,7 +23,7 @@ from pathlib import Path
 from gatekeeper.checks import ids
 from gatekeeper.checks.base import check
 from gatekeeper.errors import InputError
-from gatekeeper.inputs.yamlio import read_document
+from gatekeeper.inputs.yamlio import parse_text, read_document
 from gatekeeper.models.policy import Policy
 from gatekeeper.models.verdict import Check, Source
 from gatekeeper.policy.diff import loosenings, version_grew
@@ -238,16 +238,10 @@ def _change_checks(head_path: Path, shown_path: str, target_branch: str | None,
         return [check(ids.policy("changed"), "warn",
                       f"this PR changes {edited} and the new version does not load ({exc}); "
                       "the base version was used", **shown)]
-    parents = _edited_parents(chain, diffs, target_branch)
+    parents, fragments = _edited_parents(chain, diffs, target_branch)
     out = [_version_check(base_policy, head, chain, parents)]
-    loose = _loosened(base_policy.policy, head.policy)
-    needs = [(f"this PR loosens {chain.files[0]}", base_policy.policy.approvers)] if loose else []
-    for rel, old, new in parents:
-        own = _parent_loosenings(rel, old.policy, new.policy, loose)
-        loose += own
-        if own:
-            needs.append((f"this PR loosens {rel}",
-                          old.policy.approvers or base_policy.policy.approvers))
+    loose, needs = _chain_loosenings(chain.files[0], base_policy.policy, head.policy, parents,
+                                     fragments)
     if not loose:
         out.insert(0, check(ids.policy("changed"), "pass",
                             f"this PR changes {edited} without loosening it; the base version "
@@ -261,10 +255,27 @@ def _change_checks(head_path: Path, shown_path: str, target_branch: str | None,
     return [c for c in out if c is not None]
 
 
-def _parent_loosenings(rel: str, old: Policy, new: Policy, seen: list[str]) -> list[str]:
-    """A parent is a policy of its own, extended by others too: loosened under a child that
-    overrides it (or by a waiver moved up into it), it loosens every policy that extends it."""
-    return [f"{rel} on its own: {item}" for item in _loosened(old, new) if item not in seen]
+def _chain_loosenings(gated: str, base: Policy, head: Policy,
+                      parents: list[tuple[str, LoadedPolicy, LoadedPolicy]], fragments: list[str]
+                      ) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """Each loosening of the chain, and whose approval each needs (the gated policy's base
+    approvers; an edited parent's own, where it has them).
+
+    A parent is a policy of its own, extended by others too: loosened under a child that
+    overrides it (or by a waiver moved up into it), it loosens every policy that extends it.
+    A fragment (a parent that is not a policy on its own) cannot be judged alone, yet other
+    policies may extend it: a change of its content needs approval."""
+    loose = _loosened(base, head)
+    loose += [f"{rel} changed, and is not a policy on its own to be judged alone"
+              for rel in fragments]
+    needs = [(f"this PR loosens {gated}", base.approvers)] if loose else []
+    for rel, old, new in parents:
+        own = [f"{rel} on its own: {item}" for item in _loosened(old.policy, new.policy)
+               if item not in loose]
+        loose += own
+        if own:
+            needs.append((f"this PR loosens {rel}", old.policy.approvers or base.approvers))
+    return loose, needs
 
 
 def _loosened(base: Policy, head: Policy) -> list[str]:
@@ -364,11 +375,12 @@ def _version_check(base: LoadedPolicy, head: LoadedPolicy, chain: _Chain,
 
 
 def _edited_parents(chain: _Chain, diffs: dict[str, list[str]], target_branch: str | None
-                    ) -> list[tuple[str, LoadedPolicy, LoadedPolicy]]:
+                    ) -> tuple[list[tuple[str, LoadedPolicy, LoadedPolicy]], list[str]]:
     """Each edited parent present at both ends that loads as a policy on its own, at the base
-    and at the head (an added or dropped parent is judged through the gated policy; a fragment
-    that is not a policy on its own has no version and no rules of its own)."""
+    and at the head (an added or dropped parent is judged through the gated policy); and the
+    edited fragments, parents that are not policies on their own, whose content changed."""
     out: list[tuple[str, LoadedPolicy, LoadedPolicy]] = []
+    fragments: list[str] = []
     for rel in chain.files[1:]:
         base_path, head_path = chain.base_dir / rel, chain.repo / rel
         if rel not in diffs or not base_path.is_file() or not head_path.is_file():
@@ -377,9 +389,20 @@ def _edited_parents(chain: _Chain, diffs: dict[str, list[str]], target_branch: s
             old = load_policy(base_path, target_branch=target_branch, root=chain.base_dir)
             new = load_policy(head_path, target_branch=target_branch, display=rel)
         except InputError:
+            if _content(chain.base_text(rel), rel) != _content(chain.head_text(rel), rel):
+                fragments.append(rel)
             continue
         out.append((rel, old, new))
-    return out
+    return out, fragments
+
+
+def _content(text: str | None, rel: str) -> object:
+    """A file's parsed content (comments and layout aside); a file that does not parse is
+    equal to nothing."""
+    try:
+        return parse_text(text, rel)[0] if text is not None else None
+    except InputError:
+        return object()
 
 
 def _approval(what: str, approvers: list[str] | tuple[str, ...], approvals: Approvals) -> Check:

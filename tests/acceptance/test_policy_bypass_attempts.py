@@ -593,3 +593,45 @@ def test_a_parent_whose_meaning_changed_under_an_overriding_child_must_bump(
     assert code == 1
     assert checks["policy:version"]["status"] == "block"
     assert "policies/base.yaml (version 1)" in checks["policy:version"]["message"]
+
+
+def test_approval_cannot_be_claimed_on_the_command_line(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")})
+    monkeypatch.chdir(repo)
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "bundle", "--policy", "policies/gate.yaml", "--base-ref", "main",
+              "--approved-by", "alice"])
+    assert exc.value.code == 2
+    assert "--approved-by" in capsys.readouterr().err
+
+
+FRAGMENT = ("apiVersion: gatekeeper/v1\napprovers: [alice, bob]\n"
+            "envelope:\n  required: [code.commit]\n")
+
+
+def test_a_waiver_moved_into_a_shared_fragment_needs_approval(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A parent that is not a policy on its own (no metadata) cannot be judged alone; release.yaml
+    extends it too, and would now carry the waiver."""
+    waiver = "waivers:\n" + WAIVER.replace("CHECK", "metric:accuracy:min")
+    repo = make_repo(tmp_path / "repo", {
+        "policies/base.yaml": FRAGMENT, "policies/gate.yaml": gate(extra=waiver),
+        "policies/release.yaml": gate(floor="0.99")})
+    commit(repo, {"policies/base.yaml": FRAGMENT + waiver,
+                  "policies/gate.yaml": gate(version="2")})
+    code, checks = local(repo, monkeypatch, capsys)
+    assert_needs_approval(code, checks,
+                          "policies/base.yaml changed, and is not a policy on its own")
+
+
+def test_a_comment_in_a_fragment_changes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = make_repo(tmp_path / "repo", {"policies/base.yaml": FRAGMENT,
+                                         "policies/gate.yaml": gate()})
+    commit(repo, {"policies/base.yaml": "# shared by every gate\n" + FRAGMENT})
+    code, checks = local(repo, monkeypatch, capsys)
+    assert code == 0 and checks["policy:changed"]["status"] == "pass", checks
+    assert "policy:approval" not in checks and "policy:version" not in checks
