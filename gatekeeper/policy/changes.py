@@ -270,11 +270,12 @@ def _chain_loosenings(gated: str, base: Policy, head: Policy,
               for rel in fragments]
     needs = [(f"this PR loosens {gated}", base.approvers)] if loose else []
     for rel, old, new in parents:
-        own = [f"{rel} on its own: {item}" for item in _loosened(old.policy, new.policy)
-               if item not in loose]
-        loose += own
-        if own:
-            needs.append((f"this PR loosens {rel}", old.policy.approvers or base.approvers))
+        own = _loosened(old.policy, new.policy)
+        loose += [f"{rel} on its own: {item}" for item in own if item not in loose]
+        group = old.policy.approvers or base.approvers
+        # Its own approvers too, when the same loosening shows in the gated policy.
+        if own and all(group != approvers for _, approvers in needs):
+            needs.append((f"this PR loosens {rel}", group))
     return loose, needs
 
 

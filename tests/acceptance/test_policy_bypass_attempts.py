@@ -635,3 +635,27 @@ def test_a_comment_in_a_fragment_changes_nothing(
     code, checks = local(repo, monkeypatch, capsys)
     assert code == 0 and checks["policy:changed"]["status"] == "pass", checks
     assert "policy:approval" not in checks and "policy:version" not in checks
+
+
+def test_a_shared_parent_loosened_needs_its_own_approvers_too(
+        tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """base.yaml belongs to the platform team (carol); gate.yaml names its own approvers. A
+    loosening of base.yaml shows in gate.yaml too, but alice cannot approve it for every
+    other policy that extends base.yaml."""
+    repo = make_repo(tmp_path / "repo", {
+        "policies/base.yaml": base().replace("alice, bob", "carol"),
+        "policies/gate.yaml": gate(extra="approvers: [alice, bob]\n")})
+    head = commit(repo, {
+        "policies/base.yaml": base("2").replace("alice, bob", "carol").replace(
+            "[code.commit]", "[]"),
+        "policies/gate.yaml": gate(version="2", extra="approvers: [alice, bob]\n")})
+    review(github, "alice", "APPROVED", head)
+    code, checks = on_github(repo, tmp_path, github, monkeypatch)
+    assert_needs_approval(code, checks, "code.commit is no longer required")
+    assert "this PR loosens policies/base.yaml" in checks["policy:approval"]["message"]
+    assert "(carol)" in checks["policy:approval"]["message"]
+    review(github, "carol", "APPROVED", head)
+    code, checks = on_github(repo, tmp_path, github, monkeypatch)
+    assert code == 0, checks
+    approval = checks["policy:approval"]["message"]
+    assert "approved by alice" in approval and "approved by carol" in approval
