@@ -124,15 +124,8 @@ def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSourc
     head_path = base.repo / rel
     if base_path is None:
         head = load_policy(head_path, target_branch=target_branch, display=str(policy_path))
-        parent, approvers = _parent_approvers(rel, base, workdir)
-        what = f"this PR adds {rel}" + (f" (approvers from {parent} on the base)" if parent
-                                        else "")
-        return PolicyOutcome(head, [
-            check(ids.policy("changed"), "warn",
-                  f"{rel} does not exist on the base ({base.ref}): this PR adds the policy that "
-                  "gates it, so it needs approval"),
-            _approval(what, approvers, _current(approvals, _chain(rel, base, base_dir,
-                                                                    workdir)))])
+        return PolicyOutcome(head, _new_policy_checks(rel, base, workdir, target_branch,
+                                                      approvals))
     shown = f"{rel}@{base.ref[:12]}"
     base_policy = load_policy(base_path, target_branch=target_branch, display=shown,
                               root=base_dir)
@@ -145,6 +138,35 @@ def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSourc
     checks = _change_checks(head_path, str(policy_path), target_branch, base_policy, chain,
                             diffs, approvals)
     return PolicyOutcome(base_policy, checks, annotation)
+
+
+def _new_policy_checks(rel: str, base: BaseSource, workdir: Path, target_branch: str | None,
+                       approvals: Approvals) -> list[Check]:
+    """A policy the PR adds needs approval; so does an edit of a parent it extends that exists
+    on the base (other policies extend it too), and such a parent's version must grow."""
+    parent, approvers = _parent_approvers(rel, base, workdir)
+    base_dir = workdir / "base-policy"
+    for name in _extends_order(workdir / "new-policy", rel):
+        with contextlib.suppress(InputError):  # absent or broken on the base: judged as new
+            materialize(name, base.fetch, base_dir)
+    chain = _chain(rel, base, base_dir, workdir)
+    diffs = {f: _text_diff(chain.base_text(f), chain.head_text(f), f) for f in chain.files[1:]}
+    parents, fragments = _edited_parents(chain, {f: d for f, d in diffs.items() if d},
+                                         target_branch)
+    what = f"this PR adds {rel}" + (f" (approvers from {parent} on the base)" if parent
+                                    else "")
+    loose, needs = _chain_loosenings((what, [f"{rel} is new"], list(approvers)), parents,
+                                     fragments)
+    notes = [line for f, d in diffs.items() if d for line in (f"diff of {f}:", *d)]
+    also = f"; it also loosens what others extend: {'; '.join(loose[1:])}" if loose[1:] else ""
+    out = [check(ids.policy("changed"), "warn",
+                 f"{rel} does not exist on the base ({base.ref}): this PR adds the policy that "
+                 f"gates it, so it needs approval{also}", notes=notes),
+           _approvals_for(needs, _current(approvals, chain))]
+    stale = _stale_parents(parents)
+    if stale:
+        out.append(_stale_check(stale))
+    return out
 
 
 def _chain(rel: str, base: BaseSource, base_dir: Path, workdir: Path) -> _Chain:
@@ -240,8 +262,9 @@ def _change_checks(head_path: Path, shown_path: str, target_branch: str | None,
                       "the base version was used", **shown)]
     parents, fragments = _edited_parents(chain, diffs, target_branch)
     out = [_version_check(base_policy, head, chain, parents)]
-    loose, needs = _chain_loosenings(chain.files[0], base_policy.policy, head.policy, parents,
-                                     fragments)
+    gated = (f"this PR loosens {chain.files[0]}", _loosened(base_policy.policy, head.policy),
+             base_policy.policy.approvers)
+    loose, needs = _chain_loosenings(gated, parents, fragments)
     if not loose:
         out.insert(0, check(ids.policy("changed"), "pass",
                             f"this PR changes {edited} without loosening it; the base version "
@@ -255,24 +278,25 @@ def _change_checks(head_path: Path, shown_path: str, target_branch: str | None,
     return [c for c in out if c is not None]
 
 
-def _chain_loosenings(gated: str, base: Policy, head: Policy,
+def _chain_loosenings(gated: tuple[str, list[str], list[str]],
                       parents: list[tuple[str, LoadedPolicy, LoadedPolicy]], fragments: list[str]
                       ) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    """Each loosening of the chain, and whose approval each needs (the gated policy's base
-    approvers; an edited parent's own, where it has them).
+    """Each loosening of the chain, and whose approval each needs. ``gated``: what the gated
+    policy's change is called, its loosenings and its base approvers; an edited parent needs
+    its own base approvers too, where it names them.
 
     A parent is a policy of its own, extended by others too: loosened under a child that
     overrides it (or by a waiver moved up into it), it loosens every policy that extends it.
     A fragment (a parent that is not a policy on its own) cannot be judged alone, yet other
     policies may extend it: a change of its content needs approval."""
-    loose = _loosened(base, head)
-    loose += [f"{rel} changed, and is not a policy on its own to be judged alone"
-              for rel in fragments]
-    needs = [(f"this PR loosens {gated}", base.approvers)] if loose else []
+    what, loose, approvers = gated
+    loose = [*loose, *(f"{rel} changed, and is not a policy on its own to be judged alone"
+                       for rel in fragments)]
+    needs = [(what, approvers)] if loose else []
     for rel, old, new in parents:
         own = _loosened(old.policy, new.policy)
         loose += [f"{rel} on its own: {item}" for item in own if item not in loose]
-        group = old.policy.approvers or base.approvers
+        group = old.policy.approvers or approvers
         # Its own approvers too, when the same loosening shows in the gated policy.
         if own and all(group != approvers for _, approvers in needs):
             needs.append((f"this PR loosens {rel}", group))
@@ -360,19 +384,26 @@ def _version_check(base: LoadedPolicy, head: LoadedPolicy, chain: _Chain,
     if base.sha256 != head.sha256 and not version_grew(base.policy.metadata.version,
                                                        head.policy.metadata.version):
         stale.append(f"{chain.files[0]} (version {head.policy.metadata.version})")
-    for rel, old, new in parents:
-        if old.sha256 != new.sha256 and not version_grew(old.policy.metadata.version,
-                                                         new.policy.metadata.version):
-            stale.append(f"{rel} (version {new.policy.metadata.version})")
+    stale += _stale_parents(parents)
     if stale:
-        return check(ids.policy("version"), "block",
-                     "this PR changes what the policy means but does not raise metadata.version "
-                     f"of {', '.join(stale)}: raise it, so verdicts name the rules they used")
+        return _stale_check(stale)
     if base.sha256 == head.sha256:
         return None
     return check(ids.policy("version"), "pass",
                  f"the policy's meaning changed and its version grew from "
                  f"{base.policy.metadata.version} to {head.policy.metadata.version}")
+
+
+def _stale_parents(parents: list[tuple[str, LoadedPolicy, LoadedPolicy]]) -> list[str]:
+    return [f"{rel} (version {new.policy.metadata.version})" for rel, old, new in parents
+            if old.sha256 != new.sha256 and not version_grew(old.policy.metadata.version,
+                                                             new.policy.metadata.version)]
+
+
+def _stale_check(stale: list[str]) -> Check:
+    return check(ids.policy("version"), "block",
+                 "this PR changes what the policy means but does not raise metadata.version "
+                 f"of {', '.join(stale)}: raise it, so verdicts name the rules they used")
 
 
 def _edited_parents(chain: _Chain, diffs: dict[str, list[str]], target_branch: str | None

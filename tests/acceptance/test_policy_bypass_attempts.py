@@ -659,3 +659,35 @@ def test_a_shared_parent_loosened_needs_its_own_approvers_too(
     assert code == 0, checks
     approval = checks["policy:approval"]["message"]
     assert "approved by alice" in approval and "approved by carol" in approval
+
+
+def test_a_new_policy_cannot_carry_an_unseen_loosening_of_a_shared_parent(
+        tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PR adds gate-v2.yaml (which needs approval anyway) and, in passing, loosens
+    base.yaml, which release.yaml extends too: the approver must be told, the parent's version
+    must grow, and the parent's own approver (carol) must approve."""
+    repo = make_repo(tmp_path / "repo", {
+        "policies/base.yaml": base().replace("alice, bob", "carol"),
+        "policies/release.yaml": gate(floor="0.99")})
+    head = commit(repo, {
+        "policies/gate-v2.yaml": gate(extra="approvers: [alice]\n"),
+        "policies/base.yaml": base().replace("alice, bob", "carol").replace(
+            "[code.commit]", "[]")})
+    review(github, "carol", "APPROVED", head)
+    code, checks = on_github(repo, tmp_path, github, monkeypatch,
+                             policy="policies/gate-v2.yaml")
+    assert code == 1
+    changed = checks["policy:changed"]["message"]
+    assert "policies/base.yaml on its own: envelope field code.commit is no longer" in changed
+    assert "policies/base.yaml (version 1)" in checks["policy:version"]["message"]
+    assert checks["policy:approval"]["status"] == "pass"  # carol approves both
+    assert any("diff of policies/base.yaml" in n for n in checks["policy:changed"]["notes"])
+
+
+def test_a_new_policy_beside_an_untouched_parent_reports_no_parent_change(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    commit(repo, {"policies/new.yaml": gate(floor="0.1")})
+    code, checks = local(repo, monkeypatch, capsys, policy="policies/new.yaml")
+    assert code == 1 and checks["policy:approval"]["status"] == "block"
+    assert "also loosens" not in checks["policy:changed"]["message"]
+    assert "policy:version" not in checks
