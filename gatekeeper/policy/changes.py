@@ -54,6 +54,12 @@ class Approvals:
         return dict(self.commits).get(login)
 
 
+def login_key(login: str) -> str:
+    """A GitHub login as GitHub compares it: without regard to case. Logins are ASCII; other
+    text is kept as written, so that no letter ("\u212a", the Kelvin sign) folds into one."""
+    return login.lower() if login.isascii() else login
+
+
 NO_PLATFORM = Approvals(unavailable=(
     "approval comes from the pull request's reviews, and no GitHub settings or token were "
     "given (run with --github on the pull request)"))
@@ -368,8 +374,8 @@ def _governance_loosenings(base: Policy, head: Policy) -> list[str]:
 
 def _approvers_loosened(base: list[str], head: list[str]) -> list[str]:
     # GitHub logins are case-insensitive (no two accounts differ only by case).
-    known = {login.casefold() for login in base}
-    added = sorted({a for a in head if a.casefold() not in known})
+    known = {login_key(login) for login in base}
+    added = sorted({a for a in head if login_key(a) not in known})
     if added or (base and not head):
         return ["approvers changed: " + (", ".join(added) + " added" if added
                                          else "the list was emptied")]
@@ -443,8 +449,8 @@ def _approval(what: str, approvers: list[str] | tuple[str, ...], approvals: Appr
                      f"{what}, which needs approval, and the base policy lists no approvers: "
                      "add `approvers:` to the base policy first, in a change of its own")
     # GitHub logins are case-insensitive, and the API spells each its own way.
-    listed = {login.casefold() for login in approvers}
-    found = [login for login in approvals.logins if login.casefold() in listed]
+    listed = {login_key(login) for login in approvers}
+    found = [login for login in approvals.logins if login_key(login) in listed]
     if found:
         return check(ids.policy("approval"), "pass",
                      f"{what}; approved by {found[0]} (an approver of the base policy)")

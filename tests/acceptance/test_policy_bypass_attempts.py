@@ -691,3 +691,14 @@ def test_a_new_policy_beside_an_untouched_parent_reports_no_parent_change(
     assert code == 1 and checks["policy:approval"]["status"] == "block"
     assert "also loosens" not in checks["policy:changed"]["message"]
     assert "policy:version" not in checks
+
+
+def test_a_login_that_folds_into_an_approver_is_not_one(
+        tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Case is ignored for ASCII logins only: the Kelvin sign lower-cases to "k"."""
+    repo = make_repo(tmp_path / "repo", {"policies/base.yaml": base().replace("alice", "kim"),
+                                         "policies/gate.yaml": gate()})
+    head = commit(repo, {"policies/gate.yaml": gate(floor="0.1", version="2")})
+    review(github, "\u212aim", "APPROVED", head)
+    code, checks = on_github(repo, tmp_path, github, monkeypatch)
+    assert_needs_approval(code, checks, "floor lowered")
