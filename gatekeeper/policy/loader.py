@@ -269,6 +269,7 @@ def _validate(data: dict[str, Any], sources: SourceMap, shown: str,
     except ValidationError as exc:
         raise _policy_validation_error(exc, sources, shown, pattern) from exc
     _check_names(policy, sources, shown, pattern)
+    _check_unique(policy, sources, shown, pattern)
     for path, message in waiver_problems(policy):
         raise PolicyError(_in_override(message, pattern), _where(sources, shown, *path))
     for i, req in enumerate(policy.envelope.required):
@@ -318,6 +319,21 @@ def _check_names(policy: Policy, sources: SourceMap, shown: str, pattern: str | 
     if policy.stats.resamples > MAX_RESAMPLES:
         raise PolicyError(_in_override(f"at most {MAX_RESAMPLES:,} resamples", pattern),
                           _where(sources, shown, "stats", "resamples"))
+
+
+def _check_unique(policy: Policy, sources: SourceMap, shown: str, pattern: str | None) -> None:
+    """Each metric rule and budget once. Two rules for one name give one check id, and an
+    enforcement level or a waiver applies to the id: an advisory twin would make the other rule
+    advisory too, while a comparison of rules by name sees only one of them."""
+    for key, names in (("metrics", [m.metric for m in policy.metrics]),
+                       ("budgets", [b.name for b in policy.budgets])):
+        seen: set[str] = set()
+        for i, name in enumerate(names):
+            if name in seen:
+                raise PolicyError(_in_override(
+                    f"{key} list {name!r} twice: give each rule once (rules of the same name in "
+                    "a parent and a child merge)", pattern), _where(sources, shown, key, i))
+            seen.add(name)
 
 
 def _in_override(message: str, pattern: str | None) -> str:

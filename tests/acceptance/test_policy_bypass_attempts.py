@@ -702,3 +702,28 @@ def test_a_login_that_folds_into_an_approver_is_not_one(
     review(github, "\u212aim", "APPROVED", head)
     code, checks = on_github(repo, tmp_path, github, monkeypatch)
     assert_needs_approval(code, checks, "floor lowered")
+
+
+@pytest.mark.parametrize(("rules", "what"), [
+    ("metrics:\n  - {metric: accuracy, min: 0.99, enforcement: advisory}\n"
+     "  - {metric: accuracy, min: 0.99}\n", "metrics list 'accuracy' twice"),
+    ("budgets:\n  - {name: latency_ms, max: 1, enforcement: advisory}\n"
+     "  - {name: latency_ms, max: 1}\n", "budgets list 'latency_ms' twice"),
+])
+def test_a_rule_listed_twice_cannot_hide_an_advisory_twin(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        rules: str, what: str) -> None:
+    """Both rules give the same check id, and an advisory level applies to the id: the soft
+    twin listed last is what a rule-by-name comparison would see. A policy names each rule
+    once."""
+    strict = rules.replace(", enforcement: advisory", "").split("\n")
+    repo = make_repo(tmp_path / "repo", {
+        "policies/base.yaml": base(),
+        "policies/gate.yaml": gate().replace("metrics:\n  - {metric: accuracy, min: 0.5}\n",
+                                             "\n".join(strict[:2]) + "\n")})
+    commit(repo, {"policies/gate.yaml": gate(version="2").replace(
+        "metrics:\n  - {metric: accuracy, min: 0.5}\n", rules)})
+    code, checks = local(repo, monkeypatch, capsys)
+    changed = checks["policy:changed"]
+    assert changed["status"] == "warn" and what in changed["message"], changed
+    assert code == 1  # the base's soft rule still blocks
