@@ -25,7 +25,12 @@ from gatekeeper.inputs import limits
 from gatekeeper.inputs.envelope import parse_path
 from gatekeeper.inputs.names import name_problem
 from gatekeeper.inputs.yamlio import LineMap, first_problem, nearest, read_document, render_path
-from gatekeeper.models.policy import POLICY_API_VERSION, Policy, waiver_problems
+from gatekeeper.models.policy import (
+    POLICY_API_VERSION,
+    Policy,
+    rule_check_ids,
+    waiver_problems,
+)
 from gatekeeper.repo.git import git_toplevel
 
 SourceMap = dict[tuple[str | int, ...], tuple[str, int, int]]
@@ -322,18 +327,25 @@ def _check_names(policy: Policy, sources: SourceMap, shown: str, pattern: str | 
 
 
 def _check_unique(policy: Policy, sources: SourceMap, shown: str, pattern: str | None) -> None:
-    """Each metric rule and budget once. Two rules for one name give one check id, and an
-    enforcement level or a waiver applies to the id: an advisory twin would make the other rule
-    advisory too, while a comparison of rules by name sees only one of them."""
-    for key, names in (("metrics", [m.metric for m in policy.metrics]),
-                       ("budgets", [b.name for b in policy.budgets])):
-        seen: set[str] = set()
-        for i, name in enumerate(names):
-            if name in seen:
+    """Each check id from one rule. Two rules that give one id (a name listed twice, or a budget
+    named ``cost_usd:vs_baseline`` beside ``cost_usd``) share what applies to the id: an
+    advisory twin would make the other rule advisory too, while a comparison of rules by name
+    sees them apart."""
+    owners: dict[str, str] = {}
+    rules = [("metrics", i, f"metric rule {m.metric!r}",
+              policy.model_copy(update={"metrics": [m], "budgets": []}), m.enforcement)
+             for i, m in enumerate(policy.metrics)]
+    rules += [("budgets", i, f"budget {b.name!r}",
+               policy.model_copy(update={"metrics": [], "budgets": [b]}), b.enforcement)
+              for i, b in enumerate(policy.budgets)]
+    for key, i, rule, alone, level in rules:
+        for check_id in rule_check_ids(alone, level):
+            if check_id in owners:
                 raise PolicyError(_in_override(
-                    f"{key} list {name!r} twice: give each rule once (rules of the same name in "
-                    "a parent and a child merge)", pattern), _where(sources, shown, key, i))
-            seen.add(name)
+                    f"{rule} gives the check id {check_id}, as {owners[check_id]} does: give "
+                    "each rule once, under a name of its own (rules of the same name in a "
+                    "parent and a child merge)", pattern), _where(sources, shown, key, i))
+            owners[check_id] = rule
 
 
 def _in_override(message: str, pattern: str | None) -> str:
