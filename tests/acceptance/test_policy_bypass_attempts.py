@@ -733,3 +733,20 @@ def test_a_rule_listed_twice_cannot_hide_an_advisory_twin(
     changed = checks["policy:changed"]
     assert changed["status"] == "warn" and what in changed["message"], changed
     assert code == 1  # the base's soft rule still blocks
+
+
+def test_a_parent_dropped_from_extends_and_loosened_is_still_judged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """gate.yaml stops extending base.yaml (copying what it needs), and base.yaml, which
+    release.yaml still extends, is loosened in the same PR."""
+    repo = make_repo(tmp_path / "repo", {
+        "policies/base.yaml": base(), "policies/gate.yaml": gate(),
+        "policies/release.yaml": gate(floor="0.99")})
+    commit(repo, {
+        "policies/gate.yaml": gate(version="2").replace("extends: base.yaml\n", "")
+        + "approvers: [alice, bob]\nenvelope:\n  required: [code.commit]\n",
+        "policies/base.yaml": base("2").replace("[code.commit]", "[]")})
+    code, checks = local(repo, monkeypatch, capsys)
+    assert_needs_approval(code, checks,
+                          "policies/base.yaml on its own: envelope field code.commit")
