@@ -561,16 +561,18 @@ def classify(path: Path_, before: Any, after: Any) -> tuple[str, str]:
 
 
 def version_grew(before: Any, after: Any) -> bool:
-    """Numbers and dotted numbers compare as numbers ("1.0" is 1, "01" is 1: no bump); any
-    other version is a name, and a name must change."""
+    """Numbers and dotted numbers compare as numbers, a leading "v" aside ("1.0" and "v1" are 1:
+    no bump from 1). A number never grows into a name: the next bump could be the old number
+    again, and two meanings would share one version. Names (no order) must change."""
     b, a = _version_number(before), _version_number(after)
-    if b is not None and a is not None:
-        return a > b
+    if b is not None:
+        return a is not None and a > b
     return str(after) != str(before)
 
 
 def _version_number(version: Any) -> tuple[int, ...] | None:
-    parts = str(version).split(".")
+    text = str(version)
+    parts = (text[1:] if text[:1] in ("v", "V") else text).split(".")
     # ASCII digits only: int() also takes "1_0", " 1" and other scripts' digits, and "²" is a
     # digit to str.isdigit() that int() refuses.
     if not all(p and p.isascii() and p.isdigit() for p in parts):

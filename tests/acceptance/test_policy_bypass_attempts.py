@@ -333,7 +333,8 @@ def test_a_lone_carriage_return_is_a_line_break_on_both_sides(
 
 # --- metadata.version ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("version", ["'1.0'", "'01'", "'1.0.0'", "'1'", "'0001.0'"])
+@pytest.mark.parametrize("version", ["'1.0'", "'01'", "'1.0.0'", "'1'", "'0001.0'", "'v1'",
+                                     "'V1.0'", "'1.-1'", "'one'", "'1_0'", "' 2'"])
 def test_a_version_that_is_the_same_number_is_no_bump(
         repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         version: str) -> None:
@@ -343,7 +344,7 @@ def test_a_version_that_is_the_same_number_is_no_bump(
     assert checks["policy:version"]["status"] == "block", checks["policy:version"]
 
 
-@pytest.mark.parametrize("version", ["'2'", "'1.1'", "2", "'1.0.1'"])
+@pytest.mark.parametrize("version", ["'2'", "'1.1'", "2", "'1.0.1'", "'v2'"])
 def test_a_version_that_grew_as_a_number_passes(
         repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         version: str) -> None:
@@ -355,10 +356,11 @@ def test_a_version_that_grew_as_a_number_passes(
 
 def test_a_version_with_superscript_digits_is_a_name_not_a_crash(
         repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    # "²".isdigit() is true but int("²") fails: such a version is a name, and names must change
+    # "²".isdigit() is true but int("²") fails: such a version is a name (it crashed the gate),
+    # and a number never grows into a name
     commit(repo, {"policies/gate.yaml": gate(floor="0.6", version="'1.²'")})
     code, checks = local(repo, monkeypatch, capsys)
-    assert checks["policy:version"]["status"] == "pass"
+    assert code == 1 and checks["policy:version"]["status"] == "block"
     commit(repo, {"policies/base.yaml": base("'1.²'"),
                   "policies/gate.yaml": gate(floor="0.6", version="'1.²'")})
     git(repo, "checkout", "-q", "main")
