@@ -752,3 +752,15 @@ def test_a_parent_dropped_from_extends_and_loosened_is_still_judged(
     code, checks = local(repo, monkeypatch, capsys)
     assert_needs_approval(code, checks,
                           "policies/base.yaml on its own: envelope field code.commit")
+
+
+def test_a_floor_lowered_through_an_anchor_and_alias_is_seen(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The loose rule is written once, as an anchor in an override for a branch nobody
+    targets, and used through an alias where it applies."""
+    commit(repo, {"policies/gate.yaml": gate(version="2").replace(
+        "metrics:\n  - {metric: accuracy, min: 0.5}\n",
+        "branches:\n  'never/*':\n    metrics: [&loose {metric: accuracy, min: 0.1}]\n"
+        "metrics:\n  - *loose\n")})
+    code, checks = local(repo, monkeypatch, capsys)
+    assert_needs_approval(code, checks, "accuracy: floor lowered from 0.5 to 0.1")
