@@ -477,7 +477,8 @@ def test_the_table_is_large_enough() -> None:
 
 @pytest.mark.parametrize(("old", "new", "grew"), [
     (1, 2, True), (2, 2, False), (3, 2, False), ("1.2", "1.10", True), ("1.2", "1.2", False),
-    ("a", "b", True),
+    ("a", "b", True), (1, "1.0", False), (1, "v1", False), (1, "v2", True), (1, "a", False),
+    ("a", 1, True), ("01", 1, False), (1, "1.²", False), (1, "1_0", False),
 ])
 def test_version_growth(old: Any, new: Any, grew: bool) -> None:
     from gatekeeper.policy.diff import version_grew
