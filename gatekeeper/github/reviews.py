@@ -16,7 +16,8 @@ from typing import Any
 from gatekeeper.errors import GitHubError
 from gatekeeper.github.client import GitHubClient
 from gatekeeper.github.settings import GitHubSettings
-from gatekeeper.policy.changes import NO_PLATFORM, Approvals, login_key
+from gatekeeper.models.common import login_key
+from gatekeeper.policy.changes import NO_PLATFORM, Approvals
 
 _DECISIVE = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
 # A merge queue's branch names the pull request it tests: gh-readonly-queue/<base>/pr-<n>-<sha>.

@@ -24,6 +24,7 @@ from gatekeeper.checks import ids
 from gatekeeper.checks.base import check
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.yamlio import parse_text, read_document
+from gatekeeper.models.common import login_key
 from gatekeeper.models.policy import Policy
 from gatekeeper.models.verdict import Check, Source
 from gatekeeper.policy.diff import loosenings, version_grew
@@ -52,12 +53,6 @@ class Approvals:
 
     def commit_of(self, login: str) -> str | None:
         return dict(self.commits).get(login)
-
-
-def login_key(login: str) -> str:
-    """A GitHub login as GitHub compares it: without regard to case. Logins are ASCII; other
-    text is kept as written, so that no letter ("\u212a", the Kelvin sign) folds into one."""
-    return login.lower() if login.isascii() else login
 
 
 NO_PLATFORM = Approvals(unavailable=(

@@ -362,7 +362,7 @@ def _keyed(items: list[Any], key: str, raw: tuple[str | int, ...],
 
 
 _KEYS = {"metrics": "metric", "budgets": "name", "waivers": "check"}
-_SETS = {("envelope", "required"), ("judge", "metrics")}
+_SETS = {("envelope", "required"), ("judge", "metrics"), ("approvers",)}
 
 
 def normalize(data: dict[str, Any], raws: dict[Path_, tuple[str | int, ...]],
@@ -520,6 +520,9 @@ def _range(before: Any, after: Any) -> tuple[str, str]:
     return "range changed", "loosened"  # it decides how a missing example scores
 
 
+_ENFORCEMENT = {"hard": 0, "soft": 1, "advisory": 2}  # a higher rank is softer
+
+
 # The classification table: a path pattern ("*" is one name) → how a change there is judged.
 Classify = Callable[[Any, Any], tuple[str, str]]
 RULES: dict[Path_, Classify] = {
@@ -582,6 +585,11 @@ RULES: dict[Path_, Classify] = {
     ("waivers", "*", "expires"): _waiver_expiry,
     ("waivers", "*", "approved_by"): _always("waiver approver changed", "loosened"),
     ("waivers", "*", "*"): _always("waiver changed", "neutral"),
+    # The rules about rules: who may approve, what a waiver must carry, how hard a rule is.
+    ("approvers", "*"): _presence("approver", loosen_when_removed=False),
+    ("waiver_policy", "require_ticket"): _flag("waiver ticket", True),
+    ("metrics", "*", "enforcement"): _ranked("enforcement", _ENFORCEMENT),
+    ("budgets", "*", "enforcement"): _ranked("enforcement", _ENFORCEMENT),
     ("llm",): _presence("llm section"),
     ("llm", "one_change_at_a_time"): _flag("one change at a time", True),
     ("llm", "on_violation"): _status("llm on_violation"),

@@ -112,9 +112,11 @@ def local(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
 
 def on_github(repo: Path, tmp_path: Path, github: FakeGitHub,
               monkeypatch: pytest.MonkeyPatch, *extra: str,
-              policy: str = "policies/gate.yaml", event_extra: dict[str, Any] | None = None
+              policy: str = "policies/gate.yaml", event_extra: dict[str, Any] | None = None,
+              event: str = "pull_request", payload: str = "pull_request.opened.1.json"
               ) -> tuple[int, dict[str, Any]]:
-    """``check --github`` on a pull_request event for the PR's current head."""
+    """``check --github`` on a pull request event (``pull_request`` unless named) for the PR's
+    current head."""
     base_sha = git(repo, "rev-parse", "main").strip()
     head_sha = git(repo, "rev-parse", "HEAD").strip()
 
@@ -128,8 +130,8 @@ def on_github(repo: Path, tmp_path: Path, github: FakeGitHub,
     environ = {
         "GITHUB_ACTIONS": "true", "GITHUB_API_URL": github.api_url,
         "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "Codertocat/Hello-World",
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(event_copy(folder, "pull_request.opened.1.json", edit)),
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(event_copy(folder, payload, edit)),
         "GITHUB_SHA": "1" * 40, "GITHUB_RUN_ID": "42",
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
         "GITHUB_OUTPUT": str(tmp_path / "output.txt"), "GITHUB_TOKEN": TOKEN}
@@ -142,6 +144,8 @@ def on_github(repo: Path, tmp_path: Path, github: FakeGitHub,
     out = tmp_path / "out"
     code = main(["check", "bundle", "--policy", policy, "--github", "--comment", "off",
                  "--as-of", AS_OF, "--output-dir", str(out), *extra])
+    if code == 2:  # refused before any verdict
+        return code, {}
     verdict = json.loads((out / "verdict.json").read_text())
     return code, {c["id"]: c for c in verdict["checks"]}
 
@@ -764,3 +768,32 @@ def test_a_floor_lowered_through_an_anchor_and_alias_is_seen(
         "metrics:\n  - *loose\n")})
     code, checks = local(repo, monkeypatch, capsys)
     assert_needs_approval(code, checks, "accuracy: floor lowered from 0.5 to 0.1")
+
+
+@pytest.mark.parametrize("event", ["pull_request_review", "pull_request_review_comment",
+                                   "pull_request_review_thread"])
+def test_a_gate_rerun_on_a_review_event_is_gated_by_the_base_policy(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+        event: str) -> None:
+    """A workflow that re-runs the gate when a review arrives (to pick up an approval) checks
+    out the PR's merge ref: the review event must read the base's policy like the PR's own."""
+    commit(repo, {"policies/gate.yaml": gate(floor="0.01", version="2")})
+    code, checks = on_github(repo, tmp_path, github, monkeypatch, event=event,
+                             payload="pull_request_review.submitted.1.json")
+    assert code == 1
+    assert checks["policy:approval"]["status"] == "block"
+    assert checks["metric:accuracy:min"]["threshold"] == 0.5  # the base's floor gated
+
+
+@pytest.mark.parametrize("flag", [["--base-ref", "HEAD"], ["--target-branch", "sandbox"]])
+def test_a_workflow_flag_cannot_move_the_events_base_or_target(
+        repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], flag: list[str]) -> None:
+    """The workflow is the PR's to edit: `--base-ref HEAD` would gate the PR with its own
+    policy, and another `--target-branch` would skip the release override."""
+    commit(repo, {"policies/gate.yaml": gate(floor="0.01", version="2")})
+    capsys.readouterr()
+    code, _checks = on_github(repo, tmp_path, github, monkeypatch, *flag)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"{flag[0]} {flag[1]} disagrees with the event's" in err
