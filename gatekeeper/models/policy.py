@@ -16,7 +16,15 @@ from pydantic import (
     model_validator,
 )
 
-from gatekeeper.models.common import NonEmpty, Number, Sha256, Status, Strict, Text
+from gatekeeper.models.common import (
+    NonEmpty,
+    Number,
+    Sha256,
+    Status,
+    Strict,
+    Text,
+    login_key,
+)
 from gatekeeper.models.verdict import CheckFamily
 
 # A waiver pattern's first segment must be one of these (a typo there matches nothing, ever).
@@ -306,7 +314,8 @@ def waiver_problems(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
             out.append((("waivers", i, "check"),
                         f"waivers[{i}] ({w.check!r}) can match no check: {hint}check ids start "
                         f"with {', '.join(f'{f}:' for f in CHECK_FAMILIES)}"))
-        if policy.approvers and w.approved_by not in policy.approvers:
+        if policy.approvers and login_key(w.approved_by) not in {
+                login_key(a) for a in policy.approvers}:
             out.append((("waivers", i, "approved_by"),
                         f"waivers[{i}] ({w.check!r}) is approved by {w.approved_by!r}, who is "
                         f"not in the policy's approvers ({', '.join(policy.approvers)})"))

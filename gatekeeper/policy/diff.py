@@ -73,6 +73,9 @@ def _baseline(base: BaselineRef | None, head: BaselineRef | None) -> list[str]:
                                           or head.max_age_days > base.max_age_days):
         out.append(f"baseline max_age_days raised from {base.max_age_days:g} to "
                    f"{_show(head.max_age_days)}")
+    if _weaker_status(base.on_unverified, head.on_unverified):
+        out.append(f"baseline on_unverified weakened from {base.on_unverified} to "
+                   f"{head.on_unverified}")
     if (_REGISTRY_ERROR_STRICTNESS[head.on_registry_error]
             < _REGISTRY_ERROR_STRICTNESS[base.on_registry_error]):
         out.append(f"baseline on_registry_error weakened from {base.on_registry_error} to "
@@ -402,8 +405,8 @@ def _keyed(items: list[Any], key: str, raw: tuple[str | int, ...],
 
 
 _KEYS = {"metrics": "metric", "budgets": "name", "waivers": "check"}
-_SETS = {("envelope", "required"), ("judge", "metrics"), ("leaderboard", "sealed"),
-         ("leaderboard", "eval_sets")}
+_SETS = {("envelope", "required"), ("judge", "metrics"), ("approvers",),
+         ("leaderboard", "sealed"), ("leaderboard", "eval_sets")}
 
 
 def normalize(data: dict[str, Any], raws: dict[Path_, tuple[str | int, ...]],
@@ -561,6 +564,9 @@ def _range(before: Any, after: Any) -> tuple[str, str]:
     return "range changed", "loosened"  # it decides how a missing example scores
 
 
+_ENFORCEMENT = {"hard": 0, "soft": 1, "advisory": 2}  # a higher rank is softer
+
+
 # The classification table: a path pattern ("*" is one name) → how a change there is judged.
 Classify = Callable[[Any, Any], tuple[str, str]]
 RULES: dict[Path_, Classify] = {
@@ -623,6 +629,11 @@ RULES: dict[Path_, Classify] = {
     ("waivers", "*", "expires"): _waiver_expiry,
     ("waivers", "*", "approved_by"): _always("waiver approver changed", "loosened"),
     ("waivers", "*", "*"): _always("waiver changed", "neutral"),
+    # The rules about rules: who may approve, what a waiver must carry, how hard a rule is.
+    ("approvers", "*"): _presence("approver", loosen_when_removed=False),
+    ("waiver_policy", "require_ticket"): _flag("waiver ticket", True),
+    ("metrics", "*", "enforcement"): _ranked("enforcement", _ENFORCEMENT),
+    ("budgets", "*", "enforcement"): _ranked("enforcement", _ENFORCEMENT),
     ("llm",): _presence("llm section"),
     ("llm", "one_change_at_a_time"): _flag("one change at a time", True),
     ("llm", "on_violation"): _status("llm on_violation"),
@@ -671,17 +682,26 @@ def classify(path: Path_, before: Any, after: Any) -> tuple[str, str]:
 
 
 def version_grew(before: Any, after: Any) -> bool:
-    if isinstance(before, int) and isinstance(after, int):
-        return after > before
-    def parts(v: Any) -> tuple[int, ...] | None:
-        try:
-            return tuple(int(p) for p in str(v).split("."))
-        except ValueError:
-            return None
-    b, a = parts(before), parts(after)
-    if b is not None and a is not None:
-        return a > b
+    """Numbers and dotted numbers compare as numbers, a leading "v" aside ("1.0" and "v1" are 1:
+    no bump from 1). A number never grows into a name: the next bump could be the old number
+    again, and two meanings would share one version. Names (no order) must change."""
+    b, a = _version_number(before), _version_number(after)
+    if b is not None:
+        return a is not None and a > b
     return str(after) != str(before)
+
+
+def _version_number(version: Any) -> tuple[int, ...] | None:
+    text = str(version)
+    parts = (text[1:] if text[:1] in ("v", "V") else text).split(".")
+    # ASCII digits only: int() also takes "1_0", " 1" and other scripts' digits, and "²" is a
+    # digit to str.isdigit() that int() refuses.
+    if not all(p and p.isascii() and p.isdigit() for p in parts):
+        return None
+    numbers = [int(p) for p in parts]
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
 
 
 Locate = Callable[[tuple[str | int, ...]], "tuple[str | None, int | None]"]
