@@ -19,6 +19,7 @@ never above Holm's, and Holm's never above Bonferroni's). A move down that ranki
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from gatekeeper.models.common import STATUS_ORDER
 from gatekeeper.models.policy import (
     BaselineRef,
     Budget,
+    Leaderboard,
     MetricRule,
     Policy,
     Reproducibility,
@@ -288,6 +290,46 @@ def _waivers(base: Policy, head: Policy) -> list[str]:
             for w in head.waivers if (w.check, w.approved_by, w.expires) not in base_waivers]
 
 
+def _leaderboard(base: Policy, head: Policy) -> list[str]:
+    """Fewer guards against fitting the eval set: each one loosens."""
+    old, new = base.leaderboard, head.leaderboard
+    if old is None:
+        return []
+    if new is None:
+        return ["leaderboard section removed (no usage ledger, budget or Ladder)"]
+    return [*_leaderboard_budget(old, new), *_leaderboard_release(old, new)]
+
+
+def _leaderboard_budget(old: Leaderboard, new: Leaderboard) -> list[str]:
+    out: list[str] = []
+    if new.ledger != old.ledger:
+        out.append(f"usage ledger changed from {old.ledger} to {new.ledger}")
+    if old.max_decisions is not None and (new.max_decisions or math.inf) > old.max_decisions:
+        out.append(f"reuse budget raised from {old.max_decisions} to "
+                   f"{new.max_decisions or 'none'}")
+    if (new.window_days or math.inf) < (old.window_days or math.inf):
+        out.append(f"reuse window shortened to {new.window_days:g} days")
+    if _weaker_status(old.on_exceed, new.on_exceed):
+        out.append(f"leaderboard on_exceed softened from {old.on_exceed} to {new.on_exceed}")
+    out += [f"eval set {name} no longer named" for name in old.eval_sets
+            if name not in new.eval_sets]
+    return out
+
+
+def _leaderboard_release(old: Leaderboard, new: Leaderboard) -> list[str]:
+    out: list[str] = []
+    if old.release == "ladder" and new.release != "ladder":
+        out.append("Ladder release turned off (exact scores released)")
+    if new.release == "ladder" and new.ladder_step < old.ladder_step:
+        out.append(f"ladder step lowered from {old.ladder_step:g} to {new.ladder_step:g}")
+    out += [f"sealed holdout {name} unsealed" for name in old.sealed if name not in new.sealed]
+    rank = {"bonferroni": 0, "sidak": 1, "none": 2}
+    if rank[new.sweep_adjustment] > rank[old.sweep_adjustment]:
+        out.append(f"sweep adjustment changed from {old.sweep_adjustment} to "
+                   f"{new.sweep_adjustment}")
+    return out
+
+
 def loosenings(base: Policy, head: Policy) -> list[str]:
     """Each way ``head`` is looser than ``base``, as short sentences; [] when none."""
     return [
@@ -301,6 +343,7 @@ def loosenings(base: Policy, head: Policy) -> list[str]:
         *_branches(base, head),
         *_waivers(base, head),
         *_reproducibility(base, head),
+        *_leaderboard(base, head),
     ]
 
 
@@ -362,7 +405,8 @@ def _keyed(items: list[Any], key: str, raw: tuple[str | int, ...],
 
 
 _KEYS = {"metrics": "metric", "budgets": "name", "waivers": "check"}
-_SETS = {("envelope", "required"), ("judge", "metrics"), ("approvers",)}
+_SETS = {("envelope", "required"), ("judge", "metrics"), ("approvers",),
+         ("leaderboard", "sealed"), ("leaderboard", "eval_sets")}
 
 
 def normalize(data: dict[str, Any], raws: dict[Path_, tuple[str | int, ...]],
@@ -601,6 +645,17 @@ RULES: dict[Path_, Classify] = {
     ("reproducibility", "on_missing_replay"): _status("on_missing_replay"),
     ("reproducibility", "replay_tolerance"): _always("replay tolerance changed", "loosened"),
     ("reproducibility", "replay_tolerance", "*"): _lower_is_stricter("replay tolerance", 0),
+    ("leaderboard",): _presence("leaderboard section"),
+    ("leaderboard", "ledger"): _always("usage ledger changed", "loosened"),
+    ("leaderboard", "eval_sets", "*"): _presence("named eval set"),
+    ("leaderboard", "max_decisions"): _lower_is_stricter("reuse budget", float("inf")),
+    ("leaderboard", "window_days"): _higher_is_stricter("reuse window", float("inf")),
+    ("leaderboard", "on_exceed"): _status("leaderboard on_exceed"),
+    ("leaderboard", "release"): _ranked("score release", {"ladder": 0, "exact": 1}),
+    ("leaderboard", "ladder_step"): _higher_is_stricter("ladder step", 0),
+    ("leaderboard", "sealed", "*"): _presence("sealed holdout"),
+    ("leaderboard", "sweep_adjustment"): _ranked(
+        "sweep adjustment", {"bonferroni": 0, "sidak": 1, "none": 2}),
     # Reached only when an added or removed override sets nothing the policy does not.
     ("branches", "*"): lambda before, after: (
         "branch override removed" if after is _MISSING else "branch override added", "neutral"),
