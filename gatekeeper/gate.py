@@ -7,9 +7,11 @@ nothing.
     resolve_policy     policy/changes.py    the policy that gates (base branch on PRs) + policy:*
     load_bundle        inputs/bundle.py     the candidate's evidence, paths and hashes checked
     resolve_baseline   baseline/resolve.py  registry baseline + baseline:* + rollback target
+    ledger_step        leaderboard/step.py  eval-set usage and sweep size (leaderboard: only)
     evaluate           checks/families.py   every check family, in report order
     apply_waivers      checks/waivers.py    approved, unexpired exceptions
     build_verdict      (here)               worst status, exit code, the gate's own envelope
+    record_decision    leaderboard/step.py  the decision, into the usage ledger
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from gatekeeper.checks.families import evaluate
 from gatekeeper.checks.waivers import apply_enforcement, apply_waivers
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.bundle import Bundle, load_bundle
+from gatekeeper.leaderboard.context import LeaderboardContext
+from gatekeeper.leaderboard.step import decision_records, read_usage, record_decision
 from gatekeeper.models.common import worst
 from gatekeeper.models.policy import rule_check_ids
 from gatekeeper.models.verdict import (
@@ -44,6 +48,8 @@ from gatekeeper.models.verdict import (
 from gatekeeper.policy.changes import Approvals, BaseSource, resolve_policy
 from gatekeeper.policy.loader import LoadedPolicy
 from gatekeeper.policy.source import fetcher_for
+from gatekeeper.registry import open_registry
+from gatekeeper.registry.interface import Registry
 from gatekeeper.repo.git import git_toplevel
 
 if TYPE_CHECKING:
@@ -71,6 +77,9 @@ class GateInputs:
     # A prepared way to read the base commit, for callers with no git checkout (the App reads
     # both ends through the contents API). None: built from base_ref and the cwd's checkout.
     base: BaseSource | None = None
+    # Write the decision to the usage ledger (policies with a leaderboard: section). Off for
+    # policy unit tests, whose runs are not decisions.
+    record_usage: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,8 +100,10 @@ def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
                             inputs.approvals)
     bundle = load_bundle(inputs.bundle)
     baseline = baseline_step(inputs, policy.loaded, bundle, base, workdir)
+    ledger = ledger_step(inputs, policy.loaded, bundle, baseline.bundle)
     evidence = Evidence(policy=policy.loaded, bundle=bundle, as_of=inputs.as_of,
-                        baseline=baseline.bundle)
+                        baseline=baseline.bundle,
+                        leaderboard=ledger.context if ledger is not None else None)
     checks = [*policy.checks, *baseline.checks, *evaluate(evidence)]
     rules = policy.loaded.policy
     checks = apply_enforcement(checks, set(rule_check_ids(rules, "advisory")))
@@ -114,6 +125,12 @@ def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
                       as_of=inputs.as_of.isoformat(), base_ref=inputs.base_ref,
                       registry=inputs.registry),
     )
+    if ledger is not None and inputs.record_usage:
+        meta = policy.loaded.policy.metadata
+        record_decision(ledger.registry, decision_records(
+            ledger.context, bundle, verdict.verdict,
+            inputs.github.pr_number if inputs.github is not None else None,
+            f"{meta.name}@{meta.version}"))
     return GateResult(verdict, policy.loaded, bundle, baseline.bundle)
 
 
@@ -146,6 +163,34 @@ def baseline_step(inputs: GateInputs, loaded: LoadedPolicy, bundle: Bundle,
                             base_fetch=base.fetch if base else None,
                             repo_root=base.repo if base else None)
     return resolve_baseline(loaded, bundle, inputs.as_of, source)
+
+
+@dataclass(frozen=True)
+class LedgerOutcome:
+    registry: Registry
+    context: LeaderboardContext
+
+
+def ledger_step(inputs: GateInputs, loaded: LoadedPolicy, bundle: Bundle,
+                baseline: Bundle | None) -> LedgerOutcome | None:
+    """The usage ledger and what it says about the candidate's eval sets; None (nothing read,
+    nothing recorded) for a policy without a leaderboard: section."""
+    rule = loaded.policy.leaderboard
+    if rule is None:
+        return None
+    ref = loaded.policy.baseline
+    # leaderboard.ledger, else the registry the baseline came from (--registry, else the
+    # policy's); a URI in the policy is relative to the policy's repository.
+    uri = rule.ledger or inputs.registry or (ref.registry if ref else None)
+    if not uri:
+        raise InputError("the policy's leaderboard section needs a usage ledger: set "
+                         "leaderboard.ledger or baseline.registry, or pass --registry",
+                         loaded.location("leaderboard"))
+    from_cli = rule.ledger is None and inputs.registry is not None
+    registry = open_registry(uri, base_dir=Path.cwd() if from_cli
+                             else _policy_root(inputs.policy))
+    return LedgerOutcome(registry, read_usage(loaded.policy, bundle, baseline, registry,
+                                              inputs.as_of))
 
 
 def _policy_root(policy_path: Path) -> Path:

@@ -12,6 +12,7 @@ from datetime import date
 
 from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.inputs.scores import LoadedMetric, load_metric
+from gatekeeper.leaderboard.context import LeaderboardContext
 from gatekeeper.policy.loader import LoadedPolicy
 
 
@@ -21,6 +22,8 @@ class Evidence:
     bundle: Bundle
     as_of: date  # the day waivers and staleness are judged on: an input, not the wall clock
     baseline: Bundle | None = None
+    # The eval sets' usage and the sweep size, when the policy has a leaderboard: section.
+    leaderboard: LeaderboardContext | None = None
     # A memo of loaded score files, so two families reading one metric read its file once.
     _metrics: dict[tuple[str, str], LoadedMetric] = field(default_factory=dict, repr=False,
                                                           compare=False)

@@ -15,6 +15,7 @@ from gatekeeper.checks import (
     data,
     envelope,
     judge,
+    leaderboard,
     llm,
     seeds,
     series,
@@ -26,7 +27,12 @@ from gatekeeper.models.verdict import Check
 
 
 def evaluate(ev: Evidence) -> list[Check]:
-    """Every family's checks, in the order reports list them."""
+    """Every family's checks, in the order reports list them, as the policy's leaderboard
+    settings let them be released (rounded to the Ladder step, or only a sealed verdict)."""
+    return leaderboard.release(_all(ev), ev.leaderboard)
+
+
+def _all(ev: Evidence) -> list[Check]:
     # The judge family decides which metrics' Δ is meaningless (the judge changed); the
     # comparison family takes that finding as an argument rather than reading shared state.
     series.run(ev)  # refuses a malformed curve before any check reads the bundle
@@ -41,4 +47,5 @@ def evaluate(ev: Evidence) -> list[Check]:
         *judged.checks,
         *budgets.run(ev),
         *vs_baseline.run(ev, judged.not_comparable),
+        *leaderboard.run(ev),
     ]

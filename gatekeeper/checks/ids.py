@@ -76,3 +76,8 @@ def waiver(index: int, pattern: str) -> CheckKey:
 def waiver_unused() -> CheckKey:
     """Live waivers that match no check of the run (named in the message)."""
     return CheckKey("waiver:unused", "waiver", "unused")
+
+
+def leaderboard(aspect: Literal["reuse", "sealed"]) -> CheckKey:
+    """The reuse of the public eval set (``reuse``) or of the sealed holdout (``sealed``)."""
+    return CheckKey(f"leaderboard:{aspect}", "leaderboard", aspect)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +33,7 @@ from gatekeeper.checks.missing import Filled, fill_missing, implausible
 from gatekeeper.checks.series import Gated, gated
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.scores import LoadedMetric, comparable_ids
+from gatekeeper.leaderboard.ladder import ladder_gain
 from gatekeeper.models.common import STATUS_ORDER, Status
 from gatekeeper.models.policy import MetricRule
 from gatekeeper.models.run import PairedCounts
@@ -92,7 +93,8 @@ def _compare(ctx: Evidence, i: int, rule: MetricRule,
     if isinstance(evidence, Check):
         return evidence
     cand = evidence.candidate
-    hyp = _hypothesis(rule, cand.kind == "samples", _baseline_point(base))
+    hyp = _leaderboard_hypothesis(ctx, rule.metric,
+                                  _hypothesis(rule, cand.kind == "samples", _baseline_point(base)))
     comp = _comparison(ctx, i, rule, hyp, cand, base)
     unmatched = _unmatched(comp, cand, base)
     overlap = _overlap(ctx, rule, unmatched, cand, base) if unmatched else None
@@ -169,6 +171,46 @@ def _hypothesis(rule: MetricRule, samples: bool, base_point: float) -> Hypothesi
     return Hypothesis(confidence=vs.confidence, margin=margin, gain=gain,
                       require_improvement=vs.require == "superior" or bool(vs.min_gain),
                       higher_is_better=rule.higher_is_better)
+
+
+def _leaderboard_hypothesis(ctx: Evidence, metric: str, hyp: Hypothesis) -> Hypothesis:
+    """The question as the leaderboard settings ask it: at a confidence adjusted for the
+    sweep the candidate won (and, under the Ladder, for the reuse budget), and under the
+    Ladder an improvement of at least one step."""
+    lb = ctx.leaderboard
+    if lb is None or (lb.family(metric) == 1 and not lb.is_laddered(metric)):
+        return hyp
+    gain = hyp.gain
+    if lb.is_laddered(metric):
+        gain = ladder_gain(hyp.gain, lb.rule.ladder_step)
+    return replace(hyp, confidence=lb.confidence(hyp.confidence, metric), gain=gain)
+
+
+def _leaderboard_notes(ctx: Evidence, metric: str, hyp: Hypothesis) -> list[str]:
+    """What the adjustment did, in the comparison's own notes (numbers from the policy and
+    the registry only, so they may be released under the Ladder)."""
+    lb = ctx.leaderboard
+    if lb is None:
+        return []
+    notes: list[str] = []
+    sweep = lb.sweep
+    if sweep.k > 1:
+        where = (f"run.yaml claims {sweep.claimed}, the registry knows {sweep.recorded} of "
+                 f"parent run {sweep.parent_run_id!r}" if sweep.parent_run_id
+                 else f"run.yaml claims {sweep.claimed}")
+        effect = ("no adjustment (sweep_adjustment: none)"
+                  if lb.rule.sweep_adjustment == "none" else
+                  f"{lb.rule.sweep_adjustment} adjustment over k = {sweep.k}")
+        notes.append(f"winner's curse: the best of k = {sweep.k} trials on this eval set "
+                     f"({where}; the larger counts): {effect}")
+    if lb.is_laddered(metric):
+        notes.append(f"release: ladder: an improvement counts only above one step "
+                     f"({fmt(lb.rule.ladder_step)}); α spread over the reuse budget of "
+                     f"{lb.ladder_family} decision{'s' if lb.ladder_family != 1 else ''}")
+    if notes and lb.family(metric) > 1:
+        notes.append(f"adjusted confidence: the interval is at {hyp.confidence:.4%} instead "
+                     "of the policy's level, for the selection above")
+    return notes
 
 
 def _comparison(ctx: Evidence, i: int, rule: MetricRule, hyp: Hypothesis, cand: LoadedMetric,
@@ -425,7 +467,7 @@ def _to_check(ctx: Evidence, r: _Result, adj: _Adjustment) -> Check:
     comp, rule, hyp = r.comparison, r.rule, r.hypothesis
     demoted = adj.demotes(r)
     outcome = Outcome.INCONCLUSIVE if demoted else r.outcome
-    notes = list(comp.notes)
+    notes = [*comp.notes, *_leaderboard_notes(ctx, rule.metric, hyp)]
     if r.missing_note is not None:
         notes.insert(0, r.missing_note)
     if r.series_note is not None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatekeeper import startup
-from gatekeeper.errors import InputError
+from gatekeeper.errors import InputError, Location
 from gatekeeper.github.settings import report_server_url, settings_for_check
 from gatekeeper.models.verdict import Verdict
 from gatekeeper.report import REPORTERS, get_reporter
@@ -99,11 +99,17 @@ def gate_inputs(args: argparse.Namespace, settings: GitHubSettings | None) -> Ga
     from gatekeeper.gate import GateInputs
 
     base_ref = args.base_ref
-    if base_ref is None and settings is not None:
-        # Pull requests, merge groups and pushes are gated by the commit they land on.
-        base_ref = settings.trusted_base()
+    if settings is not None:
+        # Pull requests, merge groups and pushes are gated by the commit they land on, and the
+        # event names it: a flag of the workflow (which the change can edit) may not move it.
+        trusted = settings.trusted_base()
+        _agrees("--base-ref", args.base_ref, trusted, "base commit")
+        base_ref = trusted if trusted is not None else base_ref
     target_branch = args.target_branch
-    if target_branch is None and settings is not None and settings.base_ref:
+    if settings is not None and settings.base_ref and settings.trusted_base() is not None:
+        _agrees("--target-branch", target_branch, settings.base_ref, "target branch")
+        target_branch = settings.base_ref
+    elif target_branch is None and settings is not None and settings.base_ref:
         target_branch = settings.base_ref
     approvals = None
     if base_ref is not None and settings is not None:
@@ -117,6 +123,13 @@ def gate_inputs(args: argparse.Namespace, settings: GitHubSettings | None) -> Ga
         as_of=args.as_of or datetime.now(timezone.utc).date(), fail_on=args.fail_on,
         registry=args.registry, target_branch=target_branch, base_ref=base_ref,
         github=settings, approvals=approvals)
+
+
+def _agrees(flag: str, given: str | None, event: str | None, what: str) -> None:
+    if given is not None and event is not None and given != event:
+        raise InputError(f"{flag} {given} disagrees with the event's {what} {event}: on a "
+                         "gating event the event names it (drop the flag)",
+                         Location("GITHUB_EVENT_PATH", flag))
 
 
 def _print(report: str, *, github: bool) -> None:

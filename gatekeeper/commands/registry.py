@@ -1,4 +1,5 @@
-"""``gatekeeper registry list|show|promote|archive|history|search|set-alias|rollback-target``."""
+"""``gatekeeper registry list|show|promote|archive|history|search|set-alias|rollback-target|
+eval-usage``."""
 
 from __future__ import annotations
 
@@ -82,6 +83,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--require", action="append", default=[], metavar="PATH",
                    help="a required envelope field (repeatable; added to the policy's)")
 
+    p = actions.add_parser("eval-usage",
+                           help="the usage ledger: gate decisions recorded per eval set")
+    common(p, model=False)
+    p.add_argument("--model", metavar="NAME", help="only this model's decisions")
+    p.add_argument("--data", metavar="SHA",
+                   help="only this eval set: its sha256, or one data entry's (a prefix will do)")
+
     parser.set_defaults(run=run)
 
 
@@ -134,6 +142,25 @@ def _search(args: argparse.Namespace, registry: Registry) -> int:
         raise InputError("give an expression, --parent RUN_ID, or both")
     return _emit_versions(args, registry.search(args.expression, model=args.model,
                                                 parent_run_id=args.parent))
+
+
+def _eval_usage(args: argparse.Namespace, registry: Registry) -> int:
+    data = args.data
+    if data is not None and (len(data) < 7 or any(c not in "0123456789abcdefABCDEF"
+                                                  for c in data)):
+        raise InputError(f"--data {data!r}: give a sha256 (or a prefix of 7 or more hex "
+                         "digits) of an eval set or of a data entry")
+    records = registry.decisions(model=args.model, data=data)
+    per_set: dict[str, int] = {}
+    for r in records:
+        per_set[r.eval_set] = per_set.get(r.eval_set, 0) + 1
+    lines = [f"{r.recorded_at}\t{r.eval_set[:12]}\t{r.role}\t{r.model}\t{r.run_id}\t"
+             f"{r.verdict}\t{'PR #' + str(r.pr) if r.pr is not None else ''}" for r in records]
+    lines += [f"eval set {sha[:12]}: {n} decision{'s' if n != 1 else ''}"
+              for sha, n in sorted(per_set.items())]
+    return _emit(args, {"decisions": [r.as_dict() for r in records],
+                        "eval_sets": dict(sorted(per_set.items()))},
+                 "\n".join(lines) or "(no decisions recorded)")
 
 
 def _rollback_target(args: argparse.Namespace, registry: Registry) -> int:
@@ -321,4 +348,5 @@ _ACTIONS: dict[str, Callable[[argparse.Namespace, Registry], int]] = {
     "history": _history,
     "search": _search,
     "rollback-target": _rollback_target,
+    "eval-usage": _eval_usage,
 }

@@ -16,6 +16,7 @@ from typing import Any
 from gatekeeper.errors import GitHubError
 from gatekeeper.github.client import GitHubClient
 from gatekeeper.github.settings import GitHubSettings
+from gatekeeper.models.common import login_key
 from gatekeeper.policy.changes import NO_PLATFORM, Approvals
 
 _DECISIVE = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
@@ -31,16 +32,18 @@ def approving_logins(reviews: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
 def approving_reviews(reviews: Iterable[Mapping[str, Any]]
                       ) -> tuple[tuple[str, str | None], ...]:
     """(login, commit approved) for each reviewer whose latest decisive review approves."""
-    latest: dict[str, tuple[str, str | None]] = {}
+    latest: dict[str, tuple[str, str, str | None]] = {}
     for review in reviews:
         user = review.get("user")
         login = user.get("login") if isinstance(user, Mapping) else None
         state = review.get("state")
         commit = review.get("commit_id")
         if isinstance(login, str) and state in _DECISIVE:
-            latest.pop(login, None)  # re-insert: the dict keeps the latest decision last
-            latest[login] = (str(state), commit if isinstance(commit, str) else None)
-    return tuple((login, commit) for login, (state, commit) in latest.items()
+            # One reviewer however the login is spelt: GitHub logins are case-insensitive.
+            key = login_key(login)
+            latest.pop(key, None)  # re-insert: the dict keeps the latest decision last
+            latest[key] = (login, str(state), commit if isinstance(commit, str) else None)
+    return tuple((login, commit) for login, state, commit in latest.values()
                  if state == "APPROVED")
 
 

@@ -28,7 +28,11 @@ from gatekeeper.safe_text import one_line
 TOKEN_VARIABLES: tuple[str, ...] = ("GATEKEEPER_GITHUB_TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN")
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_SERVER_URL = "https://github.com"
-PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
+# Events about one pull request whose payload names its base (``pull_request.base.sha``). The
+# review events belong here: a workflow re-running the gate on a review (to pick up an approval)
+# checks out the PR's merge ref, whose policy is the PR's own.
+PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target", "pull_request_review",
+                                 "pull_request_review_comment", "pull_request_review_thread"})
 # Events that gate a change to a branch. Each names the commit the change lands on (the PR's
 # base, the merge group's base, the push's "before"); the policy and the registry record are
 # read there, never from the commit under test, which the change itself can edit.

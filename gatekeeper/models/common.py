@@ -86,3 +86,9 @@ class Strict(BaseModel):
     """Unknown keys are errors: a typo in a policy must not silently disable a rule."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def login_key(login: str) -> str:
+    """A GitHub login as GitHub compares it: without regard to case. Logins are ASCII; other
+    text is kept as written, so that no letter ("\u212a", the Kelvin sign) folds into one."""
+    return login.lower() if login.isascii() else login

@@ -11,11 +11,20 @@ from pydantic import (
     Field,
     NonNegativeFloat,
     NonNegativeInt,
+    PositiveFloat,
     PositiveInt,
     model_validator,
 )
 
-from gatekeeper.models.common import NonEmpty, Number, Sha256, Status, Strict, Text
+from gatekeeper.models.common import (
+    NonEmpty,
+    Number,
+    Sha256,
+    Status,
+    Strict,
+    Text,
+    login_key,
+)
 from gatekeeper.models.verdict import CheckFamily
 
 # A waiver pattern's first segment must be one of these (a typo there matches nothing, ever).
@@ -305,7 +314,8 @@ def waiver_problems(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
             out.append((("waivers", i, "check"),
                         f"waivers[{i}] ({w.check!r}) can match no check: {hint}check ids start "
                         f"with {', '.join(f'{f}:' for f in CHECK_FAMILIES)}"))
-        if policy.approvers and w.approved_by not in policy.approvers:
+        if policy.approvers and login_key(w.approved_by) not in {
+                login_key(a) for a in policy.approvers}:
             out.append((("waivers", i, "approved_by"),
                         f"waivers[{i}] ({w.check!r}) is approved by {w.approved_by!r}, who is "
                         f"not in the policy's approvers ({', '.join(policy.approvers)})"))
@@ -322,6 +332,56 @@ class Multiplicity(Strict):
     needs no correction; any-degrades / any-improves families use Holm (or BH)."""
 
     method: Literal["holm", "bh", "bonferroni", "none"] = "holm"
+
+
+class Leaderboard(Strict):
+    """Leaderboard traps (docs/leaderboard.md): every decision is recorded against the eval set
+    it used; a reuse budget, a Ladder-style release of scores, sealed holdouts, and the
+    adjustment of a sweep's winner for the k trials it was picked from."""
+
+    # A registry URI holding the usage ledger; default: the baseline's registry.
+    ledger: str | None = None
+    # data[] entry names that are the eval set besides the test/eval/validation splits.
+    eval_sets: list[NonEmpty] = Field(default_factory=list)
+    # The decision that finds max_decisions earlier decisions on its eval set is over budget.
+    max_decisions: PositiveInt | None = None
+    window_days: PositiveFloat | None = None  # None: every earlier decision counts
+    on_exceed: Status = "warn"
+    # exact: Δ and its interval as computed; ladder: rounded to ladder_step, released only
+    # on an improvement of at least one step (Blum & Hardt's Ladder).
+    release: Literal["exact", "ladder"] = "exact"
+    ladder_step: PositiveFloat = 0.01
+    # data[] entry names of a sealed holdout: its comparisons report the verdict only.
+    sealed: list[NonEmpty] = Field(default_factory=list)
+    # The winner of a sweep of k trials on the same eval set: its interval is widened for the
+    # selection (Šidák by default); none turns the adjustment off (a loosening).
+    sweep_adjustment: Literal["sidak", "bonferroni", "none"] = "sidak"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields(cls, data: Any) -> Any:
+        """An unknown key, with the field it was probably meant to be: a misspelt budget
+        would otherwise be no budget at all."""
+        if isinstance(data, dict):
+            known = list(cls.model_fields)
+            unknown = [str(key) for key in data if key not in known]
+            if unknown:
+                parts = []
+                for key in unknown:
+                    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                    parts.append(f"{key!r} (did you mean {close[0]!r}?)" if close
+                                 else f"{key!r} (known: {', '.join(known)})")
+                raise ValueError(f"unknown field{'s' if len(unknown) > 1 else ''} in "
+                                 f"leaderboard: {', '.join(parts)}")
+        return data
+
+    @model_validator(mode="after")
+    def _sealed_apart(self) -> Leaderboard:
+        both = sorted(set(self.sealed) & set(self.eval_sets))
+        if both:
+            raise ValueError(f"data entry {both[0]!r} is named in both eval_sets and sealed: "
+                             "a sealed holdout is a second eval set, kept apart")
+        return self
 
 
 class StatsSettings(Strict):
@@ -366,3 +426,4 @@ class Policy(Strict):
     multiplicity: Multiplicity = Field(default_factory=Multiplicity)
     stats: StatsSettings = Field(default_factory=StatsSettings)
     reproducibility: Reproducibility | None = None
+    leaderboard: Leaderboard | None = None

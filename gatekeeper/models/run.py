@@ -274,6 +274,12 @@ class ReplayRecord(Strict):
     reasons: list[Text] = Field(default_factory=list)
 
 
+class Sweep(Strict):
+    """The sweep this run was picked from: how many trials ran on the same eval set."""
+
+    trials: Count = 1
+
+
 class Run(Strict):
     schema_: Literal["gatekeeper.run/v1"] = Field(alias="schema")
     run_id: NonEmpty
@@ -281,6 +287,7 @@ class Run(Strict):
     name: Line | None = None
     created_at: datetime | None = None
     parent_run_id: Line | None = None  # sweeps: a trial names its parent sweep run
+    sweep: Sweep | None = None  # the winner of a sweep: its size (the registry may know more)
     tags: dict[Line, Line] = Field(default_factory=dict)
     params: Annotated[dict[str, Any], AfterValidator(no_credentials)] = Field(
         default_factory=dict)

@@ -109,7 +109,7 @@ def run_case(case: Path) -> CaseResult:
                             as_of=as_of if isinstance(as_of, date)
                             else date.fromisoformat(str(as_of)),
                             registry=_registry(case, spec.get("registry")),
-                            target_branch=spec.get("target_branch"))
+                            target_branch=spec.get("target_branch"), record_usage=False)
         with tempfile.TemporaryDirectory(prefix="gatekeeper-test-") as tmp:
             verdict = run_gate(inputs, Path(tmp)).verdict
     except GatekeeperError as exc:

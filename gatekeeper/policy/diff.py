@@ -19,6 +19,7 @@ never above Holm's, and Holm's never above Bonferroni's). A move down that ranki
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from gatekeeper.models.common import STATUS_ORDER
 from gatekeeper.models.policy import (
     BaselineRef,
     Budget,
+    Leaderboard,
     MetricRule,
     Policy,
     Reproducibility,
@@ -71,6 +73,9 @@ def _baseline(base: BaselineRef | None, head: BaselineRef | None) -> list[str]:
                                           or head.max_age_days > base.max_age_days):
         out.append(f"baseline max_age_days raised from {base.max_age_days:g} to "
                    f"{_show(head.max_age_days)}")
+    if _weaker_status(base.on_unverified, head.on_unverified):
+        out.append(f"baseline on_unverified weakened from {base.on_unverified} to "
+                   f"{head.on_unverified}")
     if (_REGISTRY_ERROR_STRICTNESS[head.on_registry_error]
             < _REGISTRY_ERROR_STRICTNESS[base.on_registry_error]):
         out.append(f"baseline on_registry_error weakened from {base.on_registry_error} to "
@@ -285,6 +290,46 @@ def _waivers(base: Policy, head: Policy) -> list[str]:
             for w in head.waivers if (w.check, w.approved_by, w.expires) not in base_waivers]
 
 
+def _leaderboard(base: Policy, head: Policy) -> list[str]:
+    """Fewer guards against fitting the eval set: each one loosens."""
+    old, new = base.leaderboard, head.leaderboard
+    if old is None:
+        return []
+    if new is None:
+        return ["leaderboard section removed (no usage ledger, budget or Ladder)"]
+    return [*_leaderboard_budget(old, new), *_leaderboard_release(old, new)]
+
+
+def _leaderboard_budget(old: Leaderboard, new: Leaderboard) -> list[str]:
+    out: list[str] = []
+    if new.ledger != old.ledger:
+        out.append(f"usage ledger changed from {old.ledger} to {new.ledger}")
+    if old.max_decisions is not None and (new.max_decisions or math.inf) > old.max_decisions:
+        out.append(f"reuse budget raised from {old.max_decisions} to "
+                   f"{new.max_decisions or 'none'}")
+    if (new.window_days or math.inf) < (old.window_days or math.inf):
+        out.append(f"reuse window shortened to {new.window_days:g} days")
+    if _weaker_status(old.on_exceed, new.on_exceed):
+        out.append(f"leaderboard on_exceed softened from {old.on_exceed} to {new.on_exceed}")
+    out += [f"eval set {name} no longer named" for name in old.eval_sets
+            if name not in new.eval_sets]
+    return out
+
+
+def _leaderboard_release(old: Leaderboard, new: Leaderboard) -> list[str]:
+    out: list[str] = []
+    if old.release == "ladder" and new.release != "ladder":
+        out.append("Ladder release turned off (exact scores released)")
+    if new.release == "ladder" and new.ladder_step < old.ladder_step:
+        out.append(f"ladder step lowered from {old.ladder_step:g} to {new.ladder_step:g}")
+    out += [f"sealed holdout {name} unsealed" for name in old.sealed if name not in new.sealed]
+    rank = {"bonferroni": 0, "sidak": 1, "none": 2}
+    if rank[new.sweep_adjustment] > rank[old.sweep_adjustment]:
+        out.append(f"sweep adjustment changed from {old.sweep_adjustment} to "
+                   f"{new.sweep_adjustment}")
+    return out
+
+
 def loosenings(base: Policy, head: Policy) -> list[str]:
     """Each way ``head`` is looser than ``base``, as short sentences; [] when none."""
     return [
@@ -298,6 +343,7 @@ def loosenings(base: Policy, head: Policy) -> list[str]:
         *_branches(base, head),
         *_waivers(base, head),
         *_reproducibility(base, head),
+        *_leaderboard(base, head),
     ]
 
 
@@ -359,7 +405,8 @@ def _keyed(items: list[Any], key: str, raw: tuple[str | int, ...],
 
 
 _KEYS = {"metrics": "metric", "budgets": "name", "waivers": "check"}
-_SETS = {("envelope", "required"), ("judge", "metrics")}
+_SETS = {("envelope", "required"), ("judge", "metrics"), ("approvers",),
+         ("leaderboard", "sealed"), ("leaderboard", "eval_sets")}
 
 
 def normalize(data: dict[str, Any], raws: dict[Path_, tuple[str | int, ...]],
@@ -517,6 +564,9 @@ def _range(before: Any, after: Any) -> tuple[str, str]:
     return "range changed", "loosened"  # it decides how a missing example scores
 
 
+_ENFORCEMENT = {"hard": 0, "soft": 1, "advisory": 2}  # a higher rank is softer
+
+
 # The classification table: a path pattern ("*" is one name) → how a change there is judged.
 Classify = Callable[[Any, Any], tuple[str, str]]
 RULES: dict[Path_, Classify] = {
@@ -579,6 +629,11 @@ RULES: dict[Path_, Classify] = {
     ("waivers", "*", "expires"): _waiver_expiry,
     ("waivers", "*", "approved_by"): _always("waiver approver changed", "loosened"),
     ("waivers", "*", "*"): _always("waiver changed", "neutral"),
+    # The rules about rules: who may approve, what a waiver must carry, how hard a rule is.
+    ("approvers", "*"): _presence("approver", loosen_when_removed=False),
+    ("waiver_policy", "require_ticket"): _flag("waiver ticket", True),
+    ("metrics", "*", "enforcement"): _ranked("enforcement", _ENFORCEMENT),
+    ("budgets", "*", "enforcement"): _ranked("enforcement", _ENFORCEMENT),
     ("llm",): _presence("llm section"),
     ("llm", "one_change_at_a_time"): _flag("one change at a time", True),
     ("llm", "on_violation"): _status("llm on_violation"),
@@ -590,6 +645,17 @@ RULES: dict[Path_, Classify] = {
     ("reproducibility", "on_missing_replay"): _status("on_missing_replay"),
     ("reproducibility", "replay_tolerance"): _always("replay tolerance changed", "loosened"),
     ("reproducibility", "replay_tolerance", "*"): _lower_is_stricter("replay tolerance", 0),
+    ("leaderboard",): _presence("leaderboard section"),
+    ("leaderboard", "ledger"): _always("usage ledger changed", "loosened"),
+    ("leaderboard", "eval_sets", "*"): _presence("named eval set"),
+    ("leaderboard", "max_decisions"): _lower_is_stricter("reuse budget", float("inf")),
+    ("leaderboard", "window_days"): _higher_is_stricter("reuse window", float("inf")),
+    ("leaderboard", "on_exceed"): _status("leaderboard on_exceed"),
+    ("leaderboard", "release"): _ranked("score release", {"ladder": 0, "exact": 1}),
+    ("leaderboard", "ladder_step"): _higher_is_stricter("ladder step", 0),
+    ("leaderboard", "sealed", "*"): _presence("sealed holdout"),
+    ("leaderboard", "sweep_adjustment"): _ranked(
+        "sweep adjustment", {"bonferroni": 0, "sidak": 1, "none": 2}),
     # Reached only when an added or removed override sets nothing the policy does not.
     ("branches", "*"): lambda before, after: (
         "branch override removed" if after is _MISSING else "branch override added", "neutral"),
@@ -616,17 +682,26 @@ def classify(path: Path_, before: Any, after: Any) -> tuple[str, str]:
 
 
 def version_grew(before: Any, after: Any) -> bool:
-    if isinstance(before, int) and isinstance(after, int):
-        return after > before
-    def parts(v: Any) -> tuple[int, ...] | None:
-        try:
-            return tuple(int(p) for p in str(v).split("."))
-        except ValueError:
-            return None
-    b, a = parts(before), parts(after)
-    if b is not None and a is not None:
-        return a > b
+    """Numbers and dotted numbers compare as numbers, a leading "v" aside ("1.0" and "v1" are 1:
+    no bump from 1). A number never grows into a name: the next bump could be the old number
+    again, and two meanings would share one version. Names (no order) must change."""
+    b, a = _version_number(before), _version_number(after)
+    if b is not None:
+        return a is not None and a > b
     return str(after) != str(before)
+
+
+def _version_number(version: Any) -> tuple[int, ...] | None:
+    text = str(version)
+    parts = (text[1:] if text[:1] in ("v", "V") else text).split(".")
+    # ASCII digits only: int() also takes "1_0", " 1" and other scripts' digits, and "²" is a
+    # digit to str.isdigit() that int() refuses.
+    if not all(p and p.isascii() and p.isdigit() for p in parts):
+        return None
+    numbers = [int(p) for p in parts]
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
 
 
 Locate = Callable[[tuple[str | int, ...]], "tuple[str | None, int | None]"]

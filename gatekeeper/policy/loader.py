@@ -12,6 +12,7 @@ import copy
 import fnmatch
 import hashlib
 import json
+import os
 from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,12 @@ from gatekeeper.inputs import limits
 from gatekeeper.inputs.envelope import parse_path
 from gatekeeper.inputs.names import name_problem
 from gatekeeper.inputs.yamlio import LineMap, first_problem, nearest, read_document, render_path
-from gatekeeper.models.policy import POLICY_API_VERSION, Policy, waiver_problems
+from gatekeeper.models.policy import (
+    POLICY_API_VERSION,
+    Policy,
+    rule_check_ids,
+    waiver_problems,
+)
 from gatekeeper.repo.git import git_toplevel
 
 SourceMap = dict[tuple[str | int, ...], tuple[str, int, int]]
@@ -227,6 +233,12 @@ def _parent_path(path: Path, rel: str, root: Path, extends_at: Location,
         # A policy may build on policies of its own repository, not on any file the
         # machine has (and a PR's policy could otherwise read files outside the checkout).
         raise PolicyError(f"extends {rel!r} leaves {root}", item_at)
+    if resolved != Path(os.path.normpath(path.parent.resolve() / rel)):
+        # On a pull request the chain is read, diffed and compared with an approved commit by
+        # its repository paths (git has no links to follow): a link would let the file this
+        # loader reads differ from the file the review saw.
+        raise PolicyError(f"extends {rel!r} goes through a symlink: name the file itself",
+                          item_at)
     if not is_file:
         raise PolicyError(f"extended policy {rel!r} not found", item_at)
     return parent_path
@@ -262,6 +274,7 @@ def _validate(data: dict[str, Any], sources: SourceMap, shown: str,
     except ValidationError as exc:
         raise _policy_validation_error(exc, sources, shown, pattern) from exc
     _check_names(policy, sources, shown, pattern)
+    _check_unique(policy, sources, shown, pattern)
     for path, message in waiver_problems(policy):
         raise PolicyError(_in_override(message, pattern), _where(sources, shown, *path))
     for i, req in enumerate(policy.envelope.required):
@@ -311,6 +324,28 @@ def _check_names(policy: Policy, sources: SourceMap, shown: str, pattern: str | 
     if policy.stats.resamples > MAX_RESAMPLES:
         raise PolicyError(_in_override(f"at most {MAX_RESAMPLES:,} resamples", pattern),
                           _where(sources, shown, "stats", "resamples"))
+
+
+def _check_unique(policy: Policy, sources: SourceMap, shown: str, pattern: str | None) -> None:
+    """Each check id from one rule. Two rules that give one id (a name listed twice, or a budget
+    named ``cost_usd:vs_baseline`` beside ``cost_usd``) share what applies to the id: an
+    advisory twin would make the other rule advisory too, while a comparison of rules by name
+    sees them apart."""
+    owners: dict[str, str] = {}
+    rules = [("metrics", i, f"metric rule {m.metric!r}",
+              policy.model_copy(update={"metrics": [m], "budgets": []}), m.enforcement)
+             for i, m in enumerate(policy.metrics)]
+    rules += [("budgets", i, f"budget {b.name!r}",
+               policy.model_copy(update={"metrics": [], "budgets": [b]}), b.enforcement)
+              for i, b in enumerate(policy.budgets)]
+    for key, i, rule, alone, level in rules:
+        for check_id in rule_check_ids(alone, level):
+            if check_id in owners:
+                raise PolicyError(_in_override(
+                    f"{rule} gives the check id {check_id}, as {owners[check_id]} does: give "
+                    "each rule once, under a name of its own (rules of the same name in a "
+                    "parent and a child merge)", pattern), _where(sources, shown, key, i))
+            owners[check_id] = rule
 
 
 def _in_override(message: str, pattern: str | None) -> str:

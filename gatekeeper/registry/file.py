@@ -6,6 +6,7 @@ Layout (docs/registry.md)::
     <root>/<model>/versions/<v>/       the version's run bundle (run.yaml + files)
     <root>/<model>/.lock               present only while a writer commits (O_CREAT|O_EXCL)
     <root>/<model>/.staging-*/         a bundle being copied in (renamed into versions/<v>)
+    <root>/.ledger/<time>-<uuid>.json  one gate decision each (the usage ledger)
 
 ``<model>`` is the model name with ``/``, backslash, ``%`` and the characters Windows forbids in
 file names percent-encoded (``model_folder``), so Hugging Face names such as ``Qwen/Qwen3-8B``
@@ -18,6 +19,10 @@ an exclusive lock file, the next version number is chosen, the staging folder is
 bypassed the lock (a hand edit, a ``git pull``) changed the index meanwhile, the write is retried
 instead of overwriting it. A busy lock is retried with jittered backoff until ``max_attempts`` or
 ``lock_timeout`` run out, then ``ConcurrencyError``.
+
+The usage ledger needs no lock: each decision is its own file with a unique name, written
+atomically, so concurrent gates never overwrite each other, and two branches that both added
+records merge in git without a conflict.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from gatekeeper.inputs.atomic import OutputError, write_atomic
 from gatekeeper.registry.interface import (
     AliasEvent,
     Approval,
+    LedgerRecord,
     ModelVersion,
     RecordedEntry,
     Registry,
@@ -59,6 +65,7 @@ from gatekeeper.registry.interface import (
 INDEX_SCHEMA = "gatekeeper.registry/v1"
 LOCK_NAME = ".lock"
 STAGING_PREFIX = ".staging-"
+LEDGER_DIR = ".ledger"
 # Characters a model name may hold but a folder name may not (on any supported OS); "%" so
 # that the encoding is reversible.
 UNSAFE_IN_FOLDER = frozenset('/\\%:*?"<>|')
@@ -345,6 +352,35 @@ class FileRegistry(Registry):
         return self.get_version(model, version)
 
     # -- the commit protocol -----------------------------------------------------------
+    # -- the usage ledger --------------------------------------------------------------
+    def append_decision(self, record: LedgerRecord) -> LedgerRecord:
+        when = self._clock()
+        rid = f"{when.astimezone(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex}"
+        stamped = LedgerRecord(**{**record.as_dict(), "data": tuple(sorted(record.data)),
+                                  "recorded_at": iso(when), "id": rid})
+        folder = self.root / LEDGER_DIR
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(folder, exc) from exc
+        # A unique name per record: no lock and no read-modify-write, so no lost record.
+        _atomic_write_json(folder / f"{rid}.json", stamped.as_dict())
+        return stamped
+
+    def decisions(self, *, model: str | None = None,
+                  data: str | None = None) -> list[LedgerRecord]:
+        folder = self.root / LEDGER_DIR
+        if not folder.is_dir():
+            return []
+        out: list[LedgerRecord] = []
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or path.suffix != ".json":
+                continue  # a record being written (its temp file)
+            record = _read_ledger_file(path)
+            if record.matches(model=model, data=data):
+                out.append(record)
+        return sorted(out, key=lambda r: (r.recorded_at, r.id))
+
     def _commit(self, model: str, mutate: Mutation[T], *, create: bool = False) -> T:
         model_dir = self._model_dir(model)
         index_path = model_dir / "index.json"
@@ -599,6 +635,16 @@ def _disk_revision(index_path: Path) -> int | None:
     except (OSError, ValueError):
         return -1
     return int(data.get("revision", 0)) if isinstance(data, dict) else -1
+
+
+def _read_ledger_file(path: Path) -> LedgerRecord:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+        return LedgerRecord.from_dict(raw)
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"usage ledger record {path} is unreadable: {exc}") from exc
 
 
 def _atomic_write_json(path: Path, data: dict[str, Any]) -> None:

@@ -76,6 +76,62 @@ class RecordedEntry:
     bundle_sha256: str | None  # the version's registered bundle hash there; None if unrecorded
 
 
+@dataclass(frozen=True)
+class LedgerRecord:
+    """One gate decision, recorded against the eval set it used (docs/leaderboard.md)."""
+
+    eval_set: str  # sha256 over the sorted sha256s of the eval set's data entries
+    data: tuple[str, ...]  # those entries' sha256s, sorted
+    role: str  # "public" (the eval set the report speaks of) or "sealed" (a sealed holdout)
+    model: str
+    run_id: str
+    bundle_sha256: str
+    verdict: str  # pass | warn | block
+    parent_run_id: str | None = None
+    pr: int | None = None
+    policy: str | None = None  # name@version
+    recorded_at: str = ""  # ISO 8601 UTC, stamped by the backend when it writes the record
+    id: str = ""  # the backend's id for the record, stamped when written
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"eval_set": self.eval_set, "data": list(self.data), "role": self.role,
+                "model": self.model, "run_id": self.run_id,
+                "bundle_sha256": self.bundle_sha256, "verdict": self.verdict,
+                "parent_run_id": self.parent_run_id, "pr": self.pr, "policy": self.policy,
+                "recorded_at": self.recorded_at, "id": self.id}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> LedgerRecord:
+        """Raises ValueError naming the first field that is missing or of the wrong type."""
+        def text(key: str, optional: bool = False) -> str | None:
+            value = raw.get(key)
+            if value is None and optional:
+                return None
+            if not isinstance(value, str):
+                raise ValueError(f"field {key!r} is not a string")
+            return value
+        data = raw.get("data")
+        if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
+            raise ValueError("field 'data' is not a list of sha256 strings")
+        pr = raw.get("pr")
+        if pr is not None and (not isinstance(pr, int) or isinstance(pr, bool)):
+            raise ValueError("field 'pr' is not a number")
+        return cls(eval_set=str(text("eval_set")), data=tuple(sorted(data)),
+                   role=str(text("role")), model=str(text("model")), run_id=str(text("run_id")),
+                   bundle_sha256=str(text("bundle_sha256")), verdict=str(text("verdict")),
+                   parent_run_id=text("parent_run_id", True), pr=pr,
+                   policy=text("policy", True), recorded_at=str(text("recorded_at")),
+                   id=str(text("id")))
+
+    def matches(self, *, model: str | None = None, data: str | None = None) -> bool:
+        """``data``: the eval set's sha256 or one entry's (a prefix of 7 or more hex digits)."""
+        if model is not None and self.model != model:
+            return False
+        if data is None:
+            return True
+        return any(sha.startswith(data.lower()) for sha in (self.eval_set, *self.data))
+
+
 class Registry(ABC):
     """Read side used by ``gatekeeper check``; write side used by ``gatekeeper registry``."""
 
@@ -156,6 +212,18 @@ class Registry(ABC):
     def archive(self, model: str, version: str) -> ModelVersion:
         """Mark ``version`` archived: it stays readable but is never a rollback target.
         Refused while the version holds an alias (move the alias first)."""
+
+    # -- the usage ledger (docs/leaderboard.md) -------------------------------------------
+    def append_decision(self, record: LedgerRecord) -> LedgerRecord:
+        """Record one gate decision; returns it with ``recorded_at`` and ``id`` stamped.
+        Concurrent writers never lose a record (no read-modify-write)."""
+        raise RegistryError(f"registry {self.uri} keeps no usage ledger")
+
+    def decisions(self, *, model: str | None = None,
+                  data: str | None = None) -> list[LedgerRecord]:
+        """Recorded decisions, oldest first, optionally of one model and/or one eval set (its
+        sha256, or one data entry's)."""
+        raise RegistryError(f"registry {self.uri} keeps no usage ledger")
 
     # -- search ------------------------------------------------------------------------
     def search(

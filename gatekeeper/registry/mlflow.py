@@ -17,7 +17,11 @@ Mapping (docs/registry.md):
   re-promotion of the same bundle);
 - aliases are MLflow aliases; MLflow keeps no alias history, so each version carries
   ``gatekeeper.alias_history``: a JSON list of ``{alias, since, until, set_by}`` for the times it
-  held an alias (per version, so the record never outgrows MLflow's tag value limit).
+  held an alias (per version, so the record never outgrows MLflow's tag value limit);
+- the usage ledger (docs/leaderboard.md) is the experiment ``gatekeeper.ledger``: one MLflow
+  run per gate decision, its fields as ``gatekeeper.ledger.*`` run tags set in the one
+  ``runs/create`` call. The server creates each run atomically, so concurrent gates never
+  lose a record (a tag or a logged table on one shared object would need a read-modify-write).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import math
 import re
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,6 +53,7 @@ from gatekeeper.mlflow.tags import code_from_tags
 from gatekeeper.registry.interface import (
     AliasEvent,
     Approval,
+    LedgerRecord,
     ModelVersion,
     Registry,
     RunInfo,
@@ -55,6 +61,8 @@ from gatekeeper.registry.interface import (
 )
 
 EXPERIMENT = "gatekeeper"
+LEDGER_EXPERIMENT = "gatekeeper.ledger"
+LEDGER_TAG = "gatekeeper.ledger."
 BUNDLE_DIR = "bundle"
 TAG = "gatekeeper."
 HISTORY_TAG = "gatekeeper.alias_history"
@@ -107,7 +115,7 @@ class MlflowRegistry(Registry):
         self._sleep = sleep
         self._clock = clock
         self.experiment = experiment
-        self._experiment_id: str | None = None
+        self._experiment_ids: dict[str, str] = {}
 
     def __repr__(self) -> str:  # the default repr would show nothing secret, but be explicit
         return f"MlflowRegistry({self.uri!r})"
@@ -344,28 +352,73 @@ class MlflowRegistry(Registry):
             self.set_alias(model, alias, number, set_by=approval.approved_by)
         return self.get_version(model, number)
 
-    def _experiment(self) -> str:
-        if self._experiment_id is not None:
-            return self._experiment_id
+    def _experiment(self, name: str | None = None) -> str:
+        name = name or self.experiment
+        if name in self._experiment_ids:
+            return self._experiment_ids[name]
         for _ in range(3):
             try:
                 payload = self._client.api("GET", "experiments/get-by-name",
-                                    params={"experiment_name": self.experiment})
-                self._experiment_id = str(payload["experiment"]["experiment_id"])
-                return self._experiment_id
+                                    params={"experiment_name": name})
+                self._experiment_ids[name] = str(payload["experiment"]["experiment_id"])
+                return self._experiment_ids[name]
             except MlflowApiError as exc:
                 if not exc.not_found:
                     raise
             try:
-                payload = self._client.api("POST", "experiments/create",
-                                           body={"name": self.experiment})
-                self._experiment_id = str(payload["experiment_id"])
-                return self._experiment_id
+                payload = self._client.api("POST", "experiments/create", body={"name": name})
+                self._experiment_ids[name] = str(payload["experiment_id"])
+                return self._experiment_ids[name]
             except MlflowApiError as exc:
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # another promoter made it
                     raise
         raise RegistryError(f"MLflow registry {self.uri}: cannot create experiment "
-                            f"{self.experiment!r}")
+                            f"{name!r}")
+
+    # -- the usage ledger --------------------------------------------------------------
+    def append_decision(self, record: LedgerRecord) -> LedgerRecord:
+        when = self._clock()
+        # Sorts by time like the file backend's ids, and finds the run again after a lost
+        # answer.
+        key = f"{when.astimezone(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex}"
+        fields = {**record.as_dict(), "recorded_at": _iso(when), "id": key}
+        tags = {LEDGER_TAG + k: _ledger_text(v) for k, v in fields.items() if v is not None}
+        body = {"experiment_id": self._experiment(LEDGER_EXPERIMENT),
+                "run_name": f"{record.model} {record.run_id}"[:250],
+                "start_time": int(when.timestamp() * 1000),
+                "tags": [{"key": k, "value": v[:MAX_TAG_VALUE]} for k, v in sorted(tags.items())]}
+        # runs/create is not idempotent: after a transport failure look for the record before
+        # sending it again, so a retry never records one decision twice.
+        for attempt in range(self.max_attempts):
+            try:
+                self._client.api("POST", "runs/create", body=body, attempts=1)
+                break
+            except Unreachable:
+                if any(r.id == key for r in self.decisions()):
+                    break
+                if attempt + 1 >= self.max_attempts:
+                    raise
+                self._sleep(self.backoff * (2 ** attempt))
+        return LedgerRecord.from_dict({**fields, "data": list(record.data)})
+
+    def decisions(self, *, model: str | None = None,
+                  data: str | None = None) -> list[LedgerRecord]:
+        experiment = self._experiment(LEDGER_EXPERIMENT)
+        out: list[LedgerRecord] = []
+        token: str | None = None
+        for _ in range(10_000):  # bounded: a server that never stops paging is a bug
+            body: dict[str, Any] = {"experiment_ids": [experiment], "max_results": 1000}
+            if token:
+                body["page_token"] = token
+            payload = self._client.api("POST", "runs/search", body=body)
+            for run in payload.get("runs", []) or []:
+                record = _ledger_record(run, self.uri)
+                if record.matches(model=model, data=data):
+                    out.append(record)
+            token = payload.get("next_page_token")
+            if not token:
+                break
+        return sorted(out, key=lambda r: (r.recorded_at, r.id))
 
     def _create_run(self, run: Any, bundle_sha256: str) -> dict[str, Any]:
         tags: dict[str, str] = {k: str(v) for k, v in run.tags.items()}
@@ -478,6 +531,28 @@ class MlflowRegistry(Registry):
 
 
 # -- mapping helpers -------------------------------------------------------------------
+def _ledger_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _ledger_record(run: Mapping[str, Any], uri: str) -> LedgerRecord:
+    tags = {str(t.get("key")): str(t.get("value", ""))
+            for t in (run.get("data", {}) or {}).get("tags", []) or []}
+    fields: dict[str, Any] = {k[len(LEDGER_TAG):]: v for k, v in tags.items()
+                              if k.startswith(LEDGER_TAG)}
+    fields["data"] = [d for d in fields.get("data", "").split(",") if d]
+    if fields.get("pr") is not None:
+        fields["pr"] = int(fields["pr"]) if str(fields["pr"]).isdigit() else None
+    try:
+        return LedgerRecord.from_dict(fields)
+    except ValueError as exc:
+        rid = (run.get("info", {}) or {}).get("run_id", "?")
+        raise RegistryError(f"MLflow registry {uri}: usage ledger run {rid} is unreadable: "
+                            f"{exc}") from exc
+
+
 def _tags(raw: Mapping[str, Any]) -> dict[str, str]:
     return {str(t["key"]): str(t["value"]) for t in raw.get("tags", []) or []}
 

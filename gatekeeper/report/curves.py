@@ -189,10 +189,23 @@ def curves(ctx: ReportContext) -> Curves:
     return found
 
 
+def _withheld(name: str, ctx: ReportContext) -> bool:
+    """Under the policy's leaderboard settings (docs/leaderboard.md) a gated metric's exact
+    values are not released (``release: ladder``), nor a sealed holdout's: nor is its curve."""
+    lb = ctx.policy.policy.leaderboard if ctx.policy is not None else None
+    if lb is None or ctx.candidate is None or ctx.policy is None:
+        return False
+    spec = ctx.candidate.run.metrics.get(name)
+    sealed = spec is not None and spec.data is not None and spec.data in lb.sealed
+    gated = any(rule.metric == name for rule in ctx.policy.policy.metrics)
+    return sealed or (lb.release == "ladder" and gated)
+
+
 def _curves(ctx: ReportContext) -> Curves:
     if ctx.candidate is None:
         return Curves([], 0)
-    names = sorted(n for n in ctx.candidate.run.metrics if _is_series(ctx.candidate, n))
+    names = sorted(n for n in ctx.candidate.run.metrics
+                   if _is_series(ctx.candidate, n) and not _withheld(n, ctx))
     out: list[Curve] = []
     for name in names[:MAX_CURVES]:
         higher, source = direction(name, ctx.policy)

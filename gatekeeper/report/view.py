@@ -8,7 +8,7 @@ bundles give the same view, byte for byte once rendered.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gatekeeper.checks import ids
@@ -74,6 +74,8 @@ class View:
     metric_points: list[dict[str, Any]]
     policy_diff: list[str]  # the PR's change to the policy, code-block safe; [] if none
     curves: Curves  # the candidate's series metrics (and the baseline's curves)
+    # leaderboard:* checks: how often each eval set (public, sealed) has informed a decision
+    eval_usage: list[Check] = field(default_factory=list)
 
 
 def _rollback(verdict: Verdict) -> Rollback:
@@ -218,4 +220,5 @@ def build_view(verdict: Verdict, ctx: ReportContext) -> View:
         data=card.data,
         metric_points=_metric_points(verdict, comps),
         curves=curves(ctx),
+        eval_usage=[c for c in verdict.checks if c.family == "leaderboard"],
     )

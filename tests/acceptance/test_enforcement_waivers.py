@@ -126,3 +126,11 @@ def test_a_hard_budget_cannot_be_waived(cli: Callable[..., Result], tmp_path: Pa
         "expires: 2026-12-31}\n")))
     assert res.code == 2
     assert "budget:cost_usd, whose rule is hard" in res.err
+
+
+def test_a_waiver_approver_is_matched_without_regard_to_case(
+        cli: Callable[..., Result], tmp_path: Path) -> None:
+    res = run(cli, policy(tmp_path, waivers=LIVE.replace("approved_by: alice",
+                                                         "approved_by: Alice")))
+    assert res.code == 0, res.err  # GitHub logins are case-insensitive
+    assert checks(res)["metric:accuracy:min"]["status"] == "pass"

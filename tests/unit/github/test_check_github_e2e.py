@@ -33,8 +33,7 @@ def _run(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
     for key, value in environ.items():
         monkeypatch.setenv(key, value)
     code = main(["check", f"examples/bundles/{bundle}", "--policy", "policies/default.yaml",
-                 "--github", "--as-of", "2026-11-26", "--output-dir", str(tmp_path / "out"),
-                 "--target-branch", "main"])
+                 "--github", "--as-of", "2026-11-26", "--output-dir", str(tmp_path / "out")])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

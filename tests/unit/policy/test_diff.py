@@ -477,7 +477,8 @@ def test_the_table_is_large_enough() -> None:
 
 @pytest.mark.parametrize(("old", "new", "grew"), [
     (1, 2, True), (2, 2, False), (3, 2, False), ("1.2", "1.10", True), ("1.2", "1.2", False),
-    ("a", "b", True),
+    ("a", "b", True), (1, "1.0", False), (1, "v1", False), (1, "v2", True), (1, "a", False),
+    ("a", 1, True), ("01", 1, False), (1, "1.²", False), (1, "1_0", False),
 ])
 def test_version_growth(old: Any, new: Any, grew: bool) -> None:
     from gatekeeper.policy.diff import version_grew
@@ -497,3 +498,26 @@ def test_a_version_bump_is_seen(tmp_path: Path) -> None:
     change = diff.changes[0]
     assert change.line is not None
     assert "max: 20" in Path(change.file).read_text().splitlines()[change.line - 1]
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (_set("metrics", 0, "enforcement", value="advisory"),
+     [("metrics.accuracy.enforcement", "enforcement softened", "loosened")]),
+    (_set("metrics", 0, "enforcement", value="hard"),
+     [("metrics.accuracy.enforcement", "enforcement hardened", "tightened")]),
+    (_set("budgets", 0, "enforcement", value="advisory"),
+     [("budgets.latency_p95_ms.enforcement", "enforcement softened", "loosened")]),
+    (_set("waiver_policy", value={"require_ticket": False}),
+     [("waiver_policy.require_ticket", "waiver ticket dropped", "loosened")]),
+    (_set("approvers", value=["alice", "bob", "mallory"]),
+     [("approvers.mallory", "approver added", "loosened")]),
+    (_set("approvers", value=["alice"]),
+     [("approvers.bob", "approver removed", "tightened")]),
+])
+def test_the_rules_about_rules_are_classified(
+        edit: Callable[[Data], None], expected: list[tuple[str, str, str]]) -> None:
+    base = copy.deepcopy(BASE)
+    base["approvers"] = ["alice", "bob"]
+    head = copy.deepcopy(base)
+    edit(head)
+    assert _structured(base, head) == expected
