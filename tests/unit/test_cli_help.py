@@ -61,7 +61,7 @@ def test_help_constant_is_what_argparse_prints(argv: list[str],
     # or a Python whose argparse renders differently fails here (scripts/render_help.py).
     slow = _argparse_help(str(cli.HELP_COLUMNS), monkeypatch)
     assert cli.help_is_constant()
-    assert slow == cli.HELP
+    assert slow == cli.HELP, "cli.HELP is stale: run python scripts/render_help.py"
     assert _fast_help(argv) == slow
 
 
