@@ -84,24 +84,37 @@ def median_of(runs: list[tuple[float, float, float, str]]) -> tuple[float, float
             statistics.median(r[2] for r in runs), runs[-1][3])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each, medians printed")
-    args = parser.parse_args()
-    n = args.n
+def make_bundles(t: Path, n: int) -> None:
+    """The two bundles, written by a process of their own (see main)."""
     rng = np.random.default_rng(1)
     base = (rng.random(n) < 0.80).astype(np.int8)
     cand = base.copy()
     flip = rng.random(n)
     cand[(base == 0) & (flip < 0.02)] = 1
     cand[(base == 1) & (flip < 0.004)] = 0
+    ids = np.arange(n, dtype=np.int64)
+    pb, pc = rng.permutation(n), rng.permutation(n)
+    write_bundle(t / "baseline", "base", ids[pb], base[pb].astype(np.float64))
+    write_bundle(t / "candidate", "cand", ids[pc], cand[pc].astype(np.float64))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each, medians printed")
+    parser.add_argument("--make", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    n = args.n
+    if args.make is not None:
+        make_bundles(args.make, n)
+        return
     with tempfile.TemporaryDirectory(prefix="gk-large-") as tmp:
         t = Path(tmp)
-        ids = np.arange(n, dtype=np.int64)
-        pb, pc = rng.permutation(n), rng.permutation(n)
-        write_bundle(t / "baseline", "base", ids[pb], base[pb].astype(np.float64))
-        write_bundle(t / "candidate", "cand", ids[pc], cand[pc].astype(np.float64))
+        # Written by a child: this process must stay small. A child started by vfork (as
+        # subprocess does) inherits its parent's peak RSS in ru_maxrss (Linux takes the
+        # larger of the two at exec), so holding the 10^7-row arrays here would put their
+        # 500 MB into every figure measured below.
+        subprocess.run([sys.executable, __file__, "--make", str(t), "--n", str(n)], check=True)
         registry = f"file:{t / 'registry'}"
         subprocess.run([sys.executable, "-m", "gatekeeper", "registry", "promote",
                         str(t / "baseline"), "--registry", registry, "--model", "big",

@@ -43,8 +43,10 @@ def run(ev: Evidence) -> list[Check]:
         i, entry = found
         rows = found[1].rows
         loaded = ev.metric("candidate", name)
-        n = int(np.unique(loaded.ids).size) if loaded.ids is not None else int(
-            np.shape(loaded.values)[0])
+        # Every per-example reader refuses a repeated id (inputs/scores.py, inputs/parquet.py):
+        # the ids are the distinct examples, counted without np.unique (a sort of every id, and
+        # numpy.ma imported on each check).
+        n = int(np.shape(loaded.ids if loaded.ids is not None else loaded.values)[0])
         src = source_of(ev.bundle.location("data", i, "rows"))
         key = ids.data_rows(name)
         if n == rows:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gatekeeper import startup
 from gatekeeper.errors import InputError, Location
 from gatekeeper.github.settings import report_server_url, settings_for_check
 from gatekeeper.models.verdict import Verdict
@@ -62,9 +63,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # lazy: numpy and the check families (the gate) stay off `gatekeeper --help` and
-    # `--version`, which import every command module to list it
-    from gatekeeper.gate import run_gate
+    with startup.imports():
+        # lazy: numpy and the check families (the gate) stay off `gatekeeper --help` and
+        # `--version`, which import every command module to list it
+        from gatekeeper.gate import run_gate
 
     if args.template_dir is not None and not args.template_dir.is_dir():
         raise InputError(f"--template-dir {args.template_dir}: no such folder")

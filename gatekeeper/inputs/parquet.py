@@ -12,6 +12,7 @@ column and the row (rows count from 1, as lines do).
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,19 @@ def _pyarrow() -> tuple[Any, Any]:
 
 
 def _open(path: Path, shown: str) -> tuple[Any, Any, Any]:
-    """(pyarrow, the open file, its ParquetFile); the footer is parsed here."""
+    """(pyarrow, the open file, its ParquetFile); the footer is parsed here.
+
+    The file is memory-mapped through the descriptor ``open_regular`` checked (not reopened by
+    name, so nothing can be swapped in between): pyarrow then decodes pages in place, where
+    reading through a Python file object copied every byte through Python first (about 2.5x the
+    time at 10^7 rows). pre_buffer=False: over a memory map there is nothing to prefetch, and
+    with it pyarrow decodes the columns one after another."""
     pa, pq = _pyarrow()
     fh = open_regular(path, shown.rsplit("/", 1)[-1], Location(shown))
     try:
-        return pa, fh, pq.ParquetFile(fh)
+        # An empty file cannot be mapped (ValueError): it is no Parquet file either.
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        return pa, fh, pq.ParquetFile(pa.BufferReader(pa.py_buffer(mapped)), pre_buffer=False)
     except (pa.ArrowException, OSError, ValueError) as exc:
         fh.close()
         raise BundleError(f"unreadable Parquet: {type(exc).__name__}: {exc}",
@@ -84,23 +93,82 @@ def _fixed(kind: Any) -> bool:
 
 
 def _column(pa: Any, table: Any, name: str, shown: str) -> np.ndarray:
-    """One column as a numpy array; a null is an error naming its row."""
+    """One column as a numpy array; a null is an error naming its row.
+
+    Read from the Arrow buffers, not by ``to_numpy``: pyarrow's conversion imports pandas when
+    it is installed (about 0.2 s, more than decoding 10^7 rows). Numbers come as zero-copy
+    views, text through Python strings (what the conversion did too)."""
     col = table.column(name)
     if col.null_count:
         row = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
         raise BundleError(f"{name} at row {row + 1:,} is null", Location(shown, name, row + 1))
     kind = col.type
-    if pa.types.is_dictionary(kind):
-        col = col.cast(kind.value_type)
-        kind = col.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        out: np.ndarray = col.to_numpy(zero_copy_only=False).astype(str)
-        return out
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-        out = col.to_numpy(zero_copy_only=False)
-        return out
-    raise BundleError(f"column {name!r} holds {kind}: ids are integers or strings, scores "
-                      "numbers or booleans", Location(shown, name))
+    value_kind = kind.value_type if pa.types.is_dictionary(kind) else kind
+    if not (_is_text(pa, value_kind) or pa.types.is_integer(value_kind)
+            or pa.types.is_floating(value_kind) or pa.types.is_boolean(value_kind)):
+        raise BundleError(f"column {name!r} holds {value_kind}: ids are integers or strings, "
+                          "scores numbers or booleans", Location(shown, name))
+    parts: list[np.ndarray] = []
+    row = 0
+    for chunk in col.chunks:
+        if len(chunk):
+            parts.append(_decoded(pa, chunk, row, name, shown))
+            row += len(chunk)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _is_text(pa: Any, kind: Any) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _decoded(pa: Any, chunk: Any, first_row: int, name: str, shown: str) -> np.ndarray:
+    """One chunk's values; a dictionary-encoded chunk is looked up (its indices checked)."""
+    if not pa.types.is_dictionary(chunk.type):
+        return _plain(pa, chunk)
+    values = _plain(pa, chunk.dictionary)
+    index = _plain(pa, chunk.indices)
+    if int(index.min()) < 0 or int(index.max()) >= values.size:
+        raise BundleError(f"unreadable Parquet: column {name!r} refers past its dictionary",
+                          Location(shown, name))
+    if chunk.dictionary.null_count:
+        valid = _validity(chunk.dictionary)[index]
+        if not valid.all():
+            row = first_row + int(np.argmin(valid)) + 1
+            raise BundleError(f"{name} at row {row:,} is null", Location(shown, name, row))
+    out: np.ndarray = values[index]
+    return out
+
+
+def _plain(pa: Any, arr: Any) -> np.ndarray:
+    """A pyarrow array of text, integers, floats or booleans (not dictionary-encoded) as numpy;
+    its nulls are not looked at here."""
+    kind = arr.type
+    if _is_text(pa, kind):
+        return np.array(arr.to_pylist(), dtype=str)
+    data = arr.buffers()[1]
+    if pa.types.is_boolean(kind):
+        return _bits(data, arr.offset, len(arr))
+    code = "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
+    dtype = np.dtype(f"<{code}{kind.bit_width // 8}")
+    return np.frombuffer(data, dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+
+
+def _validity(arr: Any) -> np.ndarray:
+    """True where ``arr`` holds a value (Arrow's validity bitmap; none means no nulls)."""
+    bitmap = arr.buffers()[0]
+    if bitmap is None:
+        return np.ones(len(arr), dtype=np.bool_)
+    return _bits(bitmap, arr.offset, len(arr))
+
+
+def _bits(buffer: Any, offset: int, length: int) -> np.ndarray:
+    """Arrow's packed bits (least significant first) from bit ``offset`` on, as booleans."""
+    if length == 0:
+        return np.zeros(0, dtype=np.bool_)
+    packed = np.frombuffer(buffer, dtype=np.uint8)
+    bits = np.unpackbits(packed, count=offset + length, bitorder="little")
+    out: np.ndarray = bits[offset:].astype(np.bool_)
+    return out
 
 
 def _ids(values: np.ndarray, column: str, shown: str) -> np.ndarray:

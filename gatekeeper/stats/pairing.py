@@ -8,6 +8,7 @@ report.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -99,32 +100,47 @@ def _match_dense(a: np.ndarray, b: np.ndarray) -> Match | None:
         return None
     # One scatter per side into a table of row positions (-1: absent), int32 when it fits;
     # a side whose table holds fewer ids than the side has rows has a repeat, named below.
+    # Memory at 10^7 ids: the two tables (80 MB) and one byte per id for the overlap; the row
+    # numbers are scattered a chunk at a time, and the tables themselves are the positions
+    # when every id is on both sides (the usual case), not copies of them.
     index_type = np.int32 if max(a.size, b.size) < 2**31 else np.int64
-    tables = []
-    for ids, side in ((a, "candidate"), (b, "baseline")):
-        offset = ids - lo if lo else ids  # ids from 0 (the usual case) need no shifted copy
-        position: np.ndarray = np.full(size, -1, dtype=index_type)
-        position[offset] = np.arange(ids.size, dtype=index_type)
-        present = position >= 0
-        if int(np.count_nonzero(present)) != ids.size:
-            count = np.bincount(offset, minlength=size)
-            dup = np.flatnonzero(count > 1)
-            extra = f" (and {dup.size - 1} more repeats)" if dup.size > 1 else ""
-            raise ValueError(f"duplicate example id {int(dup[0]) + lo} in the {side} scores{extra}")
-        tables.append((present, position))
-    (has_a, pos_a), (has_b, pos_b) = tables
-    # A boolean mask, not the array of common ids: one byte per id instead of eight.
-    common = has_a & has_b
-    only_c = np.flatnonzero(has_a > has_b)
-    only_b = np.flatnonzero(has_b > has_a)
+    pos_a = _positions(a, lo, size, index_type, "candidate")
+    pos_b = _positions(b, lo, size, index_type, "baseline")
+    has_b = pos_b >= 0
+    only_c = np.flatnonzero((pos_a >= 0) > has_b)
+    only_b = np.flatnonzero(has_b > (pos_a >= 0))
+    if only_c.size or only_b.size or a.size != size:
+        # A boolean mask, not the array of common ids: one byte per id instead of eight.
+        common = has_b & (pos_a >= 0)
+        del has_b
+        pos_a, pos_b = pos_a[common], pos_b[common]
     return Match(
-        idx_candidate=pos_a[common],
-        idx_baseline=pos_b[common],
+        idx_candidate=pos_a,
+        idx_baseline=pos_b,
         n_only_candidate=int(only_c.size),
         n_only_baseline=int(only_b.size),
         examples_only_candidate=tuple(str(int(x) + lo) for x in only_c[:MAX_EXAMPLES]),
         examples_only_baseline=tuple(str(int(x) + lo) for x in only_b[:MAX_EXAMPLES]),
     )
+
+
+_SCATTER_ROWS = 1 << 20
+
+
+def _positions(ids: np.ndarray, lo: int, size: int, index_type: type[np.signedinteger[Any]],
+               side: str) -> np.ndarray:
+    """The table id - lo -> row of ``ids`` (-1: absent); ValueError naming a repeated id."""
+    offset = ids - lo if lo else ids  # ids from 0 (the usual case) need no shifted copy
+    position: np.ndarray = np.full(size, -1, dtype=index_type)
+    for start in range(0, ids.size, _SCATTER_ROWS):
+        stop = min(start + _SCATTER_ROWS, ids.size)
+        position[offset[start:stop]] = np.arange(start, stop, dtype=index_type)
+    if int(np.count_nonzero(position >= 0)) != ids.size:
+        count = np.bincount(offset, minlength=size)
+        dup = np.flatnonzero(count > 1)
+        extra = f" (and {dup.size - 1} more repeats)" if dup.size > 1 else ""
+        raise ValueError(f"duplicate example id {int(dup[0]) + lo} in the {side} scores{extra}")
+    return position
 
 
 def match_ids(ids_c: np.ndarray, ids_b: np.ndarray) -> Match:

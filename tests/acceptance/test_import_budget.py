@@ -11,7 +11,7 @@ import pytest
 from gatekeeper.cli import COMMANDS
 from tests.conftest import ROOT
 
-HEAVY = ("scipy.stats", "scipy.optimize", "jinja2", "requests", "mlflow")
+HEAVY = ("scipy.stats", "scipy.optimize", "jinja2", "requests", "mlflow", "pandas")
 # What `--help`, `--version` and the registry's bookkeeping commands never need.
 NEVER_FOR_HELP = ("numpy", "scipy", "jinja2", "requests")
 MODELS = ("pydantic", "yaml", "numpy")
@@ -54,12 +54,19 @@ def test_baseline_comparison_loads_no_scipy() -> None:
     assert _loaded("policies/default.yaml", "json") == set()
     argv = ["check", "examples/bundles/warn", "--policy", "policies/default.yaml",
             "--as-of", "2026-11-26"]
-    assert _loaded_by(argv, (*HEAVY, "scipy", "pyarrow")) == set()
+    assert _loaded_by(argv, (*HEAVY, "scipy", "pyarrow", "numpy.ma")) == set()
 
 
 def test_version_loads_neither_argparse_nor_the_error_tree() -> None:
     assert _loaded_by(["--version"], ("argparse", "dataclasses", "typing", "gatekeeper.errors")
                       ) == set()
+
+
+def test_help_loads_neither_argparse_nor_the_error_tree() -> None:
+    # The top-level help is a constant (cli.HELP, held to argparse's rendering by
+    # tests/unit/test_cli_help.py): the parser and its formatter are not built for it.
+    assert _loaded_by(["--help"], ("argparse", "shutil", "textwrap", "dataclasses", "typing",
+                                   "gatekeeper.errors")) == set()
 
 
 def test_help_imports_no_command_module() -> None:

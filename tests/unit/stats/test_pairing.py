@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gatekeeper.stats import pairing
 from gatekeeper.stats.pairing import match_ids, pair_by_id
 
 
@@ -95,3 +96,29 @@ def test_dense_and_sparse_integer_ids_agree(spread: int) -> None:
     assert m.examples_only_candidate == tuple(str(x) for x in expected)
     with pytest.raises(ValueError, match=f"duplicate example id {ids_c[3]} in the candidate"):
         match_ids(np.append(ids_c, ids_c[3]), ids_b)
+
+
+def _by_sort(ids_c: np.ndarray, ids_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions the sort-and-search path gives (ids spread far apart to force it)."""
+    m = match_ids(ids_c.astype(np.int64) * 10**12, ids_b.astype(np.int64) * 10**12)
+    return m.idx_candidate, m.idx_baseline
+
+
+@pytest.mark.parametrize("lo", [0, 7, -40])
+@pytest.mark.parametrize("overlap", ["full", "partial"])
+def test_dense_table_by_chunks_gives_the_sorted_positions(
+        lo: int, overlap: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The row numbers are scattered a chunk at a time, and with every id on both sides the
+    # tables are returned as the positions: both must give what the sorted path gives.
+    monkeypatch.setattr(pairing, "_SCATTER_ROWS", 64)
+    rng = np.random.default_rng(2)
+    ids_c, ids_b = rng.permutation(1000) + lo, rng.permutation(1000) + lo
+    if overlap == "partial":
+        ids_b = ids_b[:900]
+    m = match_ids(ids_c, ids_b)
+    want_c, want_b = _by_sort(ids_c, ids_b)
+    np.testing.assert_array_equal(m.idx_candidate, want_c)
+    np.testing.assert_array_equal(m.idx_baseline, want_b)
+    assert m.n_only_candidate == (100 if overlap == "partial" else 0)
+    with pytest.raises(ValueError, match=f"duplicate example id {ids_b[500]} in the baseline"):
+        match_ids(ids_c, np.append(ids_b, ids_b[500]))
