@@ -272,3 +272,24 @@ def test_a_non_approvers_review_of_a_loosening_keeps_it_blocked(
     [line] = service.wait_for(delivery)
     assert line["verdict"] == "block", line
     assert only_check(app_github)["conclusion"] == "failure"
+
+
+def test_a_client_stalling_mid_body_is_cut_off_not_waited_for(
+        app_github: FakeGitHub, service: Service) -> None:
+    """Connections that announce a body and send a byte of it would each hold a request thread
+    for good; the service stops waiting (408) and goes on answering."""
+    host, port = service.url.removeprefix("http://").split(":")
+    stalled = []
+    for _ in range(4):
+        sock = socket.create_connection((host, int(port)), timeout=60)
+        sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: workflow_run\r\n"
+                     b"Content-Length: 100\r\n\r\n{")
+        stalled.append(sock)
+    try:
+        for sock in stalled:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 408")
+    finally:
+        for sock in stalled:
+            sock.close()
+    assert requests.get(service.url + "/healthz", timeout=10).status_code == 200
+    assert app_github.log == []
