@@ -56,7 +56,9 @@ class Outcome:
 def evaluate(job: Job, svc: Service) -> Outcome:
     installation = svc.auth.installation_id(job.repo, job.installation_id)
     client = svc.auth.installation_client(installation)
-    prs = list(job.prs) or _open_prs(client, job)
+    # Every open PR with this head, not only those the payload names: the check run belongs to
+    # the commit, so it must hold for each PR it is required on (see _publish).
+    prs = sorted(set(job.prs) | set(_open_prs(client, job)))
     if not prs:
         return Outcome("no-pr", message=f"no open pull request has head {job.head_sha[:12]}")
     run_id = job.run_id or _judged_run(client, job, svc.config)
@@ -65,13 +67,61 @@ def evaluate(job: Job, svc: Service) -> Outcome:
         # and nothing to post (the required check is simply not there until it finishes).
         return Outcome("no-run", list(prs), message=f"no {svc.config.workflow} run has been "
                                                    f"judged on {job.head_sha[:12]} yet")
-    outcomes = []
+    judged: list[Judged] = []
+    skipped: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="gatekeeper-app-") as tmp:
         work = Path(tmp)
         evidence = _evidence(svc, installation, job, run_id, work)
         for pr in prs:
-            outcomes.append(_one_pr(svc, client, job, pr, run_id, evidence, work / f"pr-{pr}"))
-    return _combine(outcomes)
+            one = _one_pr(svc, client, job, pr, run_id, evidence, work / f"pr-{pr}")
+            if isinstance(one, Judged):
+                judged.append(one)
+            else:
+                skipped.append(one)
+    return _publish(svc, client, job, run_id, judged, skipped)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One PR's verdict on the commit, not yet posted."""
+
+    pr: int
+    status: str  # pass | warn | block
+    judged: bool  # False: could not evaluate (status is block)
+    title: str
+    summary: str
+    comment: str
+    policy_name: str
+    details: str | None
+
+
+STRICTNESS = ("pass", "warn", "block")
+
+
+def _publish(svc: Service, client: GitHubClient, job: Job, run_id: int,
+             judged: list[Judged], skipped: list[Outcome]) -> Outcome:
+    """One check run per commit, carrying the strictest of its PRs' verdicts: two PRs of one
+    head to different base branches (one to a laxer policy or branch rule) must not let the
+    lax one's success stand for the strict one's. One comment per PR, each with its own."""
+    if not judged:
+        return _combine(skipped)
+    config = svc.config
+    worst = max(judged, key=lambda j: STRICTNESS.index(j.status))
+    summary = worst.summary
+    if len(judged) > 1:
+        summary = (f"This commit is the head of PRs {', '.join(f'#{j.pr}' for j in judged)}; "
+                   f"the check carries the strictest verdict, PR #{worst.pr}'s.\n\n{summary}")
+    # A failed evidence run is not recorded: a re-request must not judge its artifact.
+    external = run_id if job.run_conclusion in (None, "success") else None
+    check = upsert_check_run(client, job.repo, job.head_sha, config.check_name, config.app_id,
+                             CheckOutput.for_status(worst.status, worst.title, summary,
+                                                    external, worst.details))
+    outcomes = [Outcome(j.status if j.judged else "error", [j.pr],
+                        [check] if j is worst else [], j.title) for j in judged]
+    for j, outcome in zip(judged, outcomes, strict=True):
+        outcome.actions.append(upsert_sticky(client, job.repo, j.pr, j.policy_name, j.comment,
+                                             svc.auth.bot_login()))
+    return _combine(outcomes + skipped)
 
 
 def _open_prs(client: GitHubClient, job: Job) -> list[int]:
@@ -111,7 +161,7 @@ def _evidence(svc: Service, installation: int, job: Job, run_id: int,
 
 
 def _one_pr(svc: Service, client: GitHubClient, job: Job, pr: int, run_id: int | None,
-            evidence: Path | GatekeeperError, work: Path) -> Outcome:
+            evidence: Path | GatekeeperError, work: Path) -> Judged | Outcome:
     config = svc.config
     pull = client.get_json(f"/repos/{job.repo}/pulls/{pr}")
     head, base_sha, base_ref = _dig(pull, "head", "sha"), _dig(pull, "base", "sha"), \
@@ -148,12 +198,7 @@ def _one_pr(svc: Service, client: GitHubClient, job: Job, pr: int, run_id: int |
         status, title = "block", "could not evaluate: " + _short(str(exc))
         summary = _failure_text(str(exc), base_sha, config)
         comment = f"{marker(policy_name)}\n### gatekeeper: could not evaluate\n\n{summary}"
-    actions = [
-        upsert_check_run(client, job.repo, job.head_sha, config.check_name, config.app_id,
-                         CheckOutput.for_status(status, title, summary, run_id, details)),
-        upsert_sticky(client, job.repo, pr, policy_name, comment, svc.auth.bot_login()),
-    ]
-    return Outcome(status if judged else "error", [pr], actions, title)
+    return Judged(pr, status, judged, title, summary, comment, policy_name, details)
 
 
 @dataclass(frozen=True)

@@ -67,13 +67,12 @@ def _rerequested(obj: Any, event: str, check_name: str, common: dict[str, Any]) 
     sha = _dig(obj, "head_sha")
     if not isinstance(sha, str):
         return None
-    run_id: int | None = None
-    if event == "check_run":
-        if _dig(obj, "name") != check_name:
-            return None
-        external = _dig(obj, "external_id")
-        run_id = int(external) if isinstance(external, str) and external.isdigit() else None
-    return Job(head_sha=sha, run_id=run_id, prs=_pr_numbers(obj), **common)
+    if event == "check_run" and _dig(obj, "name") != check_name:
+        return None
+    # run_id None: the run to judge again is the one our own check run on the commit names
+    # (found by App id). The payload's external_id is not trusted: another App's or a
+    # workflow's check run of the same name can name any run, and with it any artifact.
+    return Job(head_sha=sha, run_id=None, prs=_pr_numbers(obj), **common)
 
 
 def _pr_numbers(obj: Any) -> tuple[int, ...]:

@@ -63,8 +63,9 @@ def upsert_check_run(client: GitHubClient, repo: str, sha: str, name: str, app_i
         "output": {"title": _cap(out.title, TITLE_LIMIT),
                    "summary": _cap(out.summary, SUMMARY_LIMIT, SUMMARY_NOTE)},
     }
-    if out.external_id:
-        body["external_id"] = out.external_id
+    # Always sent, "" too: a PATCH without it would keep the run an earlier verdict judged, and
+    # a re-request would then judge that run's artifact again.
+    body["external_id"] = out.external_id
     if out.details_url:
         body["details_url"] = out.details_url
     existing = find_check_run(client, repo, sha, name, app_id)

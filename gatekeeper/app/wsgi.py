@@ -24,6 +24,10 @@ from gatekeeper.app.work import QueueFull, WorkQueue, log_line
 from gatekeeper.github.client import GitHubClient
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
+# GitHub sends its body at once; a client that announces a body and stalls would otherwise hold
+# one of gunicorn's request threads for good (a handful of such connections and no delivery,
+# nor /healthz, is answered).
+BODY_TIMEOUT = 10.0
 StartResponse = Callable[..., Any]
 
 
@@ -60,7 +64,13 @@ class WebhookApp:
         if not 0 < length <= MAX_BODY:
             return self._refuse(413 if length > MAX_BODY else 400, event, delivery,
                                 "no body, or over 25 MB")
-        raw = environ["wsgi.input"].read(length)
+        sock: Any = environ.get("gunicorn.socket")  # gunicorn's; other servers have their own
+        if sock is not None:
+            sock.settimeout(BODY_TIMEOUT)
+        try:
+            raw = environ["wsgi.input"].read(length)
+        except OSError:  # the timeout above, or the client went away
+            return self._refuse(408, event, delivery, "the body did not arrive in time")
         if not verify(self.config.webhook_secret, raw, environ.get("HTTP_X_HUB_SIGNATURE_256")):
             return self._refuse(401, event, delivery, "bad signature")
         try:
@@ -92,7 +102,8 @@ def _answer(start_response: StartResponse, status: int, body: dict[str, str],
             headers: list[tuple[str, str]] | None = None) -> list[bytes]:
     data = (json.dumps(body, sort_keys=True) + "\n").encode()
     reasons = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized",
-               404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large",
+               404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
+               413: "Payload Too Large",
                503: "Service Unavailable"}
     start_response(f"{status} {reasons[status]}", [
         ("Content-Type", "application/json"), ("Content-Length", str(len(data))),
