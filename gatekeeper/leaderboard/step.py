@@ -30,12 +30,18 @@ def _in_window(record: LedgerRecord, as_of: date, window_days: float | None) -> 
     return when >= start
 
 
+def _shares(record: LedgerRecord, eval_set: EvalSet) -> bool:
+    """The record's decision used this eval set, or any of its files: a set that adds a file
+    to a spent one (a dummy second test entry) still answers from the spent file's labels."""
+    return record.eval_set == eval_set.sha256 or not set(record.data).isdisjoint(eval_set.data)
+
+
 def _usage(role: Role, eval_set: EvalSet | None, records: Iterable[LedgerRecord],
            bundle_sha256: str, as_of: date, window_days: float | None) -> Usage | None:
     if eval_set is None:
         return None
     earlier = {r.bundle_sha256 for r in records
-               if r.eval_set == eval_set.sha256 and r.bundle_sha256 != bundle_sha256
+               if _shares(r, eval_set) and r.bundle_sha256 != bundle_sha256
                and _in_window(r, as_of, window_days)}
     return Usage(role, eval_set, len(earlier))
 
@@ -61,7 +67,7 @@ def sweep_size(bundle: Bundle, records: Iterable[LedgerRecord], registry: Regist
         return SweepSize(claimed, claimed, 1)
     trials = {run.run_id}
     trials |= {r.run_id for r in records if r.parent_run_id == parent
-               and (eval_set is None or r.eval_set == eval_set.sha256)}
+               and (eval_set is None or _shares(r, eval_set))}
     trials |= _registry_trials(registry, run.model, parent)
     return SweepSize(max(claimed, len(trials)), claimed, len(trials), parent)
 
