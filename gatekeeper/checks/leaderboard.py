@@ -153,7 +153,9 @@ def release(checks: list[Check], lb: LeaderboardContext | None) -> list[Check]:
         return checks
     out: list[Check] = []
     for c in checks:
-        if c.family != "metric" or c.metric is None:
+        if c.family == "budget" and c.metric is not None:
+            out.append(_budget(c, lb))
+        elif c.family != "metric" or c.metric is None:
             out.append(c)
         elif lb.is_sealed(c.metric):
             out.append(_verdict_only(c, "sealed holdout"))
@@ -166,3 +168,17 @@ def release(checks: list[Check], lb: LeaderboardContext | None) -> list[Check]:
         else:
             out.append(c)
     return out
+
+
+def _budget(c: Check, lb: LeaderboardContext) -> Check:
+    """A budget on a metric (``budgets: [{name: exact_match, max: ...}]``) reports the same
+    score as the metric's own checks: adding one, a tightening that needs no approval, must
+    not release what the Ladder withholds. Its value and ratio are withheld (a derived
+    quantity such as cost per success can carry the labels too); the verdict stays."""
+    assert c.metric is not None
+    kind = "budget vs baseline" if c.id.endswith(":vs_baseline") else "budget"
+    if lb.is_sealed(c.metric):
+        return _verdict_only(c, f"{kind} on a sealed holdout")
+    if lb.is_laddered(c.metric):
+        return _verdict_only(c, f"{kind} (release: ladder)")
+    return c

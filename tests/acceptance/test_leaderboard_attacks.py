@@ -19,7 +19,6 @@ from tests.acceptance.test_leaderboard import (
     check_json,
     edit_run,
     setup,
-    usage,
 )
 from tests.conftest import AS_OF, Result
 
@@ -209,14 +208,23 @@ def test_no_leak_through_a_waiver_or_a_budget_or_rows_check(cli: Callable[..., R
     """A waived comparison, a latency budget and the data:rows check sit beside the metric:
     none of them may carry its exact value."""
     extra = {"waivers": [{"check": "metric:exact_match:vs_baseline", "reason": "flaky",
-                          "approved_by": "lead", "ticket": "T-1", "expires": "2099-01-01"}]}
+                          "approved_by": "lead", "ticket": "T-1", "expires": "2099-01-01"}],
+             "budgets": [{"name": "exact_match", "max": 0.999, "on_exceed": "warn",
+                          "vs_baseline": {"max_ratio": 1.5}},
+                         {"name": "accuracy", "min": 0.5, "on_exceed": "warn"}]}
     secrets = _secrets(cli, tmp_path, "examples/bundles/block", extra)
+    assert secrets
     policy = setup(tmp_path, LADDER, extra)
     for fmt in ("json", "text", "markdown", "junit", "html", "model-card"):
         res = cli("check", "examples/bundles/block", "--policy", str(policy), "--format", fmt,
                   "--as-of", AS_OF)
         assert res.code in (0, 1), res.err
         assert not _leaks(res.out, secrets), fmt
+    checks = by_id(check_json(cli, "examples/bundles/block", policy))
+    assert checks["budget:exact_match"]["message"] == (
+        "exact_match: budget (release: ladder): passes (only the verdict is released)")
+    assert checks["budget:exact_match:vs_baseline"]["delta"] is None
+    assert checks["metric:exact_match:vs_baseline"]["waiver"] is not None
 
 
 def test_no_leak_when_the_per_example_ids_do_not_match(cli: Callable[..., Result],
