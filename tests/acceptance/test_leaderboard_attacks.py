@@ -5,10 +5,12 @@ is kept as a test: what it tried, and what the gate answered."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.acceptance.test_leaderboard import (
@@ -235,6 +237,9 @@ def test_no_leak_when_the_per_example_ids_do_not_match(cli: Callable[..., Result
     lines = scores.read_text().splitlines()
     scores.write_text("\n".join([*lines[:-40], *(f"zz-{i},1" for i in range(40))]) + "\n")
     secrets = _secrets(cli, tmp_path, bundle)
+    exact = cli("check", str(bundle), "--policy", str(setup(tmp_path / "x", None)),
+                "--format", "json", "--as-of", AS_OF)
+    assert "zz-1" in exact.out  # released exactly, the pairing names the ids it left out
     policy = setup(tmp_path, LADDER)
     for fmt in ("json", "text", "markdown", "junit", "html"):
         res = cli("check", str(bundle), "--policy", str(policy), "--format", fmt,
@@ -254,3 +259,55 @@ def test_a_ladder_release_is_never_a_false_improved_from_rounding(
         "metric:exact_match:vs_baseline"]
     assert c["outcome"] != "improved" and c["status"] != "pass"
     assert yaml.safe_dump(c).count("0.5") >= 1
+
+
+def test_no_leak_through_the_github_summary_outputs_or_annotations(
+        cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--github`` writes the step summary, the step outputs, annotations on stdout and the
+    comment file: each is built from the released checks."""
+    secrets = _secrets(cli, tmp_path, "examples/bundles/warn")
+    assert secrets
+    policy = setup(tmp_path, LADDER)
+    for key in list(os.environ):
+        if key.startswith(("GITHUB_", "GATEKEEPER_GITHUB")):
+            monkeypatch.delenv(key)
+    event = tmp_path / "event.json"
+    event.write_text("{}")
+    for key, value in {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push",
+                       "GITHUB_EVENT_PATH": str(event), "GITHUB_REPOSITORY": "a/b",
+                       "GITHUB_SHA": "1" * 40, "GITHUB_RUN_ID": "7",
+                       "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+                       "GITHUB_OUTPUT": str(tmp_path / "output.txt")}.items():
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "out"
+    res = cli("check", "examples/bundles/warn", "--policy", str(policy), "--github",
+              "--as-of", AS_OF, "--output-dir", str(out))
+    assert res.code == 0, res.err
+    texts = {"stdout": res.out, "stderr": res.err,
+             "summary": (tmp_path / "summary.md").read_text(),
+             "outputs": (tmp_path / "output.txt").read_text(),
+             **{p.name: p.read_text() for p in out.iterdir()}}
+    assert "exact_match" in texts["summary"] and "comment.md" in texts
+    for name, text in texts.items():
+        assert not _leaks(text, secrets), name
+
+
+def test_a_curve_gated_only_by_a_budget_is_not_drawn(cli: Callable[..., Result],
+                                                    tmp_path: Path) -> None:
+    """A budget on a series metric gates it as a metric rule does: its curve (and the final
+    value the curve prints) is withheld under the Ladder too."""
+    bundle = bundle_copy(tmp_path, "pass")
+    (bundle / "scores" / "eval_acc.csv").write_text(
+        "step,value\n" + "".join(f"{s},{0.5 + s * 0.0012345:.7f}\n" for s in range(1, 40)))
+    edit_run(bundle, lambda r: r["metrics"].update(eval_acc={"series": "scores/eval_acc.csv"}))
+    rules = {"budgets": [{"name": "eval_acc", "min": 0.1, "on_exceed": "warn"}]}
+    secret = f"{0.5 + 39 * 0.0012345:.4f}"
+    shown = cli("check", str(bundle), "--policy", str(setup(tmp_path / "x", {}, rules)),
+                "--format", "html", "--as-of", AS_OF)
+    assert secret in shown.out
+    laddered = setup(tmp_path, LADDER, rules)
+    for fmt in ("html", "markdown", "json", "text", "model-card"):
+        res = cli("check", str(bundle), "--policy", str(laddered), "--format", fmt,
+                  "--as-of", AS_OF)
+        assert res.code in (0, 1), res.err
+        assert secret not in res.out, fmt
