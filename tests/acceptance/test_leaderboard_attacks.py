@@ -311,3 +311,44 @@ def test_a_curve_gated_only_by_a_budget_is_not_drawn(cli: Callable[..., Result],
                   "--as-of", AS_OF)
         assert res.code in (0, 1), res.err
         assert secret not in res.out, fmt
+
+
+# --- shrinking the sweep ---------------------------------------------------------------------
+
+SUPERIOR = {"metrics": [{"metric": "exact_match", "higher_is_better": True,
+                         "vs_baseline": {"require": "superior"}}]}
+
+
+def _gate_trials(cli: Callable[..., Result], tmp_path: Path, policy: Path, n: int,
+                 change: Callable[[dict[str, Any], int], None]) -> None:
+    for i in range(n):
+        bundle = bundle_copy(tmp_path, "warn", f"trial{i}")
+        edit_run(bundle, lambda r, i=i: (r["params"].update(trial=i), change(r, i)))
+        check_json(cli, bundle, policy)
+
+
+def test_one_run_id_for_every_trial_does_not_shrink_the_sweep(cli: Callable[..., Result],
+                                                              tmp_path: Path) -> None:
+    """Trials are told apart by bundle too: reusing one run id for all of them hides none."""
+    policy = setup(tmp_path, {}, SUPERIOR)
+    _gate_trials(cli, tmp_path, policy, 12,
+                 lambda r, i: r.update(run_id="trial", parent_run_id="sweep-7"))
+    winner = bundle_copy(tmp_path, "pass", "winner")
+    edit_run(winner, lambda r: r.update(run_id="trial", parent_run_id="sweep-7"))
+    c = by_id(check_json(cli, winner, policy))["metric:exact_match:vs_baseline"]
+    assert any("best of k = 13 trials" in n for n in c["notes"]), c["notes"]
+
+
+def test_omitting_parent_run_id_leaves_the_trials_in_the_reuse_count(
+        cli: Callable[..., Result], tmp_path: Path) -> None:
+    """The limitation, kept honest: without ``parent_run_id`` the gate cannot tell a sweep's
+    winner from a lone run (k = 1). The trials it gated still spend the eval set's budget, and
+    under the Ladder α is already spread over the whole budget, sweeps included."""
+    policy = setup(tmp_path, {"max_decisions": 10, "on_exceed": "block", **LADDER}, SUPERIOR)
+    _gate_trials(cli, tmp_path, policy, 10, lambda r, i: r.update(run_id=f"t{i}"))
+    winner = bundle_copy(tmp_path, "pass", "winner")
+    checks = by_id(check_json(cli, winner, policy))
+    assert checks["leaderboard:reuse"]["status"] == "block"
+    assert checks["leaderboard:reuse"]["observed"] == 10
+    c = checks["metric:exact_match:vs_baseline"]
+    assert c["outcome"] is None and "only the verdict is released" in c["message"]
