@@ -44,8 +44,10 @@ def _reuse(lb: LeaderboardContext, usage: Usage | None) -> Check:
                      f"leaderboard.eval_sets names){names}; this decision cannot be counted")
     n, budget = usage.earlier, rule.max_decisions
     window = f" in the last {rule.window_days:g} days" if rule.window_days else ""
+    # The ledger is named: a count from an empty or copied ledger (``--registry`` pointed
+    # elsewhere) shows where it came from in the report a reviewer reads.
     head = (f"eval set {usage.eval_set.short} ({', '.join(usage.eval_set.names)}) has informed "
-            f"{n:,} earlier decision{'s' if n != 1 else ''}{window}")
+            f"{n:,} earlier decision{'s' if n != 1 else ''}{window} in ledger {lb.ledger}")
     base = lb.sets.baseline
     if base is not None and base.sha256 != usage.eval_set.sha256:
         # A changed file is a new eval set to the ledger, however small the change: say so.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -352,3 +353,19 @@ def test_omitting_parent_run_id_leaves_the_trials_in_the_reuse_count(
     assert checks["leaderboard:reuse"]["observed"] == 10
     c = checks["metric:exact_match:vs_baseline"]
     assert c["outcome"] is None and "only the verdict is released" in c["message"]
+
+
+def test_a_copied_registry_without_its_ledger_shows_which_ledger_counted(
+        cli: Callable[..., Result], tmp_path: Path) -> None:
+    """``--registry`` at a copy of the registry without its ledger finds the baseline and an
+    empty ledger: the count restarts (the ledger belongs off the PR's checkout, docs say),
+    and the check names the ledger it read, so the reviewer sees the swap."""
+    policy = setup(tmp_path, BUDGET)
+    _spend(cli, policy)
+    copy = tmp_path / "copy"
+    shutil.copytree(tmp_path / "registry", copy, ignore=shutil.ignore_patterns(".ledger"))
+    reuse = _reuse(cli, "examples/bundles/pass", policy, "--registry", f"file:{copy}")
+    assert reuse["observed"] == 0
+    assert f"in ledger file:{copy}" in reuse["message"]
+    home = _reuse(cli, "examples/bundles/pass", policy)
+    assert f"in ledger file:{tmp_path / 'registry'}" in home["message"]
