@@ -369,3 +369,15 @@ def test_a_copied_registry_without_its_ledger_shows_which_ledger_counted(
     assert f"in ledger file:{copy}" in reuse["message"]
     home = _reuse(cli, "examples/bundles/pass", policy)
     assert f"in ledger file:{tmp_path / 'registry'}" in home["message"]
+
+
+def test_a_budget_on_a_sealed_metric_releases_only_its_verdict(cli: Callable[..., Result],
+                                                               tmp_path: Path) -> None:
+    policy = setup(tmp_path, {"sealed": ["eval"]},
+                   {"budgets": [{"name": "exact_match", "max": 0.999, "on_exceed": "warn"}]})
+    bundle = bundle_copy(tmp_path, "block")
+    edit_run(bundle, lambda r: r["metrics"]["exact_match"].update(data="eval"))
+    c = by_id(check_json(cli, bundle, policy))["budget:exact_match"]
+    assert c["message"] == ("exact_match: budget on a sealed holdout: passes (only the verdict "
+                            "is released)")
+    assert c["observed"] is None and c["notes"] == []
