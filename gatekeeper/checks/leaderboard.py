@@ -44,8 +44,10 @@ def _reuse(lb: LeaderboardContext, usage: Usage | None) -> Check:
                      f"leaderboard.eval_sets names){names}; this decision cannot be counted")
     n, budget = usage.earlier, rule.max_decisions
     window = f" in the last {rule.window_days:g} days" if rule.window_days else ""
+    # The ledger is named: a count from an empty or copied ledger (``--registry`` pointed
+    # elsewhere) shows where it came from in the report a reviewer reads.
     head = (f"eval set {usage.eval_set.short} ({', '.join(usage.eval_set.names)}) has informed "
-            f"{n:,} earlier decision{'s' if n != 1 else ''}{window}")
+            f"{n:,} earlier decision{'s' if n != 1 else ''}{window} in ledger {lb.ledger}")
     base = lb.sets.baseline
     if base is not None and base.sha256 != usage.eval_set.sha256:
         # A changed file is a new eval set to the ledger, however small the change: say so.
@@ -153,7 +155,9 @@ def release(checks: list[Check], lb: LeaderboardContext | None) -> list[Check]:
         return checks
     out: list[Check] = []
     for c in checks:
-        if c.family != "metric" or c.metric is None:
+        if c.family == "budget" and c.metric is not None:
+            out.append(_budget(c, lb))
+        elif c.family != "metric" or c.metric is None:
             out.append(c)
         elif lb.is_sealed(c.metric):
             out.append(_verdict_only(c, "sealed holdout"))
@@ -166,3 +170,17 @@ def release(checks: list[Check], lb: LeaderboardContext | None) -> list[Check]:
         else:
             out.append(c)
     return out
+
+
+def _budget(c: Check, lb: LeaderboardContext) -> Check:
+    """A budget on a metric (``budgets: [{name: exact_match, max: ...}]``) reports the same
+    score as the metric's own checks: adding one, a tightening that needs no approval, must
+    not release what the Ladder withholds. Its value and ratio are withheld (a derived
+    quantity such as cost per success can carry the labels too); the verdict stays."""
+    assert c.metric is not None
+    kind = "budget vs baseline" if c.id.endswith(":vs_baseline") else "budget"
+    if lb.is_sealed(c.metric):
+        return _verdict_only(c, f"{kind} on a sealed holdout")
+    if lb.is_laddered(c.metric):
+        return _verdict_only(c, f"{kind} (release: ladder)")
+    return c

@@ -50,9 +50,15 @@ class LeaderboardContext:
 
     @property
     def over_budget(self) -> bool:
-        """The public eval set has informed ``max_decisions`` decisions already."""
+        """The public eval set has informed ``max_decisions`` decisions already, or no eval
+        set can be counted at all (a bundle that drops or hides its eval entry must not buy
+        unlimited answers for a warning)."""
         budget = self.rule.max_decisions
-        return budget is not None and self.public is not None and self.public.earlier >= budget
+        if budget is None:
+            return False
+        if self.public is None:
+            return self.sealed is None
+        return self.public.earlier >= budget
 
     def withholds(self, metric: str) -> bool:
         """Only the verdict is released: a sealed holdout's metric, or, under the Ladder, any

@@ -53,7 +53,8 @@ def eval_set_of(entries: Iterable[DataVersion]) -> EvalSet | None:
 
 
 def _is_eval(entry: DataVersion, rule: Leaderboard, compared: set[str]) -> bool:
-    return ((entry.split or "").lower() in EVAL_SPLITS or entry.name in rule.eval_sets
+    # Spelling is the run.yaml's to choose: " Test" is the test split all the same.
+    return ((entry.split or "").strip().lower() in EVAL_SPLITS or entry.name in rule.eval_sets
             or entry.name in compared)
 
 

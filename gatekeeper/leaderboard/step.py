@@ -14,7 +14,7 @@ from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.leaderboard.context import LeaderboardContext, Role, SweepSize, Usage
 from gatekeeper.leaderboard.identity import EvalSet, identify
 from gatekeeper.models.policy import Policy
-from gatekeeper.registry.interface import LedgerRecord, Registry
+from gatekeeper.registry.interface import LedgerRecord, ModelVersion, Registry
 
 
 def _in_window(record: LedgerRecord, as_of: date, window_days: float | None) -> bool:
@@ -30,24 +30,29 @@ def _in_window(record: LedgerRecord, as_of: date, window_days: float | None) -> 
     return when >= start
 
 
+def _shares(record: LedgerRecord, eval_set: EvalSet) -> bool:
+    """The record's decision used this eval set, or any of its files: a set that adds a file
+    to a spent one (a dummy second test entry) still answers from the spent file's labels."""
+    return record.eval_set == eval_set.sha256 or not set(record.data).isdisjoint(eval_set.data)
+
+
 def _usage(role: Role, eval_set: EvalSet | None, records: Iterable[LedgerRecord],
            bundle_sha256: str, as_of: date, window_days: float | None) -> Usage | None:
     if eval_set is None:
         return None
     earlier = {r.bundle_sha256 for r in records
-               if r.eval_set == eval_set.sha256 and r.bundle_sha256 != bundle_sha256
+               if _shares(r, eval_set) and r.bundle_sha256 != bundle_sha256
                and _in_window(r, as_of, window_days)}
     return Usage(role, eval_set, len(earlier))
 
 
-def _registry_trials(registry: Registry, model: str, parent: str) -> set[str]:
-    """Run ids of the registry's versions of ``model`` whose run names ``parent``."""
+def _registry_trials(registry: Registry, model: str, parent: str) -> list[ModelVersion]:
+    """The registry's versions of ``model`` whose run names ``parent``."""
     try:
         versions = registry.list_versions(model)
     except RegistryNotFoundError:
-        return set()
-    return {v.run_id or v.version for v in versions
-            if registry.run_info(v).parent_run_id == parent}
+        return []
+    return [v for v in versions if registry.run_info(v).parent_run_id == parent]
 
 
 def sweep_size(bundle: Bundle, records: Iterable[LedgerRecord], registry: Registry,
@@ -59,11 +64,17 @@ def sweep_size(bundle: Bundle, records: Iterable[LedgerRecord], registry: Regist
     parent = run.parent_run_id
     if not parent:
         return SweepSize(claimed, claimed, 1)
-    trials = {run.run_id}
-    trials |= {r.run_id for r in records if r.parent_run_id == parent
-               and (eval_set is None or r.eval_set == eval_set.sha256)}
-    trials |= _registry_trials(registry, run.model, parent)
-    return SweepSize(max(claimed, len(trials)), claimed, len(trials), parent)
+    siblings = [r for r in records if r.parent_run_id == parent
+                and (eval_set is None or _shares(r, eval_set))]
+    versions = _registry_trials(registry, run.model, parent)
+    # Trials told apart by run id and by bundle, whichever finds more: a sweep that gives
+    # every trial one run id still has a bundle per trial.
+    run_ids = {run.run_id, *(r.run_id for r in siblings),
+               *(v.run_id or v.version for v in versions)}
+    bundles = {bundle.sha256(), *(r.bundle_sha256 for r in siblings),
+               *(v.bundle_sha256 or v.version for v in versions)}
+    trials = max(len(run_ids), len(bundles))
+    return SweepSize(max(claimed, trials), claimed, trials, parent)
 
 
 def read_usage(policy: Policy, bundle: Bundle, baseline: Bundle | None, ledger: Registry,

@@ -197,7 +197,10 @@ def _withheld(name: str, ctx: ReportContext) -> bool:
         return False
     spec = ctx.candidate.run.metrics.get(name)
     sealed = spec is not None and spec.data is not None and spec.data in lb.sealed
-    gated = any(rule.metric == name for rule in ctx.policy.policy.metrics)
+    rules = ctx.policy.policy
+    # A budget on the metric gates it too: its check is verdict-only under the Ladder.
+    gated = any(rule.metric == name for rule in rules.metrics) \
+        or any(b.name == name for b in rules.budgets)
     return sealed or (lb.release == "ladder" and gated)
 
 

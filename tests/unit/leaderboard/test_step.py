@@ -33,10 +33,19 @@ def test_the_window_counts_from_the_as_of_day_back() -> None:
 def test_usage_counts_distinct_other_bundles_on_the_same_set() -> None:
     records = [_rec("a", "2026-11-20T00:00:00Z"), _rec("a", "2026-11-21T00:00:00Z"),
                _rec("b", "2026-11-22T00:00:00Z"), _rec("self", "2026-11-23T00:00:00Z"),
-               _rec("c", "2026-11-23T00:00:00Z", eval_set="f" * 64)]
+               _rec("c", "2026-11-23T00:00:00Z", eval_set="f" * 64, data=("c" * 64,))]
     usage = _usage("public", E, records, "self", date(2026, 11, 26), None)
     assert usage is not None and usage.earlier == 2
     assert _usage("public", None, records, "self", date(2026, 11, 26), None) is None
+
+
+def test_usage_counts_a_set_that_shares_a_file_with_a_spent_one() -> None:
+    """A dummy file added beside the spent one makes a new set sha256, not a fresh count."""
+    grown = EvalSet("f" * 64, ("c" * 64, "d" * 64), ("eval", "extra"))
+    records = [_rec("a", "2026-11-20T00:00:00Z"),
+               _rec("b", "2026-11-21T00:00:00Z", eval_set="0" * 64, data=("1" * 64,))]
+    usage = _usage("public", grown, records, "self", date(2026, 11, 26), None)
+    assert usage is not None and usage.earlier == 1
 
 
 def test_the_sweep_size_counts_the_registrys_versions_of_the_same_parent(tmp_path: Path) -> None:
