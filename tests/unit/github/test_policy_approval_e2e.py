@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,56 +13,16 @@ from fake_github import FakeGitHub, event_copy
 from helpers_github import pr_environ
 
 from gatekeeper.cli import main
+from tests.policy_repos import base, commit, gate, git, make_repo
 
-ROOT = Path(__file__).resolve().parents[3]
 PR = 2  # the number in pull_request.opened.1.json
-BASE = """apiVersion: gatekeeper/v1
-kind: Policy
-metadata: {name: team-base, version: 1}
-approvers: [alice, bob]
-envelope:
-  required: [code.commit]
-"""
-GATE = """apiVersion: gatekeeper/v1
-kind: Policy
-metadata: {name: repo-policy, version: VERSION}
-extends: base.yaml
-metrics:
-  - {metric: accuracy, min: FLOOR}
-"""
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-           "HOME": str(repo), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True,
-                          check=True, env=env).stdout
-
-
-def gate(floor: str = "0.5", version: str = "1") -> str:
-    return GATE.replace("FLOOR", floor).replace("VERSION", version)
+BASE = base()
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    (root / "policies").mkdir(parents=True)
-    git(root, "init", "-q", "-b", "main")
-    (root / "policies" / "base.yaml").write_text(BASE)
-    (root / "policies" / "gate.yaml").write_text(gate())
-    shutil.copytree(ROOT / "examples" / "bundles" / "pass", root / "bundle")
-    git(root, "add", ".")
-    git(root, "commit", "-qm", "policy on main")
-    git(root, "checkout", "-qb", "pr")
-    return root
-
-
-def commit(repo: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        (repo / rel).write_text(text)
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "PR edits the policy")
+    return make_repo(tmp_path / "repo", {"policies/base.yaml": BASE,
+                                         "policies/gate.yaml": gate()})
 
 
 def review(github: FakeGitHub, repo: Path, login: str, state: str) -> None:
