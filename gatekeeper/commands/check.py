@@ -98,19 +98,19 @@ def gate_inputs(args: argparse.Namespace, settings: GitHubSettings | None) -> Ga
     # lazy: numpy and the check families stay off `gatekeeper --help` and `--version`
     from gatekeeper.gate import GateInputs
 
-    base_ref = args.base_ref
+    base_ref, target_branch = args.base_ref, args.target_branch
     if settings is not None:
         # Pull requests, merge groups and pushes are gated by the commit they land on, and the
-        # event names it: a flag of the workflow (which the change can edit) may not move it.
+        # event names it and the target branch: a flag of the workflow (which the change can
+        # edit) may not move either.
         trusted = settings.trusted_base()
-        _agrees("--base-ref", args.base_ref, trusted, "base commit")
-        base_ref = trusted if trusted is not None else base_ref
-    target_branch = args.target_branch
-    if settings is not None and settings.base_ref and settings.trusted_base() is not None:
-        _agrees("--target-branch", target_branch, settings.base_ref, "target branch")
-        target_branch = settings.base_ref
-    elif target_branch is None and settings is not None and settings.base_ref:
-        target_branch = settings.base_ref
+        if trusted is not None:
+            _agrees("--base-ref", base_ref, trusted, "base commit")
+            _agrees("--target-branch", target_branch, settings.base_ref, "target branch")
+            base_ref = trusted
+            target_branch = settings.base_ref or target_branch
+        elif target_branch is None:
+            target_branch = settings.base_ref
     approvals = None
     if base_ref is not None and settings is not None:
         # lazy: requests and the GitHub client stay off checks without --github

@@ -15,7 +15,6 @@ file of the ``extends`` chain is shown as a diff and judged:
 from __future__ import annotations
 
 import contextlib
-import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +22,13 @@ from pathlib import Path
 from gatekeeper.checks import ids
 from gatekeeper.checks.base import check
 from gatekeeper.errors import InputError
-from gatekeeper.inputs.yamlio import parse_text, read_document
+from gatekeeper.inputs.yamlio import parse_text
 from gatekeeper.models.common import login_key
 from gatekeeper.models.policy import Policy
 from gatekeeper.models.verdict import Check, Source
 from gatekeeper.policy.diff import loosenings, version_grew
 from gatekeeper.policy.loader import LoadedPolicy, load_policy
-from gatekeeper.policy.source import MAX_FILES, Fetch, materialize, repo_relative
+from gatekeeper.policy.source import MAX_FILES, Fetch, materialize, parents_of, repo_relative
 from gatekeeper.policy.textdiff import unified_diff
 
 MAX_DIFF_LINES = 80
@@ -216,21 +215,17 @@ def _extends_order(head_dir: Path, rel: str) -> list[str]:
     queue = [rel]
     while queue:
         current = queue.pop(0)
-        path = head_dir / current
-        if not path.is_file():
+        text = _read_head(head_dir / current)
+        if text is None:
             continue
         try:
-            data, _lines, _ = read_document(path, current)
+            parents = parents_of(text, current)
         except InputError:
-            continue
-        named = data.get("extends") if isinstance(data, dict) else None
-        for parent in [named] if isinstance(named, str) else (named or []):
-            if not isinstance(parent, str):
-                continue
-            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(current), parent))
-            if resolved not in order and resolved != rel:
-                order.append(resolved)
-                queue.append(resolved)
+            continue  # a parent outside the repository: the head's own load says so
+        for parent in parents:
+            if parent not in order and parent != rel:
+                order.append(parent)
+                queue.append(parent)
     return order
 
 

@@ -58,21 +58,29 @@ def materialize(policy_rel: str, fetch: Fetch, dest: Path) -> Path | None:
         target.write_text(text, encoding="utf-8")
         if first is None:
             first = target
-        try:
-            data, _lines = parse_text(text, rel)  # bounded: the base policy may be hostile too
-        except InputError:
-            continue  # the loader reports it with a line number
-        parents = data.get("extends") if isinstance(data, dict) else None
-        if isinstance(parents, str):
-            parents = [parents]
-        for parent in parents or []:
-            if isinstance(parent, str):
-                joined = os.path.normpath(str(PurePosixPath(rel).parent / parent))
-                if joined.startswith(".."):
-                    raise PolicyError(f"extends {parent!r} leaves the repository",
-                                      Location(f"{rel}@base", "extends"))
-                todo.append(PurePosixPath(joined).as_posix())
+        todo += parents_of(text, rel)
     return first
+
+
+def parents_of(text: str, rel: str) -> list[str]:
+    """The repository paths the policy ``rel`` (its ``text``) names in ``extends``, in order;
+    none when the text does not parse (the loader reports that with a line number)."""
+    try:
+        data, _lines = parse_text(text, rel)  # bounded: the base policy may be hostile too
+    except InputError:
+        return []
+    parents = data.get("extends") if isinstance(data, dict) else None
+    if isinstance(parents, str):
+        parents = [parents]
+    out: list[str] = []
+    for parent in parents or []:
+        if isinstance(parent, str):
+            joined = os.path.normpath(str(PurePosixPath(rel).parent / parent))
+            if joined.startswith(".."):
+                raise PolicyError(f"extends {parent!r} leaves the repository",
+                                  Location(f"{rel}@base", "extends"))
+            out.append(PurePosixPath(joined).as_posix())
+    return out
 
 
 def fetcher_for(repo_dir: Path, ref: str, settings: GitHubSettings | None) -> Fetch:
