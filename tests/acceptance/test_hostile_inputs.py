@@ -15,16 +15,14 @@ import shutil
 import struct
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.acceptance.test_bad_inputs import assert_exits_2_with_one_line
+from tests.acceptance.test_bad_inputs import Case, assert_exits_2_with_one_line
 from tests.conftest import AS_OF, ROOT, Result
 
-Mutate = Callable[[Path, Path], None]  # (bundle dir, policy file) -> None
 CSV = Path("scores") / "exact_match.csv"
 
 
@@ -192,14 +190,6 @@ def both_run_files(b: Path, _p: Path) -> None:
 def branch_override_with_mapping_name(_b: Path, p: Path) -> None:
     _append(p, "branches:\n  'release/*':\n    metrics:\n      - metric: {a: 1}\n"
                "        min: 0.5\n")
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    mutate: Mutate
-    expect: tuple[str, ...]  # substrings of the one-line message
-    env: tuple[tuple[str, str], ...] = ()
 
 
 CASES = [

@@ -308,28 +308,12 @@ class FakeGitHub:
     def _list_reviews(
         self, request: Request, body: Any, owner: str, repo: str, n: str
     ) -> Response:
-        per_page = int(request.args.get("per_page", 30))
-        page = int(request.args.get("page", 1))
-        items = self.reviews.get(int(n), [])
-        chunk = items[(page - 1) * per_page : page * per_page]
-        headers = {}
-        if page * per_page < len(items):
-            query = urlencode({"per_page": per_page, "page": page + 1})
-            headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
-        return json_response(chunk, 200, headers)
+        return _page(request, self.reviews.get(int(n), []))
 
     def _list_comments(
         self, request: Request, body: Any, owner: str, repo: str, n: str
     ) -> Response:
-        per_page = int(request.args.get("per_page", 30))
-        page = int(request.args.get("page", 1))
-        items = self.comments.get(int(n), [])
-        chunk = items[(page - 1) * per_page : page * per_page]
-        headers = {}
-        if page * per_page < len(items):
-            query = urlencode({"per_page": per_page, "page": page + 1})
-            headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
-        return json_response(chunk, 200, headers)
+        return _page(request, self.comments.get(int(n), []))
 
     def _create_comment(
         self, request: Request, body: Any, owner: str, repo: str, n: str
@@ -551,3 +535,15 @@ def event_copy(
     path = tmp_path / f"event-{name}"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+def _page(request: Request, items: list[dict[str, Any]]) -> Response:
+    """One page of a list as GitHub serves it: ``per_page``/``page`` and a ``Link`` to the next."""
+    per_page = int(request.args.get("per_page", 30))
+    page = int(request.args.get("page", 1))
+    chunk = items[(page - 1) * per_page : page * per_page]
+    headers = {}
+    if page * per_page < len(items):
+        query = urlencode({"per_page": per_page, "page": page + 1})
+        headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
+    return json_response(chunk, 200, headers)
