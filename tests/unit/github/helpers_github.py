@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
 import requests
 from fake_github import TOKEN, FakeGitHub, FakeSleep, event_copy
 
@@ -33,6 +35,16 @@ def pr_environ(
     }
     environ.update(extra)
     return environ
+
+
+def use_environ(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> None:
+    """``environ`` as the process's GitHub variables: the runner's own ones are removed first,
+    so a test never reads the machine's."""
+    for key in list(os.environ):
+        if key.startswith("GITHUB_") or key.startswith("GATEKEEPER_GITHUB"):
+            monkeypatch.delenv(key, raising=False)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
 
 
 def make_client(

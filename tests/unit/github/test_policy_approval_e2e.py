@@ -4,13 +4,12 @@ and the OpenAPI-validated local GitHub answering the pull request reviews API.""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_github import FakeGitHub, event_copy
-from helpers_github import pr_environ
+from helpers_github import pr_environ, use_environ
 
 from gatekeeper.cli import main
 from tests.policy_repos import base, commit, gate, git, make_repo
@@ -56,11 +55,7 @@ def run_check(repo: Path, tmp_path: Path, github: FakeGitHub, monkeypatch: pytes
         (edited / "push.json").write_text(json.dumps(pushed))
         environ.update(GITHUB_EVENT_NAME="push", GITHUB_SHA=head_sha,
                        GITHUB_EVENT_PATH=str(edited / "push.json"))
-    for key in list(os.environ):
-        if key.startswith("GITHUB_") or key.startswith("GATEKEEPER_GITHUB"):
-            monkeypatch.delenv(key, raising=False)
-    for key, value in environ.items():
-        monkeypatch.setenv(key, value)
+    use_environ(monkeypatch, environ)
     monkeypatch.chdir(repo)
     out = tmp_path / "out"
     code = main(["check", "bundle", "--policy", policy, "--github", "--comment", "off",
