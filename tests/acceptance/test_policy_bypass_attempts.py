@@ -10,7 +10,6 @@ from the OpenAPI-validated local GitHub.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +41,7 @@ def repo(tmp_path: Path) -> Path:
 def local(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
           *extra: str, policy: str = "policies/gate.yaml") -> tuple[int, dict[str, Any]]:
     """``check --base-ref main``: no platform, so a change that needs approval blocks."""
-    for key in list(os.environ):
-        if key.startswith("GITHUB_") or key.startswith("GATEKEEPER_GITHUB"):
-            monkeypatch.delenv(key, raising=False)
+    use_environ(monkeypatch, {})  # no platform
     monkeypatch.chdir(repo)
     capsys.readouterr()
     code = main(["check", "bundle", "--policy", policy, "--format", "json", "--as-of", AS_OF,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from fake_github import FakeGitHub
-from helpers_github import PR_HEAD_SHA, parse_outputs, pr_environ
+from helpers_github import PR_HEAD_SHA, parse_outputs, pr_environ, use_environ
 
 from gatekeeper.cli import main
 from gatekeeper.github.comment import marker
@@ -27,11 +26,7 @@ def _run(tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch,
     # ... and so does the registry entry of the baseline (a change cannot bring its own).
     index = "examples/registry/sentiment-clf/index.json"
     github.contents[(base_sha, index)] = (ROOT / index).read_text()
-    for key in list(os.environ):
-        if key.startswith("GITHUB_") or key.startswith("GATEKEEPER_GITHUB"):
-            monkeypatch.delenv(key, raising=False)
-    for key, value in environ.items():
-        monkeypatch.setenv(key, value)
+    use_environ(monkeypatch, environ)
     code = main(["check", f"examples/bundles/{bundle}", "--policy", "policies/default.yaml",
                  "--github", "--as-of", "2026-11-26", "--output-dir", str(tmp_path / "out")])
     captured = capsys.readouterr()
