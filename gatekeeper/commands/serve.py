@@ -8,9 +8,12 @@ gunicorn's workers read them in ``gatekeeper.app.wsgi:create_app()``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from typing import Any
+
+from gatekeeper.errors import InputError
 
 # flag → environment variable
 SETTINGS = (
@@ -62,6 +65,25 @@ def gunicorn_argv(args: argparse.Namespace) -> list[str]:
             "gatekeeper.app.wsgi:create_app()"]
 
 
+# The `app` extra's modules: without them gunicorn's workers would each die on an import error.
+APP_EXTRA = ("gunicorn", "jwt", "cryptography")
+
+
+def _require_the_app_extra() -> None:
+    missing = [name for name in APP_EXTRA if not _importable(name)]
+    if missing:
+        raise InputError(f"gatekeeper serve needs the `app` extra (gunicorn, PyJWT, "
+                         f"cryptography; missing: {', '.join(missing)}): "
+                         "pip install 'gatekeeper-gate[app]'")
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a broken install, or a module that refuses itself
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     # lazy: the App (PyJWT, the gate) stays off `gatekeeper --help`, which imports every command
     from gatekeeper.app.config import AppConfig
@@ -72,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None:
             environ[env] = str(value)
     config = AppConfig.from_environ(environ)  # exit 2 now, not in every worker
+    _require_the_app_extra()
     print(f"gatekeeper: serving App {config.app_id} on http://{args.host}:{args.port}/webhook "
           f"(workflow {config.workflow}, artifact {config.artifact}, policy {config.policy})",
           file=sys.stderr, flush=True)

@@ -66,3 +66,31 @@ def test_serve_with_a_bad_setting_exits_2_in_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "GATEKEEPER_APP_ID" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# `gatekeeper serve` run where the `app` extra is not installed: a finder refuses gunicorn.
+WITHOUT_GUNICORN = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class NoGunicorn(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "gunicorn" or name.startswith("gunicorn."):
+            raise ModuleNotFoundError(name)
+        return None
+
+sys.meta_path.insert(0, NoGunicorn())
+from gatekeeper.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_serve_without_the_app_extra_says_how_to_install_it(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_GUNICORN, "serve", "--port", "1"],
+        cwd=ROOT, env={**os.environ, **environ(tmp_path)}, capture_output=True, text=True,
+        timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "missing: gunicorn" in done.stderr
+    assert "pip install 'gatekeeper-gate[app]'" in done.stderr
