@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -56,3 +57,13 @@ def demo_copy(tmp_path: Path) -> Callable[[str], Path]:
         return dest
 
     return make
+
+
+def use_environ(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> None:
+    """``environ`` as the process's GitHub variables: the runner's own ones are removed first,
+    so a test never reads the machine's."""
+    for key in list(os.environ):
+        if key.startswith("GITHUB_") or key.startswith("GATEKEEPER_GITHUB"):
+            monkeypatch.delenv(key, raising=False)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)

@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 
 from gatekeeper.cli import main
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, use_environ
 from tests.policy_repos import base, commit, gate, git, make_repo, write
 from tests.unit.github import fake_github
-from tests.unit.github.fake_github import FakeGitHub, event_copy
-from tests.unit.github.helpers_github import pr_environ, use_environ
+from tests.unit.github.fake_github import TOKEN, FakeGitHub, event_copy
 
 # The OpenAPI-validated local GitHub's fixtures (tests/unit/github/fake_github.py), by name.
 openapi = fake_github.openapi
@@ -68,9 +67,14 @@ def on_github(repo: Path, tmp_path: Path, github: FakeGitHub,
 
     folder = tmp_path / "event"
     folder.mkdir(exist_ok=True)
-    environ = pr_environ(tmp_path, github, GITHUB_EVENT_NAME=event,
-                         GITHUB_EVENT_PATH=str(event_copy(folder, payload, edit)))
-    use_environ(monkeypatch, environ)
+    use_environ(monkeypatch, {
+        "GITHUB_ACTIONS": "true", "GITHUB_API_URL": github.api_url,
+        "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "Codertocat/Hello-World",
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(event_copy(folder, payload, edit)),
+        "GITHUB_SHA": "1" * 40, "GITHUB_RUN_ID": "42",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "output.txt"), "GITHUB_TOKEN": TOKEN})
     monkeypatch.chdir(repo)
     out = tmp_path / "out"
     code = main(["check", "bundle", "--policy", policy, "--github", "--comment", "off",

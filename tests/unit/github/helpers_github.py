@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
 import requests
 from fake_github import TOKEN, FakeGitHub, FakeSleep, event_copy
 
 from gatekeeper.github.client import GitHubClient
 from gatekeeper.github.settings import GitHubSettings
+from tests.conftest import use_environ
+
+__all__ = ["use_environ"]  # re-exported for the GitHub tests
 
 REPO = "Codertocat/Hello-World"
 PR_HEAD_SHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"  # pull_request.head.sha in the payload
@@ -35,16 +36,6 @@ def pr_environ(
     }
     environ.update(extra)
     return environ
-
-
-def use_environ(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> None:
-    """``environ`` as the process's GitHub variables: the runner's own ones are removed first,
-    so a test never reads the machine's."""
-    for key in list(os.environ):
-        if key.startswith("GITHUB_") or key.startswith("GATEKEEPER_GITHUB"):
-            monkeypatch.delenv(key, raising=False)
-    for key, value in environ.items():
-        monkeypatch.setenv(key, value)
 
 
 def make_client(
