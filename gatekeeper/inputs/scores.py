@@ -171,7 +171,7 @@ def _csv_rows(reader: Iterator[list[str]], shown: str, spec: MetricSpec,
             if not ident:
                 raise BundleError("empty id", Location(shown, spec.id_column, line))
             ids.append(ident)
-            scores.append(_csv_score(row[i_score], Location(shown, spec.score_column, line)))
+            scores.append(_csv_score(row[i_score], shown, spec.score_column, line))
             if i_cluster >= 0:
                 clusters.append(row[i_cluster])
     except (csv.Error, UnicodeDecodeError) as exc:
@@ -179,13 +179,14 @@ def _csv_rows(reader: Iterator[list[str]], shown: str, spec: MetricSpec,
     return ids, scores, clusters
 
 
-def _csv_score(text: str, where: Location) -> float:
+def _csv_score(text: str, shown: str, column: str, line: int) -> float:
+    # The Location is built only for an error: one per row was a tenth of reading the demo.
     try:
         score = float(text)
     except ValueError:
-        score = _finite(text, where)
+        score = _finite(text, Location(shown, column, line))
     if not math.isfinite(score):
-        raise BundleError(f"score {text!r} is not a finite number", where)
+        raise BundleError(f"score {text!r} is not a finite number", Location(shown, column, line))
     return score
 
 
