@@ -51,7 +51,7 @@ MAX_ABS_SCORE = 1e50
 @dataclass(frozen=True)
 class LoadedMetric:
     name: str
-    kind: str  # value | replicates | per_example | samples | series | paired_counts
+    kind: str  # value, replicates, per_example, samples, series, paired_counts, paired_moments
     values: np.ndarray  # float64
     ids: np.ndarray | None = None  # per-example / per-request ids (str)
     clusters: np.ndarray | None = None  # cluster label per example (str)
@@ -367,6 +367,13 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
         pc = spec.paired_counts
         return LoadedMetric(name, kind, np.asarray([(pc.n11 + pc.n10) / pc.n]),
                             file=bundle.display)
+    if kind == "paired_moments":
+        # No file either: the candidate's mean stands for the metric's value.
+        assert spec.paired_moments is not None
+        pm = spec.paired_moments
+        _bounded(np.asarray([pm.max_abs_score]), bundle.location("metrics", name, kind),
+                 "max_abs_score")
+        return LoadedMetric(name, kind, np.asarray([pm.mean_candidate]), file=bundle.display)
     rel = spec.path
     assert rel is not None
     path = bundle.resolve(rel, "metrics", name, kind)
