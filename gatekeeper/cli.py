@@ -129,7 +129,10 @@ def _command_for(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, listed: bool = True) -> argparse.ArgumentParser:
+    """The parser; with ``only``, the one command that will run is loaded, and the others are
+    listed by name (``listed``: for a help text) or left out (nothing will print them: a
+    subparser each is 13 parsers built for nothing, a fifth of `check`'s argument parsing)."""
     # lazy: `--version` prints without argparse
     import argparse
 
@@ -150,8 +153,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name, help=SUMMARIES[name])
             continue
         if only is not None and name != only:
-            # Keep `--help` complete while loading only the module that will run.
-            sub.add_parser(name, help=f"(see: gatekeeper {name} --help)")
+            if listed:
+                # Keep `--help` complete while loading only the module that will run.
+                sub.add_parser(name, help=f"(see: gatekeeper {name} --help)")
             continue
         COMMANDS.load(name)(sub)
     return parser
@@ -171,7 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(HELP)
         raise SystemExit(0)  # as argparse's help action ends
     command = _command_for(args_list)
-    parser = build_parser(only=command if command in COMMANDS else None)
+    parser = build_parser(only=command if command in COMMANDS else None,
+                          listed=bool({"-h", "--help"} & set(args_list)))
     args = parser.parse_args(args_list)
     args.debug = debug
     startup.done()  # the command's module is imported: the collector runs again

@@ -96,11 +96,14 @@ def run_gate(inputs: GateInputs, workdir: Path) -> GateResult:
     """``workdir`` holds downloaded baselines and the base-branch policy; it must outlive the
     reporters, which may read the bundles' files."""
     base = inputs.base or base_source(inputs)
+    # The repository holding the policy: its ``extends`` stay inside it, and registries it
+    # names are relative to it. One `git rev-parse` for both (each is a process).
+    root = _policy_root(inputs.policy)
     policy = resolve_policy(inputs.policy, inputs.target_branch, base, workdir,
-                            inputs.approvals)
+                            inputs.approvals, root=root if base is None else None)
     bundle = load_bundle(inputs.bundle)
-    baseline = baseline_step(inputs, policy.loaded, bundle, base, workdir)
-    ledger = ledger_step(inputs, policy.loaded, bundle, baseline.bundle)
+    baseline = baseline_step(inputs, policy.loaded, bundle, base, workdir, root)
+    ledger = ledger_step(inputs, policy.loaded, bundle, baseline.bundle, root)
     evidence = Evidence(policy=policy.loaded, bundle=bundle, as_of=inputs.as_of,
                         baseline=baseline.bundle,
                         leaderboard=ledger.context if ledger is not None else None)
@@ -147,7 +150,7 @@ def base_source(inputs: GateInputs) -> BaseSource | None:
 
 
 def baseline_step(inputs: GateInputs, loaded: LoadedPolicy, bundle: Bundle,
-                  base: BaseSource | None, workdir: Path) -> BaselineOutcome:
+                  base: BaseSource | None, workdir: Path, policy_root: Path) -> BaselineOutcome:
     ref = loaded.policy.baseline
     registry_uri = inputs.registry or (ref.registry if ref else None)
     if ref is None or not registry_uri:
@@ -158,7 +161,7 @@ def baseline_step(inputs: GateInputs, loaded: LoadedPolicy, bundle: Bundle,
         return BaselineOutcome()
     # A --registry typed on the command line is relative to the cwd; a registry named in the
     # policy is relative to the repository that holds the policy.
-    base_dir = Path.cwd() if inputs.registry else _policy_root(inputs.policy)
+    base_dir = Path.cwd() if inputs.registry else policy_root
     source = BaselineSource(registry_uri=registry_uri, base_dir=base_dir, workdir=workdir,
                             base_fetch=base.fetch if base else None,
                             repo_root=base.repo if base else None)
@@ -172,7 +175,7 @@ class LedgerOutcome:
 
 
 def ledger_step(inputs: GateInputs, loaded: LoadedPolicy, bundle: Bundle,
-                baseline: Bundle | None) -> LedgerOutcome | None:
+                baseline: Bundle | None, policy_root: Path) -> LedgerOutcome | None:
     """The usage ledger and what it says about the candidate's eval sets; None (nothing read,
     nothing recorded) for a policy without a leaderboard: section."""
     rule = loaded.policy.leaderboard
@@ -187,8 +190,7 @@ def ledger_step(inputs: GateInputs, loaded: LoadedPolicy, bundle: Bundle,
                          "leaderboard.ledger or baseline.registry, or pass --registry",
                          loaded.location("leaderboard"))
     from_cli = rule.ledger is None and inputs.registry is not None
-    registry = open_registry(uri, base_dir=Path.cwd() if from_cli
-                             else _policy_root(inputs.policy))
+    registry = open_registry(uri, base_dir=Path.cwd() if from_cli else policy_root)
     return LedgerOutcome(registry, read_usage(loaded.policy, bundle, baseline, registry,
                                               inputs.as_of))
 

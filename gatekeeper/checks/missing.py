@@ -21,6 +21,9 @@ import numpy as np
 from gatekeeper.inputs.scores import LoadedMetric, comparable_ids
 from gatekeeper.models.policy import MetricRule
 
+# Share of the candidate's example ids that may find no partner before a comparison cannot pass.
+MAX_UNMATCHED = 0.02
+
 
 @dataclass(frozen=True)
 class Filled:

@@ -18,7 +18,6 @@ evidence than one test alone.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -26,17 +25,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gatekeeper.checks import ids
+from gatekeeper.checks import ids, sufficient
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.evidence import Evidence
-from gatekeeper.checks.missing import Filled, fill_missing, implausible
+from gatekeeper.checks.missing import MAX_UNMATCHED, Filled, fill_missing, implausible
 from gatekeeper.checks.series import Gated, gated
 from gatekeeper.errors import InputError
 from gatekeeper.inputs.scores import LoadedMetric, comparable_ids
 from gatekeeper.leaderboard.ladder import ladder_gain
 from gatekeeper.models.common import STATUS_ORDER, Status
 from gatekeeper.models.policy import MetricRule
-from gatekeeper.models.run import PairedCounts
 from gatekeeper.models.verdict import Check, Unmatched
 from gatekeeper.stats.decision import decide, more_samples_needed
 from gatekeeper.stats.multiplicity import AdjustMethod, adjust
@@ -46,8 +44,6 @@ if TYPE_CHECKING:
     from gatekeeper.checks.judge import NotComparable
     from gatekeeper.stats.select import MetricData
 
-# Share of either side's example ids that may find no partner before a comparison cannot pass.
-MAX_UNMATCHED = 0.02
 # The check's outcome when a "worse" finding does not survive the multiplicity adjustment.
 WORSE_BEFORE_ADJUSTMENT = "worse_before_adjustment"
 
@@ -223,8 +219,8 @@ def _comparison(ctx: Evidence, i: int, rule: MetricRule, hyp: Hypothesis, cand: 
     assert vs is not None
     stats_cfg = ctx.policy.policy.stats
     try:
-        if cand.kind == "paired_counts":
-            return _from_counts(ctx, rule, hyp, base)
+        if cand.kind in sufficient.KINDS:
+            return sufficient.compare_sufficient(ctx, rule, hyp, base)
         if cand.kind == "samples":
             if vs.quantile is None:
                 raise ValueError("samples are compared by a quantile: set vs_baseline.quantile "
@@ -240,62 +236,6 @@ def _comparison(ctx: Evidence, i: int, rule: MetricRule, hyp: Hypothesis, cand: 
     except ValueError as exc:
         raise InputError(f"metric {rule.metric!r}: {exc}",
                          ctx.policy.location("metrics", i, "vs_baseline")) from exc
-
-
-def _from_counts(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: LoadedMetric
-                 ) -> Comparison:
-    """The comparison from the paired cell counts a bundle carries (`gatekeeper sql`), and
-    only against the baseline run they were computed with: the gate did not see the rows."""
-    # lazy: stats.binary (with the other stats) stays off checks with no vs_baseline rule
-    from gatekeeper.stats.binary import compare_paired_counts
-
-    pc = ctx.bundle.run.metrics[rule.metric].paired_counts
-    assert pc is not None and ctx.baseline is not None
-    if pc.baseline_run_id != ctx.baseline.run.run_id:
-        raise ValueError(f"the paired counts were computed against run {pc.baseline_run_id!r}, "
-                         f"but the baseline is run {ctx.baseline.run.run_id!r}")
-    refused = _counts_refusal(rule, pc, base)
-    if refused is not None:
-        raise ValueError(f"paired_counts: {refused}")
-    comp = compare_paired_counts(pc.n11, pc.n10, pc.n01, pc.n00, hyp)
-    notes = ["from sufficient statistics (paired_counts), not rows: inputs "
-             + ", ".join(f"{x.name} sha256:{x.sha256[:12]}" for x in pc.inputs)
-             + (f"; query sha256:{pc.query_sha256[:12]}" if pc.query_sha256 else "")]
-    only_c, only_b = pc.n_candidate - pc.n, pc.n_baseline - pc.n
-    if only_c or only_b:
-        notes.append(f"{only_c} example id(s) only in the candidate and {only_b} only in the "
-                     "baseline, left out of the comparison")
-    return dataclasses.replace(comp, notes=(*comp.notes, *notes))
-
-
-def _counts_refusal(rule: MetricRule, pc: PairedCounts, base: LoadedMetric) -> str | None:
-    """Why counts cannot stand in for rows under this rule, or disagree with the baseline
-    bundle the gate can read; None when they can. Each refusal closes a way to get a pass
-    from counts that the same rows would not get."""
-    vs = rule.vs_baseline
-    assert vs is not None
-    if vs.method not in (None, "tango") or vs.aggregate not in (None, "mean"):
-        return (f"the rule asks for method {vs.method!r}, aggregate {vs.aggregate!r}: counts "
-                "give only the Tango interval of a mean of 0/1 scores")
-    only_c, only_b = pc.n_candidate - pc.n, pc.n_baseline - pc.n
-    if only_b and vs.missing == "fail":
-        return (f"{only_b:,} baseline examples have no candidate score; missing: fail scores "
-                "them as failures, which needs their baseline scores: pair every baseline "
-                "example (a left join from the baseline) or choose missing: drop")
-    if (only_c or only_b) and vs.require_full_overlap:
-        return "the rule requires full overlap, and the counts leave examples unpaired"
-    if only_c > MAX_UNMATCHED * pc.n_candidate or only_b > vs.max_missing_fraction * pc.n_baseline:
-        return (f"{only_c:,} candidate and {only_b:,} baseline examples unpaired: the two "
-                "runs were not scored on the same examples")
-    if base.kind == "per_example":
-        # The baseline's rows are in its bundle: its side of the table must match them.
-        if base.values.size != pc.n_baseline:
-            return (f"n_baseline = {pc.n_baseline:,}, but the baseline bundle has "
-                    f"{base.values.size:,} examples ({base.file})")
-        if only_b == 0 and float(base.values.sum()) != float(pc.n11 + pc.n01):
-            return (f"the counts give the baseline {pc.n11 + pc.n01:,} correct, its bundle "
-                    f"{float(base.values.sum()):g} ({base.file})")
-    return None
 
 
 def _unmatched(comp: Comparison, cand: LoadedMetric, base: LoadedMetric) -> Unmatched | None:

@@ -2,8 +2,9 @@
 statistics where the data lives (DuckDB on one machine, Spark or BigQuery beyond it).
 
 A paired comparison needs only a few numbers: for 0/1 scores the four paired cell counts
-(n11, n10, n01, n00); for other scores the count, means, and the variance and skewness of the
-paired differences; with clusters, each cluster's size and sum of differences. The query joins
+(n11, n10, n01, n00); for other scores the count, the means, and the sums of squared and cubed
+deviations of the paired differences (a bundle's ``paired_counts`` and ``paired_moments``); with
+clusters, each cluster's size and sum of differences. The query joins
 a candidate and a baseline table on the example id and also counts what the gate refuses in a
 bundle (repeated ids, null or NaN scores, ids on one side only), so the engine reports them
 instead of hiding them. Dialect: DuckDB; the header comment says what Spark and BigQuery need.
@@ -23,9 +24,10 @@ _METRIC = re.compile(r"[A-Za-z0-9_.:/-]+")
 HEADER = """\
 -- gatekeeper sufficient statistics: metric {metric}, {what}, paired by {id}.
 -- Dialect: DuckDB. Spark SQL: runs as written. BigQuery: name tables `project.dataset.table`,
--- write FLOAT64 for DOUBLE and IS_NAN(x) for isnan(x){bq_extra}.
--- Save the result row(s) with the sha256 of the input files: the gate recomputes the verdict
--- from these numbers but cannot re-read the rows behind them (docs/performance.md).
+-- write FLOAT64 for DOUBLE and IS_NAN(x) for isnan(x).
+-- Save the first query's row as the bundle's metrics.{metric}.{shape}, with the baseline's run
+-- id and the sha256 of the input files: the gate recomputes the verdict from these numbers
+-- but cannot re-read the rows behind them (docs/formats.md, docs/performance.md).
 """
 
 CHECKS = """\
@@ -61,14 +63,16 @@ BINARY = """\
 FROM p)
 """
 
+# Two passes, as the gate computes them from rows: the mean difference first, then the sums of
+# squared and cubed deviations from it (a one-pass formula loses digits to cancellation).
 MEAN = """\
-     pt AS (SELECT count(*) AS n_paired,
-  avg(sc) AS mean_candidate,
-  avg(sb) AS mean_baseline,
-  avg(sc - sb) AS mean_difference,
-  var_samp(sc - sb) AS variance_difference,
-  skewness(sc - sb) AS skewness_difference
-FROM p)
+     pm AS (SELECT count(*) AS n_paired, avg(sc) AS mean_candidate, avg(sb) AS mean_baseline,
+  avg(sc - sb) AS mean_difference, greatest(max(abs(sc)), max(abs(sb))) AS max_abs_score
+FROM p),
+     pd AS (SELECT sum(power(sc - sb - (SELECT mean_difference FROM pm), 2)) AS m2_difference,
+  sum(power(sc - sb - (SELECT mean_difference FROM pm), 3)) AS m3_difference
+FROM p),
+     pt AS (SELECT pm.*, pd.* FROM pm, pd)
 """
 
 CLUSTERS = """\
@@ -100,11 +104,10 @@ def render(metric: str, kind: str, candidate: str, baseline: str, id_column: str
     }
     cluster = _identifier(cluster_column, "--cluster-column") if cluster_column else None
     what = "binary 0/1 scores" if kind == "binary" else "mean of per-example scores"
-    bq_extra = (", and compute skewness (BigQuery has none) from avg(power(d - mean, 3))"
-                if kind == "mean" else "")
     if not _METRIC.fullmatch(metric):
         raise InputError(f"--metric {metric!r}: a metric name is letters, digits and _.:/-")
-    out = HEADER.format(metric=metric, what=what, id=names["id"], bq_extra=bq_extra)
+    shape = "paired_counts" if kind == "binary" else "paired_moments"
+    out = HEADER.format(metric=metric, what=what, id=names["id"], shape=shape)
     checks = CHECKS.format(**names, cluster_c="", cluster_p="")
     out += checks + SIDES + (BINARY if kind == "binary" else MEAN) + SELECT
     if cluster:

@@ -51,7 +51,7 @@ MAX_ABS_SCORE = 1e50
 @dataclass(frozen=True)
 class LoadedMetric:
     name: str
-    kind: str  # value | replicates | per_example | samples | series | paired_counts
+    kind: str  # value, replicates, per_example, samples, series, paired_counts, paired_moments
     values: np.ndarray  # float64
     ids: np.ndarray | None = None  # per-example / per-request ids (str)
     clusters: np.ndarray | None = None  # cluster label per example (str)
@@ -171,7 +171,7 @@ def _csv_rows(reader: Iterator[list[str]], shown: str, spec: MetricSpec,
             if not ident:
                 raise BundleError("empty id", Location(shown, spec.id_column, line))
             ids.append(ident)
-            scores.append(_csv_score(row[i_score], Location(shown, spec.score_column, line)))
+            scores.append(_csv_score(row[i_score], shown, spec.score_column, line))
             if i_cluster >= 0:
                 clusters.append(row[i_cluster])
     except (csv.Error, UnicodeDecodeError) as exc:
@@ -179,13 +179,14 @@ def _csv_rows(reader: Iterator[list[str]], shown: str, spec: MetricSpec,
     return ids, scores, clusters
 
 
-def _csv_score(text: str, where: Location) -> float:
+def _csv_score(text: str, shown: str, column: str, line: int) -> float:
+    # The Location is built only for an error: one per row was a tenth of reading the demo.
     try:
         score = float(text)
     except ValueError:
-        score = _finite(text, where)
+        score = _finite(text, Location(shown, column, line))
     if not math.isfinite(score):
-        raise BundleError(f"score {text!r} is not a finite number", where)
+        raise BundleError(f"score {text!r} is not a finite number", Location(shown, column, line))
     return score
 
 
@@ -366,6 +367,13 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
         pc = spec.paired_counts
         return LoadedMetric(name, kind, np.asarray([(pc.n11 + pc.n10) / pc.n]),
                             file=bundle.display)
+    if kind == "paired_moments":
+        # No file either: the candidate's mean stands for the metric's value.
+        assert spec.paired_moments is not None
+        pm = spec.paired_moments
+        _bounded(np.asarray([pm.max_abs_score]), bundle.location("metrics", name, kind),
+                 "max_abs_score")
+        return LoadedMetric(name, kind, np.asarray([pm.mean_candidate]), file=bundle.display)
     rel = spec.path
     assert rel is not None
     path = bundle.resolve(rel, "metrics", name, kind)

@@ -126,17 +126,87 @@ class PairedCounts(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> PairedCounts:
-        refused = {k: getattr(self, k) for k in (
-            "repeated_ids_candidate", "repeated_ids_baseline", "bad_rows_candidate",
-            "bad_rows_baseline", "not_binary") if getattr(self, k)}
-        if refused:
-            raise ValueError("the engine found rows a bundle would refuse: " + ", ".join(
-                f"{k} = {v}" for k, v in refused.items()))
+        _engine_refusals(self, "not_binary")
         if self.n == 0:
             raise ValueError("no paired examples (n11 + n10 + n01 + n00 = 0)")
-        if self.n > min(self.n_candidate, self.n_baseline):
-            raise ValueError(f"{self.n} paired examples but n_candidate = {self.n_candidate} "
-                             f"and n_baseline = {self.n_baseline}: more pairs than rows")
+        _pairs_within_rows(self.n, self.n_candidate, self.n_baseline)
+        return self
+
+
+def _engine_refusals(stats: Strict, *more: str) -> None:
+    """What the engine found that a bundle would refuse must be nothing."""
+    refused = {k: getattr(stats, k) for k in (
+        "repeated_ids_candidate", "repeated_ids_baseline", "bad_rows_candidate",
+        "bad_rows_baseline", *more) if getattr(stats, k)}
+    if refused:
+        raise ValueError("the engine found rows a bundle would refuse: " + ", ".join(
+            f"{k} = {v}" for k, v in refused.items()))
+
+
+def _pairs_within_rows(n: int, n_candidate: int, n_baseline: int) -> None:
+    if n > min(n_candidate, n_baseline):
+        raise ValueError(f"{n} paired examples but n_candidate = {n_candidate} and n_baseline "
+                         f"= {n_baseline}: more pairs than rows")
+
+
+# Relative rounding an engine may leave between avg(c - b) and avg(c) - avg(b).
+_MEAN_TOLERANCE = 1e-9
+
+
+class PairedMoments(Strict):
+    """A paired comparison of a mean of per-example scores given by its sufficient statistics,
+    the row `gatekeeper sql --kind mean --metric M` computes where the data lives: the number
+    of pairs, the two means, the mean, sum of squared and sum of cubed deviations of the
+    paired differences d = candidate - baseline, the largest |score|, what the engine found
+    that a bundle would refuse (all must be 0), and the hashes of the inputs."""
+
+    baseline_run_id: NonEmpty
+    n_paired: Count
+    mean_candidate: Number
+    mean_baseline: Number
+    mean_difference: Number
+    m2_difference: Annotated[Number, Field(ge=0)]
+    m3_difference: Number
+    max_abs_score: Annotated[Number, Field(ge=0)]
+    n_candidate: Count
+    n_baseline: Count
+    repeated_ids_candidate: Count
+    repeated_ids_baseline: Count
+    bad_rows_candidate: Count
+    bad_rows_baseline: Count
+    inputs: list[StatisticsInput] = Field(min_length=2)
+    query_sha256: Sha256 | None = None
+
+    @property
+    def skewness(self) -> float:
+        """Moment skewness g1 of the differences, as the gate computes it from rows."""
+        n, m2 = self.n_paired, self.m2_difference
+        if n < 3 or m2 <= 0.0:
+            return 0.0
+        return (self.m3_difference / n) / (m2 / n) ** 1.5
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PairedMoments:
+        _engine_refusals(self)
+        n = self.n_paired
+        if n == 0:
+            raise ValueError("no paired examples (n_paired = 0)")
+        _pairs_within_rows(n, self.n_candidate, self.n_baseline)
+        top = self.max_abs_score
+        if max(abs(self.mean_candidate), abs(self.mean_baseline)) > top * (1 + _MEAN_TOLERANCE):
+            raise ValueError(f"a mean lies beyond max_abs_score = {top:g}")
+        gap = self.mean_difference - (self.mean_candidate - self.mean_baseline)
+        if abs(gap) > _MEAN_TOLERANCE * max(top, 1e-300):
+            raise ValueError(f"mean_difference = {self.mean_difference!r} is not mean_candidate "
+                             f"- mean_baseline = {self.mean_candidate - self.mean_baseline!r}")
+        # Differences lie within ±2·max|score|: their spread cannot exceed that range.
+        if self.m2_difference > n * (2 * top) ** 2 * (1 + _MEAN_TOLERANCE):
+            raise ValueError("m2_difference is larger than scores within max_abs_score allow")
+        # |g1| <= (n - 2)/sqrt(n - 1) for any n >= 3 values (and m3 = 0 below 3).
+        bound = (n - 2) / math.sqrt(n - 1) if n >= 3 else 0.0
+        if abs(self.skewness) > bound * (1 + 1e-6) + 1e-12:
+            raise ValueError(f"m3_difference gives skewness {self.skewness:.4g}, beyond the "
+                             f"{bound:.4g} that {n} values can have")
         return self
 
 
@@ -150,6 +220,7 @@ class MetricSpec(Strict):
     series: Line | None = None
     # Sufficient statistics computed outside the gate (docs/performance.md): vs_baseline only.
     paired_counts: PairedCounts | None = None
+    paired_moments: PairedMoments | None = None
     field: Line | None = None  # samples: which JSONL field (default: the metric's name)
     id_column: Line = "id"
     score_column: Line = "score"
@@ -165,11 +236,11 @@ class MetricSpec(Strict):
     @model_validator(mode="after")
     def _exactly_one_shape(self) -> MetricSpec:
         given = [k for k in ("value", "replicates", "per_example", "samples", "series",
-                             "paired_counts") if getattr(self, k) is not None]
+                             "paired_counts", "paired_moments") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
                 "a metric needs exactly one of value, replicates, per_example, samples, series,"
-                " paired_counts"
+                " paired_counts, paired_moments"
                 + (f" (got {', '.join(given)})" if given else "")
             )
         return self
@@ -184,6 +255,9 @@ class MetricSpec(Strict):
             if not lo < hi:
                 raise ValueError(f"range [{lo:g}, {hi:g}] is empty: give [low, high]")
             values = [self.value] if self.value is not None else (self.replicates or [])
+            if self.paired_moments is not None:  # a mean of scores in range is in range
+                values = [self.paired_moments.mean_candidate,
+                          self.paired_moments.mean_baseline]
             outside = [v for v in values if not lo <= v <= hi]
             if outside:
                 raise ValueError(f"{outside[0]:g} lies outside the metric's range "
@@ -192,8 +266,9 @@ class MetricSpec(Strict):
 
     @property
     def kind(self) -> Literal["value", "replicates", "per_example", "samples", "series",
-                              "paired_counts"]:
-        for k in ("value", "replicates", "per_example", "samples", "paired_counts"):
+                              "paired_counts", "paired_moments"]:
+        for k in ("value", "replicates", "per_example", "samples", "paired_counts",
+                  "paired_moments"):
             if getattr(self, k) is not None:
                 return k
         return "series"

@@ -112,9 +112,11 @@ class _Chain:
 
 
 def resolve_policy(policy_path: Path, target_branch: str | None, base: BaseSource | None,
-                   workdir: Path, approvals: Approvals | None = None) -> PolicyOutcome:
+                   workdir: Path, approvals: Approvals | None = None,
+                   root: Path | None = None) -> PolicyOutcome:
+    """``root`` (off pull requests): the folder ``extends`` stays in, if the caller knows it."""
     if base is None:
-        return PolicyOutcome(load_policy(policy_path, target_branch=target_branch))
+        return PolicyOutcome(load_policy(policy_path, target_branch=target_branch, root=root))
     approvals = approvals or NO_PLATFORM
     rel = repo_relative(policy_path, base.repo)
     base_dir = workdir / "base-policy"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -90,6 +91,74 @@ def _degenerate(
     )
 
 
+@dataclass(frozen=True)
+class PairedSummary:
+    """What the paired t (and its skewness guards) reads from paired differences d = c - b:
+    their count, the two means, d's mean, M2 (sum of squared deviations) and moment skewness
+    g1, and the largest |score| (the scale below which a spread is rounding noise). Computed
+    from rows by :func:`compare_paired_mean`, or where the data lives (`gatekeeper sql --kind
+    mean`) and carried by a bundle as ``paired_moments``."""
+
+    n: int
+    mean_candidate: float
+    mean_baseline: float
+    mean_difference: float
+    m2_difference: float
+    skewness_difference: float
+    scale: float
+
+    @property
+    def sd(self) -> float:
+        return Moments(self.n, self.mean_difference, self.m2_difference).sd
+
+
+def compare_paired_moments(m: PairedSummary, hypothesis: Hypothesis) -> Comparison:
+    """The paired comparison of :func:`compare_paired_mean` (without clusters) from its
+    sufficient statistics: the rows give the same numbers through here."""
+    n, mc, mb, delta, g1 = (m.n, m.mean_candidate, m.mean_baseline, m.mean_difference,
+                            m.skewness_difference)
+    method = "paired-t"
+    reason = "Per-example scores paired by id: t interval on the mean difference, n-1 df."
+    if n < 2:
+        return _degenerate(
+            method, reason, mc, mb, hypothesis, (n, n),
+            f"only {n} paired example(s): no variance information",
+        )
+    sd = m.sd
+    if _negligible(sd, m.scale):
+        return _degenerate(
+            method, reason, mc, mb, hypothesis, (n, n),
+            "all paired differences are equal: no variance information",
+        )
+    se = sd / math.sqrt(n)
+    ci, p, mde = t_summary(delta, se, n - 1, hypothesis)
+    skew_notes, unsafe = _skew_guard(n, g1, hypothesis.higher_is_better)
+    oriented_g1 = g1 if hypothesis.higher_is_better else -g1
+    if (not unsafe and oriented_g1 <= -JOHNSON_MIN_SKEW
+            and n < JOHNSON_PER_SKEW2 * g1 * g1):
+        johnson = johnson_t(n, delta, sd, g1, hypothesis)
+        if johnson is None:
+            unsafe = True
+            skew_notes = (*skew_notes, "the skewness-corrected t has no lower bound at this "
+                          "level: the differences are too skewed to give a verdict")
+        else:
+            ci, p = johnson
+            method = "johnson-t"
+            reason = ("Per-example scores paired by id, skewed towards the candidate's "
+                      f"losses (skewness {g1:.2g}): Johnson's skewness-corrected t, n-1 df.")
+    if unsafe:
+        reason = (
+            "Per-example scores paired by id: t interval on the mean difference, n-1 df; "
+            "the differences are too skewed towards the candidate's losses for any interval "
+            "of the mean at this n, so the comparison gives no verdict."
+        )
+    return Comparison(
+        method=method, reason=reason, candidate=mc, baseline=mb, delta=delta, ci=ci,
+        confidence=hypothesis.confidence, n=(n, n), p_value=p, mde=mde, se=se,
+        notes=skew_notes, degenerate=unsafe,
+    )
+
+
 def compare_paired_mean(
     candidate: np.ndarray,
     baseline: np.ndarray,
@@ -121,46 +190,11 @@ def compare_paired_mean(
     delta = md.mean
 
     if clusters is None:
-        method = "paired-t"
-        reason = "Per-example scores paired by id: t interval on the mean difference, n-1 df."
-        if n < 2:
-            return _degenerate(
-                method, reason, mc, mb, hypothesis, (n, n),
-                f"only {n} paired example(s): no variance information",
-            )
-        if _negligible(md.sd, _scale(c, b)):
-            return _degenerate(
-                method, reason, mc, mb, hypothesis, (n, n),
-                "all paired differences are equal: no variance information",
-            )
-        se = md.sd / math.sqrt(n)
-        ci, p, mde = t_summary(delta, se, n - 1, hypothesis)
-        skew_notes, unsafe = _skew_guard(d, md.mean, md.m2, hypothesis.higher_is_better)
-        g1 = skewness(d, md.mean, md.m2)
-        oriented_g1 = g1 if hypothesis.higher_is_better else -g1
-        if (not unsafe and oriented_g1 <= -JOHNSON_MIN_SKEW
-                and n < JOHNSON_PER_SKEW2 * g1 * g1):
-            johnson = johnson_t(d, md.mean, md.sd, g1, hypothesis)
-            if johnson is None:
-                unsafe = True
-                skew_notes = (*skew_notes, "the skewness-corrected t has no lower bound at this "
-                              "level: the differences are too skewed to give a verdict")
-            else:
-                ci, p = johnson
-                method = "johnson-t"
-                reason = ("Per-example scores paired by id, skewed towards the candidate's "
-                          f"losses (skewness {g1:.2g}): Johnson's skewness-corrected t, n-1 df.")
-        if unsafe:
-            reason = (
-                "Per-example scores paired by id: t interval on the mean difference, n-1 df; "
-                "the differences are too skewed towards the candidate's losses for any interval "
-                "of the mean at this n, so the comparison gives no verdict."
-            )
-        return Comparison(
-            method=method, reason=reason, candidate=mc, baseline=mb, delta=delta, ci=ci,
-            confidence=hypothesis.confidence, n=(n, n), p_value=p, mde=mde, se=se,
-            notes=skew_notes, degenerate=unsafe,
-        )
+        g1 = skewness(d, md.mean, md.m2) if n >= 2 else 0.0
+        return compare_paired_moments(
+            PairedSummary(n=n, mean_candidate=mc, mean_baseline=mb, mean_difference=md.mean,
+                          m2_difference=md.m2, skewness_difference=g1, scale=_scale(c, b)),
+            hypothesis)
 
     groups = cluster_sums(d, np.asarray(clusters))
     g = groups.n_clusters
@@ -232,7 +266,7 @@ def cr2_variance_and_df(
     return cr2_from_sums(centred, groups.counts)
 
 
-def johnson_t(d: np.ndarray, mean_: float, sd: float, g1: float, hypothesis: Hypothesis
+def johnson_t(n: int, mean_: float, sd: float, g1: float, hypothesis: Hypothesis
               ) -> tuple[tuple[float, float], float] | None:
     """Johnson (1978) modified t for a skewed mean: (interval, one-sided p) or None.
 
@@ -240,7 +274,6 @@ def johnson_t(d: np.ndarray, mean_: float, sd: float, g1: float, hypothesis: Hyp
     effect of skewness on the t statistic. Bounds solve t_J = ±t_{1-α, n-1} for u; with a long
     losing tail the lower bound may not exist (no μ is rejected): then None, and no verdict.
     """
-    n = d.size
     se = sd / math.sqrt(n)
     m3 = g1 * sd**3 * ((n - 1) / n) ** 1.5  # the central third moment behind g1
     a = m3 / (6.0 * sd * sd * n)
@@ -271,9 +304,7 @@ def cochran_limit(g1: float) -> float:
     return COCHRAN_PER_SKEW2 * g1 * g1
 
 
-def _skew_guard(
-    d: np.ndarray, mean: float, m2: float, higher_is_better: bool
-) -> tuple[tuple[str, ...], bool]:
+def _skew_guard(n: int, g1: float, higher_is_better: bool) -> tuple[tuple[str, ...], bool]:
     """(notes, unsafe) for differences too skewed for the t interval at this n.
 
     Cochran's rule asks n > 25·g1². Below it the t
@@ -286,8 +317,6 @@ def _skew_guard(
     pass. A long tail on the winning side makes the t interval conservative for a pass, so
     that case only gets the note.
     """
-    n = d.size
-    g1 = skewness(d, mean, m2)
     needed = cochran_limit(g1)
     if n >= needed:
         return (), False

@@ -87,11 +87,13 @@ def test_mean_moments_and_cluster_sums_match_numpy(tmp_path: Path,
     mom = moments(d)
     assert summary["n_paired"] == n
     assert summary["mean_difference"] == pytest.approx(mom.mean, rel=1e-12)
-    assert summary["variance_difference"] == pytest.approx(mom.variance, rel=1e-10)
-    # DuckDB's skewness is the adjusted Fisher-Pearson G1; the gate's is the moment g1.
+    assert summary["m2_difference"] == pytest.approx(mom.m2, rel=1e-10)
+    # M3 as the gate's skewness reads it: g1 = (M3/n) / (M2/n)^1.5.
     g1 = skewness(d, mom.mean, mom.m2)
-    assert summary["skewness_difference"] == pytest.approx(
-        g1 * np.sqrt(n * (n - 1)) / (n - 2), rel=1e-9)
+    m3 = summary["m3_difference"]
+    assert (m3 / n) / (summary["m2_difference"] / n) ** 1.5 == pytest.approx(g1, rel=1e-9)
+    assert summary["mean_candidate"] == pytest.approx(sc.mean(), rel=1e-12)
+    assert summary["max_abs_score"] == max(np.abs(sc).max(), np.abs(sb).max())
     assert [r["cluster_id"] for r in clusters] == sorted(set(docs.tolist()))
     for r in clusters:
         mask = docs == r["cluster_id"]

@@ -87,3 +87,31 @@ def test_render_help_script_finds_the_constant_current() -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "up to date" in proc.stdout
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(subs[0].choices)
+
+
+def test_a_command_that_runs_builds_only_its_own_parser() -> None:
+    # Nothing prints the other commands when one runs: no parser is built for them.
+    assert _subcommands(build_parser(only="check", listed=False)) == ["check"]
+    assert _subcommands(build_parser(only="check")) == list(COMMANDS.names())
+
+
+def test_help_before_a_command_still_lists_every_command(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = _fast_help(["--help", "check"])
+    for name in COMMANDS.names():
+        assert f"    {name} " in shown
+    assert "(see: gatekeeper sql --help)" in shown
+
+
+def test_an_unknown_option_after_a_command_is_still_refused_by_name(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["check", "bundle", "--no-such-flag"])
+    assert info.value.code == 2
+    assert "unrecognized arguments: --no-such-flag" in capsys.readouterr().err

@@ -1,0 +1,158 @@
+"""vs_baseline from sufficient statistics instead of rows: the numbers `gatekeeper sql` computes
+where the data lives (docs/performance.md, "Past one machine").
+
+Two shapes, each served by the code path the rows would take:
+
+- ``paired_counts`` (0/1 scores): the four paired cell counts, Tango's interval
+  (``stats.binary.compare_paired_counts``);
+- ``paired_moments`` (other scores): the count, means, M2 and M3 of the paired differences,
+  the paired t with its skewness guards (``stats.continuous.compare_paired_moments``).
+
+The gate never sees the rows behind them, so it takes them only where rows would get the same
+comparison, and only against the baseline run they were computed with. Each refusal below closes
+a way to get a pass from statistics that the same rows would not get.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from gatekeeper.checks.evidence import Evidence
+from gatekeeper.checks.missing import MAX_UNMATCHED
+from gatekeeper.inputs.scores import LoadedMetric
+from gatekeeper.models.policy import MetricRule
+from gatekeeper.models.run import PairedCounts, PairedMoments
+from gatekeeper.stats.types import Comparison, Hypothesis
+
+KINDS = ("paired_counts", "paired_moments")
+# How far the baseline bundle's own mean may sit from the one the engine reports: summation
+# order differs between engines, the value does not.
+_MEAN_AGREEMENT = 1e-9
+
+
+def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: LoadedMetric
+                       ) -> Comparison:
+    """The comparison from the statistics the candidate's bundle carries for ``rule.metric``;
+    ValueError (an input error naming the rule) when they cannot stand in for rows."""
+    spec = ctx.bundle.run.metrics[rule.metric]
+    stats = spec.paired_counts or spec.paired_moments
+    assert stats is not None and ctx.baseline is not None
+    kind = spec.kind
+    if stats.baseline_run_id != ctx.baseline.run.run_id:
+        raise ValueError(f"the {kind} were computed against run {stats.baseline_run_id!r}, "
+                         f"but the baseline is run {ctx.baseline.run.run_id!r}")
+    refused = _rule_refusal(rule, kind, spec.cluster_column, base) or _pairing_refusal(
+        rule, stats)
+    if refused is None:
+        refused = (_counts_disagree(stats, base) if isinstance(stats, PairedCounts)
+                   else _moments_disagree(stats, base))
+    if refused is not None:
+        raise ValueError(f"{kind}: {refused}")
+    comp = (_from_counts(stats, hyp) if isinstance(stats, PairedCounts)
+            else _from_moments(stats, hyp))
+    notes = [f"from sufficient statistics ({kind}), not rows: inputs "
+             + ", ".join(f"{x.name} sha256:{x.sha256[:12]}" for x in stats.inputs)
+             + (f"; query sha256:{stats.query_sha256[:12]}" if stats.query_sha256 else "")]
+    only_c, only_b = _unpaired(stats)
+    if only_c or only_b:
+        notes.append(f"{only_c} example id(s) only in the candidate and {only_b} only in the "
+                     "baseline, left out of the comparison")
+    return dataclasses.replace(comp, notes=(*comp.notes, *notes))
+
+
+def _from_counts(pc: PairedCounts, hyp: Hypothesis) -> Comparison:
+    # lazy: stats.binary (with the other stats) stays off checks with no vs_baseline rule
+    from gatekeeper.stats.binary import compare_paired_counts
+
+    return compare_paired_counts(pc.n11, pc.n10, pc.n01, pc.n00, hyp)
+
+
+def _from_moments(pm: PairedMoments, hyp: Hypothesis) -> Comparison:
+    # lazy: as in _from_counts
+    from gatekeeper.stats.continuous import PairedSummary, compare_paired_moments
+
+    return compare_paired_moments(PairedSummary(
+        n=pm.n_paired, mean_candidate=pm.mean_candidate, mean_baseline=pm.mean_baseline,
+        mean_difference=pm.mean_difference, m2_difference=pm.m2_difference,
+        skewness_difference=pm.skewness, scale=pm.max_abs_score), hyp)
+
+
+def _paired(stats: PairedCounts | PairedMoments) -> int:
+    return stats.n if isinstance(stats, PairedCounts) else stats.n_paired
+
+
+def _unpaired(stats: PairedCounts | PairedMoments) -> tuple[int, int]:
+    n = _paired(stats)
+    return stats.n_candidate - n, stats.n_baseline - n
+
+
+def _rule_refusal(rule: MetricRule, kind: str, cluster_column: str | None,
+                  base: LoadedMetric) -> str | None:
+    """Whether the rule, and the baseline's rows, ask for a comparison these statistics
+    cannot give."""
+    vs = rule.vs_baseline
+    assert vs is not None
+    method = "tango" if kind == "paired_counts" else "paired-t"
+    if vs.method not in (None, method) or vs.aggregate not in (None, "mean"):
+        give = ("the Tango interval of a mean of 0/1 scores" if kind == "paired_counts"
+                else "the paired t interval of a mean of scores")
+        return (f"the rule asks for method {vs.method!r}, aggregate {vs.aggregate!r}: "
+                f"{kind} give only {give}")
+    # Clustered examples get the cluster-robust interval from rows, wider than the plain one:
+    # statistics without the clusters would narrow it.
+    if cluster_column is not None or base.clusters is not None:
+        return ("the examples are clustered (cluster_column in the "
+                f"{'candidate' if cluster_column is not None else 'baseline'} bundle): the "
+                "cluster-robust interval needs per-example rows with their clusters")
+    return None
+
+
+def _pairing_refusal(rule: MetricRule, stats: PairedCounts | PairedMoments) -> str | None:
+    """The examples left unpaired, judged as the rows' pairing judges them."""
+    vs = rule.vs_baseline
+    assert vs is not None
+    only_c, only_b = _unpaired(stats)
+    if only_b and vs.missing == "fail":
+        return (f"{only_b:,} baseline examples have no candidate score; missing: fail scores "
+                "them as failures, which needs their baseline scores: pair every baseline "
+                "example (a left join from the baseline) or choose missing: drop")
+    if (only_c or only_b) and vs.require_full_overlap:
+        return "the rule requires full overlap, and the statistics leave examples unpaired"
+    if (only_c > MAX_UNMATCHED * stats.n_candidate
+            or only_b > vs.max_missing_fraction * stats.n_baseline):
+        return (f"{only_c:,} candidate and {only_b:,} baseline examples unpaired: the two "
+                "runs were not scored on the same examples")
+    return None
+
+
+def _counts_disagree(pc: PairedCounts, base: LoadedMetric) -> str | None:
+    """The baseline's side of the table against the rows its bundle holds."""
+    if base.kind != "per_example":
+        return None
+    if base.values.size != pc.n_baseline:
+        return (f"n_baseline = {pc.n_baseline:,}, but the baseline bundle has "
+                f"{base.values.size:,} examples ({base.file})")
+    if pc.n_baseline == pc.n and float(base.values.sum()) != float(pc.n11 + pc.n01):
+        return (f"the counts give the baseline {pc.n11 + pc.n01:,} correct, its bundle "
+                f"{float(base.values.sum()):g} ({base.file})")
+    return None
+
+
+def _moments_disagree(pm: PairedMoments, base: LoadedMetric) -> str | None:
+    """The baseline's mean and largest score against the rows its bundle holds."""
+    if base.kind != "per_example":
+        return None
+    values = base.values
+    if values.size != pm.n_baseline:
+        return (f"n_baseline = {pm.n_baseline:,}, but the baseline bundle has "
+                f"{values.size:,} examples ({base.file})")
+    if pm.n_baseline == pm.n_paired:  # every baseline row is in the statistics
+        top = max(float(values.max()), -float(values.min()))
+        if top > pm.max_abs_score:
+            return (f"max_abs_score = {pm.max_abs_score:g}, but the baseline bundle holds a "
+                    f"score of magnitude {top:g} ({base.file})")
+        mean = float(values.mean())
+        if abs(mean - pm.mean_baseline) > _MEAN_AGREEMENT * max(top, 1e-300):
+            return (f"mean_baseline = {pm.mean_baseline!r}, but the baseline bundle's "
+                    f"{values.size:,} scores average {mean!r} ({base.file})")
+    return None

@@ -1,0 +1,80 @@
+"""compare_paired_moments: the paired t from sufficient statistics gives what the rows give.
+
+The statistics here are computed the way `gatekeeper sql --kind mean` computes them in an
+engine (a mean, then plain sums of squared and cubed deviations from it), not with the gate's
+own chunked functions, so the test holds the two paths to the same answer, not to the same code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+
+from gatekeeper.stats.continuous import PairedSummary, compare_paired_mean, compare_paired_moments
+from gatekeeper.stats.types import Hypothesis
+
+
+def _as_an_engine_would(c: np.ndarray, b: np.ndarray) -> PairedSummary:
+    d = c - b
+    mean_d = float(d.mean())
+    dev = d - mean_d
+    m2, m3 = float((dev**2).sum()), float((dev**3).sum())
+    n = d.size
+    g1 = (m3 / n) / (m2 / n) ** 1.5 if n >= 3 and m2 > 0 else 0.0
+    return PairedSummary(n=n, mean_candidate=float(c.mean()), mean_baseline=float(b.mean()),
+                         mean_difference=mean_d, m2_difference=m2, skewness_difference=g1,
+                         scale=float(max(np.abs(c).max(), np.abs(b).max())))
+
+
+pairs = st.integers(min_value=2, max_value=400).flatmap(lambda n: st.tuples(
+    st.lists(st.floats(0, 1, allow_nan=False), min_size=n, max_size=n),
+    st.lists(st.floats(0, 1, allow_nan=False), min_size=n, max_size=n)))
+
+
+@settings(derandomize=True, database=None, max_examples=200, deadline=None)
+@given(pairs, st.sampled_from([0.9, 0.95, 0.99]), st.booleans(),
+       st.sampled_from([0.0, 0.01, 0.05]))
+def test_moments_and_rows_agree(data: tuple[list[float], list[float]], confidence: float,
+                                higher: bool, margin: float) -> None:
+    c, b = np.asarray(data[0]), np.asarray(data[1])
+    hyp = Hypothesis(confidence=confidence, margin=margin, higher_is_better=higher)
+    rows = compare_paired_mean(c, b, hyp)
+    stats = compare_paired_moments(_as_an_engine_would(c, b), hyp)
+    assert stats.method == rows.method and stats.degenerate == rows.degenerate
+    assert stats.n == rows.n and len(stats.notes) == len(rows.notes)
+    assert stats.delta == pytest.approx(rows.delta, rel=1e-9, abs=1e-12)
+    if not rows.degenerate:
+        assert stats.ci == pytest.approx(rows.ci, rel=1e-7, abs=1e-10)
+        assert stats.p_value == pytest.approx(rows.p_value, rel=1e-7, abs=1e-10)
+
+
+def test_the_interval_is_scipys_paired_t() -> None:
+    rng = np.random.default_rng(3)
+    c = rng.normal(0.71, 0.1, 500)
+    b = c - rng.normal(0.01, 0.05, 500)
+    hyp = Hypothesis(confidence=0.95, higher_is_better=True)
+    comp = compare_paired_moments(_as_an_engine_would(c, b), hyp)
+    ref = sps.ttest_rel(c, b, alternative="greater")
+    assert comp.method == "paired-t"
+    assert comp.p_value == pytest.approx(float(ref.pvalue), rel=1e-9)
+    low, high = ref.confidence_interval(confidence_level=0.95)  # one-sided: (low, inf)
+    assert math.isinf(high)
+    # The gate's two-sided interval at 95% has the one-sided 97.5% bound; scipy's one-sided
+    # 95% bound is the two-sided 90% one: compare the matching one.
+    two_sided = sps.ttest_rel(c, b).confidence_interval(confidence_level=0.95)
+    assert comp.ci == pytest.approx((float(two_sided.low), float(two_sided.high)), rel=1e-9)
+    assert low > two_sided.low
+
+
+def test_one_pair_and_equal_differences_give_no_information() -> None:
+    hyp = Hypothesis(confidence=0.95)
+    one = compare_paired_moments(PairedSummary(1, 0.5, 0.4, 0.1, 0.0, 0.0, 0.5), hyp)
+    flat = compare_paired_moments(PairedSummary(100, 0.5, 0.4, 0.1, 0.0, 0.0, 0.5), hyp)
+    assert one.degenerate and flat.degenerate
+    assert "no variance information" in one.notes[-1]
+    assert "all paired differences are equal" in flat.notes[-1]
