@@ -215,24 +215,25 @@ def read_parquet_scores(path: Path, shown: str, id_column: str, score_column: st
             ids = _ids(_column_of(pa, col, id_column, shown), id_column, shown)
             return ids, first_duplicate(ids)
 
-        finish: dict[str, Callable[[Any], Any]] = {
-            id_column: ids_and_repeat,
-            score_column: lambda col: _finite_scores(_column_of(pa, col, score_column, shown),
-                                                     score_column, shown)}
+        # One job per role, in the order of the checks (a column named twice is read twice).
+        jobs: list[tuple[str, Callable[[Any], Any]]] = [
+            (id_column, ids_and_repeat),
+            (score_column, lambda col: _finite_scores(_column_of(pa, col, score_column, shown),
+                                                      score_column, shown))]
         if cluster_column:
-            finish[cluster_column] = lambda col: _labels(
-                _column_of(pa, col, cluster_column, shown), cluster_column, shown)
-        decoded = _Columns(pa, pf, mapped, finish, shown)
+            jobs.append((cluster_column, lambda col: _labels(
+                _column_of(pa, col, cluster_column, shown), cluster_column, shown)))
+        decoded = _Columns(pa, pf, mapped, jobs, shown)
         try:
             # Taken in the order of the checks on one thread: the same error comes first.
-            ids, dup = decoded.result(id_column)
-            scores = decoded.result(score_column)
+            ids, dup = decoded.result(0)
+            scores = decoded.result(1)
             if scores.size != ids.size:
                 raise BundleError("unreadable Parquet: the columns hold different numbers of "
                                   "rows", Location(shown))
             if dup is not None:
                 raise BundleError(f"duplicate example id {dup!r}", Location(shown, id_column))
-            clusters = decoded.result(cluster_column) if cluster_column else None
+            clusters = decoded.result(2) if cluster_column else None
         except BundleError:
             decoded.raise_unreadable()  # a column that cannot be decoded is named first
             raise
@@ -246,25 +247,25 @@ def _labels(labels: np.ndarray, column: str, shown: str) -> np.ndarray:
 
 
 class _Columns:
-    """Decodes columns on worker threads and hands each to its ``finish`` function there.
+    """Decodes columns on worker threads and hands each to its job's function there.
 
     Each column is read whole (one chunk, nothing to join) by one worker, which then converts
     and checks it: while one worker checks the ids, the other still decodes the scores.
-    ``result`` waits for a column and returns what ``finish`` gave, or raises what it raised.
+    ``result(i)`` waits for job ``i`` and returns what its function gave, or raises what it
+    raised.
     (Splitting a column's row groups between the workers was measured and dropped: the parts
     must be joined by a copy into fresh memory, and on a 2-core machine that cost more than the
     second decoding thread saved, 2x the wall time for a snappy file.)"""
 
-    def __init__(self, pa: Any, pf: Any, mapped: Any, finish: dict[str, Callable[[Any], Any]],
-                 shown: str) -> None:
-        self._pa, self._shown, self._finish = pa, shown, finish
-        self._names = list(finish)
-        self._failed: dict[str, Exception] = {}
-        self._results: dict[str, tuple[bool, Any]] = {}
-        self._ready = {name: threading.Event() for name in finish}
+    def __init__(self, pa: Any, pf: Any, mapped: Any,
+                 jobs: list[tuple[str, Callable[[Any], Any]]], shown: str) -> None:
+        self._pa, self._shown, self._jobs = pa, shown, jobs
+        self._failed: dict[int, Exception] = {}
+        self._results: dict[int, tuple[bool, Any]] = {}
+        self._ready = [threading.Event() for _ in jobs]
         self._lock = threading.Lock()
         self._next = 0
-        workers = max(1, min(int(pa.cpu_count()), len(self._names)))
+        workers = max(1, min(int(pa.cpu_count()), len(jobs)))
         self._threads = [threading.Thread(target=self._work, args=(pf, mapped), daemon=True)
                          for _ in range(workers)]
         for thread in self._threads:
@@ -272,7 +273,8 @@ class _Columns:
 
     def _work(self, pf: Any, mapped: Any) -> None:
         reader = None
-        while (name := self._take()) is not None:
+        while (job := self._take()) is not None:
+            name, finish = self._jobs[job]
             try:
                 if reader is None:
                     # One reader per thread over the same mapped bytes; the footer is not
@@ -281,34 +283,35 @@ class _Columns:
                                       pre_buffer=False)
                 col = reader.read(columns=[name], use_threads=False).column(0)
             except Exception as exc:  # raised on the main thread, by raise_unreadable
-                self._failed[name] = exc
+                self._failed[job] = exc
             else:
                 try:
-                    self._results[name] = (True, self._finish[name](col))
+                    self._results[job] = (True, finish(col))
                 except Exception as exc:  # a BundleError (or a bug): raised by result()
-                    self._results[name] = (False, exc)
-            self._ready[name].set()
+                    self._results[job] = (False, exc)
+            self._ready[job].set()
 
-    def _take(self) -> str | None:
+    def _take(self) -> int | None:
         with self._lock:
-            if self._next >= len(self._names):
+            if self._next >= len(self._jobs):
                 return None
             self._next += 1
-            return self._names[self._next - 1]
+            return self._next - 1
 
-    def result(self, name: str) -> Any:
-        self._ready[name].wait()
-        if name in self._failed:
+    def result(self, job: int) -> Any:
+        self._ready[job].wait()
+        if job in self._failed:
             self.raise_unreadable()
-        ok, value = self._results[name]
+        ok, value = self._results[job]
         if not ok:
             raise value
         return value
 
     def raise_unreadable(self) -> None:
-        """The decoding error of the first column (in the order given) that has one, if any."""
+        """The decoding error of the first job (in the order given) that has one, if any."""
         self.close()
-        exc = next((self._failed[n] for n in self._names if n in self._failed), None)
+        exc = next((self._failed[i] for i in range(len(self._jobs)) if i in self._failed),
+                   None)
         if exc is None:
             return
         if isinstance(exc, self._pa.ArrowException | OSError | ValueError):

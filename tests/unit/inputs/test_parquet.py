@@ -346,3 +346,17 @@ def test_clusters_and_every_column_come_out_whole_and_the_same_each_time(tmp_pat
     assert got_docs is not None and list(got_docs) == [str(d) for d in docs]
     assert all(a is not None and b is not None and a.tobytes() == b.tobytes()
                for a, b in zip(first, again, strict=True))
+
+
+def test_a_column_named_in_two_roles_is_read_for_each(tmp_path: Path) -> None:
+    from gatekeeper.inputs.parquet import read_parquet_scores
+
+    path = tmp_path / "em.parquet"
+    pq.write_table(pa.table({"id": [4, 5, 6], "score": [1.0, 0.0, 1.0]}), path)
+    ids, scores, clusters = read_parquet_scores(path, "s/em.parquet", "id", "score", "id")
+    assert list(ids) == [4, 5, 6] and list(scores) == [1.0, 0.0, 1.0]
+    assert clusters is not None and list(clusters) == ["4", "5", "6"]
+    ids, scores, clusters = read_parquet_scores(path, "s/em.parquet", "id", "id", None)
+    assert list(ids) == [4, 5, 6] and list(scores) == [4.0, 5.0, 6.0] and clusters is None
+    with pytest.raises(BundleError, match=r"column 'score' must hold integers or strings"):
+        read_parquet_scores(path, "s/em.parquet", "score", "score", None)
