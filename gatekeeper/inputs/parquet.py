@@ -255,7 +255,7 @@ class _Columns:
     raised.
     (Splitting a column's row groups between the workers was measured and dropped: the parts
     must be joined by a copy into fresh memory, and on a 2-core machine that cost more than the
-    second decoding thread saved, 2x the wall time for a snappy file.)"""
+    second decoding thread saved: 1.5 to 2x the wall time for a snappy file.)"""
 
     def __init__(self, pa: Any, pf: Any, mapped: Any,
                  jobs: list[tuple[str, Callable[[Any], Any]]], shown: str) -> None:
