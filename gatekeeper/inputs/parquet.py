@@ -284,12 +284,14 @@ class _Columns:
                 col = reader.read(columns=[name], use_threads=False).column(0)
             except Exception as exc:  # raised on the main thread, by raise_unreadable
                 self._failed[job] = exc
-            else:
-                try:
-                    self._results[job] = (True, finish(col))
-                except Exception as exc:  # a BundleError (or a bug): raised by result()
-                    self._results[job] = (False, exc)
-            self._ready[job].set()
+                self._ready[job].set()
+                continue
+            try:
+                self._results[job] = (True, finish(col))
+            except Exception as exc:  # a BundleError (or a bug): raised by result()
+                self._results[job] = (False, exc)
+            finally:
+                self._ready[job].set()  # whatever happened: the main thread never waits forever
 
     def _take(self) -> int | None:
         with self._lock:

@@ -360,3 +360,33 @@ def test_a_column_named_in_two_roles_is_read_for_each(tmp_path: Path) -> None:
     assert list(ids) == [4, 5, 6] and list(scores) == [4.0, 5.0, 6.0] and clusters is None
     with pytest.raises(BundleError, match=r"column 'score' must hold integers or strings"):
         read_parquet_scores(path, "s/em.parquet", "score", "score", None)
+
+
+def test_an_unexpected_error_on_a_worker_comes_out_as_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bug in a check (here the repeated-id table) must reach the main thread as what it is
+    # (exit 3, not an input error), and never leave the main thread waiting for the worker.
+    from gatekeeper.inputs import parquet
+
+    def broken(ids: np.ndarray) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(parquet, "first_duplicate", broken)
+    path = tmp_path / "em.parquet"
+    pq.write_table(pa.table({"id": [1, 2], "score": [1.0, 0.0]}), path)
+    caught: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            parquet.read_parquet_scores(path, "s/em.parquet", "id", "score", None)
+        except BaseException as exc:  # the test inspects what came out
+            caught.append(exc)
+
+    before = threading.active_count()
+    runner = threading.Thread(target=load)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "the load hung waiting for a worker"
+    assert len(caught) == 1 and isinstance(caught[0], RuntimeError)
+    assert str(caught[0]) == "boom" and not isinstance(caught[0], BundleError)
+    assert threading.active_count() == before
