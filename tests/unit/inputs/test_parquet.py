@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -271,3 +272,121 @@ def test_reading_parquet_scores_loads_no_pandas(tmp_path: Path) -> None:
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""
+
+
+# The columns are decoded and checked on worker threads (the ids while the scores decode); the
+# error a file gets must still be the one a single thread meets first, whatever finishes first.
+def _corrupt_column(path: Path, column: int) -> None:
+    """Overwrite the start of ``column``'s first page (its header): it no longer decodes."""
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(column)
+    raw = bytearray(path.read_bytes())
+    start = chunk.data_page_offset
+    raw[start:start + 64] = b"\xff" * 64
+    path.write_bytes(bytes(raw))
+
+
+ORDER: dict[str, tuple[dict[str, Any], int | None, str]] = {
+    "an undecodable score column before a repeated id":
+        ({"id": ["a", "b", "a"], "score": [1.0, 0.5, 0.25]}, 1, r"unreadable Parquet: OSError"),
+    "an undecodable score column before a bad id":
+        ({"id": ["a", "b\x1b"], "score": [1.0, 0.5]}, 1, r"unreadable Parquet: OSError"),
+    "an undecodable score column before a null id":
+        ({"id": pa.array(["a", None]), "score": [1.0, 0.5]}, 1, r"unreadable Parquet"),
+    "an undecodable id column before a NaN score":
+        ({"id": ["a", "b"], "score": [float("nan"), 0.5]}, 0, r"unreadable Parquet: OSError"),
+    "a bad id before a NaN score":
+        ({"id": ["a", "b\x1b"], "score": [float("nan"), 0.5]}, None, r"id\[1\].*control"),
+    "a NaN score before a repeated id":
+        ({"id": ["a", "b", "a"], "score": [1.0, float("nan"), 0.5]}, None,
+         r"score at row 2 is not a finite number"),
+    "a repeated id before a bad cluster":
+        ({"id": ["a", "b", "a"], "score": [1.0, 0.5, 0.5], "doc": ["d", "", "e"]}, None,
+         r"duplicate example id 'a'"),
+    "a bad cluster label":
+        ({"id": ["a", "b", "c"], "score": [1.0, 0.5, 0.5], "doc": ["d", "", "e"]}, None,
+         r"doc\[1\].*empty"),
+}
+
+
+@pytest.mark.parametrize("case", list(ORDER), ids=list(ORDER))
+def test_the_first_error_is_the_one_a_single_thread_meets(tmp_path: Path, case: str) -> None:
+    from gatekeeper.inputs.parquet import read_parquet_scores
+
+    columns, corrupt, message = ORDER[case]
+    path = tmp_path / "em.parquet"
+    pq.write_table(pa.table(columns), path, use_dictionary=False, compression="snappy")
+    if corrupt is not None:
+        _corrupt_column(path, corrupt)
+    cluster = "doc" if "doc" in columns else None
+    before = threading.active_count()
+    for _ in range(3):  # whichever worker finishes first, the same error
+        with pytest.raises(BundleError, match=message):
+            read_parquet_scores(path, "s/em.parquet", "id", "score", cluster)
+    assert threading.active_count() == before  # the workers are joined on the error path too
+
+
+def test_clusters_and_every_column_come_out_whole_and_the_same_each_time(tmp_path: Path
+                                                                         ) -> None:
+    from gatekeeper.inputs.parquet import read_parquet_scores
+
+    n = 50_000
+    rng = np.random.default_rng(5)
+    ids = rng.permutation(n).astype(np.int64)
+    scores = rng.random(n)
+    docs = rng.integers(0, 300, n)
+    path = tmp_path / "em.parquet"
+    pq.write_table(pa.table({"id": ids, "score": scores, "doc": docs}), path,
+                   row_group_size=7_000)
+    before = threading.active_count()
+    first = read_parquet_scores(path, "s/em.parquet", "id", "score", "doc")
+    again = read_parquet_scores(path, "s/em.parquet", "id", "score", "doc")
+    assert threading.active_count() == before
+    got_ids, got_scores, got_docs = first
+    assert got_ids.tobytes() == ids.tobytes() and got_scores.tobytes() == scores.tobytes()
+    assert got_docs is not None and list(got_docs) == [str(d) for d in docs]
+    assert all(a is not None and b is not None and a.tobytes() == b.tobytes()
+               for a, b in zip(first, again, strict=True))
+
+
+def test_a_column_named_in_two_roles_is_read_for_each(tmp_path: Path) -> None:
+    from gatekeeper.inputs.parquet import read_parquet_scores
+
+    path = tmp_path / "em.parquet"
+    pq.write_table(pa.table({"id": [4, 5, 6], "score": [1.0, 0.0, 1.0]}), path)
+    ids, scores, clusters = read_parquet_scores(path, "s/em.parquet", "id", "score", "id")
+    assert list(ids) == [4, 5, 6] and list(scores) == [1.0, 0.0, 1.0]
+    assert clusters is not None and list(clusters) == ["4", "5", "6"]
+    ids, scores, clusters = read_parquet_scores(path, "s/em.parquet", "id", "id", None)
+    assert list(ids) == [4, 5, 6] and list(scores) == [4.0, 5.0, 6.0] and clusters is None
+    with pytest.raises(BundleError, match=r"column 'score' must hold integers or strings"):
+        read_parquet_scores(path, "s/em.parquet", "score", "score", None)
+
+
+def test_an_unexpected_error_on_a_worker_comes_out_as_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bug in a check (here the repeated-id table) must reach the main thread as what it is
+    # (exit 3, not an input error), and never leave the main thread waiting for the worker.
+    from gatekeeper.inputs import parquet
+
+    def broken(ids: np.ndarray) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(parquet, "first_duplicate", broken)
+    path = tmp_path / "em.parquet"
+    pq.write_table(pa.table({"id": [1, 2], "score": [1.0, 0.0]}), path)
+    caught: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            parquet.read_parquet_scores(path, "s/em.parquet", "id", "score", None)
+        except BaseException as exc:  # the test inspects what came out
+            caught.append(exc)
+
+    before = threading.active_count()
+    runner = threading.Thread(target=load)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "the load hung waiting for a worker"
+    assert len(caught) == 1 and isinstance(caught[0], RuntimeError)
+    assert str(caught[0]) == "boom" and not isinstance(caught[0], BundleError)
+    assert threading.active_count() == before
