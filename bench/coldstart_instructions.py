@@ -92,14 +92,14 @@ def main() -> None:
                 print(f"{label:48} {counted[label] / 1e6:8.1f} {counted[floor] / 1e6:8.1f} "
                       f"{counted[label] / counted[floor]:5.2f}x")
         print()
-        print(f"{'stage of the check (what it adds)':52} {'Minstr':>8} {'adds':>8}")
+        print(f"{'stage of the check (what it adds)':60} {'Minstr':>8} {'adds':>8}")
         before = 0
         for label, code in STAGES:
             total = instructions([PY, "-c", code], out)
-            print(f"{label:52} {total / 1e6:8.1f} {(total - before) / 1e6:+8.1f}")
+            print(f"{label:60} {total / 1e6:8.1f} {(total - before) / 1e6:+8.1f}")
             before = total
         whole = counted["gatekeeper check examples/bundles/warn"]
-        print(f"{'reading, deciding, printing (and git rev-parse)':52} {whole / 1e6:8.1f} "
+        print(f"{'reading, deciding, printing (and git rev-parse)':60} {whole / 1e6:8.1f} "
               f"{(whole - before) / 1e6:+8.1f}")
         base = instructions([PY, "-c", "import dataclasses"], out)
         made = instructions([PY, "-c", DATACLASSES], out)
