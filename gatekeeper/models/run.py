@@ -126,6 +126,9 @@ class PairedCounts(_EngineRow):
     n01: Count
     n00: Count
     not_binary: Count
+    # The query's own count of the pairs, so that its row can be copied whole: optional, and
+    # when given it must be the four cells' sum.
+    n_paired: Count | None = None
 
     @property
     def n(self) -> int:
@@ -134,6 +137,8 @@ class PairedCounts(_EngineRow):
     @model_validator(mode="after")
     def _consistent(self) -> PairedCounts:
         _engine_refusals(self, "not_binary")
+        if self.n_paired is not None and self.n_paired != self.n:
+            raise ValueError(f"n_paired = {self.n_paired} but n11 + n10 + n01 + n00 = {self.n}")
         if self.n == 0:
             raise ValueError("no paired examples (n11 + n10 + n01 + n00 = 0)")
         _pairs_within_rows(self.n, self.n_candidate, self.n_baseline)
