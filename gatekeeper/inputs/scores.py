@@ -31,6 +31,7 @@ from gatekeeper.inputs.arrays import (
     text_ids,
 )
 from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.inputs.cluster_sums import read_cluster_sums
 from gatekeeper.inputs.fileio import open_regular
 from gatekeeper.inputs.parquet import read_parquet_scores
 from gatekeeper.inputs.series import read_series
@@ -51,7 +52,7 @@ MAX_ABS_SCORE = 1e50
 @dataclass(frozen=True)
 class LoadedMetric:
     name: str
-    kind: str  # value, replicates, per_example, samples, series, paired_counts, paired_moments
+    kind: str  # models.run.SHAPES: value, replicates, per_example, ..., paired_cluster_sums
     values: np.ndarray  # float64
     ids: np.ndarray | None = None  # per-example / per-request ids (str)
     clusters: np.ndarray | None = None  # cluster label per example (str)
@@ -374,6 +375,15 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
         _bounded(np.asarray([pm.max_abs_score]), bundle.location("metrics", name, kind),
                  "max_abs_score")
         return LoadedMetric(name, kind, np.asarray([pm.mean_candidate]), file=bundle.display)
+    if kind == "paired_cluster_sums":
+        # The clusters file is read (and held to the statistics) here, so a bad one is an
+        # input error whatever the policy asks of the metric.
+        assert spec.paired_cluster_sums is not None
+        pcs = spec.paired_cluster_sums
+        _bounded(np.asarray([pcs.max_abs_score]), bundle.location("metrics", name, kind),
+                 "max_abs_score")
+        rows = read_cluster_sums(bundle, name)
+        return LoadedMetric(name, kind, np.asarray([pcs.mean_candidate]), file=rows.file)
     rel = spec.path
     assert rel is not None
     path = bundle.resolve(rel, "metrics", name, kind)

@@ -15,7 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from gatekeeper.stats.continuous import PairedSummary, compare_paired_mean, compare_paired_moments
+from gatekeeper.stats.continuous import (
+    ClusterSummary,
+    PairedSummary,
+    compare_cluster_sums,
+    compare_paired_mean,
+    compare_paired_moments,
+)
 from gatekeeper.stats.types import Hypothesis
 
 
@@ -78,3 +84,35 @@ def test_one_pair_and_equal_differences_give_no_information() -> None:
     assert one.degenerate and flat.degenerate
     assert "no variance information" in one.notes[-1]
     assert "all paired differences are equal" in flat.notes[-1]
+
+
+clustered = st.integers(min_value=2, max_value=300).flatmap(lambda n: st.tuples(
+    st.lists(st.floats(0, 1, allow_nan=False), min_size=n, max_size=n),
+    st.lists(st.floats(0, 1, allow_nan=False), min_size=n, max_size=n),
+    st.lists(st.integers(0, 12), min_size=n, max_size=n)))
+
+
+@settings(derandomize=True, database=None, max_examples=200, deadline=None)
+@given(clustered, st.sampled_from([0.9, 0.95]), st.booleans())
+def test_cluster_sums_and_rows_agree(data: tuple[list[float], list[float], list[int]],
+                                     confidence: float, higher: bool) -> None:
+    # The sums as an engine gives them: per cluster, its size and its plain sum of d; the
+    # gate centres them itself.
+    c, b, g = np.asarray(data[0]), np.asarray(data[1]), np.asarray(data[2])
+    hyp = Hypothesis(confidence=confidence, higher_is_better=higher)
+    rows = compare_paired_mean(c, b, hyp, clusters=g)
+    d = c - b
+    labels = np.unique(g)
+    sizes = np.array([float((g == k).sum()) for k in labels])
+    sums = np.array([float(d[g == k].sum()) for k in labels])
+    delta = float(d.mean())
+    stats = compare_cluster_sums(ClusterSummary(
+        n=d.size, mean_candidate=float(c.mean()), mean_baseline=float(b.mean()),
+        mean_difference=delta, centred_sums=sums - sizes * delta, sizes=sizes,
+        scale=float(max(np.abs(c).max(), np.abs(b).max()))), hyp)
+    assert stats.method == rows.method and stats.n == rows.n
+    assert stats.degenerate == rows.degenerate
+    assert stats.delta == pytest.approx(rows.delta, rel=1e-9, abs=1e-12)
+    if not rows.degenerate:
+        assert stats.ci == pytest.approx(rows.ci, rel=1e-7, abs=1e-10)
+        assert stats.p_value == pytest.approx(rows.p_value, rel=1e-7, abs=1e-10)
