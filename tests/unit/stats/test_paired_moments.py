@@ -77,6 +77,18 @@ def test_the_interval_is_scipys_paired_t() -> None:
     assert low > two_sided.low
 
 
+def test_scores_whose_spread_cubed_underflows_compare_as_their_scaled_copies() -> None:
+    # Found by the property test above: the skewness divided by (M2/n)^1.5, which underflows
+    # to 0 for scores around 1e-117 (exit 3 from the rows, before this fix, too).
+    hyp = Hypothesis(confidence=0.9, higher_is_better=False)
+    base = np.array([0.0, 0.0, 1.8251993849683944e-117])
+    tiny = compare_paired_mean(np.zeros(3), base, hyp)
+    scaled = compare_paired_mean(np.zeros(3), base * 1e100, hyp)
+    assert tiny.method == scaled.method and tiny.degenerate == scaled.degenerate
+    assert tiny.p_value == pytest.approx(scaled.p_value, rel=1e-9)
+    assert tiny.notes == scaled.notes
+
+
 def test_one_pair_and_equal_differences_give_no_information() -> None:
     hyp = Hypothesis(confidence=0.95)
     one = compare_paired_moments(PairedSummary(1, 0.5, 0.4, 0.1, 0.0, 0.0, 0.5), hyp)
