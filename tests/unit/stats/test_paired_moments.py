@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
@@ -48,6 +48,10 @@ pairs = st.integers(min_value=2, max_value=400).flatmap(lambda n: st.tuples(
 def test_moments_and_rows_agree(data: tuple[list[float], list[float]], confidence: float,
                                 higher: bool, margin: float) -> None:
     c, b = np.asarray(data[0]), np.asarray(data[1])
+    dev = (c - b) - float((c - b).mean())
+    # A spread whose cube underflows cannot be carried as M2 and M3 (a bundle refuses it); the
+    # rows handle it (test below).
+    assume(float((dev**2).sum()) / dev.size >= 1e-200 or not float((dev**2).sum()))
     hyp = Hypothesis(confidence=confidence, margin=margin, higher_is_better=higher)
     rows = compare_paired_mean(c, b, hyp)
     stats = compare_paired_moments(_as_an_engine_would(c, b), hyp)
