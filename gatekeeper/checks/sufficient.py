@@ -1,12 +1,14 @@
 """vs_baseline from sufficient statistics instead of rows: the numbers `gatekeeper sql` computes
 where the data lives (docs/performance.md, "Past one machine").
 
-Two shapes, each served by the code path the rows would take:
+Three shapes, each served by the code path the rows would take:
 
 - ``paired_counts`` (0/1 scores): the four paired cell counts, Tango's interval
   (``stats.binary.compare_paired_counts``);
 - ``paired_moments`` (other scores): the count, means, M2 and M3 of the paired differences,
-  the paired t with its skewness guards (``stats.continuous.compare_paired_moments``).
+  the paired t with its skewness guards (``stats.continuous.compare_paired_moments``);
+- ``paired_cluster_sums`` (examples in clusters): the means and each cluster's size and sum of
+  differences, the cluster-robust t (``stats.continuous.compare_cluster_sums``).
 
 The gate never sees the rows behind them, so it takes them only where rows would get the same
 comparison, and only against the baseline run they were computed with. Each refusal below closes
@@ -17,14 +19,23 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from gatekeeper.checks.evidence import Evidence
 from gatekeeper.checks.missing import MAX_UNMATCHED
+from gatekeeper.inputs.cluster_sums import ClusterRows, read_cluster_sums
 from gatekeeper.inputs.scores import LoadedMetric
 from gatekeeper.models.policy import MetricRule
-from gatekeeper.models.run import PairedCounts, PairedMoments
+from gatekeeper.models.run import PairedClusterSums, PairedCounts, PairedMoments
 from gatekeeper.stats.types import Comparison, Hypothesis
 
-KINDS = ("paired_counts", "paired_moments")
+KINDS = ("paired_counts", "paired_moments", "paired_cluster_sums")
+_METHOD = {"paired_counts": "tango", "paired_moments": "paired-t",
+           "paired_cluster_sums": "cluster-t"}
+_GIVES = {"paired_counts": "the Tango interval of a mean of 0/1 scores",
+          "paired_moments": "the paired t interval of a mean of scores",
+          "paired_cluster_sums": "the cluster-robust t interval of a mean of scores"}
+Statistics = PairedCounts | PairedMoments | PairedClusterSums
 # How far the baseline bundle's own mean may sit from the one the engine reports: summation
 # order differs between engines, the value does not.
 _MEAN_AGREEMENT = 1e-9
@@ -35,21 +46,20 @@ def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: L
     """The comparison from the statistics the candidate's bundle carries for ``rule.metric``;
     ValueError (an input error naming the rule) when they cannot stand in for rows."""
     spec = ctx.bundle.run.metrics[rule.metric]
-    stats = spec.paired_counts or spec.paired_moments
+    stats: Statistics | None = spec.paired_counts or spec.paired_moments or \
+        spec.paired_cluster_sums
     assert stats is not None and ctx.baseline is not None
     kind = spec.kind
     if stats.baseline_run_id != ctx.baseline.run.run_id:
         raise ValueError(f"the {kind} were computed against run {stats.baseline_run_id!r}, "
                          f"but the baseline is run {ctx.baseline.run.run_id!r}")
-    refused = _rule_refusal(rule, kind, spec.cluster_column, base) or _pairing_refusal(
-        rule, stats)
-    if refused is None:
-        refused = (_counts_disagree(stats, base) if isinstance(stats, PairedCounts)
-                   else _moments_disagree(stats, base))
+    rows = read_cluster_sums(ctx.bundle, rule.metric) \
+        if isinstance(stats, PairedClusterSums) else None
+    refused = (_rule_refusal(rule, kind, spec.cluster_column, base)
+               or _pairing_refusal(rule, stats) or _disagreement(stats, base, rows))
     if refused is not None:
         raise ValueError(f"{kind}: {refused}")
-    comp = (_from_counts(stats, hyp) if isinstance(stats, PairedCounts)
-            else _from_moments(stats, hyp))
+    comp = _compare(stats, rows, hyp)
     notes = [f"from sufficient statistics ({kind}), not rows: inputs "
              + ", ".join(f"{x.name} sha256:{x.sha256[:12]}" for x in stats.inputs)
              + (f"; query sha256:{stats.query_sha256[:12]}" if stats.query_sha256 else "")]
@@ -60,28 +70,38 @@ def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: L
     return dataclasses.replace(comp, notes=(*comp.notes, *notes))
 
 
-def _from_counts(pc: PairedCounts, hyp: Hypothesis) -> Comparison:
-    # lazy: stats.binary (with the other stats) stays off checks with no vs_baseline rule
+def _compare(stats: Statistics, rows: ClusterRows | None, hyp: Hypothesis) -> Comparison:
+    # lazy: the statistics stay off checks with no vs_baseline rule
     from gatekeeper.stats.binary import compare_paired_counts
+    from gatekeeper.stats.continuous import (
+        ClusterSummary,
+        PairedSummary,
+        compare_cluster_sums,
+        compare_paired_moments,
+    )
 
-    return compare_paired_counts(pc.n11, pc.n10, pc.n01, pc.n00, hyp)
+    if isinstance(stats, PairedCounts):
+        return compare_paired_counts(stats.n11, stats.n10, stats.n01, stats.n00, hyp)
+    if isinstance(stats, PairedMoments):
+        return compare_paired_moments(PairedSummary(
+            n=stats.n_paired, mean_candidate=stats.mean_candidate,
+            mean_baseline=stats.mean_baseline, mean_difference=stats.mean_difference,
+            m2_difference=stats.m2_difference, skewness_difference=stats.skewness,
+            scale=stats.max_abs_score), hyp)
+    assert rows is not None
+    # Each cluster's sum of deviations from the mean difference, as CR2 takes it.
+    centred = rows.sums - rows.sizes * stats.mean_difference
+    return compare_cluster_sums(ClusterSummary(
+        n=stats.n_paired, mean_candidate=stats.mean_candidate,
+        mean_baseline=stats.mean_baseline, mean_difference=stats.mean_difference,
+        centred_sums=centred, sizes=rows.sizes, scale=stats.max_abs_score), hyp)
 
 
-def _from_moments(pm: PairedMoments, hyp: Hypothesis) -> Comparison:
-    # lazy: as in _from_counts
-    from gatekeeper.stats.continuous import PairedSummary, compare_paired_moments
-
-    return compare_paired_moments(PairedSummary(
-        n=pm.n_paired, mean_candidate=pm.mean_candidate, mean_baseline=pm.mean_baseline,
-        mean_difference=pm.mean_difference, m2_difference=pm.m2_difference,
-        skewness_difference=pm.skewness, scale=pm.max_abs_score), hyp)
-
-
-def _paired(stats: PairedCounts | PairedMoments) -> int:
+def _paired(stats: Statistics) -> int:
     return stats.n if isinstance(stats, PairedCounts) else stats.n_paired
 
 
-def _unpaired(stats: PairedCounts | PairedMoments) -> tuple[int, int]:
+def _unpaired(stats: Statistics) -> tuple[int, int]:
     n = _paired(stats)
     return stats.n_candidate - n, stats.n_baseline - n
 
@@ -92,22 +112,21 @@ def _rule_refusal(rule: MetricRule, kind: str, cluster_column: str | None,
     cannot give."""
     vs = rule.vs_baseline
     assert vs is not None
-    method = "tango" if kind == "paired_counts" else "paired-t"
-    if vs.method not in (None, method) or vs.aggregate not in (None, "mean"):
-        give = ("the Tango interval of a mean of 0/1 scores" if kind == "paired_counts"
-                else "the paired t interval of a mean of scores")
+    if vs.method not in (None, _METHOD[kind]) or vs.aggregate not in (None, "mean"):
         return (f"the rule asks for method {vs.method!r}, aggregate {vs.aggregate!r}: "
-                f"{kind} give only {give}")
+                f"{kind} give only {_GIVES[kind]}")
     # Clustered examples get the cluster-robust interval from rows, wider than the plain one:
     # statistics without the clusters would narrow it.
-    if cluster_column is not None or base.clusters is not None:
+    if kind != "paired_cluster_sums" and (cluster_column is not None
+                                          or base.clusters is not None):
         return ("the examples are clustered (cluster_column in the "
                 f"{'candidate' if cluster_column is not None else 'baseline'} bundle): the "
-                "cluster-robust interval needs per-example rows with their clusters")
+                "cluster-robust interval needs the rows with their clusters, or "
+                "paired_cluster_sums")
     return None
 
 
-def _pairing_refusal(rule: MetricRule, stats: PairedCounts | PairedMoments) -> str | None:
+def _pairing_refusal(rule: MetricRule, stats: Statistics) -> str | None:
     """The examples left unpaired, judged as the rows' pairing judges them."""
     vs = rule.vs_baseline
     assert vs is not None
@@ -125,34 +144,48 @@ def _pairing_refusal(rule: MetricRule, stats: PairedCounts | PairedMoments) -> s
     return None
 
 
-def _counts_disagree(pc: PairedCounts, base: LoadedMetric) -> str | None:
-    """The baseline's side of the table against the rows its bundle holds."""
+def _disagreement(stats: Statistics, base: LoadedMetric, rows: ClusterRows | None
+                  ) -> str | None:
+    """What the baseline bundle's own rows contradict."""
     if base.kind != "per_example":
         return None
-    if base.values.size != pc.n_baseline:
-        return (f"n_baseline = {pc.n_baseline:,}, but the baseline bundle has "
+    if base.values.size != stats.n_baseline:
+        return (f"n_baseline = {stats.n_baseline:,}, but the baseline bundle has "
                 f"{base.values.size:,} examples ({base.file})")
-    if pc.n_baseline == pc.n and float(base.values.sum()) != float(pc.n11 + pc.n01):
-        return (f"the counts give the baseline {pc.n11 + pc.n01:,} correct, its bundle "
-                f"{float(base.values.sum()):g} ({base.file})")
+    if stats.n_baseline != _paired(stats):  # only when every baseline row is in the statistics
+        return None
+    if isinstance(stats, PairedCounts):
+        if float(base.values.sum()) != float(stats.n11 + stats.n01):
+            return (f"the counts give the baseline {stats.n11 + stats.n01:,} correct, its "
+                    f"bundle {float(base.values.sum()):g} ({base.file})")
+        return None
+    return _mean_disagrees(stats, base) or (
+        _clusters_disagree(rows, base) if rows is not None else None)
+
+
+def _mean_disagrees(stats: PairedMoments | PairedClusterSums, base: LoadedMetric
+                    ) -> str | None:
+    values = base.values
+    top = max(float(values.max()), -float(values.min()))
+    if top > stats.max_abs_score:
+        return (f"max_abs_score = {stats.max_abs_score:g}, but the baseline bundle holds a "
+                f"score of magnitude {top:g} ({base.file})")
+    mean = float(values.mean())
+    if abs(mean - stats.mean_baseline) > _MEAN_AGREEMENT * max(top, 1e-300):
+        return (f"mean_baseline = {stats.mean_baseline!r}, but the baseline bundle's "
+                f"{values.size:,} scores average {mean!r} ({base.file})")
     return None
 
 
-def _moments_disagree(pm: PairedMoments, base: LoadedMetric) -> str | None:
-    """The baseline's mean and largest score against the rows its bundle holds."""
-    if base.kind != "per_example":
+def _clusters_disagree(rows: ClusterRows, base: LoadedMetric) -> str | None:
+    """Clusters of the baseline's rows against the clusters file: the same labels, each of
+    the same size (a coarser or finer grouping than the rows' changes the interval)."""
+    if base.clusters is None:
         return None
-    values = base.values
-    if values.size != pm.n_baseline:
-        return (f"n_baseline = {pm.n_baseline:,}, but the baseline bundle has "
-                f"{values.size:,} examples ({base.file})")
-    if pm.n_baseline == pm.n_paired:  # every baseline row is in the statistics
-        top = max(float(values.max()), -float(values.min()))
-        if top > pm.max_abs_score:
-            return (f"max_abs_score = {pm.max_abs_score:g}, but the baseline bundle holds a "
-                    f"score of magnitude {top:g} ({base.file})")
-        mean = float(values.mean())
-        if abs(mean - pm.mean_baseline) > _MEAN_AGREEMENT * max(top, 1e-300):
-            return (f"mean_baseline = {pm.mean_baseline!r}, but the baseline bundle's "
-                    f"{values.size:,} scores average {mean!r} ({base.file})")
+    labels, counts = np.unique(base.clusters.astype(str), return_counts=True)
+    order = np.argsort(rows.labels)
+    if not (np.array_equal(labels, rows.labels[order])
+            and np.array_equal(counts, rows.sizes[order].astype(np.int64))):
+        return (f"the clusters in {rows.file} are not the baseline bundle's "
+                f"{labels.size:,} clusters of its {base.values.size:,} examples ({base.file})")
     return None

@@ -30,6 +30,11 @@ HEADER = """\
 -- but cannot re-read the rows behind them (docs/formats.md, docs/performance.md).
 """
 
+CLUSTER_HEADER = """\
+-- Save the second query's rows as a CSV file in the bundle (cluster_id,n,sum_difference,...)
+-- and name it in paired_cluster_sums.clusters.
+"""
+
 CHECKS = """\
 WITH c AS (SELECT {id} AS id, CAST({score} AS DOUBLE) AS score{cluster_c} FROM {candidate}),
      b AS (SELECT {id} AS id, CAST({score} AS DOUBLE) AS score FROM {baseline}),
@@ -75,6 +80,14 @@ FROM p),
      pt AS (SELECT pm.*, pd.* FROM pm, pd)
 """
 
+# With clusters, the first row needs no M2 or M3: the spread comes from the cluster sums.
+MEAN_CLUSTERED = """\
+     pm AS (SELECT count(*) AS n_paired, avg(sc) AS mean_candidate, avg(sb) AS mean_baseline,
+  avg(sc - sb) AS mean_difference, greatest(max(abs(sc)), max(abs(sb))) AS max_abs_score
+FROM p),
+     pt AS (SELECT pm.* FROM pm)
+"""
+
 CLUSTERS = """\
 -- Per-cluster sums for the cluster-robust interval: one row per cluster.
 {checks}SELECT cluster_id, count(*) AS n, sum(sc - sb) AS sum_difference,
@@ -106,10 +119,18 @@ def render(metric: str, kind: str, candidate: str, baseline: str, id_column: str
     what = "binary 0/1 scores" if kind == "binary" else "mean of per-example scores"
     if not _METRIC.fullmatch(metric):
         raise InputError(f"--metric {metric!r}: a metric name is letters, digits and _.:/-")
-    shape = "paired_counts" if kind == "binary" else "paired_moments"
+    if cluster and kind == "binary":
+        # From rows, clustered 0/1 scores get the cluster-robust t, not Tango's interval.
+        raise InputError("--cluster-column: clustered scores, 0/1 ones too, are compared by "
+                         "the cluster-robust t: use --kind mean")
+    shape = ("paired_counts" if kind == "binary" else
+             "paired_cluster_sums" if cluster else "paired_moments")
     out = HEADER.format(metric=metric, what=what, id=names["id"], shape=shape)
+    if cluster:
+        out += CLUSTER_HEADER
     checks = CHECKS.format(**names, cluster_c="", cluster_p="")
-    out += checks + SIDES + (BINARY if kind == "binary" else MEAN) + SELECT
+    body = BINARY if kind == "binary" else MEAN_CLUSTERED if cluster else MEAN
+    out += checks + SIDES + body + SELECT
     if cluster:
         with_clusters = CHECKS.format(**names, cluster_c=f", {cluster} AS cluster_id",
                                       cluster_p=", c.cluster_id AS cluster_id")
@@ -129,7 +150,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--id-column", default="id")
     p.add_argument("--score-column", default="score")
     p.add_argument("--cluster-column", default=None,
-                   help="adds a per-cluster query (sizes and sums of differences)")
+                   help="with --kind mean: adds the per-cluster query (sizes and sums of "
+                        "differences) of a bundle's paired_cluster_sums")
     p.set_defaults(run=run)
 
 

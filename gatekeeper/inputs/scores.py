@@ -31,6 +31,7 @@ from gatekeeper.inputs.arrays import (
     text_ids,
 )
 from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.inputs.cluster_sums import read_cluster_sums
 from gatekeeper.inputs.fileio import open_regular
 from gatekeeper.inputs.parquet import read_parquet_scores
 from gatekeeper.inputs.series import read_series
@@ -51,7 +52,7 @@ MAX_ABS_SCORE = 1e50
 @dataclass(frozen=True)
 class LoadedMetric:
     name: str
-    kind: str  # value, replicates, per_example, samples, series, paired_counts, paired_moments
+    kind: str  # models.run.SHAPES: value, replicates, per_example, ..., paired_cluster_sums
     values: np.ndarray  # float64
     ids: np.ndarray | None = None  # per-example / per-request ids (str)
     clusters: np.ndarray | None = None  # cluster label per example (str)
@@ -360,20 +361,8 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
         values = np.asarray(spec.replicates, dtype=np.float64)
         _bounded(values, bundle.location("metrics", name, kind), "replicate")
         return LoadedMetric(name, kind, values, seeds=seeds)
-    if kind == "paired_counts":
-        # No file: the candidate's rate stands for the metric's value; vs_baseline reads the
-        # counts themselves (checks/vs_baseline.py).
-        assert spec.paired_counts is not None
-        pc = spec.paired_counts
-        return LoadedMetric(name, kind, np.asarray([(pc.n11 + pc.n10) / pc.n]),
-                            file=bundle.display)
-    if kind == "paired_moments":
-        # No file either: the candidate's mean stands for the metric's value.
-        assert spec.paired_moments is not None
-        pm = spec.paired_moments
-        _bounded(np.asarray([pm.max_abs_score]), bundle.location("metrics", name, kind),
-                 "max_abs_score")
-        return LoadedMetric(name, kind, np.asarray([pm.mean_candidate]), file=bundle.display)
+    if kind in ("paired_counts", "paired_moments", "paired_cluster_sums"):
+        return _from_statistics(bundle, name, spec)
     rel = spec.path
     assert rel is not None
     path = bundle.resolve(rel, "metrics", name, kind)
@@ -391,6 +380,26 @@ def load_metric(bundle: Bundle, name: str) -> LoadedMetric:
     curve = read_series(path, shown, spec)
     _plausible(curve.values, spec, shown)
     return LoadedMetric(name, kind, curve.values, steps=curve.steps, file=shown)
+
+
+def _from_statistics(bundle: Bundle, name: str, spec: MetricSpec) -> LoadedMetric:
+    """A metric given by sufficient statistics (no score file): the candidate's rate or mean
+    stands for its value; vs_baseline reads the statistics themselves (checks/sufficient.py)."""
+    kind = spec.kind
+    if spec.paired_counts is not None:
+        pc = spec.paired_counts
+        return LoadedMetric(name, kind, np.asarray([(pc.n11 + pc.n10) / pc.n]),
+                            file=bundle.display)
+    stats = spec.paired_moments or spec.paired_cluster_sums
+    assert stats is not None
+    _bounded(np.asarray([stats.max_abs_score]), bundle.location("metrics", name, kind),
+             "max_abs_score")
+    shown = bundle.display
+    if spec.paired_cluster_sums is not None:
+        # The clusters file is read (and held to the statistics) here, so a bad one is an
+        # input error whatever the policy asks of the metric.
+        shown = read_cluster_sums(bundle, name).file
+    return LoadedMetric(name, kind, np.asarray([stats.mean_candidate]), file=shown)
 
 
 def _plausible(values: np.ndarray, spec: MetricSpec, shown: str) -> None:

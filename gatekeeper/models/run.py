@@ -191,17 +191,9 @@ class PairedMoments(_EngineRow):
     @model_validator(mode="after")
     def _consistent(self) -> PairedMoments:
         _engine_refusals(self)
+        _means_consistent(self)
         n = self.n_paired
-        if n == 0:
-            raise ValueError("no paired examples (n_paired = 0)")
-        _pairs_within_rows(n, self.n_candidate, self.n_baseline)
         top = self.max_abs_score
-        if max(abs(self.mean_candidate), abs(self.mean_baseline)) > top * (1 + _MEAN_TOLERANCE):
-            raise ValueError(f"a mean lies beyond max_abs_score = {top:g}")
-        gap = self.mean_difference - (self.mean_candidate - self.mean_baseline)
-        if abs(gap) > _MEAN_TOLERANCE * max(top, 1e-300):
-            raise ValueError(f"mean_difference = {self.mean_difference!r} is not mean_candidate "
-                             f"- mean_baseline = {self.mean_candidate - self.mean_baseline!r}")
         # Differences lie within ±2·max|score|: their spread cannot exceed that range.
         if self.m2_difference > n * (2 * top) ** 2 * (1 + _MEAN_TOLERANCE):
             raise ValueError("m2_difference is larger than scores within max_abs_score allow")
@@ -211,6 +203,48 @@ class PairedMoments(_EngineRow):
             raise ValueError(f"m3_difference gives skewness {self.skewness:.4g}, beyond the "
                              f"{bound:.4g} that {n} values can have")
         return self
+
+
+def _means_consistent(stats: PairedMoments | PairedClusterSums) -> None:
+    """Pairs within the rows, means within the largest |score|, and the mean difference the
+    difference of the means (to an engine's rounding)."""
+    n = stats.n_paired
+    if n == 0:
+        raise ValueError("no paired examples (n_paired = 0)")
+    _pairs_within_rows(n, stats.n_candidate, stats.n_baseline)
+    top = stats.max_abs_score
+    if max(abs(stats.mean_candidate), abs(stats.mean_baseline)) > top * (1 + _MEAN_TOLERANCE):
+        raise ValueError(f"a mean lies beyond max_abs_score = {top:g}")
+    gap = stats.mean_difference - (stats.mean_candidate - stats.mean_baseline)
+    if abs(gap) > _MEAN_TOLERANCE * max(top, 1e-300):
+        raise ValueError(f"mean_difference = {stats.mean_difference!r} is not mean_candidate "
+                         f"- mean_baseline = {stats.mean_candidate - stats.mean_baseline!r}")
+
+
+class PairedClusterSums(_EngineRow):
+    """A paired comparison of a mean of per-example scores in clusters (several examples per
+    document, prompt or user) given by sufficient statistics: the first row `gatekeeper sql
+    --kind mean --cluster-column C` prints (the pairs, the means, the largest |score|) and, in
+    the bundle file ``clusters``, the second query's rows (cluster_id, n, sum_difference), with
+    what every such row carries (as for paired_counts)."""
+
+    n_paired: Count
+    mean_candidate: Number
+    mean_baseline: Number
+    mean_difference: Number
+    max_abs_score: Annotated[Number, Field(ge=0)]
+    clusters: Line  # a CSV in the bundle: cluster_id,n,sum_difference (other columns ignored)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PairedClusterSums:
+        _engine_refusals(self)
+        _means_consistent(self)
+        return self
+
+
+# The shapes a metric is given in, one per metric.
+SHAPES = ("value", "replicates", "per_example", "samples", "series", "paired_counts",
+          "paired_moments", "paired_cluster_sums")
 
 
 class MetricSpec(Strict):
@@ -224,6 +258,7 @@ class MetricSpec(Strict):
     # Sufficient statistics computed outside the gate (docs/performance.md): vs_baseline only.
     paired_counts: PairedCounts | None = None
     paired_moments: PairedMoments | None = None
+    paired_cluster_sums: PairedClusterSums | None = None
     field: Line | None = None  # samples: which JSONL field (default: the metric's name)
     id_column: Line = "id"
     score_column: Line = "score"
@@ -238,12 +273,10 @@ class MetricSpec(Strict):
 
     @model_validator(mode="after")
     def _exactly_one_shape(self) -> MetricSpec:
-        given = [k for k in ("value", "replicates", "per_example", "samples", "series",
-                             "paired_counts", "paired_moments") if getattr(self, k) is not None]
+        given = [k for k in SHAPES if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                "a metric needs exactly one of value, replicates, per_example, samples, series,"
-                " paired_counts, paired_moments"
+                "a metric needs exactly one of " + ", ".join(SHAPES)
                 + (f" (got {', '.join(given)})" if given else "")
             )
         return self
@@ -258,9 +291,9 @@ class MetricSpec(Strict):
             if not lo < hi:
                 raise ValueError(f"range [{lo:g}, {hi:g}] is empty: give [low, high]")
             values = [self.value] if self.value is not None else (self.replicates or [])
-            if self.paired_moments is not None:  # a mean of scores in range is in range
-                values = [self.paired_moments.mean_candidate,
-                          self.paired_moments.mean_baseline]
+            stats = self.paired_moments or self.paired_cluster_sums
+            if stats is not None:  # a mean of scores in range is in range
+                values = [stats.mean_candidate, stats.mean_baseline]
             outside = [v for v in values if not lo <= v <= hi]
             if outside:
                 raise ValueError(f"{outside[0]:g} lies outside the metric's range "
@@ -269,9 +302,9 @@ class MetricSpec(Strict):
 
     @property
     def kind(self) -> Literal["value", "replicates", "per_example", "samples", "series",
-                              "paired_counts", "paired_moments"]:
+                              "paired_counts", "paired_moments", "paired_cluster_sums"]:
         for k in ("value", "replicates", "per_example", "samples", "paired_counts",
-                  "paired_moments"):
+                  "paired_moments", "paired_cluster_sums"):
             if getattr(self, k) is not None:
                 return k
         return "series"

@@ -17,7 +17,6 @@ import numpy as np
 
 from gatekeeper.stats.dist import t_ppf, t_sf
 from gatekeeper.stats.moments import (
-    ClusterSums,
     Moments,
     as_float_array,
     cluster_sums,
@@ -174,7 +173,7 @@ def compare_paired_mean(
     the interval is reported, the verdict is "no information", never a pass.
 
     With clusters: the CR2 bias-reduced variance of Bell & McCaffrey (2002) with their degrees
-    of freedom (see :func:`cr2_variance_and_df`); ``n`` is then (G, G) and a note gives the
+    of freedom (see :func:`cr2_from_sums`); ``n`` is then (G, G) and a note gives the
     example count. With equal cluster sizes CR2 equals Miller 2024 eq. 8 (CR1 with G/(G-1)) and
     the df are G - 1. The arrays must already be aligned (see ``pairing.pair_by_id``).
     """
@@ -197,7 +196,35 @@ def compare_paired_mean(
             hypothesis)
 
     groups = cluster_sums(d, np.asarray(clusters))
-    g = groups.n_clusters
+    # Centred before they are summed per cluster, so no large common offset cancels inside the
+    # cluster sums.
+    centred = np.bincount(groups.inverse, weights=d - delta, minlength=groups.n_clusters)
+    return compare_cluster_sums(
+        ClusterSummary(n=n, mean_candidate=mc, mean_baseline=mb, mean_difference=delta,
+                       centred_sums=centred, sizes=groups.counts, scale=_scale(c, b)),
+        hypothesis)
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    """What the cluster-robust t reads from paired differences d = c - b in clusters: their
+    count, the two means, d's mean, each cluster's sum of deviations from it and its size, and
+    the largest |score|. Computed from rows by :func:`compare_paired_mean`, or from the
+    per-cluster sums a bundle carries (``paired_cluster_sums``)."""
+
+    n: int
+    mean_candidate: float
+    mean_baseline: float
+    mean_difference: float
+    centred_sums: np.ndarray
+    sizes: np.ndarray
+    scale: float
+
+
+def compare_cluster_sums(m: ClusterSummary, hypothesis: Hypothesis) -> Comparison:
+    """The clustered comparison of :func:`compare_paired_mean` from per-cluster sums."""
+    n, mc, mb, delta = m.n, m.mean_candidate, m.mean_baseline, m.mean_difference
+    g = int(m.sizes.size)
     method = "cluster-t"
     reason = (
         "Per-example scores grouped in clusters: CR2 (Bell-McCaffrey) cluster-robust variance "
@@ -210,8 +237,8 @@ def compare_paired_mean(
             f"only {g} cluster(s): no variance information between clusters",
             (count_note,),
         )
-    var, df = cr2_variance_and_df(d, groups, delta)
-    if _negligible(math.sqrt(var) * math.sqrt(n), _scale(c, b)):
+    var, df = cr2_from_sums(m.centred_sums, m.sizes)
+    if _negligible(math.sqrt(var) * math.sqrt(n), m.scale):
         return _degenerate(
             method, reason, mc, mb, hypothesis, (g, g),
             "all cluster differences are equal: no variance information", (count_note,),
@@ -251,19 +278,6 @@ def cr2_from_sums(centred_sums: np.ndarray, sizes: np.ndarray) -> tuple[float, f
     b = sizes * sizes / (n - sizes)
     df = n * n / (float(np.dot(sizes, sizes)) + float(b.sum()) ** 2 - float(np.dot(b, b)))
     return var, df
-
-
-def cr2_variance_and_df(
-    values: np.ndarray, groups: ClusterSums, center: float
-) -> tuple[float, float]:
-    """CR2 variance of the mean of ``values`` and its Bell-McCaffrey df (see cr2_from_sums).
-
-    The values are centred before they are summed per cluster, so no large common offset
-    cancels inside the cluster sums.
-    """
-    g = groups.n_clusters
-    centred = np.bincount(groups.inverse, weights=values - center, minlength=g)
-    return cr2_from_sums(centred, groups.counts)
 
 
 def johnson_t(n: int, mean_: float, sd: float, g1: float, hypothesis: Hypothesis

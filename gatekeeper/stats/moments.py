@@ -76,12 +76,26 @@ def moments(x: np.ndarray) -> Moments:
     return Moments(n, mean_, max(m2, 0.0))
 
 
+# Below this M2/n, (M2/n)^1.5 leaves the normal floats (about 1e-308).
+_TINY = 1e-200
+
+
 def skewness(x: np.ndarray, center: float, m2: float) -> float:
     """Sample skewness g1 = (M3/n) / (M2/n)^1.5 from a chunked central-moment pass; 0 if flat."""
     arr = np.asarray(x, dtype=np.float64)
     n = arr.size
     if n < 3 or m2 <= 0.0:
         return 0.0
+    if m2 / n < _TINY:
+        # The cube of so small a spread underflows (to 0: a division by zero): take the
+        # deviations in units of the spread instead. Ordinary data never comes here, so its
+        # skewness is computed as it always was.
+        sd = math.sqrt(m2 / n)
+        m3 = 0.0
+        for start in range(0, n, CHUNK):
+            z = (arr[start : start + CHUNK] - center) / sd
+            m3 += float(np.dot(z * z, z))
+        return m3 / n
     m3 = 0.0
     for start in range(0, n, CHUNK):
         dev = arr[start : start + CHUNK] - center

@@ -73,12 +73,14 @@ class Case:
     """A candidate and a registry baseline scored on the same examples, as rows."""
 
     def __init__(self, root: Path, candidate: np.ndarray, baseline: np.ndarray,
-                 base_docs: np.ndarray | None = None, rule: str = "") -> None:
+                 base_docs: np.ndarray | None = None, rule: str = "",
+                 cand_docs: np.ndarray | None = None) -> None:
         rng = np.random.default_rng(11)
         ids = np.arange(candidate.size)
         self.cand_csv, self.base_csv = root / "c" / "rouge.csv", root / "b" / "rouge.csv"
         perm = rng.permutation(ids.size)  # paired by id, not by row order
-        _scores(self.cand_csv, ids[perm], candidate[perm])
+        _scores(self.cand_csv, ids[perm], candidate[perm],
+                cand_docs[perm] if cand_docs is not None else None)
         _scores(self.base_csv, ids, baseline, base_docs)
         base_metric: dict[str, Any] = {"per_example": "scores/rouge.csv", "range": [0, 1]}
         if base_docs is not None:
@@ -88,7 +90,8 @@ class Case:
         shutil.copy(self.base_csv, base / "scores" / "rouge.csv")
         self.registry = _registry(base, root / "registry")
         self.rows = _bundle(root / "rows", "run-cand",
-                            {"per_example": "scores/rouge.csv", "range": [0, 1]})
+                            {"per_example": "scores/rouge.csv", "range": [0, 1],
+                             **({"cluster_column": "doc"} if cand_docs is not None else {})})
         (self.rows / "scores").mkdir()
         shutil.copy(self.cand_csv, self.rows / "scores" / "rouge.csv")
         self.policy = _policy(root / "policy.yaml", self.registry, rule)
@@ -236,7 +239,7 @@ def test_moments_for_clustered_examples_are_refused(tmp_path: Path,
     case = Case(tmp_path, cand, base, base_docs=docs)
     assert _comparison(case.check(cli, case.rows))["method"] == "cluster-t"
     _refused(case.check(cli, case.moments(cli)),
-             "the cluster-robust interval needs per-example rows")
+             "the cluster-robust interval needs the rows with their clusters")
 
 
 @pytest.mark.parametrize(("rule", "message"), [
@@ -279,4 +282,4 @@ def test_counts_for_clustered_examples_are_refused_too(tmp_path: Path,
         "baseline_run_id": "run-base", **counts,
         "inputs": [{"name": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
                    for p in (case.cand_csv, case.base_csv)]}})
-    _refused(case.check(cli, bundle), "the cluster-robust interval needs per-example rows")
+    _refused(case.check(cli, bundle), "the cluster-robust interval needs the rows")
