@@ -4,9 +4,10 @@
                          [--gate-every 100] [--out DIR]
 
 Seeds are the example bundles (`run.yaml`, `run.json`; the warn demo also with its scores given
-as `paired_counts` and as `paired_moments`), the policies, score files in every
-format (CSV, JSONL, `.npy` pairs, `.npz`), trace files and the real tool outputs under
-`tests/fixtures/real`, plus a few hostile files (alias bombs, deep nesting, zip bombs). Each
+as `paired_counts`, as `paired_moments` and as `paired_cluster_sums` with its clusters file),
+the policies, score files in every format (CSV, JSONL, `.npy` pairs, `.npz`), trace files and
+the real tool outputs under `tests/fixtures/real`, plus a few hostile files (alias bombs, deep
+nesting, zip bombs). Each
 input is a seed with one to four mutations stacked (bit flips, interesting bytes and numbers,
 spliced spans, dictionary tokens, and structure-aware edits of the parsed YAML/JSON or array),
 fed in process to the loader that reads that kind of file. Every `--gate-every`-th input runs
@@ -447,6 +448,16 @@ def _sufficient_bundles(ws: Workspace) -> list[bytes]:
             "m2_difference": float((dev ** 2).sum()), "m3_difference": float((dev ** 3).sum()),
             "max_abs_score": float(max(np.abs(c).max(), np.abs(b).max()))}},
     }
+    # "clusters": the same pairs in 40 clusters (by position among the sorted ids), as
+    # paired_cluster_sums and its file.
+    labels = np.arange(len(ids)) % 40
+    shapes["clusters"] = {"paired_cluster_sums": {
+        **{k: v for k, v in shapes["moments"]["paired_moments"].items()
+           if k not in ("m2_difference", "m3_difference")},
+        "clusters": "stats/exact_match_clusters.csv"}}
+    cluster_rows = "cluster_id,n,sum_difference\n" + "".join(
+        f"c{k},{int((labels == k).sum())},{float(d[labels == k].sum())!r}\n"
+        for k in range(40))
     out = []
     for name, metric in shapes.items():
         dest = ws.path("bundles", name)
@@ -455,6 +466,9 @@ def _sufficient_bundles(ws: Workspace) -> list[bytes]:
         run["metrics"]["exact_match"] = metric
         (dest / "run.yaml").write_text(yaml.safe_dump(run, sort_keys=False))
         out.append((dest / "run.yaml").read_bytes())
+    (ws.path("bundles", "clusters", "stats")).mkdir()
+    ws.path("bundles", "clusters", "stats", "exact_match_clusters.csv").write_text(cluster_rows)
+    ws.seeds["cluster_sums"] = [cluster_rows.encode()]
     return out
 
 
@@ -616,6 +630,17 @@ def _score_file(metric: str) -> Callable[[Workspace, str, bytes], None]:
     return run
 
 
+def _cluster_file(ws: Workspace, where: str, data: bytes) -> None:
+    """A paired_cluster_sums' clusters file, read as `check` reads it."""
+    from gatekeeper.inputs.bundle import load_bundle
+    from gatekeeper.inputs.scores import load_metric
+
+    target = ws.path("bundles", "clusters", where)
+    with Restore(target):
+        target.write_bytes(data)
+        load_metric(load_bundle(ws.path("bundles", "clusters")), "exact_match")
+
+
 def _importer(index: int) -> Callable[[Workspace, str, bytes], None]:
     def run(ws: Workspace, where: str, data: bytes) -> None:
         from gatekeeper.importers import ImportOptions, get_importer
@@ -684,7 +709,8 @@ def gate_input(ws: Workspace, rng: random.Random) -> bytes:
     one structure-aware edit, so most inputs still load and reach the checks."""
     llm = rng.random() < 0.3
     kind = rng.choice(GATE_FILES)
-    bundle = "llm" if llm else rng.choice(("pass", "warn", "block", "counts", "moments"))
+    bundle = "llm" if llm else rng.choice(("pass", "warn", "block", "counts", "moments",
+                                           "clusters"))
     if kind == "scores" and bundle in ("counts", "moments"):
         kind = "run.yaml"  # their exact_match has no score file: the statistics are in run.yaml
     if kind == "run.yaml":
@@ -694,7 +720,9 @@ def gate_input(ws: Workspace, rng: random.Random) -> bytes:
         path = ws.path("policies", "llm-app.yaml" if llm else "default.yaml")
         data = yaml_tree_mutation(path.read_bytes(), rng, as_json=False)
     else:
-        path = ws.path("bundles", bundle, "scores", "exact_match.csv")
+        path = ws.path("bundles", bundle, *(("stats", "exact_match_clusters.csv")
+                                            if bundle == "clusters"
+                                            else ("scores", "exact_match.csv")))
         data = path.read_bytes()
         for _ in range(rng.choice((1, 1, 2))):
             data = byte_mutation(data, rng, [])
@@ -725,7 +753,7 @@ def run_gate(ws: Workspace, data: bytes) -> tuple[int, str]:
 def targets() -> list[Target]:
     out = [
         Target("run.yaml", 30, "run.yaml", _yaml_mutate, _run_yaml,
-               ("pass", "warn", "block", "llm", "formats", "counts", "moments")),
+               ("pass", "warn", "block", "llm", "formats", "counts", "moments", "clusters")),
         Target("run.json", 6, "run.json", _json_mutate, _run_json, ("pass", "llm")),
         Target("policy", 20, "policy", _yaml_mutate, _policy,
                ("", "main", "release/1.0", "feature/x")),
@@ -738,6 +766,8 @@ def targets() -> list[Target]:
                ("traces/requests.jsonl",)),
         Target("series.csv", 2, "series", byte_mutation, _score_file("loss"),
                ("curves/loss.csv",)),
+        Target("cluster_sums.csv", 3, "cluster_sums", byte_mutation, _cluster_file,
+               ("stats/exact_match_clusters.csv",)),
         Target("scores.npz", 6, "npz", _npz_mutate, _score_file("em_npz"), ("scores/em.npz",)),
         Target("scores.npy", 6, "npy", _npy_mutate, _score_file("em_npy"),
                ("scores/em.ids.npy", "scores/em.scores.npy", "scores/em.clusters.npy")),
