@@ -180,10 +180,20 @@ class PairedMoments(Strict):
     @property
     def skewness(self) -> float:
         """Moment skewness g1 of the differences, as the gate computes it from rows."""
-        n, m2 = self.n_paired, self.m2_difference
+        n, m2, m3 = self.n_paired, self.m2_difference, self.m3_difference
         if n < 3 or m2 <= 0.0:
             return 0.0
-        return (self.m3_difference / n) / (m2 / n) ** 1.5
+        try:
+            return (m3 / n) / (m2 / n) ** 1.5
+        except (OverflowError, ZeroDivisionError):
+            # (M2/n)^1.5 leaves the floats past M2/n ~ 1e205 or below ~ 1e-205, where the
+            # quotient still has a value: take it in logs (inf when no float holds it, which
+            # the bound below refuses) instead of crashing the validator.
+            if m3 == 0.0:
+                return 0.0
+            log_g1 = math.log(abs(m3)) - math.log(n) - 1.5 * (math.log(m2) - math.log(n))
+            g1 = math.exp(log_g1) if log_g1 < 709.0 else math.inf
+            return math.copysign(g1, m3)
 
     @model_validator(mode="after")
     def _consistent(self) -> PairedMoments:
@@ -200,7 +210,8 @@ class PairedMoments(Strict):
             raise ValueError(f"mean_difference = {self.mean_difference!r} is not mean_candidate "
                              f"- mean_baseline = {self.mean_candidate - self.mean_baseline!r}")
         # Differences lie within ±2·max|score|: their spread cannot exceed that range.
-        if self.m2_difference > n * (2 * top) ** 2 * (1 + _MEAN_TOLERANCE):
+        # A product, not ** 2: a float square past 1e308 raises OverflowError, a product is inf.
+        if self.m2_difference > n * (2 * top) * (2 * top) * (1 + _MEAN_TOLERANCE):
             raise ValueError("m2_difference is larger than scores within max_abs_score allow")
         # |g1| <= (n - 2)/sqrt(n - 1) for any n >= 3 values (and m3 = 0 below 3).
         bound = (n - 2) / math.sqrt(n - 1) if n >= 3 else 0.0
