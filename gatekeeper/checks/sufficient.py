@@ -41,8 +41,8 @@ def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: L
     if stats.baseline_run_id != ctx.baseline.run.run_id:
         raise ValueError(f"the {kind} were computed against run {stats.baseline_run_id!r}, "
                          f"but the baseline is run {ctx.baseline.run.run_id!r}")
-    refused = _rule_refusal(rule, kind, spec.cluster_column, base) or _pairing_refusal(
-        rule, stats)
+    refused = (_rule_refusal(rule, kind, spec.cluster_column, base)
+               or _pairing_refusal(rule, stats) or _range_refusal(rule, stats))
     if refused is None:
         refused = (_counts_disagree(stats, base) if isinstance(stats, PairedCounts)
                    else _moments_disagree(stats, base))
@@ -71,9 +71,12 @@ def _from_moments(pm: PairedMoments, hyp: Hypothesis) -> Comparison:
     # lazy: as in _from_counts
     from gatekeeper.stats.continuous import PairedSummary, compare_paired_moments
 
+    # Δ is the difference of the two means the verdict shows, not mean_difference: the model
+    # lets the two differ by 1e-9 of max_abs_score (engine rounding), and max_abs_score is a
+    # claim the gate can bound only by a range, so a large one let Δ drift away from them.
     return compare_paired_moments(PairedSummary(
         n=pm.n_paired, mean_candidate=pm.mean_candidate, mean_baseline=pm.mean_baseline,
-        mean_difference=pm.mean_difference, m2_difference=pm.m2_difference,
+        mean_difference=pm.mean_candidate - pm.mean_baseline, m2_difference=pm.m2_difference,
         skewness_difference=pm.skewness, scale=pm.max_abs_score), hyp)
 
 
@@ -104,6 +107,20 @@ def _rule_refusal(rule: MetricRule, kind: str, cluster_column: str | None,
         return ("the examples are clustered (cluster_column in the "
                 f"{'candidate' if cluster_column is not None else 'baseline'} bundle): the "
                 "cluster-robust interval needs per-example rows with their clusters")
+    return None
+
+
+def _range_refusal(rule: MetricRule, stats: PairedCounts | PairedMoments) -> str | None:
+    """The rule's range against the largest |score| and the means: rows outside it block."""
+    if rule.range is None or not isinstance(stats, PairedMoments):
+        return None
+    lo, hi = rule.range
+    outside = [v for v in (stats.mean_candidate, stats.mean_baseline) if not lo <= v <= hi]
+    if outside:
+        return f"a mean of {outside[0]:g} lies outside the rule's range [{lo:g}, {hi:g}]"
+    if stats.max_abs_score > max(abs(lo), abs(hi)):
+        return (f"max_abs_score = {stats.max_abs_score:g}, but scores in the rule's range "
+                f"[{lo:g}, {hi:g}] have none above {max(abs(lo), abs(hi)):g}")
     return None
 
 

@@ -221,6 +221,14 @@ class PairedMoments(Strict):
         return self
 
 
+def _within_range(max_abs_score: float, lo: float, hi: float) -> None:
+    """Scores in [lo, hi] have no |score| above max(|lo|, |hi|): a larger max_abs_score would
+    raise the rounding-noise floor of the spread (no variance information where rows decide)."""
+    if max_abs_score > max(abs(lo), abs(hi)):
+        raise ValueError(f"max_abs_score = {max_abs_score:g}, but scores in the metric's range "
+                         f"[{lo:g}, {hi:g}] have none above {max(abs(lo), abs(hi)):g}")
+
+
 class MetricSpec(Strict):
     """One metric, given in exactly one shape; file paths are relative to the bundle."""
 
@@ -273,6 +281,8 @@ class MetricSpec(Strict):
             if outside:
                 raise ValueError(f"{outside[0]:g} lies outside the metric's range "
                                  f"[{lo:g}, {hi:g}]")
+            if self.paired_moments is not None:
+                _within_range(self.paired_moments.max_abs_score, lo, hi)
         return self
 
     @property

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.acceptance.test_sql_moments import N, Case, _comparison, _gamma_pair, _refused
 from tests.conftest import Result
@@ -46,3 +47,68 @@ def test_an_m2_whose_cube_root_overflows_is_an_input_error_not_a_crash(
     res = case.check(cli, case.moments(cli, m2_difference=1e300, m3_difference=1.0,
                                        max_abs_score=1e160))
     _refused(res, "max_abs_score")
+
+
+def _ranged_policy(case: Case, rng: str) -> Path:
+    # The case's policy with a range on the rule.
+    text = case.policy.read_text().replace("    higher_is_better: true\n",
+                                          f"    higher_is_better: true\n    range: {rng}\n")
+    path = case.root / "policy-ranged.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_max_abs_score_beyond_the_metrics_range_is_refused(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # Scores in [0, 1] cannot have |score| = 5e7. An inflated max_abs_score widened the
+    # mean-consistency tolerance (1e-9 of it) to 0.05, enough for a mean_difference 0.04 above
+    # mean_candidate - mean_baseline: a pass where the rows block.
+    case = _worse_case(tmp_path)
+    assert _comparison(case.check(cli, case.rows))["status"] == "block"
+    row = case.sql_row(cli)
+    bundle = case.moments(cli, max_abs_score=5e7,
+                          mean_difference=row["mean_difference"] + 0.04)
+    _refused(case.check(cli, bundle), "max_abs_score")
+
+
+def test_a_max_abs_score_beyond_the_rules_range_is_refused(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # The same with the range declared only by the policy's rule (the bundle says nothing).
+    case = _worse_case(tmp_path)
+    row = case.sql_row(cli)
+    bundle = case.moments(cli, max_abs_score=5e7,
+                          mean_difference=row["mean_difference"] + 0.04)
+    _without_range(bundle)
+    _refused(case.check(cli, bundle, _ranged_policy(case, "[0, 1]")), "max_abs_score")
+
+
+def test_an_inflated_max_abs_score_cannot_turn_a_block_into_no_information(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # max_abs_score sets the rounding-noise floor of the spread (1e-12 of it): 1e12 makes any
+    # spread "no variance information" (warn) where the rows block.
+    case = _worse_case(tmp_path)
+    _refused(case.check(cli, case.moments(cli, max_abs_score=1e12)), "max_abs_score")
+
+
+def _without_range(bundle: Path) -> Path:
+    spec_path = bundle / "run.yaml"
+    spec_path.write_text(spec_path.read_text().replace("    range:\n    - 0\n    - 1\n", ""))
+    assert "range" not in spec_path.read_text()
+    return bundle
+
+
+def test_a_mean_difference_off_the_means_by_an_inflated_tolerance_gets_the_rows_verdict(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # With no range to bound it, max_abs_score = 1e8 widened the mean-consistency tolerance to
+    # 0.1 and mean_difference (Δ) moved 0.06 towards the candidate while the two means (shown
+    # as observed and baseline) stayed honest: a pass where the rows block. Δ is now the
+    # difference of the means.
+    case = _worse_case(tmp_path)
+    want = _comparison(case.check(cli, case.rows))
+    row = case.sql_row(cli)
+    bundle = _without_range(case.moments(cli, max_abs_score=1e8,
+                                         mean_difference=row["mean_difference"] + 0.06))
+    got = _comparison(case.check(cli, bundle))
+    assert want["status"] == got["status"] == "block"
+    assert got["delta"] == pytest.approx(want["delta"], abs=1e-12)
+    assert got["delta"] == pytest.approx(got["observed"] - got["baseline"], abs=1e-12)
