@@ -46,6 +46,10 @@ def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: L
     if refused is None:
         refused = (_counts_disagree(stats, base) if isinstance(stats, PairedCounts)
                    else _moments_disagree(stats, base))
+    if refused is None:
+        own = ctx.baseline.run.metrics[rule.metric]
+        refused = _baseline_stats_disagree(stats, own.paired_counts or own.paired_moments,
+                                           base)
     if refused is not None:
         raise ValueError(f"{kind}: {refused}")
     comp = (_from_counts(stats, hyp) if isinstance(stats, PairedCounts)
@@ -172,4 +176,46 @@ def _moments_disagree(pm: PairedMoments, base: LoadedMetric) -> str | None:
         if abs(mean - pm.mean_baseline) > _MEAN_AGREEMENT * max(top, 1e-300):
             return (f"mean_baseline = {pm.mean_baseline!r}, but the baseline bundle's "
                     f"{values.size:,} scores average {mean!r} ({base.file})")
+    return None
+
+
+def _own_side(stats: PairedCounts | PairedMoments) -> tuple[int, float | None, float]:
+    """What a bundle's statistics state about its own (candidate) side: its rows, their mean
+    when every row is paired (None otherwise), and the scale of its rounding."""
+    if isinstance(stats, PairedCounts):
+        full = stats.n_candidate == stats.n
+        return stats.n_candidate, (stats.n11 + stats.n10) / stats.n if full else None, 1.0
+    full = stats.n_candidate == stats.n_paired
+    return (stats.n_candidate, stats.mean_candidate if full else None,
+            max(stats.max_abs_score, 1e-300))
+
+
+def _claimed_baseline(stats: PairedCounts | PairedMoments) -> float | None:
+    """The baseline's mean the candidate's statistics state, when every baseline row is paired."""
+    if stats.n_baseline != _paired(stats):
+        return None
+    if isinstance(stats, PairedCounts):
+        return (stats.n11 + stats.n01) / stats.n
+    return stats.mean_baseline
+
+
+def _baseline_stats_disagree(stats: PairedCounts | PairedMoments,
+                             own: PairedCounts | PairedMoments | None, base: LoadedMetric
+                             ) -> str | None:
+    """A baseline bundle that is itself statistics (no rows to check against) still states its
+    own side: its number of rows and, fully paired, its mean. The candidate's statistics must
+    agree with them, or a lowered mean_baseline would make any candidate look better."""
+    if own is None:
+        return None
+    rows, mean, scale = _own_side(own)
+    if stats.n_baseline != rows:
+        return (f"n_baseline = {stats.n_baseline:,}, but the baseline bundle's own statistics "
+                f"count {rows:,} examples ({base.file})")
+    claimed = _claimed_baseline(stats)
+    # The scale is the baseline's own max_abs_score (registry data), never the candidate's.
+    if mean is not None and claimed is not None and abs(claimed - mean) > (
+            _MEAN_AGREEMENT * scale):
+        field = "mean_baseline" if isinstance(stats, PairedMoments) else "(n11 + n01) / n"
+        return (f"the statistics give the baseline a mean of {claimed!r} ({field}), but "
+                f"the baseline bundle's own statistics give {mean!r} ({base.file})")
     return None

@@ -12,10 +12,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pytest
 
-from tests.acceptance.test_sql_moments import N, Case, _comparison, _gamma_pair, _refused
+from tests.acceptance.test_sql_moments import (
+    N,
+    Case,
+    _bundle,
+    _comparison,
+    _gamma_pair,
+    _refused,
+    _registry,
+)
 from tests.conftest import Result
 
 
@@ -112,3 +121,101 @@ def test_a_mean_difference_off_the_means_by_an_inflated_tolerance_gets_the_rows_
     assert want["status"] == got["status"] == "block"
     assert got["delta"] == pytest.approx(want["delta"], abs=1e-12)
     assert got["delta"] == pytest.approx(got["observed"] - got["baseline"], abs=1e-12)
+
+
+def _stats_baseline(case: Case, cli: Callable[..., Result], flattered: float = 0.0) -> Path:
+    """A registry whose baseline (run-base) is itself given as paired_moments, honest about its
+    own side: the baseline's rows became its candidate side, against an older run (run-old)."""
+    row = case.sql_row(cli)
+    # The baseline's own statistics: its candidate side is the baseline table.
+    own = {**row, "n_candidate": row["n_baseline"], "n_baseline": row["n_candidate"],
+           "mean_candidate": row["mean_baseline"], "mean_baseline": row["mean_candidate"],
+           "mean_difference": -row["mean_difference"], "m3_difference": -row["m3_difference"],
+           "baseline_run_id": "run-old",
+           "inputs": [{"name": "old.parquet", "sha256": "0" * 64},
+                      {"name": "base.parquet", "sha256": "1" * 64}]}
+    base = _bundle(case.root / "base-stats", "run-base", {"paired_moments": own,
+                                                         "range": [0, 1]})
+    return _registry(base, case.root / "registry-stats")
+
+
+def _policy_for(case: Case, registry: Path) -> Path:
+    path = case.root / "policy-stats.yaml"
+    path.write_text(case.policy.read_text().replace(str(case.registry), str(registry)))
+    return path
+
+
+def test_a_flattered_baseline_mean_is_refused_when_the_baseline_is_statistics_too(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # The baseline bundle holds no rows, only its own statistics: they still state its mean over
+    # every example, so a candidate claiming a lower baseline mean (0.02 lower, the difference
+    # raised with it) contradicts them. Unchecked, this turned the rows' block into a pass.
+    case = _worse_case(tmp_path)
+    policy = _policy_for(case, _stats_baseline(case, cli))
+    row = case.sql_row(cli)
+    honest = _comparison(case.check(cli, case.moments(cli), policy))
+    assert honest["status"] == "block"
+    shift = 0.06
+    bundle = case.moments(cli, mean_baseline=row["mean_baseline"] - shift,
+                          mean_difference=row["mean_difference"] + shift)
+    _refused(case.check(cli, bundle, policy), "mean_baseline")
+
+
+def test_a_baseline_count_that_differs_from_the_baseline_statistics_is_refused(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    case = _worse_case(tmp_path)
+    policy = _policy_for(case, _stats_baseline(case, cli))
+    _refused(case.check(cli, case.moments(cli, n_baseline=N - 1, n_paired=N - 1), policy),
+             "n_baseline")
+
+
+def test_rows_against_a_baseline_given_as_statistics_are_an_input_error(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # Rows cannot be paired with a baseline that has none: exit 2 naming the rule, no crash.
+    case = _worse_case(tmp_path)
+    res = case.check(cli, case.rows, _policy_for(case, _stats_baseline(case, cli)))
+    assert res.code == 2, res.out
+    assert res.err.count("\n") == 1 and "rouge" in res.err
+
+
+def _counts_row(case: Case, cli: Callable[..., Result]) -> dict[str, int]:
+    res = cli("sql", "--metric", "rouge")
+    assert res.code == 0, res.err
+    con = duckdb.connect()
+    for name, csv in (("candidate", case.cand_csv), ("baseline", case.base_csv)):
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv('{csv}', header=true)")
+    cur = con.execute(res.out)
+    [row] = cur.fetchall()
+    counts = {k: int(v) for k, v in zip([d[0] for d in cur.description], row, strict=True)}
+    counts.pop("n_paired")
+    return counts
+
+
+def _inputs() -> list[dict[str, str]]:
+    return [{"name": "c.parquet", "sha256": "2" * 64}, {"name": "b.parquet", "sha256": "3" * 64}]
+
+
+def test_flattered_counts_are_refused_when_the_baseline_is_counts_too(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # 0/1 scores: the baseline bundle is its own paired_counts (its correct = n11 + n10). The
+    # candidate moves 40 baseline-only wins into "neither" (n01 -> n00): the baseline looks
+    # 40 correct worse, the candidate no worse; consistent counts, a lie the baseline states.
+    rng = np.random.default_rng(21)
+    base = (rng.random(N) < 0.8).astype(float)
+    cand = np.where(rng.random(N) < 0.06, 0.0, base)  # 6% of the baseline's wins lost
+    case = Case(tmp_path, cand, base)
+    assert _comparison(case.check(cli, case.rows))["status"] == "block"
+    row = _counts_row(case, cli)
+    own = {**row, "n10": row["n01"], "n01": row["n10"], "n_candidate": row["n_baseline"],
+           "n_baseline": row["n_candidate"], "baseline_run_id": "run-old", "inputs": _inputs()}
+    registry = _registry(_bundle(tmp_path / "base-counts", "run-base", {"paired_counts": own}),
+                         tmp_path / "registry-counts")
+    policy = _policy_for(case, registry)
+    honest = _bundle(tmp_path / "counts", "run-cand", {"paired_counts": {
+        **row, "baseline_run_id": "run-base", "inputs": _inputs()}})
+    assert _comparison(case.check(cli, honest, policy))["status"] == "block"
+    moved = min(row["n01"], 80)
+    lie = _bundle(tmp_path / "counts-lie", "run-cand", {"paired_counts": {
+        **row, "n01": row["n01"] - moved, "n00": row["n00"] + moved,
+        "baseline_run_id": "run-base", "inputs": _inputs()}})
+    _refused(case.check(cli, lie, policy), "(n11 + n01) / n")
