@@ -41,15 +41,12 @@ def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: L
     if stats.baseline_run_id != ctx.baseline.run.run_id:
         raise ValueError(f"the {kind} were computed against run {stats.baseline_run_id!r}, "
                          f"but the baseline is run {ctx.baseline.run.run_id!r}")
+    own = ctx.baseline.run.metrics[rule.metric]
     refused = (_rule_refusal(rule, kind, spec.cluster_column, base)
-               or _pairing_refusal(rule, stats) or _range_refusal(rule, stats))
-    if refused is None:
-        refused = (_counts_disagree(stats, base) if isinstance(stats, PairedCounts)
-                   else _moments_disagree(stats, base))
-    if refused is None:
-        own = ctx.baseline.run.metrics[rule.metric]
-        refused = _baseline_stats_disagree(stats, own.paired_counts or own.paired_moments,
-                                           base)
+               or _pairing_refusal(rule, stats) or _range_refusal(rule, stats)
+               or _baseline_disagrees(stats, base)
+               or _baseline_stats_disagree(stats, own.paired_counts or own.paired_moments,
+                                           base))
     if refused is not None:
         raise ValueError(f"{kind}: {refused}")
     comp = (_from_counts(stats, hyp) if isinstance(stats, PairedCounts)
@@ -144,6 +141,11 @@ def _pairing_refusal(rule: MetricRule, stats: PairedCounts | PairedMoments) -> s
         return (f"{only_c:,} candidate and {only_b:,} baseline examples unpaired: the two "
                 "runs were not scored on the same examples")
     return None
+
+
+def _baseline_disagrees(stats: PairedCounts | PairedMoments, base: LoadedMetric) -> str | None:
+    return (_counts_disagree(stats, base) if isinstance(stats, PairedCounts)
+            else _moments_disagree(stats, base))
 
 
 def _counts_disagree(pc: PairedCounts, base: LoadedMetric) -> str | None:
