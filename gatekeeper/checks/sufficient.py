@@ -21,7 +21,7 @@ from gatekeeper.checks.evidence import Evidence
 from gatekeeper.checks.missing import MAX_UNMATCHED
 from gatekeeper.inputs.scores import LoadedMetric
 from gatekeeper.models.policy import MetricRule
-from gatekeeper.models.run import PairedCounts, PairedMoments
+from gatekeeper.models.run import MetricSpec, PairedCounts, PairedMoments
 from gatekeeper.stats.types import Comparison, Hypothesis
 
 KINDS = ("paired_counts", "paired_moments")
@@ -41,12 +41,7 @@ def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: L
     if stats.baseline_run_id != ctx.baseline.run.run_id:
         raise ValueError(f"the {kind} were computed against run {stats.baseline_run_id!r}, "
                          f"but the baseline is run {ctx.baseline.run.run_id!r}")
-    own = ctx.baseline.run.metrics[rule.metric]
-    refused = (_rule_refusal(rule, kind, spec.cluster_column, base)
-               or _pairing_refusal(rule, stats) or _range_refusal(rule, stats)
-               or _baseline_disagrees(stats, base)
-               or _baseline_stats_disagree(stats, own.paired_counts or own.paired_moments,
-                                           base))
+    refused = _refusal(rule, spec, stats, base, ctx.baseline.run.metrics[rule.metric])
     if refused is not None:
         raise ValueError(f"{kind}: {refused}")
     comp = (_from_counts(stats, hyp) if isinstance(stats, PairedCounts)
@@ -59,6 +54,16 @@ def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: L
         notes.append(f"{only_c} example id(s) only in the candidate and {only_b} only in the "
                      "baseline, left out of the comparison")
     return dataclasses.replace(comp, notes=(*comp.notes, *notes))
+
+
+def _refusal(rule: MetricRule, spec: MetricSpec, stats: PairedCounts | PairedMoments,
+             base: LoadedMetric, own: MetricSpec) -> str | None:
+    """Why these statistics cannot stand in for rows (``own``: the baseline bundle's spec)."""
+    return (_rule_refusal(rule, spec.kind, spec.cluster_column, base)
+            or _shape_refusal(spec.kind, base, own)
+            or _pairing_refusal(rule, stats) or _range_refusal(rule, stats)
+            or _baseline_disagrees(stats, base)
+            or _baseline_stats_disagree(stats, own.paired_counts or own.paired_moments, base))
 
 
 def _from_counts(pc: PairedCounts, hyp: Hypothesis) -> Comparison:
@@ -108,6 +113,24 @@ def _rule_refusal(rule: MetricRule, kind: str, cluster_column: str | None,
         return ("the examples are clustered (cluster_column in the "
                 f"{'candidate' if cluster_column is not None else 'baseline'} bundle): the "
                 "cluster-robust interval needs per-example rows with their clusters")
+    return None
+
+
+def _shape_refusal(kind: str, base: LoadedMetric, own: MetricSpec) -> str | None:
+    """Rows choose Tango's interval exactly when both sides are 0/1 scores, and block a
+    candidate that is not 0/1 against a baseline that is: moments of 0/1 scores would get the
+    paired t instead, narrower near 0 and 1 (a pass where Tango is inconclusive), and counts
+    against a baseline that is not 0/1 would get Tango where rows get the t."""
+    binary_base = own.paired_counts is not None or (
+        base.kind == "per_example" and bool(((base.values == 0.0) | (base.values == 1.0)).all()))
+    if kind == "paired_moments" and binary_base:
+        return ("the baseline's scores are all 0 or 1: rows of 0/1 scores get Tango's "
+                "interval, which moments cannot give; give the four counts (paired_counts, "
+                "`gatekeeper sql` without --kind mean)")
+    if kind == "paired_counts" and (own.paired_moments is not None or (
+            base.kind == "per_example" and not binary_base)):
+        return ("the baseline's scores are not all 0 or 1: counts of 0/1 scores cannot be "
+                "compared with them (give paired_moments, `gatekeeper sql --kind mean`)")
     return None
 
 

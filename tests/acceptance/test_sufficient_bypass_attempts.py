@@ -219,3 +219,114 @@ def test_flattered_counts_are_refused_when_the_baseline_is_counts_too(
         **row, "n01": row["n01"] - moved, "n00": row["n00"] + moved,
         "baseline_run_id": "run-base", "inputs": _inputs()}})
     _refused(case.check(cli, lie, policy), "(n11 + n01) / n")
+
+
+def _same_verdict(want: dict[str, Any], got: dict[str, Any]) -> None:
+    for key in ("status", "outcome", "method", "n"):
+        assert got[key] == want[key], key
+    for key in ("delta", "p_value", "mde", "observed", "baseline"):
+        if want[key] is None:
+            assert got[key] is None, key
+        else:
+            assert got[key] == pytest.approx(want[key], rel=1e-9, abs=1e-12), key
+
+
+def test_two_pairs_with_any_m3_get_the_verdict_of_their_rows(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # Below 3 values the skewness is 0 whatever M3 says: a huge M3 at n = 2 neither trips the
+    # skewness bound nor changes the interval; the rows' verdict stands.
+    case = Case(tmp_path, np.array([0.9, 0.2]), np.array([0.5, 0.5]))
+    want = _comparison(case.check(cli, case.rows))
+    got = _comparison(case.check(cli, case.moments(cli, m3_difference=1e40)))
+    assert want["status"] != "pass"
+    _same_verdict(want, got)
+
+
+def test_equal_differences_give_no_information_from_moments_as_from_rows(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # Every difference +0.25: no spread, so no interval — never a pass, from rows or moments,
+    # however DuckDB rounds M2 near zero.
+    rng = np.random.default_rng(22)
+    base = np.round(rng.random(N) * 0.5, 3)
+    case = Case(tmp_path, base + 0.25, base)
+    want = _comparison(case.check(cli, case.rows))
+    got = _comparison(case.check(cli, case.moments(cli)))
+    assert want["outcome"] == "no_information" and want["status"] == "warn"
+    _same_verdict(want, got)
+
+
+def test_zero_one_scores_given_as_moments_are_refused(tmp_path: Path,
+                                                      cli: Callable[..., Result]) -> None:
+    # 0/1 scores get Tango's interval from rows; the paired t the moments get is narrower near
+    # the boundary: 5 wins, 1 loss in 100 pairs is inconclusive by Tango (warn) but
+    # non-inferior by t (pass). Moments of a metric whose baseline rows are all 0 or 1 are
+    # refused: the four counts (paired_counts) carry that comparison.
+    base = np.zeros(100)
+    base[:47] = 1.0
+    cand = base.copy()
+    cand[47:52] = 1.0  # 5 candidate-only wins
+    cand[0] = 0.0  # 1 baseline-only win
+    case = Case(tmp_path, cand, base)
+    want = _comparison(case.check(cli, case.rows))
+    assert (want["method"], want["status"]) == ("tango", "warn")
+    _refused(case.check(cli, case.moments(cli)), "paired_counts")
+
+
+def test_zero_scores_with_a_negative_zero_max_abs_score_are_refused_as_zero_one(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # -0.0 passes `ge=0`; all-zero scores are 0/1 scores (Tango from rows: a pass), so the
+    # moments are refused like any 0/1 moments, not compared by t.
+    case = Case(tmp_path, np.zeros(N), np.zeros(N))
+    assert _comparison(case.check(cli, case.rows))["method"] == "tango"
+    _refused(case.check(cli, case.moments(
+        cli, max_abs_score=-0.0, mean_candidate=-0.0, mean_difference=-0.0)), "paired_counts")
+
+
+def test_moments_with_a_cluster_column_on_the_candidate_are_refused(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    case = _worse_case(tmp_path)
+    bundle = case.moments(cli)
+    run = bundle / "run.yaml"
+    run.write_text(run.read_text().replace("    range:\n", "    cluster_column: doc\n    range:\n"))
+    _refused(case.check(cli, bundle), "cluster_column in the candidate bundle")
+
+
+def test_a_series_reduce_rule_cannot_take_moments(tmp_path: Path,
+                                                  cli: Callable[..., Result]) -> None:
+    case = _worse_case(tmp_path)
+    policy = case.root / "policy-reduce.yaml"
+    policy.write_text(case.policy.read_text().replace(
+        "    higher_is_better: true\n", "    higher_is_better: true\n    reduce: final\n"))
+    _refused(case.check(cli, case.moments(cli), policy), "reduce: final")
+
+
+def test_the_largest_scores_the_gate_takes_are_no_crash(tmp_path: Path,
+                                                        cli: Callable[..., Result]) -> None:
+    # max_abs_score at the 1e50 cap, means and M2 at their bounds: a verdict or an input error,
+    # never an overflow.
+    case = _worse_case(tmp_path)
+    for change in ({"max_abs_score": 1e50, "mean_candidate": 1e50, "mean_baseline": -1e50,
+                    "mean_difference": 2e50, "m2_difference": N * 4e100, "m3_difference": 0.0},
+                   {"max_abs_score": 1e50, "m2_difference": N * 4e100,
+                    "m3_difference": -N * 8e150 * 0.9}):
+        res = case.check(cli, _without_range(case.moments(cli, **change)))
+        assert res.code in (0, 1, 2), res.err
+        assert "Traceback" not in res.err and "unexpected" not in res.err
+        if res.code != 2:
+            assert _comparison(res)["status"] != "pass"
+
+
+def test_counts_against_a_baseline_that_is_not_zero_one_are_refused(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # The baseline's rows are ROUGE scores; counts claiming not_binary = 0 would get Tango's
+    # interval where the rows get the paired t. The baseline's sum agrees (750 = n11 + n01), so
+    # only the shape gives them away.
+    base = np.full(N, 0.5)
+    cand = np.full(N, 0.5)
+    case = Case(tmp_path, cand, base)
+    bundle = _bundle(tmp_path / "counts", "run-cand", {"paired_counts": {
+        "n11": 750, "n10": 0, "n01": 0, "n00": 750, "n_candidate": N, "n_baseline": N,
+        "repeated_ids_candidate": 0, "repeated_ids_baseline": 0, "bad_rows_candidate": 0,
+        "bad_rows_baseline": 0, "not_binary": 0, "baseline_run_id": "run-base",
+        "inputs": _inputs()}})
+    _refused(case.check(cli, bundle), "not all 0 or 1")
