@@ -12,9 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import json
+
 import duckdb
 import numpy as np
 import pytest
+import yaml
 
 from tests.acceptance.test_sql_moments import (
     N,
@@ -330,3 +333,31 @@ def test_counts_against_a_baseline_that_is_not_zero_one_are_refused(
         "bad_rows_baseline": 0, "not_binary": 0, "baseline_run_id": "run-base",
         "inputs": _inputs()}})
     _refused(case.check(cli, bundle), "not all 0 or 1")
+
+
+def _with_data(bundle: Path, rows: int) -> Path:
+    run = bundle / "run.yaml"
+    spec = yaml.safe_load(run.read_text())
+    spec["data"] = [{"name": "test", "split": "test", "rows": rows}]
+    run.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return bundle
+
+
+def test_moments_of_fewer_examples_than_the_eval_set_declares_block(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # The run names an eval set of N + 500 rows; a score file of N rows blocks
+    # (data:rouge:rows). Statistics over N rows of it are the same evidence left out: with a
+    # non-inferior comparison the data check was the only block, and statistics skipped it.
+    cand, base = _gamma_pair(2.0, 0.02, 0.02, 1)
+    case = Case(tmp_path, cand, base)
+    assert _comparison(case.check(cli, case.moments(cli)))["status"] == "pass"
+    rows_res = case.check(cli, _with_data(case.rows, N + 500))
+    rows_checks = {c["id"]: c for c in json.loads(rows_res.out)["checks"]}
+    assert rows_checks["data:rouge:rows"]["status"] == "block"
+    res = case.check(cli, _with_data(case.moments(cli), N + 500))
+    checks = {c["id"]: c for c in json.loads(res.out)["checks"]}
+    assert res.code == 1 and rows_res.code == 1
+    assert checks["data:rouge:rows"]["status"] == "block"
+    ok = case.check(cli, _with_data(case.moments(cli), N))
+    assert {c["id"]: c for c in json.loads(ok.out)["checks"]}["data:rouge:rows"][
+        "status"] == "pass"
