@@ -361,3 +361,35 @@ def test_moments_of_fewer_examples_than_the_eval_set_declares_block(
     ok = case.check(cli, _with_data(case.moments(cli), N))
     assert {c["id"]: c for c in json.loads(ok.out)["checks"]}["data:rouge:rows"][
         "status"] == "pass"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "junit", "model-card"])
+def test_every_report_renders_a_moments_comparison_as_its_rows_verdict(
+        tmp_path: Path, cli: Callable[..., Result], fmt: str) -> None:
+    # A verdict from moments must read as that verdict in every report, and a reviewer reading
+    # only the comment or the HTML must see that it came from statistics, not rows: a pass
+    # from statistics said so only in text output and verdict.json.
+    for seed, scale_b, code in ((1, 0.02, 0), (3, 0.05, 1)):
+        cand, base = _gamma_pair(2.0, 0.02, scale_b, seed)
+        case = Case(tmp_path / str(seed), cand, base)
+        res = cli("check", str(case.moments(cli)), "--policy", str(case.policy), "--format",
+                  fmt, "--as-of", "2026-11-26")
+        assert res.code == code, res.err
+        assert "Traceback" not in res.err and "rouge" in res.out
+        # JUnit shows messages of failures only; the model card shows no check messages.
+        if fmt != "model-card" and not (fmt == "junit" and code == 0):
+            assert "from paired_moments, not rows" in res.out.replace("\\_", "_")
+
+
+def test_lower_is_better_moments_get_the_verdict_of_their_rows(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # The orientation (which side is a loss, the sign of the skewness guard) is the rows'.
+    cand, base = _gamma_pair(2.0, 0.05, 0.02, 3)  # the candidate's scores are higher: worse
+    case = Case(tmp_path, cand, base)
+    policy = case.root / "policy-lower.yaml"
+    policy.write_text(case.policy.read_text().replace("higher_is_better: true",
+                                                      "higher_is_better: false"))
+    want = _comparison(case.check(cli, case.rows, policy))
+    got = _comparison(case.check(cli, case.moments(cli), policy))
+    assert want["status"] == "block"
+    _same_verdict(want, got)
