@@ -393,3 +393,36 @@ def test_lower_is_better_moments_get_the_verdict_of_their_rows(
     got = _comparison(case.check(cli, case.moments(cli), policy))
     assert want["status"] == "block"
     _same_verdict(want, got)
+
+
+def test_the_mean_query_with_schema_qualified_names_gives_every_field_a_bundle_needs(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # Dotted names and other column names run in a real DuckDB; the row holds exactly the
+    # fields of paired_moments the engine computes (the rest are the producer's: the baseline
+    # run id, the inputs' hashes, the query's).
+    from gatekeeper.models.run import PairedMoments
+
+    res = cli("sql", "--metric", "rouge", "--kind", "mean", "--candidate", "evals.cand_v2",
+              "--baseline", "evals.base_v1", "--id-column", "example_id", "--score-column",
+              "rouge_l")
+    assert res.code == 0, res.err
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA evals")
+    for table, shift in (("cand_v2", 0.01), ("base_v1", 0.0)):
+        con.execute(f"CREATE TABLE evals.{table} AS SELECT i AS example_id, "
+                    f"(i % 7) / 7.0 + {shift} AS rouge_l FROM range(100) t(i)")
+    cur = con.execute(res.out)
+    [row] = cur.fetchall()
+    got = dict(zip([d[0] for d in cur.description], row, strict=True))
+    producer = {"baseline_run_id", "inputs", "query_sha256"}
+    assert set(got) == set(PairedMoments.model_fields) - producer
+    pm = PairedMoments(**got, baseline_run_id="run-base", inputs=_inputs())
+    assert pm.n_paired == 100 and pm.mean_difference == pytest.approx(0.01)
+    assert pm.m2_difference == pytest.approx(0.0, abs=1e-20)
+
+
+def test_odd_names_for_the_query_are_refused_in_one_line(cli: Callable[..., Result]) -> None:
+    res = cli("sql", "--metric", "rouge", "--kind", "mean", "--candidate",
+              "cand; DROP TABLE base")
+    assert res.code == 2 and res.out == ""
+    assert res.err.count("\n") == 1 and "--candidate" in res.err
