@@ -426,3 +426,27 @@ def test_odd_names_for_the_query_are_refused_in_one_line(cli: Callable[..., Resu
               "cand; DROP TABLE base")
     assert res.code == 2 and res.out == ""
     assert res.err.count("\n") == 1 and "--candidate" in res.err
+
+
+@pytest.mark.parametrize(("seed", "scale_b"), [(1, 0.02), (3, 0.05)], ids=["pass", "block"])
+def test_the_ladder_releases_moments_as_it_releases_rows(
+        tmp_path: Path, cli: Callable[..., Result], seed: int, scale_b: float) -> None:
+    # Under release: ladder, a comparison from moments gets the rows' verdict and releases no
+    # more than the rows' (nothing exact: Δ, interval and values withheld or on the step).
+    cand, base = _gamma_pair(2.0, 0.02, scale_b, seed)
+    case = Case(tmp_path, cand, base)
+    policy = case.root / "policy-ladder.yaml"
+    policy.write_text(case.policy.read_text()
+                      + "leaderboard: {release: ladder, ladder_step: 0.01}\n")
+    released = []
+    for bundle in (case.rows, case.moments(cli)):
+        res = case.check(cli, _with_data(bundle, N), policy)
+        assert res.code in (0, 1), res.err
+        released.append({c["id"]: c for c in json.loads(res.out)["checks"]}[
+            "metric:rouge:vs_baseline"])
+    want, got = released
+    assert got["status"] == want["status"]
+    for key in ("delta", "observed", "baseline", "p_value", "ci", "mde"):
+        assert got[key] == want[key], key
+    assert got["p_value"] is None and got["message"] == want["message"]
+    assert not any("paired_moments" in n for n in got["notes"])
