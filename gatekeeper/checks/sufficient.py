@@ -121,6 +121,11 @@ def _shape_refusal(kind: str, base: LoadedMetric, own: MetricSpec) -> str | None
     candidate that is not 0/1 against a baseline that is: moments of 0/1 scores would get the
     paired t instead, narrower near 0 and 1 (a pass where Tango is inconclusive), and counts
     against a baseline that is not 0/1 would get Tango where rows get the t."""
+    if base.kind not in ("per_example", *KINDS):
+        # A value or replicates: no examples to pair with (rows are refused there too), and
+        # nothing to hold the statistics' baseline side against.
+        return (f"the baseline gives the metric as {base.kind}, not per-example scores: "
+                "paired statistics have no examples of it to be paired with")
     binary_base = own.paired_counts is not None or (
         base.kind == "per_example" and bool(((base.values == 0.0) | (base.values == 1.0)).all()))
     if kind == "paired_moments" and binary_base:

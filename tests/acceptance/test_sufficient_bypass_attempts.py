@@ -450,3 +450,21 @@ def test_the_ladder_releases_moments_as_it_releases_rows(
         assert got[key] == want[key], key
     assert got["p_value"] is None and got["message"] == want["message"]
     assert not any("paired_moments" in n for n in got["notes"])
+
+
+@pytest.mark.parametrize("shape", [{"value": 0.3}, {"replicates": [0.3, 0.31, 0.29]}],
+                         ids=["value", "replicates"])
+def test_moments_against_a_baseline_without_paired_examples_are_refused(
+        tmp_path: Path, cli: Callable[..., Result], shape: dict[str, Any]) -> None:
+    # A baseline that gives the metric as one value (or replicates) has no examples to pair
+    # with: rows cannot be paired with it (exit 2), and moments claiming a mean_baseline of
+    # their own choosing (0.3, far below the truth) must not be either.
+    case = _worse_case(tmp_path)
+    base = _bundle(tmp_path / "base-value", "run-base", {**shape, "range": [0, 1]})
+    policy = _policy_for(case, _registry(base, tmp_path / "registry-value"))
+    rows = case.check(cli, case.rows, policy)
+    assert rows.code == 2, rows.out
+    row = case.sql_row(cli)
+    lie = case.moments(cli, mean_baseline=0.3,
+                       mean_difference=row["mean_candidate"] - 0.3)
+    _refused(case.check(cli, lie, policy), "rouge")
