@@ -468,3 +468,36 @@ def test_moments_against_a_baseline_without_paired_examples_are_refused(
     lie = case.moments(cli, mean_baseline=0.3,
                        mean_difference=row["mean_candidate"] - 0.3)
     _refused(case.check(cli, lie, policy), "rouge")
+
+
+def test_one_unpaired_baseline_example_does_not_free_mean_baseline(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # Under missing: drop, the baseline's mean was checked only when every baseline example was
+    # paired: claiming one unpaired let mean_baseline drop by 0.06 (a pass where the rows
+    # block). Whichever example is left out, the mean of the other N - 1 lies within the bounds
+    # the baseline rows give (the sum without the largest, without the smallest score).
+    case = Case(tmp_path, *_gamma_pair(2.0, 0.02, 0.05, 3), rule=", missing: drop")
+    assert _comparison(case.check(cli, case.rows))["status"] == "block"
+    row = case.sql_row(cli)
+    lie = case.moments(cli, n_paired=N - 1, n_candidate=N - 1,
+                       mean_baseline=row["mean_baseline"] - 0.06,
+                       mean_difference=row["mean_difference"] + 0.06)
+    _refused(case.check(cli, lie), "mean_baseline")
+    honest = case.moments(cli, n_paired=N - 1, n_candidate=N - 1)
+    assert _comparison(case.check(cli, honest))["status"] == "block"
+
+
+def test_one_unpaired_baseline_example_does_not_free_the_baseline_counts(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # The same with 0/1 scores: with one baseline example unpaired, the baseline's correct
+    # among the pairs (n11 + n01) is its bundle's correct, or one fewer.
+    rng = np.random.default_rng(21)
+    base = (rng.random(N) < 0.8).astype(float)
+    cand = np.where(rng.random(N) < 0.06, 0.0, base)
+    case = Case(tmp_path, cand, base, rule=", missing: drop")
+    row = _counts_row(case, cli)
+    moved = min(row["n01"], 80)
+    lie = _bundle(tmp_path / "counts-lie", "run-cand", {"paired_counts": {
+        **row, "n01": row["n01"] - moved, "n00": row["n00"] + moved - 1,
+        "n_candidate": N - 1, "baseline_run_id": "run-base", "inputs": _inputs()}})
+    _refused(case.check(cli, lie), "correct")
