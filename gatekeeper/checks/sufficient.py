@@ -237,21 +237,21 @@ def _paired_mean_bounds(values: np.ndarray, k: int) -> tuple[float, float]:
     return (total - largest) / (n - k), (total - smallest) / (n - k)
 
 
-def _own_side(stats: PairedCounts | PairedMoments) -> tuple[int, float | None, float]:
+def _own_side(stats: PairedCounts | PairedMoments
+              ) -> tuple[int, float | None, tuple[float, float]]:
     """What a bundle's statistics state about its own (candidate) side: its rows, their mean
-    when every row is paired (None otherwise), and the scale of its rounding."""
+    when every row is paired (None otherwise), and the interval every score lies in."""
     if isinstance(stats, PairedCounts):
         full = stats.n_candidate == stats.n
-        return stats.n_candidate, (stats.n11 + stats.n10) / stats.n if full else None, 1.0
+        return (stats.n_candidate, (stats.n11 + stats.n10) / stats.n if full else None,
+                (0.0, 1.0))
     full = stats.n_candidate == stats.n_paired
-    return (stats.n_candidate, stats.mean_candidate if full else None,
-            max(stats.max_abs_score, 1e-300))
+    top = stats.max_abs_score
+    return stats.n_candidate, stats.mean_candidate if full else None, (-top, top)
 
 
-def _claimed_baseline(stats: PairedCounts | PairedMoments) -> float | None:
-    """The baseline's mean the candidate's statistics state, when every baseline row is paired."""
-    if stats.n_baseline != _paired(stats):
-        return None
+def _claimed_baseline(stats: PairedCounts | PairedMoments) -> float:
+    """The baseline's mean over the pairs, as the candidate's statistics state it."""
     if isinstance(stats, PairedCounts):
         return (stats.n11 + stats.n01) / stats.n
     return stats.mean_baseline
@@ -262,9 +262,28 @@ def _baseline_stats_disagree(stats: PairedCounts | PairedMoments,
                              ) -> str | None:
     """A baseline bundle that is itself statistics (no rows to check against) still states its
     own side: its number of rows and, fully paired, its mean. The candidate's statistics must
-    agree with them, or a lowered mean_baseline would make any candidate look better."""
+    agree with them, or a lowered mean_baseline would make any candidate look better; with k
+    baseline examples unpaired, the mean of the others lies within what k scores in the
+    baseline's range can move it."""
     if own is None:
         return None
+    rows, mean, (lo, hi) = _own_side(own)
+    if stats.n_baseline != rows:
+        return (f"n_baseline = {stats.n_baseline:,}, but the baseline bundle's own statistics "
+                f"count {rows:,} examples ({base.file})")
+    if mean is None:
+        return None
+    k, paired = rows - _paired(stats), _paired(stats)
+    # Scales from the baseline's own statistics (registry data), never the candidate's.
+    slack = _MEAN_AGREEMENT * max(abs(lo), abs(hi), 1e-300)
+    low, high = (mean * rows - k * hi) / paired, (mean * rows - k * lo) / paired
+    claimed = _claimed_baseline(stats)
+    if not low - slack <= claimed <= high + slack:
+        field = "mean_baseline" if isinstance(stats, PairedMoments) else "(n11 + n01) / n"
+        return (f"the statistics give the baseline a mean of {claimed!r} ({field}) over "
+                f"{paired:,} pairs, but the baseline bundle's own statistics allow {low!r} to "
+                f"{high!r} ({base.file})")
+    return None
     rows, mean, scale = _own_side(own)
     if stats.n_baseline != rows:
         return (f"n_baseline = {stats.n_baseline:,}, but the baseline bundle's own statistics "

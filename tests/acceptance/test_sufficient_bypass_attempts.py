@@ -501,3 +501,18 @@ def test_one_unpaired_baseline_example_does_not_free_the_baseline_counts(
         **row, "n01": row["n01"] - moved, "n00": row["n00"] + moved - 1,
         "n_candidate": N - 1, "baseline_run_id": "run-base", "inputs": _inputs()}})
     _refused(case.check(cli, lie), "correct")
+
+
+def test_one_unpaired_example_does_not_free_mean_baseline_against_baseline_statistics(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # The same step around the check when the baseline is itself statistics: its mean over all
+    # N examples and its max_abs_score bound the mean of any N - 1 of them.
+    case = Case(tmp_path, *_gamma_pair(2.0, 0.02, 0.05, 3), rule=", missing: drop")
+    policy = _policy_for(case, _stats_baseline(case, cli))
+    row = case.sql_row(cli)
+    lie = case.moments(cli, n_paired=N - 1, n_candidate=N - 1,
+                       mean_baseline=row["mean_baseline"] - 0.06,
+                       mean_difference=row["mean_difference"] + 0.06)
+    _refused(case.check(cli, lie, policy), "mean_baseline")
+    honest = case.moments(cli, n_paired=N - 1, n_candidate=N - 1)
+    assert _comparison(case.check(cli, honest, policy))["status"] == "block"
