@@ -516,3 +516,14 @@ def test_one_unpaired_example_does_not_free_mean_baseline_against_baseline_stati
     _refused(case.check(cli, lie, policy), "mean_baseline")
     honest = case.moments(cli, n_paired=N - 1, n_candidate=N - 1)
     assert _comparison(case.check(cli, honest, policy))["status"] == "block"
+
+
+@pytest.mark.parametrize("n", [10**400, 2**63 - 1], ids=["401 digits", "int64 max"])
+def test_counts_past_any_eval_set_are_an_input_error_not_a_crash(
+        tmp_path: Path, cli: Callable[..., Result], n: int) -> None:
+    # A 401-digit n_paired would overflow int-to-float in the skewness (exit 3): the YAML
+    # reader refuses integers past int64 first. At int64's largest the model holds, and the
+    # baseline bundle's row count refuses it.
+    case = _worse_case(tmp_path)
+    bundle = case.moments(cli, n_paired=n, n_candidate=n, n_baseline=n)
+    _refused(case.check(cli, bundle), "" if n > 2**63 else "n_baseline")
