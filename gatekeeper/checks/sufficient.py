@@ -61,7 +61,9 @@ def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: L
 def _refusal(rule: MetricRule, spec: MetricSpec, stats: PairedCounts | PairedMoments,
              base: LoadedMetric, own: MetricSpec) -> str | None:
     """Why these statistics cannot stand in for rows (``own``: the baseline bundle's spec)."""
-    return (_rule_refusal(rule, spec.kind, spec.cluster_column, base)
+    # The baseline's clusters: from its rows, or declared by its own statistics.
+    clustered = base.clusters is not None or own.cluster_column is not None
+    return (_rule_refusal(rule, spec.kind, spec.cluster_column, clustered)
             or _shape_refusal(spec.kind, base, own)
             or _pairing_refusal(rule, stats) or _range_refusal(rule, stats)
             or _baseline_disagrees(stats, base)
@@ -98,7 +100,7 @@ def _unpaired(stats: PairedCounts | PairedMoments) -> tuple[int, int]:
 
 
 def _rule_refusal(rule: MetricRule, kind: str, cluster_column: str | None,
-                  base: LoadedMetric) -> str | None:
+                  base_clustered: bool) -> str | None:
     """Whether the rule, and the baseline's rows, ask for a comparison these statistics
     cannot give."""
     vs = rule.vs_baseline
@@ -111,7 +113,7 @@ def _rule_refusal(rule: MetricRule, kind: str, cluster_column: str | None,
                 f"{kind} give only {give}")
     # Clustered examples get the cluster-robust interval from rows, wider than the plain one:
     # statistics without the clusters would narrow it.
-    if cluster_column is not None or base.clusters is not None:
+    if cluster_column is not None or base_clustered:
         return ("the examples are clustered (cluster_column in the "
                 f"{'candidate' if cluster_column is not None else 'baseline'} bundle): the "
                 "cluster-robust interval needs per-example rows with their clusters")

@@ -527,3 +527,16 @@ def test_counts_past_any_eval_set_are_an_input_error_not_a_crash(
     case = _worse_case(tmp_path)
     bundle = case.moments(cli, n_paired=n, n_candidate=n, n_baseline=n)
     _refused(case.check(cli, bundle), "" if n > 2**63 else "n_baseline")
+
+
+def test_moments_against_baseline_statistics_that_declare_clusters_are_refused(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # The baseline's own statistics say its examples come in clusters (cluster_column): the
+    # rows would get the wider cluster-robust interval, so plain moments cannot stand in.
+    case = _worse_case(tmp_path)
+    registry = _stats_baseline(case, cli)
+    run = registry / "summarizer" / "versions" / "1" / "run.yaml"
+    run.write_text(run.read_text().replace("    range:\n", "    cluster_column: doc\n    range:\n"))
+    base = _registry(registry / "summarizer" / "versions" / "1", tmp_path / "registry-clustered")
+    _refused(case.check(cli, case.moments(cli), _policy_for(case, base)),
+             "cluster_column in the baseline bundle")
