@@ -540,3 +540,20 @@ def test_moments_against_baseline_statistics_that_declare_clusters_are_refused(
     base = _registry(registry / "summarizer" / "versions" / "1", tmp_path / "registry-clustered")
     _refused(case.check(cli, case.moments(cli), _policy_for(case, base)),
              "cluster_column in the baseline bundle")
+
+
+@pytest.mark.parametrize("order", ["moments-vs-rows", "rows-vs-moments", "moments-vs-moments"])
+def test_compare_with_moments_is_a_comparison_or_one_line_not_a_crash(
+        tmp_path: Path, cli: Callable[..., Result], order: str) -> None:
+    # `gatekeeper compare A B` (no registry, informational, exit 0) takes no statistics: each
+    # order says the metric is not comparable, in the JSON, never a traceback or a number.
+    case = _worse_case(tmp_path)
+    base = case.root / "base"
+    moments = case.moments(cli)
+    a, b = {"moments-vs-rows": (moments, base), "rows-vs-moments": (case.rows, moments),
+            "moments-vs-moments": (moments, moments)}[order]
+    res = cli("compare", str(a), str(b), "--format", "json")
+    assert res.code == 0 and res.err == ""
+    [metric] = json.loads(res.out)["metrics"]
+    assert metric["metric"] == "rouge" and "paired_moments" in metric["error"]
+    assert "delta" not in metric
