@@ -19,6 +19,7 @@ from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.evidence import Evidence
 from gatekeeper.checks.series import gated
 from gatekeeper.models.policy import MetricRule
+from gatekeeper.models.run import MetricSpec, PairedCounts
 from gatekeeper.models.verdict import Check
 
 Bound = Literal["min", "max"]
@@ -64,9 +65,34 @@ def run(ctx: Evidence) -> list[Check]:
         values = judged.metric.values
         mean, se = point_estimate(values)
         reading = _Reading(judged.label(rule), mean, se, int(values.size))
-        out.extend(_bound_check(ctx, i, rule, reading, bound) for bound in BOUNDS
-                   if getattr(rule, bound) is not None)
+        spec = ctx.bundle.run.metrics[rule.metric]
+        out.extend(_bound_check(ctx, i, rule, _unpaired_worst(spec, rule, reading, bound),
+                                bound)
+                   for bound in BOUNDS if getattr(rule, bound) is not None)
     return out
+
+
+def _unpaired_worst(spec: MetricSpec, rule: MetricRule, reading: _Reading, bound: Bound
+                    ) -> _Reading:
+    """Sufficient statistics give the candidate's mean over the pairs only; a floor judges
+    every candidate example, as it does rows. With examples unpaired, judge the worst mean
+    they allow (each at the lowest score for a floor, the highest for a ceiling): otherwise
+    giving the worst examples ids the baseline lacks kept them out of the floor."""
+    stats = spec.paired_counts or spec.paired_moments
+    if stats is None:
+        return reading
+    paired = stats.n if isinstance(stats, PairedCounts) else stats.n_paired
+    unpaired = stats.n_candidate - paired
+    if unpaired == 0:
+        return reading
+    top = 1.0 if isinstance(stats, PairedCounts) else stats.max_abs_score
+    lo, hi = (0.0, 1.0) if isinstance(stats, PairedCounts) else (-top, top)
+    if rule.range is not None:
+        lo, hi = max(lo, rule.range[0]), min(hi, rule.range[1])
+    worst = lo if bound == "min" else hi
+    mean = (reading.mean * paired + worst * unpaired) / stats.n_candidate
+    return _Reading(f"{reading.metric} (at worst: {unpaired:,} unpaired example(s) at "
+                    f"{fmt(worst)})", mean, None, stats.n_candidate)
 
 
 def _missing(ctx: Evidence, i: int, rule: MetricRule) -> list[Check]:

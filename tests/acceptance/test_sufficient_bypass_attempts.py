@@ -557,3 +557,36 @@ def test_compare_with_moments_is_a_comparison_or_one_line_not_a_crash(
     [metric] = json.loads(res.out)["metrics"]
     assert metric["metric"] == "rouge" and "paired_moments" in metric["error"]
     assert "delta" not in metric
+
+
+def test_a_floor_counts_the_candidates_unpaired_examples_from_moments_as_from_rows(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # A floor judges the mean of every candidate example; moments give the mean over the pairs
+    # only. Re-keying the worst 2% of the candidate's examples (30 zeros) so they find no
+    # partner kept them out of the floor: rows block (0.588 < 0.595), moments passed (0.600).
+    # With examples unpaired, the floor now judges the worst mean they allow.
+    rng = np.random.default_rng(30)
+    base = np.round(rng.uniform(0.4, 0.8, N), 3)
+    cand = base.copy()
+    cand[N - 30:] = 0.0
+    case = Case(tmp_path, cand, base, rule=", missing: drop")
+    base_csv = case.root / "registry" / "summarizer" / "versions" / "1" / "scores" / "rouge.csv"
+    assert base_csv.exists()
+    # The candidate's last 30 examples carry ids the baseline does not have.
+    text = case.cand_csv.read_text().splitlines()
+    rekeyed = [text[0]] + [(f"{int(line.split(',')[0]) + 10**6},{line.split(',')[1]}"
+                            if int(line.split(",")[0]) >= N - 30 else line)
+                           for line in text[1:]]
+    case.cand_csv.write_text("\n".join(rekeyed) + "\n")
+    (case.rows / "scores" / "rouge.csv").write_text("\n".join(rekeyed) + "\n")
+    floor = round(float(cand.mean()) + 0.007, 3)
+    policy = case.root / "policy-floor.yaml"
+    policy.write_text(case.policy.read_text().replace(
+        "    higher_is_better: true\n", f"    higher_is_better: true\n    min: {floor}\n"))
+    checks = {c["id"]: c for c in json.loads(case.check(cli, case.rows, policy).out)["checks"]}
+    assert checks["metric:rouge:min"]["status"] == "block"
+    row = case.sql_row(cli)
+    assert row["n_candidate"] - row["n_paired"] == 30 and row["mean_candidate"] > floor
+    res = case.check(cli, case.moments(cli), policy)
+    got = {c["id"]: c for c in json.loads(res.out)["checks"]}
+    assert got["metric:rouge:min"]["status"] == "block"
