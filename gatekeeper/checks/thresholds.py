@@ -72,27 +72,41 @@ def run(ctx: Evidence) -> list[Check]:
     return out
 
 
-def _unpaired_worst(spec: MetricSpec, rule: MetricRule, reading: _Reading, bound: Bound
-                    ) -> _Reading:
-    """Sufficient statistics give the candidate's mean over the pairs only; a floor judges
-    every candidate example, as it does rows. With examples unpaired, judge the worst mean
-    they allow (each at the lowest score for a floor, the highest for a ceiling): otherwise
-    giving the worst examples ids the baseline lacks kept them out of the floor."""
+def unpaired_mean_bounds(spec: MetricSpec, mean: float,
+                         bounds: tuple[float, float] | None = None
+                         ) -> tuple[float, float, int, int] | None:
+    """Sufficient statistics give the candidate's mean over the pairs only; a floor, ceiling
+    or budget judges every candidate example, as it does rows. With examples unpaired: the
+    lowest and highest mean of all of them (each unpaired one at the lowest or highest score
+    it can have, within ``bounds``), the number unpaired and the number of examples; None
+    for rows, or when every example is paired."""
     stats = spec.paired_counts or spec.paired_moments
     if stats is None:
-        return reading
+        return None
     paired = stats.n if isinstance(stats, PairedCounts) else stats.n_paired
     unpaired = stats.n_candidate - paired
     if unpaired == 0:
-        return reading
+        return None
     top = 1.0 if isinstance(stats, PairedCounts) else stats.max_abs_score
     lo, hi = (0.0, 1.0) if isinstance(stats, PairedCounts) else (-top, top)
-    if rule.range is not None:
-        lo, hi = max(lo, rule.range[0]), min(hi, rule.range[1])
-    worst = lo if bound == "min" else hi
-    mean = (reading.mean * paired + worst * unpaired) / stats.n_candidate
-    return _Reading(f"{reading.metric} (at worst: {unpaired:,} unpaired example(s) at "
-                    f"{fmt(worst)})", mean, None, stats.n_candidate)
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    n = stats.n_candidate
+    return ((mean * paired + lo * unpaired) / n, (mean * paired + hi * unpaired) / n,
+            unpaired, n)
+
+
+def _unpaired_worst(spec: MetricSpec, rule: MetricRule, reading: _Reading, bound: Bound
+                    ) -> _Reading:
+    """The reading a bound judges: with candidate examples unpaired, the worst mean they
+    allow (otherwise giving the worst examples ids the baseline lacks kept them out)."""
+    found = unpaired_mean_bounds(spec, reading.mean, rule.range)
+    if found is None:
+        return reading
+    low, high, unpaired, n = found
+    return _Reading(f"{reading.metric} (at worst: {unpaired:,} unpaired example(s) scored "
+                    f"{'lowest' if bound == 'min' else 'highest'})",
+                    low if bound == "min" else high, None, n)
 
 
 def _missing(ctx: Evidence, i: int, rule: MetricRule) -> list[Check]:

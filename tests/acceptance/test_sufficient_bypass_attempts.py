@@ -559,27 +559,30 @@ def test_compare_with_moments_is_a_comparison_or_one_line_not_a_crash(
     assert "delta" not in metric
 
 
-def test_a_floor_counts_the_candidates_unpaired_examples_from_moments_as_from_rows(
-        tmp_path: Path, cli: Callable[..., Result]) -> None:
-    # A floor judges the mean of every candidate example; moments give the mean over the pairs
-    # only. Re-keying the worst 2% of the candidate's examples (30 zeros) so they find no
-    # partner kept them out of the floor: rows block (0.588 < 0.595), moments passed (0.600).
-    # With examples unpaired, the floor now judges the worst mean they allow.
+def _rekeyed_worst(tmp_path: Path) -> tuple[Case, float]:
+    """The candidate's worst 2% (30 zeros) re-keyed to ids the baseline lacks, and a floor
+    between the mean of all its examples (0.588) and the mean over the pairs (0.600)."""
     rng = np.random.default_rng(30)
     base = np.round(rng.uniform(0.4, 0.8, N), 3)
     cand = base.copy()
     cand[N - 30:] = 0.0
     case = Case(tmp_path, cand, base, rule=", missing: drop")
-    base_csv = case.root / "registry" / "summarizer" / "versions" / "1" / "scores" / "rouge.csv"
-    assert base_csv.exists()
-    # The candidate's last 30 examples carry ids the baseline does not have.
     text = case.cand_csv.read_text().splitlines()
     rekeyed = [text[0]] + [(f"{int(line.split(',')[0]) + 10**6},{line.split(',')[1]}"
                             if int(line.split(",")[0]) >= N - 30 else line)
                            for line in text[1:]]
     case.cand_csv.write_text("\n".join(rekeyed) + "\n")
     (case.rows / "scores" / "rouge.csv").write_text("\n".join(rekeyed) + "\n")
-    floor = round(float(cand.mean()) + 0.007, 3)
+    return case, round(float(cand.mean()) + 0.007, 3)
+
+
+def test_a_floor_counts_the_candidates_unpaired_examples_from_moments_as_from_rows(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # A floor judges the mean of every candidate example; moments give the mean over the pairs
+    # only. Re-keying the worst 2% of the candidate's examples so they find no partner kept
+    # them out of the floor: rows block, moments passed. With examples unpaired, the floor
+    # now judges the worst mean they allow.
+    case, floor = _rekeyed_worst(tmp_path)
     policy = case.root / "policy-floor.yaml"
     policy.write_text(case.policy.read_text().replace(
         "    higher_is_better: true\n", f"    higher_is_better: true\n    min: {floor}\n"))
@@ -590,3 +593,16 @@ def test_a_floor_counts_the_candidates_unpaired_examples_from_moments_as_from_ro
     res = case.check(cli, case.moments(cli), policy)
     got = {c["id"]: c for c in json.loads(res.out)["checks"]}
     assert got["metric:rouge:min"]["status"] == "block"
+
+
+def test_a_budget_on_the_metric_counts_the_unpaired_examples_too(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # The same step around a budget that names the metric (budgets: [{name: rouge, min: ...}]).
+    case, floor = _rekeyed_worst(tmp_path)
+    policy = case.root / "policy-budget.yaml"
+    policy.write_text(case.policy.read_text() + f"budgets:\n  - {{name: rouge, min: {floor}}}\n")
+    checks = {c["id"]: c for c in json.loads(case.check(cli, case.rows, policy).out)["checks"]}
+    assert checks["budget:rouge"]["status"] == "block"
+    res = case.check(cli, case.moments(cli), policy)
+    got = {c["id"]: c for c in json.loads(res.out)["checks"]}
+    assert got["budget:rouge"]["status"] == "block"
