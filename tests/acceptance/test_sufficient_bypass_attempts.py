@@ -8,11 +8,10 @@ M2 narrows the interval) is not attempted here."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import json
 
 import duckdb
 import numpy as np
@@ -20,8 +19,8 @@ import pytest
 import yaml
 
 from tests.acceptance.test_sql_moments import (
-    N,
     Case,
+    N,
     _bundle,
     _comparison,
     _gamma_pair,
