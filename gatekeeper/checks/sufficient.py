@@ -217,9 +217,15 @@ def _moments_disagree(pm: PairedMoments, base: LoadedMetric) -> str | None:
             return (f"mean_baseline = {pm.mean_baseline!r}, but the baseline bundle's "
                     f"{values.size:,} scores average {mean!r} ({base.file})")
         return None
-    # Some baseline rows unpaired: whichever they are, the paired ones average between the
-    # mean without the largest and the mean without the smallest scores.
-    low, high = _paired_mean_bounds(values, pm.n_baseline - pm.n_paired)
+    # Some baseline rows unpaired: whichever they are, the paired ones hold at least the
+    # (k+1)-th largest |score|, and average between the mean without the largest and the mean
+    # without the smallest scores.
+    k = pm.n_baseline - pm.n_paired
+    kept = float(np.partition(np.abs(values), values.size - k - 1)[values.size - k - 1])
+    if kept > pm.max_abs_score:
+        return (f"max_abs_score = {pm.max_abs_score:g}, but whichever {k:,} baseline examples "
+                f"are unpaired, the pairs hold a score of magnitude {kept:g} ({base.file})")
+    low, high = _paired_mean_bounds(values, k)
     slack = _MEAN_AGREEMENT * max(float(values.max()), -float(values.min()), 1e-300)
     if not low - slack <= pm.mean_baseline <= high + slack:
         return (f"mean_baseline = {pm.mean_baseline!r}, but whichever "

@@ -605,3 +605,15 @@ def test_a_budget_on_the_metric_counts_the_unpaired_examples_too(
     res = case.check(cli, case.moments(cli), policy)
     got = {c["id"]: c for c in json.loads(res.out)["checks"]}
     assert got["budget:rouge"]["status"] == "block"
+
+
+def test_a_shrunk_max_abs_score_is_refused_with_baseline_examples_unpaired(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # max_abs_score sets the rounding-noise floor of the spread; it was held against the
+    # baseline rows only when all were paired. With k unpaired, the pairs still hold the
+    # baseline's (k+1)-th largest |score| at least.
+    case = Case(tmp_path, *_gamma_pair(2.0, 0.02, 0.02, 9), rule=", missing: drop")
+    row = case.sql_row(cli)
+    shrunk = max(abs(row["mean_candidate"]), abs(row["mean_baseline"])) * 1.000001
+    bundle = case.moments(cli, n_paired=N - 1, n_candidate=N - 1, max_abs_score=shrunk)
+    _refused(case.check(cli, bundle), "max_abs_score")
