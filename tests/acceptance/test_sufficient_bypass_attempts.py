@@ -617,3 +617,17 @@ def test_a_shrunk_max_abs_score_is_refused_with_baseline_examples_unpaired(
     shrunk = max(abs(row["mean_candidate"]), abs(row["mean_baseline"])) * 1.000001
     bundle = case.moments(cli, n_paired=N - 1, n_candidate=N - 1, max_abs_score=shrunk)
     _refused(case.check(cli, bundle), "max_abs_score")
+
+
+def test_scores_at_1e_117_get_a_verdict_from_rows_and_moments_not_a_crash(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # Differences of 1e-117: (M2/n)^1.5 underflows to 0 and the rows' skewness divided by
+    # zero (exit 3). Rows and moments now give the same verdict.
+    # (The baseline is not all 0/1: that would call for counts.)
+    cand = np.zeros(50)
+    base = np.zeros(50)
+    base[::7] = 1.8251993849683944e-117
+    case = Case(tmp_path, cand, base)
+    want = _comparison(case.check(cli, case.rows))
+    got = _comparison(case.check(cli, case.moments(cli)))
+    _same_verdict(want, got)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 from gatekeeper.stats.continuous import PairedSummary, compare_paired_mean, compare_paired_moments
+from gatekeeper.stats.moments import skewness_from_sums
 from gatekeeper.stats.types import Hypothesis
 
 
@@ -25,7 +26,9 @@ def _as_an_engine_would(c: np.ndarray, b: np.ndarray) -> PairedSummary:
     dev = d - mean_d
     m2, m3 = float((dev**2).sum()), float((dev**3).sum())
     n = d.size
-    g1 = (m3 / n) / (m2 / n) ** 1.5 if n >= 3 and m2 > 0 else 0.0
+    # g1 from the engine's sums, as the gate takes it from a bundle (M2/n past the floats'
+    # reach in either direction included).
+    g1 = skewness_from_sums(n, m2, m3)
     return PairedSummary(n=n, mean_candidate=float(c.mean()), mean_baseline=float(b.mean()),
                          mean_difference=mean_d, m2_difference=m2, skewness_difference=g1,
                          scale=float(max(np.abs(c).max(), np.abs(b).max())))
@@ -78,3 +81,14 @@ def test_one_pair_and_equal_differences_give_no_information() -> None:
     assert one.degenerate and flat.degenerate
     assert "no variance information" in one.notes[-1]
     assert "all paired differences are equal" in flat.notes[-1]
+
+
+def test_scores_whose_spread_underflows_agree_and_do_not_crash() -> None:
+    # The example hypothesis found: (M2/n)^1.5 underflows to 0 for differences of 1e-117;
+    # the rows' skewness divided by zero (exit 3 on such a bundle).
+    c, b = np.array([0.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.8251993849683944e-117])
+    hyp = Hypothesis(confidence=0.9, margin=0.0, higher_is_better=False)
+    rows = compare_paired_mean(c, b, hyp)
+    stats = compare_paired_moments(_as_an_engine_would(c, b), hyp)
+    assert rows.method == stats.method and rows.degenerate == stats.degenerate
+    assert rows.delta == pytest.approx(stats.delta, abs=1e-300)
