@@ -3,7 +3,8 @@
     python bench/fuzz.py [--inputs 100000] [--workers 2] [--seed 0] [--timeout 5]
                          [--gate-every 100] [--out DIR]
 
-Seeds are the example bundles (`run.yaml`, `run.json`), the policies, score files in every
+Seeds are the example bundles (`run.yaml`, `run.json`; the warn demo also with its scores given
+as `paired_counts` and as `paired_moments`), the policies, score files in every
 format (CSV, JSONL, `.npy` pairs, `.npz`), trace files and the real tool outputs under
 `tests/fixtures/real`, plus a few hostile files (alias bombs, deep nesting, zip bombs). Each
 input is a seed with one to four mutations stacked (bit flips, interesting bytes and numbers,
@@ -414,6 +415,49 @@ def _zip_bomb() -> bytes:
     return buf.getvalue()
 
 
+def _sufficient_bundles(ws: Workspace) -> list[bytes]:
+    """The warn demo with exact_match given as paired_counts ("counts") and as paired_moments
+    ("moments") against the registry's v3, computed from the two bundles' rows as `gatekeeper
+    sql` would: unmutated they load and are compared, so mutations reach the comparison from
+    statistics (checks/sufficient.py). Returns their run.yaml files."""
+    def scores(path: Path) -> dict[str, float]:
+        lines = path.read_text().splitlines()[1:]
+        return {i: float(v) for i, v in (line.split(",")[:2] for line in lines)}
+
+    cand = scores(ROOT / "examples" / "bundles" / "warn" / "scores" / "exact_match.csv")
+    base = scores(ROOT / "examples" / "registry" / "sentiment-clf" / "versions" / "3" /
+                  "scores" / "exact_match.csv")
+    ids = sorted(set(cand) & set(base))
+    c, b = np.array([cand[i] for i in ids]), np.array([base[i] for i in ids])
+    d = c - b
+    dev = d - d.mean()
+    common = {"baseline_run_id": "run-v3", "n_candidate": len(cand), "n_baseline": len(base),
+              "repeated_ids_candidate": 0, "repeated_ids_baseline": 0, "bad_rows_candidate": 0,
+              "bad_rows_baseline": 0, "inputs": [{"name": "c.csv", "sha256": "a" * 64},
+                                                 {"name": "b.csv", "sha256": "b" * 64}]}
+    shapes = {
+        "counts": {"paired_counts": {
+            **common, "n11": int(((c == 1) & (b == 1)).sum()), "n10": int(((c == 1) & (b == 0))
+                                                                         .sum()),
+            "n01": int(((c == 0) & (b == 1)).sum()), "n00": int(((c == 0) & (b == 0)).sum()),
+            "not_binary": 0}},
+        "moments": {"paired_moments": {
+            **common, "n_paired": len(ids), "mean_candidate": float(c.mean()),
+            "mean_baseline": float(b.mean()), "mean_difference": float(d.mean()),
+            "m2_difference": float((dev ** 2).sum()), "m3_difference": float((dev ** 3).sum()),
+            "max_abs_score": float(max(np.abs(c).max(), np.abs(b).max()))}},
+    }
+    out = []
+    for name, metric in shapes.items():
+        dest = ws.path("bundles", name)
+        shutil.copytree(ROOT / "examples" / "bundles" / "warn", dest)
+        run = yaml.safe_load((dest / "run.yaml").read_text())
+        run["metrics"]["exact_match"] = metric
+        (dest / "run.yaml").write_text(yaml.safe_dump(run, sort_keys=False))
+        out.append((dest / "run.yaml").read_bytes())
+    return out
+
+
 def setup(root: Path) -> Workspace:
     ws = Workspace(root)
     for name in ("pass", "warn", "block"):
@@ -429,7 +473,8 @@ def setup(root: Path) -> Workspace:
     formats = _formats_bundle(ws.path("bundles", "formats"))
     runs = [ws.path("bundles", n, "run.yaml").read_bytes() for n in ("pass", "warn", "block",
                                                                         "llm")]
-    ws.seeds["run.yaml"] = [*runs, formats["run.yaml"], *_hostile_yaml()]
+    ws.seeds["run.yaml"] = [*runs, formats["run.yaml"], *_sufficient_bundles(ws),
+                            *_hostile_yaml()]
     ws.seeds["run.json"] = [json.dumps(yaml.safe_load(r), default=str).encode() for r in runs]
     ws.seeds["policy"] = [p.read_bytes() for p in sorted(ws.path("policies").glob("*.yaml"))] \
         + _hostile_yaml()
@@ -639,7 +684,9 @@ def gate_input(ws: Workspace, rng: random.Random) -> bytes:
     one structure-aware edit, so most inputs still load and reach the checks."""
     llm = rng.random() < 0.3
     kind = rng.choice(GATE_FILES)
-    bundle = "llm" if llm else rng.choice(("pass", "warn", "block"))
+    bundle = "llm" if llm else rng.choice(("pass", "warn", "block", "counts", "moments"))
+    if kind == "scores" and bundle in ("counts", "moments"):
+        kind = "run.yaml"  # their exact_match has no score file: the statistics are in run.yaml
     if kind == "run.yaml":
         path = ws.path("bundles", bundle, "run.yaml")
         data = yaml_tree_mutation(path.read_bytes(), rng, as_json=False)
@@ -678,7 +725,7 @@ def run_gate(ws: Workspace, data: bytes) -> tuple[int, str]:
 def targets() -> list[Target]:
     out = [
         Target("run.yaml", 30, "run.yaml", _yaml_mutate, _run_yaml,
-               ("pass", "warn", "block", "llm", "formats")),
+               ("pass", "warn", "block", "llm", "formats", "counts", "moments")),
         Target("run.json", 6, "run.json", _json_mutate, _run_json, ("pass", "llm")),
         Target("policy", 20, "policy", _yaml_mutate, _policy,
                ("", "main", "release/1.0", "feature/x")),

@@ -99,26 +99,36 @@ class StatisticsInput(Strict):
     rows: Count | None = None
 
 
-class PairedCounts(Strict):
-    """A paired binary comparison given by its sufficient statistics, the row `gatekeeper sql
-    --metric M` computes where the data lives: the four paired cell counts against one
-    baseline run, what the engine found that a bundle would refuse (all must be 0), and the
-    hashes of the inputs."""
+class _EngineRow(Strict):
+    """What every row of sufficient statistics carries besides its numbers: the baseline run
+    it was computed against, each table's rows and what the engine found in them that a bundle
+    would refuse (all must be 0), and the hashes of the inputs."""
 
     baseline_run_id: NonEmpty
-    n11: Count
-    n10: Count
-    n01: Count
-    n00: Count
     n_candidate: Count
     n_baseline: Count
     repeated_ids_candidate: Count
     repeated_ids_baseline: Count
     bad_rows_candidate: Count
     bad_rows_baseline: Count
-    not_binary: Count
     inputs: list[StatisticsInput] = Field(min_length=2)
     query_sha256: Sha256 | None = None
+
+
+class PairedCounts(_EngineRow):
+    """A paired binary comparison given by its sufficient statistics, the row `gatekeeper sql
+    --metric M` computes where the data lives: the four paired cell counts and how many scores
+    were not 0 or 1 (must be 0), with what every such row carries (the baseline run, each
+    table's rows and what a bundle would refuse in them, the inputs' hashes)."""
+
+    n11: Count
+    n10: Count
+    n01: Count
+    n00: Count
+    not_binary: Count
+    # The query's own count of the pairs, so that its row can be copied whole: optional, and
+    # when given it must be the four cells' sum.
+    n_paired: Count | None = None
 
     @property
     def n(self) -> int:
@@ -127,13 +137,15 @@ class PairedCounts(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> PairedCounts:
         _engine_refusals(self, "not_binary")
+        if self.n_paired is not None and self.n_paired != self.n:
+            raise ValueError(f"n_paired = {self.n_paired} but n11 + n10 + n01 + n00 = {self.n}")
         if self.n == 0:
             raise ValueError("no paired examples (n11 + n10 + n01 + n00 = 0)")
         _pairs_within_rows(self.n, self.n_candidate, self.n_baseline)
         return self
 
 
-def _engine_refusals(stats: Strict, *more: str) -> None:
+def _engine_refusals(stats: _EngineRow, *more: str) -> None:
     """What the engine found that a bundle would refuse must be nothing."""
     refused = {k: getattr(stats, k) for k in (
         "repeated_ids_candidate", "repeated_ids_baseline", "bad_rows_candidate",
@@ -153,14 +165,13 @@ def _pairs_within_rows(n: int, n_candidate: int, n_baseline: int) -> None:
 _MEAN_TOLERANCE = 1e-9
 
 
-class PairedMoments(Strict):
+class PairedMoments(_EngineRow):
     """A paired comparison of a mean of per-example scores given by its sufficient statistics,
     the row `gatekeeper sql --kind mean --metric M` computes where the data lives: the number
     of pairs, the two means, the mean, sum of squared and sum of cubed deviations of the
-    paired differences d = candidate - baseline, the largest |score|, what the engine found
-    that a bundle would refuse (all must be 0), and the hashes of the inputs."""
+    paired differences d = candidate - baseline, and the largest |score|, with what every such
+    row carries (as for paired_counts)."""
 
-    baseline_run_id: NonEmpty
     n_paired: Count
     mean_candidate: Number
     mean_baseline: Number
@@ -168,14 +179,6 @@ class PairedMoments(Strict):
     m2_difference: Annotated[Number, Field(ge=0)]
     m3_difference: Number
     max_abs_score: Annotated[Number, Field(ge=0)]
-    n_candidate: Count
-    n_baseline: Count
-    repeated_ids_candidate: Count
-    repeated_ids_baseline: Count
-    bad_rows_candidate: Count
-    bad_rows_baseline: Count
-    inputs: list[StatisticsInput] = Field(min_length=2)
-    query_sha256: Sha256 | None = None
 
     @property
     def skewness(self) -> float:

@@ -64,6 +64,7 @@ from gatekeeper.registry.interface import (
 
 INDEX_SCHEMA = "gatekeeper.registry/v1"
 LOCK_NAME = ".lock"
+MAX_FOLDER_BYTES = 255
 STAGING_PREFIX = ".staging-"
 LEDGER_DIR = ".ledger"
 # Characters a model name may hold but a folder name may not (on any supported OS); "%" so
@@ -475,10 +476,15 @@ def model_folder(name: str) -> str:
         raise ValueError("a name may not start with '.'")
     if any(part in {"", ".", ".."} for part in name.replace("\\", "/").split("/")):
         raise ValueError("empty, '.' and '..' parts between slashes are not allowed")
-    return "".join(
+    folder = "".join(
         "".join(f"%{b:02X}" for b in c.encode("utf-8")) if c in UNSAFE_IN_FOLDER else c
         for c in name
     )
+    # A folder name longer than the file system allows (255 bytes on Linux and macOS) would
+    # be an OSError at the first look-up, not "not found".
+    if any(len(part.encode("utf-8")) > MAX_FOLDER_BYTES for part in folder.split("/")):
+        raise ValueError(f"longer than the {MAX_FOLDER_BYTES} bytes a folder name may have")
+    return folder
 
 
 def model_name(folder: str) -> str:

@@ -135,7 +135,6 @@ def _counts_bundle(tmp_path: Path, cli: Callable[..., Result], **change: object)
     base_csv = BASELINE / "scores" / "exact_match.csv"
     [row] = _rows(_sql(cli, "--metric", "exact_match"), _tables(cand_csv, base_csv))
     counts = {k: int(v) for k, v in row.items()}  # type: ignore[call-overload]
-    counts.pop("n_paired")
     dest = tmp_path / "counts"
     shutil.copytree(CANDIDATE, dest)
     run = yaml.safe_load((dest / "run.yaml").read_text())
@@ -171,7 +170,9 @@ def test_a_bundle_of_paired_counts_gets_the_verdict_of_its_rows(
     ({"not_binary": 1}, "not_binary = 1"),
     ({"n_candidate": 10}, "more pairs than rows"),
     ({"n11": -1}, "n11"),
-], ids=["another baseline", "repeated ids", "not binary", "more pairs than rows", "negative"])
+    ({"n_paired": 1999}, "n_paired = 1999 but n11 + n10 + n01 + n00 = 2000"),
+], ids=["another baseline", "repeated ids", "not binary", "more pairs than rows", "negative",
+        "pairs the cells do not hold"])
 def test_counts_the_gate_cannot_trust_are_input_errors(
         tmp_path: Path, cli: Callable[..., Result], change: dict[str, object], message: str
 ) -> None:

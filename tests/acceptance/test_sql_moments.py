@@ -275,7 +275,6 @@ def test_counts_for_clustered_examples_are_refused_too(tmp_path: Path,
     cur = con.execute(res.out)
     [row] = cur.fetchall()
     counts = {k: int(v) for k, v in zip([d[0] for d in cur.description], row, strict=True)}
-    counts.pop("n_paired")
     bundle = _bundle(tmp_path / "counts", "run-cand", {"paired_counts": {
         "baseline_run_id": "run-base", **counts,
         "inputs": [{"name": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}

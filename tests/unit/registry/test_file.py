@@ -117,6 +117,14 @@ def test_reads_name_the_registry_model_and_alias(reg: FileRegistry, tmp_path: Pa
         reg.list_versions("nope")
     with pytest.raises(RegistryError, match="invalid model name"):
         reg.list_versions("../clf")
+    # A name no folder can hold is refused by name, not an OSError from the look-up (found by
+    # bench/fuzz.py: exit 3 before).
+    with pytest.raises(RegistryError, match="longer than the 255 bytes"):
+        reg.list_versions("x" * 256)
+    with pytest.raises(RegistryError, match="longer than the 255 bytes"):
+        reg.list_versions("é" * 128)  # 256 bytes in UTF-8
+    with pytest.raises(RegistryError, match="not found"):
+        reg.list_versions("x" * 255)
     with pytest.raises(RegistryError, match="version 9 of model 'clf' not found"):
         reg.get_version("clf", "9")
     assert reg.list_models() == ["clf"]
