@@ -56,7 +56,7 @@ from gatekeeper.checks import ids
 from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.evidence import Evidence
 from gatekeeper.checks.ids import CheckKey
-from gatekeeper.checks.thresholds import point_estimate
+from gatekeeper.checks.thresholds import point_estimate, unpaired_mean_bounds
 from gatekeeper.errors import BundleError, InputError, Location, UnsupportedRuleError
 from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.inputs.traces import Traces, read_traces
@@ -679,6 +679,15 @@ def _by_run_metric(ctx: Evidence, budget: Budget, src: Source | None,
     """The budget names a metric of the run: its mean against the limit."""
     value, se = point_estimate(ctx.metric("candidate", budget.name).values)
     notes = [f"standard error {fmt(se)}"] if se is not None else []
+    # Statistics with candidate examples unpaired: the mean of all of them is the worst the
+    # unpaired ones allow on the side the budget limits (as floors and ceilings judge it).
+    found = unpaired_mean_bounds(ctx.bundle.run.metrics[budget.name], value)
+    if found is not None:
+        low, high, unpaired, _ = found
+        value = high if budget.max is not None and high > budget.max else (
+            low if budget.min is not None and low < budget.min else value)
+        notes.append(f"from sufficient statistics with {unpaired:,} candidate example(s) "
+                     f"unpaired: the mean of all of them lies in [{fmt(low)}, {fmt(high)}]")
     if why is not None:
         notes.append(f"taken from the run's own metric {budget.name}: {why}")
     m = Measured(value, None, "mean of the metric", None, budget.name, notes=tuple(notes))

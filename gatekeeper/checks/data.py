@@ -1,6 +1,7 @@
 """The eval set the scores claim: a declared row count must match the score file.
 
-A ``data[]`` entry may declare ``rows``. A per-example metric scored on it (the entry its
+A ``data[]`` entry may declare ``rows``. A per-example metric (or one given as sufficient
+statistics, by its ``n_candidate``) scored on it (the entry its
 ``data`` names, else the run's only test/eval/validation entry) must hold exactly that many
 distinct example ids: fewer is evidence left out, more is another eval set. Either blocks
 (``data:<metric>:rows``), since the comparison would not be of the set the run names.
@@ -35,7 +36,9 @@ def run(ev: Evidence) -> list[Check]:
     out: list[Check] = []
     run_ = ev.bundle.run
     for name in sorted(run_.metrics):
-        if run_.metrics[name].kind != "per_example":
+        spec = run_.metrics[name]
+        if spec.kind not in ("per_example", "paired_counts", "paired_moments",
+                             "paired_cluster_sums"):
             continue
         found = scored_on(run_, name)
         if found is None or found[1].rows is None:
@@ -43,10 +46,14 @@ def run(ev: Evidence) -> list[Check]:
         i, entry = found
         rows = found[1].rows
         loaded = ev.metric("candidate", name)
+        stats = spec.paired_counts or spec.paired_moments or spec.paired_cluster_sums
         # Every per-example reader refuses a repeated id (inputs/scores.py, inputs/parquet.py):
         # the ids are the distinct examples, counted without np.unique (a sort of every id, and
-        # numpy.ma imported on each check).
-        n = int(np.shape(loaded.ids if loaded.ids is not None else loaded.values)[0])
+        # numpy.ma imported on each check). Sufficient statistics count the candidate's rows
+        # (n_candidate, repeated ids refused): statistics over part of the eval set are the
+        # same evidence left out as a short score file.
+        n = (stats.n_candidate if stats is not None
+             else int(np.shape(loaded.ids if loaded.ids is not None else loaded.values)[0]))
         src = source_of(ev.bundle.location("data", i, "rows"))
         key = ids.data_rows(name)
         if n == rows:

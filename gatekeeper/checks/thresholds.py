@@ -19,6 +19,7 @@ from gatekeeper.checks.base import check, clean, fmt, source_of
 from gatekeeper.checks.evidence import Evidence
 from gatekeeper.checks.series import gated
 from gatekeeper.models.policy import MetricRule
+from gatekeeper.models.run import MetricSpec, PairedCounts
 from gatekeeper.models.verdict import Check
 
 Bound = Literal["min", "max"]
@@ -64,9 +65,48 @@ def run(ctx: Evidence) -> list[Check]:
         values = judged.metric.values
         mean, se = point_estimate(values)
         reading = _Reading(judged.label(rule), mean, se, int(values.size))
-        out.extend(_bound_check(ctx, i, rule, reading, bound) for bound in BOUNDS
-                   if getattr(rule, bound) is not None)
+        spec = ctx.bundle.run.metrics[rule.metric]
+        out.extend(_bound_check(ctx, i, rule, _unpaired_worst(spec, rule, reading, bound),
+                                bound)
+                   for bound in BOUNDS if getattr(rule, bound) is not None)
     return out
+
+
+def unpaired_mean_bounds(spec: MetricSpec, mean: float,
+                         bounds: tuple[float, float] | None = None
+                         ) -> tuple[float, float, int, int] | None:
+    """Sufficient statistics give the candidate's mean over the pairs only; a floor, ceiling
+    or budget judges every candidate example, as it does rows. With examples unpaired: the
+    lowest and highest mean of all of them (each unpaired one at the lowest or highest score
+    it can have, within ``bounds``), the number unpaired and the number of examples; None
+    for rows, or when every example is paired."""
+    stats = spec.paired_counts or spec.paired_moments or spec.paired_cluster_sums
+    if stats is None:
+        return None
+    paired = stats.n if isinstance(stats, PairedCounts) else stats.n_paired
+    unpaired = stats.n_candidate - paired
+    if unpaired == 0:
+        return None
+    top = 1.0 if isinstance(stats, PairedCounts) else stats.max_abs_score
+    lo, hi = (0.0, 1.0) if isinstance(stats, PairedCounts) else (-top, top)
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    n = stats.n_candidate
+    return ((mean * paired + lo * unpaired) / n, (mean * paired + hi * unpaired) / n,
+            unpaired, n)
+
+
+def _unpaired_worst(spec: MetricSpec, rule: MetricRule, reading: _Reading, bound: Bound
+                    ) -> _Reading:
+    """The reading a bound judges: with candidate examples unpaired, the worst mean they
+    allow (otherwise giving the worst examples ids the baseline lacks kept them out)."""
+    found = unpaired_mean_bounds(spec, reading.mean, rule.range)
+    if found is None:
+        return reading
+    low, high, unpaired, n = found
+    return _Reading(f"{reading.metric} (at worst: {unpaired:,} unpaired example(s) scored "
+                    f"{'lowest' if bound == 'min' else 'highest'})",
+                    low if bound == "min" else high, None, n)
 
 
 def _missing(ctx: Evidence, i: int, rule: MetricRule) -> list[Check]:

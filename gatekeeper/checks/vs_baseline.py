@@ -382,14 +382,18 @@ def _words(r: _Result, outcome: Outcome, adj: _Adjustment) -> str:
         Outcome.NON_INFERIOR, Outcome.WORSE) else "")
 
 
-def _message(r: _Result, words: str) -> str:
+def _message(r: _Result, words: str, statistics: str | None = None) -> str:
+    """``statistics``: the shape (paired_counts, ...) the candidate gave instead of
+    rows; said in the message itself, which every report shows, so a reviewer reading only
+    the comment or the HTML sees that the rows were never seen."""
     comp = r.comparison
     level = round(comp.confidence * 100)
     delta_txt = (f"log ratio {comp.delta:+.4f} (×{math.exp(comp.delta):.3f})"
                  if comp.scale == "log_ratio" else f"Δ = {comp.delta:+.4f}")
     ci_txt = (f"{level}% CI [{comp.ci[0]:+.4f}, {comp.ci[1]:+.4f}]" if _usable_ci(comp)
               else "no interval")
-    return (f"{r.rule.metric}: {delta_txt}, {ci_txt} by {comp.method} "
+    via = f" from {statistics}, not rows" if statistics is not None else ""
+    return (f"{r.rule.metric}: {delta_txt}, {ci_txt} by {comp.method}{via} "
             f"(n = {comp.n[0]:,} vs {comp.n[1]:,}): {words}"
             + (f"; but {r.overlap}" if r.overlap is not None else ""))
 
@@ -419,9 +423,10 @@ def _to_check(ctx: Evidence, r: _Result, adj: _Adjustment) -> Check:
     if underpowered is not None:
         notes.append(underpowered)
     usable_ci = _usable_ci(comp)
+    kind = ctx.bundle.run.metrics[rule.metric].kind
     return check(
         ids.metric(rule.metric, "vs_baseline"), _final_status(r, outcome),
-        _message(r, _words(r, outcome, adj)),
+        _message(r, _words(r, outcome, adj), kind if kind in sufficient.KINDS else None),
         observed=clean(comp.candidate), baseline=clean(comp.baseline), delta=clean(comp.delta),
         ci=(clean(comp.ci[0]) or 0.0, clean(comp.ci[1]) or 0.0) if usable_ci else None,
         confidence=comp.confidence,

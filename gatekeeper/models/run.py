@@ -163,6 +163,8 @@ def _pairs_within_rows(n: int, n_candidate: int, n_baseline: int) -> None:
 
 # Relative rounding an engine may leave between avg(c - b) and avg(c) - avg(b).
 _MEAN_TOLERANCE = 1e-9
+# M2/n below which (M2/n)^1.5, and an engine's sum of cubed deviations, leave the floats.
+_TINY_SPREAD = 1e-200
 
 
 class PairedMoments(_EngineRow):
@@ -183,10 +185,20 @@ class PairedMoments(_EngineRow):
     @property
     def skewness(self) -> float:
         """Moment skewness g1 of the differences, as the gate computes it from rows."""
-        n, m2 = self.n_paired, self.m2_difference
+        n, m2, m3 = self.n_paired, self.m2_difference, self.m3_difference
         if n < 3 or m2 <= 0.0:
             return 0.0
-        return (self.m3_difference / n) / (m2 / n) ** 1.5
+        try:
+            return (m3 / n) / (m2 / n) ** 1.5
+        except (OverflowError, ZeroDivisionError):
+            # (M2/n)^1.5 leaves the floats past M2/n ~ 1e205 or below ~ 1e-205, where the
+            # quotient still has a value: take it in logs (inf when no float holds it, which
+            # the bound below refuses) instead of crashing the validator.
+            if m3 == 0.0:
+                return 0.0
+            log_g1 = math.log(abs(m3)) - math.log(n) - 1.5 * (math.log(m2) - math.log(n))
+            g1 = math.exp(log_g1) if log_g1 < 709.0 else math.inf
+            return math.copysign(g1, m3)
 
     @model_validator(mode="after")
     def _consistent(self) -> PairedMoments:
@@ -195,14 +207,30 @@ class PairedMoments(_EngineRow):
         n = self.n_paired
         top = self.max_abs_score
         # Differences lie within ±2·max|score|: their spread cannot exceed that range.
-        if self.m2_difference > n * (2 * top) ** 2 * (1 + _MEAN_TOLERANCE):
+        # A product, not ** 2: a float square past 1e308 raises OverflowError, a product is inf.
+        if self.m2_difference > n * (2 * top) * (2 * top) * (1 + _MEAN_TOLERANCE):
             raise ValueError("m2_difference is larger than scores within max_abs_score allow")
+        # Below this spread the cubed deviations an engine sums underflow (to 0 past 1e-308):
+        # M3 would carry no skewness, and the skewness guard the rows get (they take the
+        # deviations in units of the spread) would be stepped around.
+        if n >= 3 and 0.0 < self.m2_difference / n < _TINY_SPREAD:
+            raise ValueError(f"m2_difference / n_paired = {self.m2_difference / n:.3g}: so "
+                             "small a spread cannot carry its third moment in floats; give "
+                             "the per-example scores, or the metric in larger units")
         # |g1| <= (n - 2)/sqrt(n - 1) for any n >= 3 values (and m3 = 0 below 3).
         bound = (n - 2) / math.sqrt(n - 1) if n >= 3 else 0.0
         if abs(self.skewness) > bound * (1 + 1e-6) + 1e-12:
             raise ValueError(f"m3_difference gives skewness {self.skewness:.4g}, beyond the "
                              f"{bound:.4g} that {n} values can have")
         return self
+
+
+def _within_range(max_abs_score: float, lo: float, hi: float) -> None:
+    """Scores in [lo, hi] have no |score| above max(|lo|, |hi|): a larger max_abs_score would
+    raise the rounding-noise floor of the spread (no variance information where rows decide)."""
+    if max_abs_score > max(abs(lo), abs(hi)):
+        raise ValueError(f"max_abs_score = {max_abs_score:g}, but scores in the metric's range "
+                         f"[{lo:g}, {hi:g}] have none above {max(abs(lo), abs(hi)):g}")
 
 
 def _means_consistent(stats: PairedMoments | PairedClusterSums) -> None:
@@ -298,6 +326,8 @@ class MetricSpec(Strict):
             if outside:
                 raise ValueError(f"{outside[0]:g} lies outside the metric's range "
                                  f"[{lo:g}, {hi:g}]")
+            if stats is not None:
+                _within_range(stats.max_abs_score, lo, hi)
         return self
 
     @property

@@ -100,7 +100,24 @@ def skewness(x: np.ndarray, center: float, m2: float) -> float:
     for start in range(0, n, CHUNK):
         dev = arr[start : start + CHUNK] - center
         m3 += float(np.dot(dev * dev, dev))
-    return (m3 / n) / (m2 / n) ** 1.5
+    return skewness_from_sums(n, m2, m3)
+
+
+def skewness_from_sums(n: int, m2: float, m3: float) -> float:
+    """g1 = (M3/n) / (M2/n)^1.5 from the sums of squared and cubed deviations; 0 below 3
+    values or with no spread. (M2/n)^1.5 leaves the floats for M2/n below ~1e-205 or past
+    ~1e205, where the quotient still has a value: it is then taken in logs (inf when no float
+    holds it). models/run.py (PairedMoments.skewness) computes the same from a bundle's M2 and
+    M3; rows with so small a spread take the deviations in units of it (``skewness``)."""
+    if n < 3 or m2 <= 0.0:
+        return 0.0
+    try:
+        return (m3 / n) / (m2 / n) ** 1.5
+    except (OverflowError, ZeroDivisionError):
+        if m3 == 0.0:
+            return 0.0
+        log_g1 = math.log(abs(m3)) - math.log(n) - 1.5 * (math.log(m2) - math.log(n))
+        return math.copysign(math.exp(log_g1) if log_g1 < 709.0 else math.inf, m3)
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,9 @@ def test_mean_moments_and_cluster_sums_match_numpy(tmp_path: Path,
     rows = _rows(_sql(cli, "--metric", "rouge", "--kind", "mean", "--cluster-column", "doc"), con)
     first, clusters = rows[0], rows[1:]
     # With clusters the first row carries no M2 or M3 (paired_cluster_sums takes none).
-    assert {k: v for k, v in summary.items() if k not in ("m2_difference", "m3_difference")} \
-        == first
+    assert set(summary) - set(first) == {"m2_difference", "m3_difference"}
+    # DuckDB sums in parallel: the same mean from two queries may differ in its last digit.
+    assert first == {k: pytest.approx(v, rel=1e-12) for k, v in summary.items() if k in first}
     d = sc - sb
     mom = moments(d)
     assert summary["n_paired"] == n

@@ -6,6 +6,8 @@ refused (exit 2, one line)."""
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,9 @@ from typing import Any
 import duckdb
 import numpy as np
 import pytest
+import yaml
 
+from gatekeeper.inputs.bundle import load_bundle
 from tests.acceptance.test_sql_moments import KEYS, Case, N, _bundle, _comparison, _refused
 from tests.conftest import Result
 
@@ -134,3 +138,22 @@ def test_binary_counts_with_clusters_point_to_the_mean_query(cli: Callable[..., 
                                                              ) -> None:
     res = cli("sql", "--metric", "em", "--cluster-column", "doc")
     assert res.code == 2 and "use --kind mean" in res.err and res.out == ""
+
+
+def test_cluster_sums_against_a_baseline_without_examples_are_refused(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # As for counts and moments: a baseline giving the metric as one value has no examples to
+    # pair with, and nothing to hold the claimed mean_baseline against.
+    cand, base, doc = _clustered_pair(8, 0.0)
+    case = Case(tmp_path, cand, base, base_docs=doc, cand_docs=doc)
+    bundle = _sums_bundle(case, cli)
+    version = case.registry / "summarizer" / "versions" / "1"
+    run = yaml.safe_load((version / "run.yaml").read_text())
+    run["metrics"]["rouge"] = {"value": 0.5}
+    (version / "run.yaml").write_text(yaml.safe_dump(run, sort_keys=False))
+    shutil.rmtree(version / "scores")
+    index_path = case.registry / "summarizer" / "index.json"
+    index = json.loads(index_path.read_text())
+    index["versions"][0]["bundle_sha256"] = load_bundle(version).sha256()
+    index_path.write_text(json.dumps(index))
+    _refused(case.check(cli, bundle), "not per-example scores")

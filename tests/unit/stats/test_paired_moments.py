@@ -22,6 +22,7 @@ from gatekeeper.stats.continuous import (
     compare_paired_mean,
     compare_paired_moments,
 )
+from gatekeeper.stats.moments import skewness_from_sums
 from gatekeeper.stats.types import Hypothesis
 
 
@@ -31,7 +32,9 @@ def _as_an_engine_would(c: np.ndarray, b: np.ndarray) -> PairedSummary:
     dev = d - mean_d
     m2, m3 = float((dev**2).sum()), float((dev**3).sum())
     n = d.size
-    g1 = (m3 / n) / (m2 / n) ** 1.5 if n >= 3 and m2 > 0 else 0.0
+    # g1 from the engine's sums, as the gate takes it from a bundle (M2/n past the floats'
+    # reach in either direction included).
+    g1 = skewness_from_sums(n, m2, m3)
     return PairedSummary(n=n, mean_candidate=float(c.mean()), mean_baseline=float(b.mean()),
                          mean_difference=mean_d, m2_difference=m2, skewness_difference=g1,
                          scale=float(max(np.abs(c).max(), np.abs(b).max())))
@@ -132,3 +135,14 @@ def test_cluster_sums_and_rows_agree(data: tuple[list[float], list[float], list[
     if not rows.degenerate:
         assert stats.ci == pytest.approx(rows.ci, rel=1e-7, abs=1e-10)
         assert stats.p_value == pytest.approx(rows.p_value, rel=1e-7, abs=1e-10)
+
+
+def test_scores_whose_spread_underflows_agree_and_do_not_crash() -> None:
+    # The example hypothesis found: (M2/n)^1.5 underflows to 0 for differences of 1e-117;
+    # the rows' skewness divided by zero (exit 3 on such a bundle).
+    c, b = np.array([0.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.8251993849683944e-117])
+    hyp = Hypothesis(confidence=0.9, margin=0.0, higher_is_better=False)
+    rows = compare_paired_mean(c, b, hyp)
+    stats = compare_paired_moments(_as_an_engine_would(c, b), hyp)
+    assert rows.method == stats.method and rows.degenerate == stats.degenerate
+    assert rows.delta == pytest.approx(stats.delta, abs=1e-300)
