@@ -40,6 +40,10 @@ Means = PairedMoments | PairedClusterSums  # the shapes that state means, not co
 # How far the baseline bundle's own mean may sit from the one the engine reports: summation
 # order differs between engines, the value does not.
 _MEAN_AGREEMENT = 1e-9
+# A refusal names what disagrees, never the baseline's own numbers: under the Ladder (or a
+# sealed holdout) exact baseline scores are not released, and a refusal must not be the way
+# round that. Whoever needs them reads the baseline bundle in the registry.
+WITHHELD = "the baseline's own numbers are not shown"
 
 
 def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: LoadedMetric
@@ -217,10 +221,10 @@ def _counts_disagree(pc: PairedCounts, base: LoadedMetric) -> str | None:
     correct, k = int(base.values.sum()), pc.n_baseline - pc.n
     low, high = max(correct - k, 0), min(correct, pc.n)
     if not low <= pc.n11 + pc.n01 <= high:
-        unpaired = (f" (with {k:,} examples unpaired, {low:,} to {high:,} of them are among "
-                    "the pairs)" if k else "")
-        return (f"the counts give the baseline {pc.n11 + pc.n01:,} correct, its bundle "
-                f"{correct}{unpaired} ({base.file})")
+        unpaired = f", whichever {k:,} of its examples are unpaired" if k else ""
+        return (f"the counts give the baseline {pc.n11 + pc.n01:,} correct among the pairs, "
+                f"which the baseline bundle's own rows do not allow{unpaired} ({base.file}; "
+                f"{WITHHELD})")
     return None
 
 
@@ -235,12 +239,12 @@ def _moments_disagree(pm: Means, base: LoadedMetric) -> str | None:
     if pm.n_baseline == pm.n_paired:  # every baseline row is in the statistics
         top = max(float(values.max()), -float(values.min()))
         if top > pm.max_abs_score:
-            return (f"max_abs_score = {pm.max_abs_score:g}, but the baseline bundle holds a "
-                    f"score of magnitude {top:g} ({base.file})")
+            return (f"max_abs_score = {pm.max_abs_score:g} is below the largest |score| the "
+                    f"baseline bundle holds ({base.file}; {WITHHELD})")
         mean = float(values.mean())
         if abs(mean - pm.mean_baseline) > _MEAN_AGREEMENT * max(top, 1e-300):
-            return (f"mean_baseline = {pm.mean_baseline!r}, but the baseline bundle's "
-                    f"{values.size:,} scores average {mean!r} ({base.file})")
+            return (f"mean_baseline = {pm.mean_baseline!r} is not the mean of the baseline "
+                    f"bundle's {values.size:,} scores ({base.file}; {WITHHELD})")
         return None
     # Some baseline rows unpaired: whichever they are, the paired ones hold at least the
     # (k+1)-th largest |score|, and average between the mean without the largest and the mean
@@ -249,14 +253,13 @@ def _moments_disagree(pm: Means, base: LoadedMetric) -> str | None:
     kept = float(np.partition(np.abs(values), values.size - k - 1)[values.size - k - 1])
     if kept > pm.max_abs_score:
         return (f"max_abs_score = {pm.max_abs_score:g}, but whichever {k:,} baseline examples "
-                f"are unpaired, the pairs hold a score of magnitude {kept:g} ({base.file})")
+                f"are unpaired, the pairs hold a larger |score| ({base.file}; {WITHHELD})")
     low, high = _paired_mean_bounds(values, k)
     slack = _MEAN_AGREEMENT * max(float(values.max()), -float(values.min()), 1e-300)
     if not low - slack <= pm.mean_baseline <= high + slack:
         return (f"mean_baseline = {pm.mean_baseline!r}, but whichever "
                 f"{pm.n_baseline - pm.n_paired:,} of the baseline bundle's {values.size:,} "
-                f"scores are unpaired, the rest average between {low!r} and {high!r} "
-                f"({base.file})")
+                f"scores are unpaired, the rest cannot average that ({base.file}; {WITHHELD})")
     return None
 
 
@@ -312,8 +315,8 @@ def _baseline_stats_disagree(stats: Statistics, own: Statistics | None, base: Lo
     if not low - slack <= claimed <= high + slack:
         field = "(n11 + n01) / n" if isinstance(stats, PairedCounts) else "mean_baseline"
         return (f"the statistics give the baseline a mean of {claimed!r} ({field}) over "
-                f"{paired:,} pairs, but the baseline bundle's own statistics allow {low!r} to "
-                f"{high!r} ({base.file})")
+                f"{paired:,} pairs, which the baseline bundle's own statistics do not allow "
+                f"({base.file}; {WITHHELD})")
     return None
 
 
