@@ -27,6 +27,7 @@ from gatekeeper.inputs.cluster_sums import ClusterRows, read_cluster_sums
 from gatekeeper.inputs.scores import LoadedMetric
 from gatekeeper.models.policy import MetricRule
 from gatekeeper.models.run import MetricSpec, PairedClusterSums, PairedCounts, PairedMoments
+from gatekeeper.models.verdict import STATISTICS_NOTE
 from gatekeeper.stats.types import Comparison, Hypothesis
 
 KINDS = ("paired_counts", "paired_moments", "paired_cluster_sums")
@@ -65,7 +66,7 @@ def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: L
     if refused is not None:
         raise ValueError(f"{kind}: {refused}")
     comp = _compare(stats, rows, hyp)
-    notes = [f"from sufficient statistics ({kind}), not rows: inputs "
+    notes = [f"{STATISTICS_NOTE} ({kind}), not rows: inputs "
              + ", ".join(f"{x.name} sha256:{x.sha256[:12]}" for x in stats.inputs)
              + (f"; query sha256:{stats.query_sha256[:12]}" if stats.query_sha256 else "")]
     only_c, only_b = _unpaired(stats)

@@ -56,6 +56,12 @@ class Unmatched(Strict):
     baseline_examples: tuple[str, ...] = ()
 
 
+# The note a comparison made from sufficient statistics (a bundle's paired_counts,
+# paired_moments or paired_cluster_sums) starts with, followed by "(<shape>)": reports mark
+# such comparisons by it (checks/sufficient.py writes it).
+STATISTICS_NOTE = "from sufficient statistics"
+
+
 class Check(Strict):
     id: str
     status: Status  # after any waiver

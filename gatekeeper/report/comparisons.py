@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from gatekeeper.models.verdict import Check, Verdict
+from gatekeeper.models.verdict import STATISTICS_NOTE, Check, Verdict
 from gatekeeper.report.context import ReportContext
 from gatekeeper.report.formatting import num, signed
 
@@ -43,6 +43,16 @@ class ComparisonRow:
         if n is None:
             return "—"
         return f"{n[0]:,} / {n[1]:,}"
+
+    @property
+    def statistics(self) -> str | None:
+        """The bundle shape the comparison was made from instead of rows (``paired_moments``,
+        ...), or None: an auditor reading a report or the model card must see that the gate
+        did not read the rows behind it."""
+        for note in self.check.notes:
+            if note.startswith(STATISTICS_NOTE + " ("):
+                return note[len(STATISTICS_NOTE) + 2:].split(")", 1)[0]
+        return None
 
     @property
     def mde_text(self) -> str:

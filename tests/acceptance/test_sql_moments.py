@@ -286,3 +286,20 @@ def test_counts_for_clustered_examples_are_refused_too(tmp_path: Path,
         "inputs": [{"name": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
                    for p in (case.cand_csv, case.base_csv)]}})
     _refused(case.check(cli, bundle), "the cluster-robust interval needs the rows")
+
+
+def test_the_model_card_says_a_comparison_came_from_statistics(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # An auditor reading the model card must see that the gate did not read the rows.
+    cand, base = _gamma_pair(2.0, 0.02, 0.02, 15)
+    case = Case(tmp_path, cand, base)
+    cards = {}
+    for name, bundle in (("rows", case.rows), ("moments", case.moments(cli))):
+        out = tmp_path / f"out-{name}"
+        res = cli("check", str(bundle), "--policy", str(case.policy), "--as-of", AS_OF,
+                  "--output-dir", str(out))
+        assert res.code in (0, 1), res.err
+        cards[name] = (out / "model_card.md").read_text()
+    assert "not rows" not in cards["rows"]
+    assert cards["moments"].count("paired_moments") >= 2  # the metrics table and the list
+    assert "not rows" in cards["moments"]
