@@ -39,7 +39,8 @@ def _zero_or_one(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _binary(values: np.ndarray) -> bool:
+def all_zero_or_one(values: np.ndarray) -> bool:
+    """One-dimensional, non-empty, and every score 0 or 1 (the rows Tango's interval serves)."""
     return values.ndim == 1 and values.size > 0 and bool(_zero_or_one(values).all())
 
 
@@ -69,7 +70,8 @@ def implausible(rule: MetricRule, cand: LoadedMetric, base: LoadedMetric) -> str
             if outside.size:
                 return (f"the {side}'s scores include {float(outside.flat[0]):g}, outside the "
                         f"metric's range [{lo:g}, {hi:g}] ({loaded.file or loaded.name})")
-    if cand.kind == "per_example" and _binary(base.values) and not _binary(cand.values):
+    if (cand.kind == "per_example" and all_zero_or_one(base.values)
+            and not all_zero_or_one(cand.values)):
         odd = cand.values[~_zero_or_one(cand.values)]
         shown = f"{float(odd.flat[0]):g}" if odd.size else "non-binary rows"
         return (f"the baseline's scores are all 0 or 1 but the candidate's include {shown} "
@@ -94,7 +96,7 @@ def worst_value(rule: MetricRule, base: LoadedMetric) -> float | None:
     """The worst score the metric can take in its direction; None when it is unbounded."""
     if rule.range is not None:
         return rule.range[0] if rule.higher_is_better else rule.range[1]
-    if _binary(base.values):
+    if all_zero_or_one(base.values):
         return 0.0 if rule.higher_is_better else 1.0
     return None
 

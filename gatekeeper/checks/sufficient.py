@@ -22,8 +22,8 @@ import dataclasses
 import numpy as np
 
 from gatekeeper.checks.evidence import Evidence
-from gatekeeper.checks.missing import MAX_UNMATCHED
-from gatekeeper.inputs.cluster_sums import ClusterRows, read_cluster_sums
+from gatekeeper.checks.missing import MAX_UNMATCHED, all_zero_or_one
+from gatekeeper.inputs.cluster_sums import ClusterRows
 from gatekeeper.inputs.scores import LoadedMetric
 from gatekeeper.models.policy import MetricRule
 from gatekeeper.models.run import MetricSpec, PairedClusterSums, PairedCounts, PairedMoments
@@ -47,8 +47,8 @@ _MEAN_AGREEMENT = 1e-9
 WITHHELD = "the baseline's own numbers are not shown"
 
 
-def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: LoadedMetric
-                       ) -> Comparison:
+def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, cand: LoadedMetric,
+                       base: LoadedMetric) -> Comparison:
     """The comparison from the statistics the candidate's bundle carries for ``rule.metric``;
     ValueError (an input error naming the rule) when they cannot stand in for rows."""
     spec = ctx.bundle.run.metrics[rule.metric]
@@ -59,8 +59,8 @@ def compare_sufficient(ctx: Evidence, rule: MetricRule, hyp: Hypothesis, base: L
     if stats.baseline_run_id != ctx.baseline.run.run_id:
         raise ValueError(f"the {kind} were computed against run {stats.baseline_run_id!r}, "
                          f"but the baseline is run {ctx.baseline.run.run_id!r}")
-    rows = read_cluster_sums(ctx.bundle, rule.metric) \
-        if isinstance(stats, PairedClusterSums) else None
+    rows = cand.cluster_sums  # the clusters file of paired_cluster_sums, read with the bundle
+    assert (rows is not None) == isinstance(stats, PairedClusterSums)
     refused = _refusal(rule, spec, stats, base, ctx.baseline.run.metrics[rule.metric]) or (
         _clusters_disagree(rows, base, stats) if rows is not None else None)
     if refused is not None:
@@ -161,7 +161,7 @@ def _shape_refusal(kind: str, base: LoadedMetric, own: MetricSpec) -> str | None
     if kind == "paired_cluster_sums":
         return None  # rows with clusters get the cluster-robust t, 0/1 scores or not
     binary_base = own.paired_counts is not None or (
-        base.kind == "per_example" and bool(((base.values == 0.0) | (base.values == 1.0)).all()))
+        base.kind == "per_example" and all_zero_or_one(base.values))
     if kind == "paired_moments" and binary_base:
         return ("the baseline's scores are all 0 or 1: rows of 0/1 scores get Tango's "
                 "interval, which moments cannot give; give the four counts (paired_counts, "

@@ -220,7 +220,7 @@ def _comparison(ctx: Evidence, i: int, rule: MetricRule, hyp: Hypothesis, cand: 
     stats_cfg = ctx.policy.policy.stats
     try:
         if cand.kind in sufficient.KINDS:
-            return sufficient.compare_sufficient(ctx, rule, hyp, base)
+            return sufficient.compare_sufficient(ctx, rule, hyp, cand, base)
         if cand.kind == "samples":
             if vs.quantile is None:
                 raise ValueError("samples are compared by a quantile: set vs_baseline.quantile "

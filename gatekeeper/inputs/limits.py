@@ -18,6 +18,10 @@ KIB = 1024
 MIB = 1024**2
 GIB = 1024**3
 
+# No score, latency, cost or curve value reaches 10^50; past it the statistics' powers of the
+# values (Δ^3 summed over 10^7 examples, sd^4) would overflow to inf or raise. Not a setting.
+MAX_ABS_SCORE = 1e50
+
 
 @dataclass(frozen=True)
 class Limit:

@@ -31,7 +31,7 @@ from gatekeeper.inputs.arrays import (
     text_ids,
 )
 from gatekeeper.inputs.bundle import Bundle
-from gatekeeper.inputs.cluster_sums import read_cluster_sums
+from gatekeeper.inputs.cluster_sums import ClusterRows, read_cluster_sums
 from gatekeeper.inputs.fileio import open_regular
 from gatekeeper.inputs.parquet import read_parquet_scores
 from gatekeeper.inputs.series import read_series
@@ -44,10 +44,6 @@ from gatekeeper.inputs.textio import (
 )
 from gatekeeper.models.run import MetricSpec
 
-# No score, latency or cost reaches 10^50; past it the statistics' powers of the values (Δ^3
-# summed over 10^7 examples, sd^4) would overflow to inf or raise.
-MAX_ABS_SCORE = 1e50
-
 
 @dataclass(frozen=True)
 class LoadedMetric:
@@ -59,6 +55,7 @@ class LoadedMetric:
     seeds: tuple[int, ...] | None = None  # replicates: the run's seeds, position by position
     file: str | None = None  # where the evidence came from (for messages)
     steps: np.ndarray | None = None  # series: the step of each value (float64, increasing)
+    cluster_sums: ClusterRows | None = None  # paired_cluster_sums: its clusters file, as read
 
 
 def size_guard(path: Path, shown: str) -> None:
@@ -394,12 +391,12 @@ def _from_statistics(bundle: Bundle, name: str, spec: MetricSpec) -> LoadedMetri
     assert stats is not None
     _bounded(np.asarray([stats.max_abs_score]), bundle.location("metrics", name, kind),
              "max_abs_score")
-    shown = bundle.display
-    if spec.paired_cluster_sums is not None:
-        # The clusters file is read (and held to the statistics) here, so a bad one is an
-        # input error whatever the policy asks of the metric.
-        shown = read_cluster_sums(bundle, name).file
-    return LoadedMetric(name, kind, np.asarray([stats.mean_candidate]), file=shown)
+    # The clusters file is read (and held to the statistics) here, once: a bad one is an
+    # input error whatever the policy asks of the metric, and vs_baseline takes it from here.
+    rows = read_cluster_sums(bundle, name) if spec.paired_cluster_sums is not None else None
+    return LoadedMetric(name, kind, np.asarray([stats.mean_candidate]),
+                        file=rows.file if rows is not None else bundle.display,
+                        cluster_sums=rows)
 
 
 def _plausible(values: np.ndarray, spec: MetricSpec, shown: str) -> None:
@@ -417,15 +414,15 @@ def _plausible(values: np.ndarray, spec: MetricSpec, shown: str) -> None:
 
 def _bounded(values: np.ndarray, where: Location, what: str) -> None:
     # Two reductions before any temporary: np.abs would copy 10^7 scores to find nothing.
-    if not values.size or (float(values.max()) <= MAX_ABS_SCORE
-                           and float(values.min()) >= -MAX_ABS_SCORE):
+    if not values.size or (float(values.max()) <= limits.MAX_ABS_SCORE
+                           and float(values.min()) >= -limits.MAX_ABS_SCORE):
         return
-    huge = np.flatnonzero(np.abs(values) > MAX_ABS_SCORE)
+    huge = np.flatnonzero(np.abs(values) > limits.MAX_ABS_SCORE)
     if huge.size:
         i = int(huge[0])
         at = f" (number {i + 1:,})" if values.size > 1 else ""
-        raise BundleError(f"{what} {values[i]:g}{at} is beyond ±{MAX_ABS_SCORE:g}: no metric "
-                          "takes such values", where)
+        raise BundleError(f"{what} {values[i]:g}{at} is beyond ±{limits.MAX_ABS_SCORE:g}: no "
+                          "metric takes such values", where)
 
 
 def _read_per_example(bundle: Bundle, name: str, path: Path, shown: str, spec: MetricSpec) \

@@ -33,9 +33,6 @@ from gatekeeper.models.run import MetricSpec
 Reduction = Literal["final", "best"]
 REDUCTIONS: tuple[Reduction, ...] = ("final", "best")
 
-# No metric reaches 10^50 (the same bound as per-example scores: the statistics raise values
-# to powers).
-MAX_ABS_VALUE = 1e50
 
 
 @dataclass(frozen=True)
@@ -62,8 +59,8 @@ def _number(text: str, where: Location, what: str) -> float:
         raise BundleError(f"{what} {text.strip()[:40]!r} is not a number", where) from exc
     if not math.isfinite(out):
         raise BundleError(f"{what} {text.strip()[:40]!r} is not a finite number", where)
-    if abs(out) > MAX_ABS_VALUE:
-        raise BundleError(f"{what} {out:g} is beyond ±{MAX_ABS_VALUE:g}: no metric takes "
+    if abs(out) > limits.MAX_ABS_SCORE:
+        raise BundleError(f"{what} {out:g} is beyond ±{limits.MAX_ABS_SCORE:g}: no metric takes "
                           "such values", where)
     return out
 

@@ -32,8 +32,8 @@ def test_member_is_isin(case: str) -> None:
 
 
 def test_binary_scores_are_exactly_zero_or_one() -> None:
-    assert missing._binary(np.array([0.0, 1.0, -0.0, 1.0]))
-    assert not missing._binary(np.array([0.0, 1.0, 0.5]))
-    assert not missing._binary(np.array([], dtype=np.float64))
+    assert missing.all_zero_or_one(np.array([0.0, 1.0, -0.0, 1.0]))
+    assert not missing.all_zero_or_one(np.array([0.0, 1.0, 0.5]))
+    assert not missing.all_zero_or_one(np.array([], dtype=np.float64))
     np.testing.assert_array_equal(missing._zero_or_one(np.array([1.0, 2.0, 0.0, 1e-300])),
                                   [True, False, True, False])
