@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pytest
 import yaml
@@ -35,16 +34,8 @@ def _clustered_pair(seed: int, effect: float, docs: int = 60) -> tuple[np.ndarra
 
 def _queries(case: Case, cli: Callable[..., Result]) -> tuple[dict[str, Any],
                                                                list[tuple[Any, ...]]]:
-    res = cli("sql", "--metric", "rouge", "--kind", "mean", "--cluster-column", "doc")
-    assert res.code == 0, res.err
-    con = duckdb.connect()
-    for name, csv in (("candidate", case.cand_csv), ("baseline", case.base_csv)):
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv('{csv}', header=true)")
-    first, second = (q for q in res.out.split(";") if q.strip("\n -"))
-    cur = con.execute(first)
-    [row] = cur.fetchall()
-    summary = dict(zip([d[0] for d in cur.description], row, strict=True))
-    return summary, con.execute(second).fetchall()
+    [summary], clusters = case.query(cli, "--kind", "mean", "--cluster-column", "doc")
+    return summary, [tuple(r.values()) for r in clusters]
 
 
 def _sums_bundle(case: Case, cli: Callable[..., Result], rows_edit: Callable[

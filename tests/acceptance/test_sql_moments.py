@@ -97,15 +97,24 @@ class Case:
         self.policy = _policy(root / "policy.yaml", self.registry, rule)
         self.root = root
 
-    def sql_row(self, cli: Callable[..., Result]) -> dict[str, Any]:
-        res = cli("sql", "--metric", "rouge", "--kind", "mean")
+    def query(self, cli: Callable[..., Result], *sql_args: str) -> list[list[dict[str, Any]]]:
+        """`gatekeeper sql --metric rouge SQL_ARGS` run by DuckDB on the case's two CSVs: the
+        rows of each statement it prints."""
+        res = cli("sql", "--metric", "rouge", *sql_args)
         assert res.code == 0, res.err
         con = duckdb.connect()
         for name, csv in (("candidate", self.cand_csv), ("baseline", self.base_csv)):
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv('{csv}', header=true)")
-        cur = con.execute(res.out)
-        [row] = cur.fetchall()
-        return dict(zip([d[0] for d in cur.description], row, strict=True))
+        out = []
+        for statement in (q for q in res.out.split(";") if q.strip("\n -")):
+            cur = con.execute(statement)
+            names = [d[0] for d in cur.description]
+            out.append([dict(zip(names, row, strict=True)) for row in cur.fetchall()])
+        return out
+
+    def sql_row(self, cli: Callable[..., Result]) -> dict[str, Any]:
+        [[row]] = self.query(cli, "--kind", "mean")
+        return row
 
     def moments(self, cli: Callable[..., Result], **change: Any) -> Path:
         row = self.sql_row(cli)
@@ -274,13 +283,8 @@ def test_counts_for_clustered_examples_are_refused_too(tmp_path: Path,
     cand = (rng.random(N) < 0.7).astype(float)
     case = Case(tmp_path, cand, base, base_docs=np.arange(N) // 50)
     assert _comparison(case.check(cli, case.rows))["method"] == "cluster-t"
-    res = cli("sql", "--metric", "rouge")
-    con = duckdb.connect()
-    for name, csv in (("candidate", case.cand_csv), ("baseline", case.base_csv)):
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv('{csv}', header=true)")
-    cur = con.execute(res.out)
-    [row] = cur.fetchall()
-    counts = {k: int(v) for k, v in zip([d[0] for d in cur.description], row, strict=True)}
+    [[row]] = case.query(cli)
+    counts = {k: int(v) for k, v in row.items()}
     bundle = _bundle(tmp_path / "counts", "run-cand", {"paired_counts": {
         "baseline_run_id": "run-base", **counts,
         "inputs": [{"name": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}

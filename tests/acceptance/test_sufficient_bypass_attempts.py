@@ -181,14 +181,8 @@ def test_rows_against_a_baseline_given_as_statistics_are_an_input_error(
 
 
 def _counts_row(case: Case, cli: Callable[..., Result]) -> dict[str, int]:
-    res = cli("sql", "--metric", "rouge")
-    assert res.code == 0, res.err
-    con = duckdb.connect()
-    for name, csv in (("candidate", case.cand_csv), ("baseline", case.base_csv)):
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv('{csv}', header=true)")
-    cur = con.execute(res.out)
-    [row] = cur.fetchall()
-    counts = {k: int(v) for k, v in zip([d[0] for d in cur.description], row, strict=True)}
+    [[row]] = case.query(cli)
+    counts = {k: int(v) for k, v in row.items()}
     counts.pop("n_paired")
     return counts
 
