@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -58,7 +59,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def timed(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[float, dict[str, object]]:
+def timed(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[float, dict[str, Any]]:
     start = time.perf_counter()
     cur = con.execute(sql)
     row = cur.fetchone()
@@ -135,15 +136,15 @@ def main() -> None:
         shutil.rmtree(tmp)
 
 
-def _refusals(stats: dict[str, object], n: int) -> str:
+def _refusals(stats: dict[str, Any], n: int) -> str:
     return (f"repeated ids {stats['repeated_ids_candidate']}/{stats['repeated_ids_baseline']}, "
             f"bad rows {stats['bad_rows_candidate']}/{stats['bad_rows_baseline']}, only one "
-            f"side {int(str(stats['n_candidate'])) - n}/{int(str(stats['n_baseline'])) - n}")
+            f"side {int(stats['n_candidate']) - n}/{int(stats['n_baseline']) - n}")
 
 
-def _binary(stats: dict[str, object], floor: dict[str, object]) -> None:
-    counts = tuple(int(str(stats[k])) for k in ("n11", "n10", "n01", "n00"))
-    assert counts == tuple(int(str(floor[k])) for k in ("n11", "n10", "n01", "n00"))
+def _binary(stats: dict[str, Any], floor: dict[str, Any]) -> None:
+    counts = tuple(int(stats[k]) for k in ("n11", "n10", "n01", "n00"))
+    assert counts == tuple(int(floor[k]) for k in ("n11", "n10", "n01", "n00"))
     n = sum(counts)
     start = time.perf_counter()
     ci = tango_interval(counts[1], counts[2], n, 0.95)
@@ -152,20 +153,20 @@ def _binary(stats: dict[str, object], floor: dict[str, object]) -> None:
     print(f"Δ = {(counts[1] - counts[2]) / n:+.6f}, 95% Tango CI [{ci[0]:+.6f}, {ci[1]:+.6f}]")
 
 
-def _mean(stats: dict[str, object], floor: dict[str, object]) -> None:
-    n = int(str(stats["n_paired"]))
-    m2, m3 = float(str(stats["m2_difference"])), float(str(stats["m3_difference"]))
+def _mean(stats: dict[str, Any], floor: dict[str, Any]) -> None:
+    n = int(stats["n_paired"])
+    m2, m3 = float(stats["m2_difference"]), float(stats["m3_difference"])
     # The one-pass variance of the floor and the gate's two-pass M2 agree to rounding.
-    assert abs(m2 / (n - 1) - float(str(floor["variance_difference"]))) <= 1e-9 * m2 / (n - 1)
+    assert abs(m2 / (n - 1) - float(floor["variance_difference"])) <= 1e-9 * m2 / (n - 1)
     # Once before timing: the first t quantile imports scipy.special (in `check` as here).
     compare_paired_moments(PairedSummary(3, 0.5, 0.4, 0.1, 0.02, 0.0, 1.0), Hypothesis())
     start = time.perf_counter()
     comp = compare_paired_moments(PairedSummary(
-        n=n, mean_candidate=float(str(stats["mean_candidate"])),
-        mean_baseline=float(str(stats["mean_baseline"])),
-        mean_difference=float(str(stats["mean_difference"])), m2_difference=m2,
+        n=n, mean_candidate=float(stats["mean_candidate"]),
+        mean_baseline=float(stats["mean_baseline"]),
+        mean_difference=float(stats["mean_difference"]), m2_difference=m2,
         skewness_difference=(m3 / n) / (m2 / n) ** 1.5,
-        scale=float(str(stats["max_abs_score"]))), Hypothesis(confidence=0.95))
+        scale=float(stats["max_abs_score"])), Hypothesis(confidence=0.95))
     print(f"{'paired t from the moments':52} {time.perf_counter() - start:8.4f}")
     print(f"n = {n:,}; {_refusals(stats, n)}")
     print(f"Δ = {comp.delta:+.6f}, 95% {comp.method} CI [{comp.ci[0]:+.6f}, {comp.ci[1]:+.6f}]")
