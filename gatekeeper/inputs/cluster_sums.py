@@ -18,6 +18,7 @@ import numpy as np
 from gatekeeper.errors import BundleError, Location
 from gatekeeper.inputs import limits
 from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.inputs.fileio import size_guard
 from gatekeeper.inputs.textio import bounded_lines, check_ids, open_text
 from gatekeeper.models.run import PairedClusterSums
 
@@ -40,6 +41,7 @@ def read_cluster_sums(bundle: Bundle, metric: str) -> ClusterRows:
     assert stats is not None
     path = bundle.resolve(stats.clusters, "metrics", metric, "paired_cluster_sums", "clusters")
     shown = f"{bundle.display.rstrip('/')}/{stats.clusters}"
+    size_guard(path, shown)
     rows = _read(path, shown)
     _agrees(rows, stats)
     return rows

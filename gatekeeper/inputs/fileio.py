@@ -128,3 +128,18 @@ def sha256_file(path: Path, relative: str | None = None, where: Location | None 
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def size_guard(path: Path, shown: str) -> None:
+    """A bundle file within ``GATEKEEPER_MAX_FILE_BYTES``, checked before it is read."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BundleError(f"cannot read file: {exc.strerror or exc}", Location(shown)) from exc
+    limit = limits.FILE_BYTES.value()
+    if size > limit:
+        raise BundleError(
+            f"file is {size:,} bytes, over the limit of {limit:,} bytes "
+            f"({limits.FILE_BYTES.env}); use a .npz score file for very large eval sets",
+            Location(shown),
+        )

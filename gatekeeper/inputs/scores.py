@@ -32,7 +32,7 @@ from gatekeeper.inputs.arrays import (
 )
 from gatekeeper.inputs.bundle import Bundle
 from gatekeeper.inputs.cluster_sums import ClusterRows, read_cluster_sums
-from gatekeeper.inputs.fileio import open_regular
+from gatekeeper.inputs.fileio import open_regular, size_guard
 from gatekeeper.inputs.parquet import read_parquet_scores
 from gatekeeper.inputs.series import read_series
 from gatekeeper.inputs.textio import (
@@ -56,20 +56,6 @@ class LoadedMetric:
     file: str | None = None  # where the evidence came from (for messages)
     steps: np.ndarray | None = None  # series: the step of each value (float64, increasing)
     cluster_sums: ClusterRows | None = None  # paired_cluster_sums: its clusters file, as read
-
-
-def size_guard(path: Path, shown: str) -> None:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise BundleError(f"cannot read file: {exc.strerror or exc}", Location(shown)) from exc
-    limit = limits.FILE_BYTES.value()
-    if size > limit:
-        raise BundleError(
-            f"file is {size:,} bytes, over the limit of {limit:,} bytes "
-            f"({limits.FILE_BYTES.env}); use a .npz score file for very large eval sets",
-            Location(shown),
-        )
 
 
 def _finite(value: Any, where: Location, *, booleans: bool = True) -> float:

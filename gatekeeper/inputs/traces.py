@@ -17,8 +17,9 @@ import numpy as np
 
 from gatekeeper.errors import BundleError, Location
 from gatekeeper.inputs.bundle import Bundle
+from gatekeeper.inputs.fileio import size_guard
 from gatekeeper.inputs.parquet import iter_parquet_records
-from gatekeeper.inputs.scores import read_jsonl_records, size_guard
+from gatekeeper.inputs.scores import read_jsonl_records
 from gatekeeper.inputs.textio import check_id
 
 NUMBER_FIELDS = ("latency_ms", "input_tokens", "output_tokens", "cost_usd")

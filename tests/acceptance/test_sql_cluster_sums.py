@@ -148,3 +148,14 @@ def test_cluster_sums_against_a_baseline_without_examples_are_refused(
     index["versions"][0]["bundle_sha256"] = load_bundle(version).sha256()
     index_path.write_text(json.dumps(index))
     _refused(case.check(cli, bundle), "not per-example scores")
+
+
+def test_a_clusters_file_over_the_file_limit_is_refused_before_it_is_read(
+        tmp_path: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    cand, base, doc = _clustered_pair(9, 0.0)
+    case = Case(tmp_path, cand, base, base_docs=doc, cand_docs=doc)
+    bundle = _sums_bundle(case, cli)
+    monkeypatch.setenv("GATEKEEPER_MAX_FILE_BYTES", "200")
+    res = case.check(cli, bundle)
+    _refused(res, "GATEKEEPER_MAX_FILE_BYTES")
+    assert "stats/rouge_clusters.csv" in res.err
