@@ -159,3 +159,19 @@ def test_a_clusters_file_over_the_file_limit_is_refused_before_it_is_read(
     res = case.check(cli, bundle)
     _refused(res, "GATEKEEPER_MAX_FILE_BYTES")
     assert "stats/rouge_clusters.csv" in res.err
+
+
+def test_a_clusters_file_linked_from_outside_the_bundle_is_refused(
+        tmp_path: Path, cli: Callable[..., Result]) -> None:
+    # A symlink in the bundle to sums kept elsewhere (another run's, say) is not read.
+    cand, base, doc = _clustered_pair(10, 0.0)
+    case = Case(tmp_path, cand, base, base_docs=doc, cand_docs=doc)
+    bundle = _sums_bundle(case, cli)
+    target = bundle / "stats" / "rouge_clusters.csv"
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(outside)
+    res = case.check(cli, bundle)
+    assert res.code == 2 and res.err.count("\n") == 1, res.err
+    assert "rouge_clusters.csv" in res.err and "Traceback" not in res.err
